@@ -1,0 +1,37 @@
+# Every dependency comes from Debian 12 packages (tools/dev installs them); nothing is vendored
+# or downloaded. Each lookup names the package that provides it so a failure says what to install.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+
+# libsqlite3-dev: FTS5, JSON1, RTREE and the session extension are compiled into Debian's build.
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3>=3.40)
+# nlohmann-json3-dev: JSON for HSDS import/export and the sync protocol codec.
+find_package(nlohmann_json 3.11 REQUIRED)
+# libsodium-dev: Argon2id, XChaCha20-Poly1305, random ids.
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+# zlib1g-dev: gzip bodies on the sync wire.
+find_package(ZLIB REQUIRED)
+
+if(SIGNPOST_BUILD_CLIENT OR SIGNPOST_BUILD_SERVER)
+  # libcurl4-openssl-dev: the client sync transport (client/core, linked by signpost-cli too).
+  find_package(CURL REQUIRED)
+endif()
+
+if(SIGNPOST_BUILD_SERVER)
+  # libcpprest-dev: the server's http_listener. Its CMake config does not carry OpenSSL, so the
+  # server links OpenSSL::SSL and OpenSSL::Crypto itself.
+  find_package(cpprestsdk REQUIRED)
+  find_package(OpenSSL REQUIRED)
+endif()
+
+if(SIGNPOST_BUILD_CLIENT)
+  # libglfw3-dev, libimgui-dev (ships the GLFW and OpenGL3 backends and imgui_stdlib in libimgui.a).
+  pkg_check_modules(GLFW3 REQUIRED IMPORTED_TARGET glfw3)
+  pkg_check_modules(IMGUI REQUIRED IMPORTED_TARGET imgui)
+  find_package(OpenGL REQUIRED)
+endif()
+
+if(SIGNPOST_BUILD_TESTS)
+  # doctest-dev
+  find_package(doctest REQUIRED)
+endif()

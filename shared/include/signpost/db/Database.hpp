@@ -1,0 +1,174 @@
+#pragma once
+// RAII SQLite layer (after SQLiteCpp and couchbase-lite-core's SQLite_Internal): a Database owns
+// the connection, Statements finalize themselves, cached statements come back reset and unbound,
+// and every failure throws signpost::Error carrying SQLite's extended result code.
+//
+// One Database is used by one thread at a time (the connection is opened NOMUTEX); threads that
+// need the same file each open their own connection, which WAL mode makes cheap.
+#include "signpost/Error.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace signpost::db {
+
+class Database;
+
+class Statement {
+public:
+    Statement(Database& db, std::string_view sql);
+    ~Statement();
+    Statement(Statement&& other) noexcept;
+    Statement& operator=(Statement&& other) noexcept;
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    // Binding: indexes are 1-based as in SQLite. Text is copied (SQLITE_TRANSIENT) unless
+    // bindStatic is used for storage that outlives the step.
+    Statement& bind(int index, std::nullptr_t);
+    Statement& bind(int index, int value);
+    Statement& bind(int index, int64_t value);
+    Statement& bind(int index, double value);
+    Statement& bind(int index, bool value) { return bind(index, value ? 1 : 0); }
+    Statement& bind(int index, std::string_view value);
+    Statement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+    Statement& bind(int index, const char* value) { return value ? bind(index, std::string_view(value)) : bind(index, nullptr); }
+    Statement& bindBlob(int index, const void* data, size_t size);
+    Statement& bindStatic(int index, std::string_view value);
+    template <typename T> Statement& bind(int index, const std::optional<T>& value) {
+        return value ? bind(index, *value) : bind(index, nullptr);
+    }
+    Statement& bind(const char* name, auto&& value) { return bind(parameterIndex(name), value); }
+    // bindAll(a, b, c) binds ?1, ?2, ?3.
+    template <typename... Args> Statement& bindAll(Args&&... args) {
+        int i = 0;
+        (bind(++i, std::forward<Args>(args)), ...);
+        return *this;
+    }
+    int parameterIndex(const char* name) const;
+
+    // step(): true when a row is ready, false when done. Throws on error.
+    bool step();
+    // exec(): run to completion; returns sqlite3_changes().
+    int exec();
+    void reset();          // reset and clear bindings
+    void resetKeepBindings();
+
+    int columnCount() const;
+    const char* columnName(int col) const;
+    bool isNull(int col) const;
+    int64_t getInt64(int col) const;
+    int getInt(int col) const { return static_cast<int>(getInt64(col)); }
+    bool getBool(int col) const { return getInt64(col) != 0; }
+    double getDouble(int col) const;
+    // The view is valid until the next step/reset; getText copies.
+    std::string_view getTextView(int col) const;
+    std::string getText(int col) const { return std::string(getTextView(col)); }
+    std::optional<std::string> getOptText(int col) const;
+    std::optional<int64_t> getOptInt64(int col) const;
+    std::optional<double> getOptDouble(int col) const;
+    std::vector<uint8_t> getBlob(int col) const;
+
+    sqlite3_stmt* handle() const { return m_stmt; }
+    const char* sql() const;
+
+private:
+    void check(int rc) const;
+    sqlite3_stmt* m_stmt = nullptr;
+    sqlite3* m_conn = nullptr; // the connection, for error messages; outlives the statement
+
+};
+
+// A cached statement on loan: reset and unbound when the loan ends, so the next user starts
+// clean whatever happened (exceptions included). If the same SQL is already on loan (re-entrant
+// use), the loan gets its own fresh statement instead of trampling the first.
+class CachedStatement {
+public:
+    CachedStatement(Statement* cached, bool* inUse) : m_stmt(cached), m_inUse(inUse) {}
+    explicit CachedStatement(Statement owned) : m_owned(std::make_unique<Statement>(std::move(owned))), m_stmt(m_owned.get()) {}
+    ~CachedStatement();
+    CachedStatement(CachedStatement&& other) noexcept;
+    CachedStatement(const CachedStatement&) = delete;
+    CachedStatement& operator=(const CachedStatement&) = delete;
+    CachedStatement& operator=(CachedStatement&&) = delete;
+
+    Statement* operator->() const { return m_stmt; }
+    Statement& operator*() const { return *m_stmt; }
+
+private:
+    std::unique_ptr<Statement> m_owned;
+    Statement* m_stmt = nullptr;
+    bool* m_inUse = nullptr;
+};
+
+struct OpenOptions {
+    bool readOnly = false;
+    bool create = true;
+    // WAL lets readers (the UI thread) run while a writer (sync, import) commits.
+    bool wal = true;
+    // FULL: a commit is on disk before we tell anyone (a referral draft or a queued op must
+    // survive a power cut). Bulk loads are one transaction, so the cost is per load, not per row.
+    bool synchronousFull = true;
+    int busyTimeoutMs = 5000;
+};
+
+class Database {
+public:
+    explicit Database(const std::string& path, OpenOptions options = {});
+    static Database memory() { return Database(":memory:"); }
+    ~Database();
+    Database(Database&&) noexcept;
+    Database& operator=(Database&&) noexcept;
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    // Runs one or more SQL statements with no parameters and no results.
+    void exec(std::string_view sql);
+    Statement prepare(std::string_view sql) { return Statement(*this, sql); }
+    CachedStatement cached(std::string_view sql);
+
+    int64_t lastInsertRowid() const;
+    int changes() const;
+    int userVersion();
+    void setUserVersion(int version);
+    bool inTransaction() const;
+    bool tableExists(std::string_view name);
+    std::string integrityCheck();
+
+    // Convenience: first column of the first row, or nullopt when there is no row.
+    std::optional<int64_t> queryInt64(std::string_view sql);
+    std::optional<std::string> queryText(std::string_view sql);
+
+    const std::string& path() const { return m_path; }
+    sqlite3* handle() const { return m_db.get(); }
+
+    // Throws signpost::Error{Sqlite, extended code, "<context>: <sqlite message>"}.
+    [[noreturn]] void fail(int rc, std::string_view context) const { failOn(m_db.get(), rc, context); }
+    [[noreturn]] static void failOn(sqlite3* conn, int rc, std::string_view context);
+    void check(int rc, std::string_view context) const {
+        if (rc != 0 /*SQLITE_OK*/) fail(rc, context);
+    }
+
+private:
+    struct Closer {
+        void operator()(sqlite3* db) const noexcept;
+    };
+    std::unique_ptr<sqlite3, Closer> m_db;
+    std::string m_path;
+    struct CacheEntry {
+        std::unique_ptr<Statement> stmt;
+        bool inUse = false;
+    };
+    // Declared after m_db so statements finalize before the connection closes.
+    std::unordered_map<std::string, std::unique_ptr<CacheEntry>> m_cache;
+};
+
+} // namespace signpost::db

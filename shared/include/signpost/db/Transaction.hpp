@@ -1,0 +1,43 @@
+#pragma once
+#include "signpost/db/Database.hpp"
+
+namespace signpost::db {
+
+// Rolls back in its destructor unless commit() was called: an exception anywhere between
+// begin and commit leaves the database exactly as it was.
+class Transaction {
+public:
+    enum class Mode { Deferred, Immediate, Exclusive };
+    explicit Transaction(Database& db, Mode mode = Mode::Immediate);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+    void commit();
+    void rollback();
+    bool active() const { return m_active; }
+
+private:
+    Database& m_db;
+    bool m_active = false;
+};
+
+// A nested unit inside a transaction: release() keeps it, anything else rolls it back. The sync
+// server applies each pushed op in one so a bad op never half-applies nor spoils its batch.
+class Savepoint {
+public:
+    Savepoint(Database& db, std::string name = "sp");
+    ~Savepoint();
+    Savepoint(const Savepoint&) = delete;
+    Savepoint& operator=(const Savepoint&) = delete;
+
+    void release();
+    void rollback();
+
+private:
+    Database& m_db;
+    std::string m_name;
+    bool m_active = false;
+};
+
+} // namespace signpost::db

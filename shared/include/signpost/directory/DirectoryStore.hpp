@@ -1,0 +1,82 @@
+#pragma once
+// Reads and writes the provider directory in a local database. Every write is atomic (it runs in
+// a savepoint, so it composes with a caller's transaction) and keeps the search index in step.
+#include "signpost/db/Database.hpp"
+#include "signpost/domain/Directory.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace signpost::directory {
+
+class DirectoryStore {
+public:
+    explicit DirectoryStore(db::Database& db) : m_db(db) {}
+
+    // Inserts or updates in place by id. Renaming an organisation reindexes its services.
+    void upsertOrganisation(const domain::Organisation& org);
+    // Inserts or updates in place by id; locations, contacts, opening times, areas and needs are
+    // replaced by the ones given. Returns the service's rowid.
+    int64_t upsertService(const domain::Service& service);
+    bool deleteService(std::string_view id);
+
+    std::optional<domain::Service> service(std::string_view id);
+    std::optional<domain::Service> serviceByRowid(int64_t rowid);
+    std::optional<domain::Organisation> organisation(std::string_view id);
+    std::vector<std::string> serviceIds();
+    std::vector<std::string> organisationIds();
+    int64_t serviceCount();
+    int64_t organisationCount();
+
+    // Raw HSDS fields kept beside a record for export (JSON object text, or empty).
+    std::string serviceExtra(std::string_view id);
+    std::string organisationExtra(std::string_view id);
+    std::string locationExtra(std::string_view id);
+    void setServiceExtra(std::string_view id, std::string_view json);
+    void setOrganisationExtra(std::string_view id, std::string_view json);
+    void setLocationExtra(std::string_view id, std::string_view json);
+
+    void reindexService(int64_t rowid);
+    void reindexAll();
+
+    // Postcode district centroids for "near me" (assets/postcode-districts.csv).
+    void upsertPostcodeDistrict(std::string_view district, double lat, double lon, std::string_view areaCode);
+    struct Centroid {
+        double latitude;
+        double longitude;
+        std::string areaCode;
+    };
+    std::optional<Centroid> postcodeDistrict(std::string_view postcodeOrDistrict);
+
+private:
+    void writeChildren(int64_t rowid, const domain::Service& service);
+    void index(int64_t rowid, const domain::Service& service);
+    std::pair<std::string, std::string> organisationNames(const std::string& id);
+    db::Database& m_db;
+};
+
+// The FTS tokens that carry filters (see docs/search.md). Kept alphanumeric so the unicode61
+// tokenizer stores each as one token, and prefixed so they never collide with words.
+namespace tags {
+std::string token(std::string_view prefix, std::string_view code);
+inline constexpr std::string_view kCovers = "cov";   // area the service names directly
+inline constexpr std::string_view kWithin = "in";    // that area or any area containing it
+inline constexpr std::string_view kNeed = "nd";      // need and its parent categories
+inline constexpr std::string_view kRoute = "rt";
+inline constexpr std::string_view kSupervision = "sv";
+inline constexpr std::string_view kAnySupervision = "svany";
+inline constexpr std::string_view kWomenOnly = "fwomenonly";
+inline constexpr std::string_view kHighRisk = "fhighrisk";
+inline constexpr std::string_view kWelsh = "fwelsh";
+inline constexpr std::string_view kHub = "fhub";
+inline constexpr std::string_view kCoLocated = "fcolocated";
+std::string forService(const domain::Service& service);
+} // namespace tags
+
+// Normalises a UK postcode or district ("bl1 1aa" → "BL1 1AA"; district "BL1").
+std::string normalisePostcode(std::string_view postcode);
+std::string postcodeDistrictOf(std::string_view postcode);
+
+} // namespace signpost::directory

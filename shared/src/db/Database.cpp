@@ -1,0 +1,320 @@
+#include "signpost/db/Database.hpp"
+#include "signpost/db/Transaction.hpp"
+
+#include <sqlite3.h>
+
+#include <cstring>
+
+namespace signpost::db {
+
+// ---------------------------------------------------------------------------------- Statement
+
+Statement::Statement(Database& db, std::string_view sql) : m_conn(db.handle()) {
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &m_stmt, &tail);
+    if (rc != SQLITE_OK) {
+        std::string context = "preparing \"";
+        context.append(sql.substr(0, 200));
+        context += "\"";
+        db.fail(rc, context);
+    }
+    if (!m_stmt) throw Error(ErrorDomain::Sqlite, SQLITE_MISUSE, "empty SQL statement");
+}
+
+Statement::~Statement() {
+    if (m_stmt) sqlite3_finalize(m_stmt);
+}
+
+Statement::Statement(Statement&& other) noexcept : m_stmt(other.m_stmt), m_conn(other.m_conn) {
+    other.m_stmt = nullptr;
+}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+    if (this != &other) {
+        if (m_stmt) sqlite3_finalize(m_stmt);
+        m_stmt = other.m_stmt;
+        m_conn = other.m_conn;
+        other.m_stmt = nullptr;
+    }
+    return *this;
+}
+
+void Statement::check(int rc) const {
+    if (rc != SQLITE_OK) Database::failOn(m_conn, rc, sqlite3_sql(m_stmt) ? sqlite3_sql(m_stmt) : "statement");
+}
+
+Statement& Statement::bind(int index, std::nullptr_t) {
+    check(sqlite3_bind_null(m_stmt, index));
+    return *this;
+}
+Statement& Statement::bind(int index, int value) {
+    check(sqlite3_bind_int(m_stmt, index, value));
+    return *this;
+}
+Statement& Statement::bind(int index, int64_t value) {
+    check(sqlite3_bind_int64(m_stmt, index, value));
+    return *this;
+}
+Statement& Statement::bind(int index, double value) {
+    check(sqlite3_bind_double(m_stmt, index, value));
+    return *this;
+}
+Statement& Statement::bind(int index, std::string_view value) {
+    check(sqlite3_bind_text64(m_stmt, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+    return *this;
+}
+Statement& Statement::bindStatic(int index, std::string_view value) {
+    check(sqlite3_bind_text64(m_stmt, index, value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8));
+    return *this;
+}
+Statement& Statement::bindBlob(int index, const void* data, size_t size) {
+    check(sqlite3_bind_blob64(m_stmt, index, data, size, SQLITE_TRANSIENT));
+    return *this;
+}
+
+int Statement::parameterIndex(const char* name) const {
+    int index = sqlite3_bind_parameter_index(m_stmt, name);
+    if (index == 0)
+        throw Error(ErrorDomain::Sqlite, SQLITE_RANGE, std::string("no SQL parameter named ") + name);
+    return index;
+}
+
+bool Statement::step() {
+    int rc = sqlite3_step(m_stmt);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    // sqlite3_step's rc is the primary code; the connection holds the extended one.
+    Database::failOn(m_conn, sqlite3_extended_errcode(m_conn), sqlite3_sql(m_stmt));
+}
+
+int Statement::exec() {
+    while (step()) {
+    }
+    return sqlite3_changes(m_conn);
+}
+
+void Statement::reset() {
+    sqlite3_reset(m_stmt);
+    sqlite3_clear_bindings(m_stmt);
+}
+
+void Statement::resetKeepBindings() { sqlite3_reset(m_stmt); }
+
+int Statement::columnCount() const { return sqlite3_column_count(m_stmt); }
+const char* Statement::columnName(int col) const { return sqlite3_column_name(m_stmt, col); }
+bool Statement::isNull(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
+int64_t Statement::getInt64(int col) const { return sqlite3_column_int64(m_stmt, col); }
+double Statement::getDouble(int col) const { return sqlite3_column_double(m_stmt, col); }
+
+std::string_view Statement::getTextView(int col) const {
+    auto* text = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, col));
+    if (!text) return {};
+    return {text, static_cast<size_t>(sqlite3_column_bytes(m_stmt, col))};
+}
+
+std::optional<std::string> Statement::getOptText(int col) const {
+    if (isNull(col)) return std::nullopt;
+    return getText(col);
+}
+std::optional<int64_t> Statement::getOptInt64(int col) const {
+    if (isNull(col)) return std::nullopt;
+    return getInt64(col);
+}
+std::optional<double> Statement::getOptDouble(int col) const {
+    if (isNull(col)) return std::nullopt;
+    return getDouble(col);
+}
+
+std::vector<uint8_t> Statement::getBlob(int col) const {
+    auto* data = static_cast<const uint8_t*>(sqlite3_column_blob(m_stmt, col));
+    int size = sqlite3_column_bytes(m_stmt, col);
+    if (!data || size <= 0) return {};
+    return {data, data + size};
+}
+
+const char* Statement::sql() const { return sqlite3_sql(m_stmt); }
+
+// ---------------------------------------------------------------------------- CachedStatement
+
+CachedStatement::~CachedStatement() {
+    if (m_stmt) m_stmt->reset();
+    if (m_inUse) *m_inUse = false;
+}
+
+CachedStatement::CachedStatement(CachedStatement&& other) noexcept
+    : m_owned(std::move(other.m_owned)), m_stmt(other.m_stmt), m_inUse(other.m_inUse) {
+    other.m_stmt = nullptr;
+    other.m_inUse = nullptr;
+}
+
+// ----------------------------------------------------------------------------------- Database
+
+void Database::Closer::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+
+Database::Database(const std::string& path, OpenOptions options) : m_path(path) {
+    int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+    flags |= options.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (options.create && !options.readOnly) flags |= SQLITE_OPEN_CREATE;
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    m_db.reset(raw);
+    if (rc != SQLITE_OK) {
+        std::string message = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+        throw Error(ErrorDomain::Sqlite, rc, "cannot open database " + path + ": " + message);
+    }
+    sqlite3_extended_result_codes(raw, 1);
+    sqlite3_busy_timeout(raw, options.busyTimeoutMs);
+
+    exec("PRAGMA foreign_keys = ON");
+    bool memory = path == ":memory:" || path.empty() || path.find("mode=memory") != std::string::npos;
+    if (!options.readOnly && options.wal && !memory) {
+        auto mode = queryText("PRAGMA journal_mode = WAL");
+        if (!mode || *mode != "wal")
+            throw Error(ErrorDomain::Sqlite, 0, "cannot switch " + path + " to WAL mode");
+    }
+    exec(options.synchronousFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+    exec("PRAGMA temp_store = MEMORY");
+}
+
+Database::~Database() {
+    m_cache.clear(); // finalize statements before the connection closes
+}
+
+Database::Database(Database&& other) noexcept
+    : m_db(std::move(other.m_db)), m_path(std::move(other.m_path)), m_cache(std::move(other.m_cache)) {}
+
+Database& Database::operator=(Database&& other) noexcept {
+    if (this != &other) {
+        m_cache.clear();
+        m_db = std::move(other.m_db);
+        m_path = std::move(other.m_path);
+        m_cache = std::move(other.m_cache);
+    }
+    return *this;
+}
+
+void Database::failOn(sqlite3* conn, int rc, std::string_view context) {
+    std::string message(context);
+    message += ": ";
+    const char* text = conn ? sqlite3_errmsg(conn) : nullptr;
+    message += (text && rc == sqlite3_extended_errcode(conn)) ? text : sqlite3_errstr(rc);
+    throw Error(ErrorDomain::Sqlite, rc, message);
+}
+
+void Database::exec(std::string_view sql) {
+    std::string copy(sql); // sqlite3_exec needs a terminated string
+    char* err = nullptr;
+    int rc = sqlite3_exec(m_db.get(), copy.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+        std::string message = err ? err : sqlite3_errstr(rc);
+        sqlite3_free(err);
+        throw Error(ErrorDomain::Sqlite, sqlite3_extended_errcode(m_db.get()),
+                    message + " (in: " + copy.substr(0, 120) + ")");
+    }
+}
+
+CachedStatement Database::cached(std::string_view sql) {
+    auto it = m_cache.find(std::string(sql));
+    if (it == m_cache.end()) {
+        auto entry = std::make_unique<CacheEntry>();
+        entry->stmt = std::make_unique<Statement>(*this, sql);
+        it = m_cache.emplace(std::string(sql), std::move(entry)).first;
+    }
+    CacheEntry& entry = *it->second;
+    if (entry.inUse) return CachedStatement(Statement(*this, sql));
+    entry.inUse = true;
+    return CachedStatement(entry.stmt.get(), &entry.inUse);
+}
+
+int64_t Database::lastInsertRowid() const { return sqlite3_last_insert_rowid(m_db.get()); }
+int Database::changes() const { return sqlite3_changes(m_db.get()); }
+bool Database::inTransaction() const { return sqlite3_get_autocommit(m_db.get()) == 0; }
+
+int Database::userVersion() { return static_cast<int>(queryInt64("PRAGMA user_version").value_or(0)); }
+
+void Database::setUserVersion(int version) { exec("PRAGMA user_version = " + std::to_string(version)); }
+
+bool Database::tableExists(std::string_view name) {
+    auto stmt = cached("SELECT 1 FROM sqlite_schema WHERE name = ?1");
+    stmt->bind(1, name);
+    return stmt->step();
+}
+
+std::string Database::integrityCheck() {
+    Statement stmt(*this, "PRAGMA integrity_check");
+    std::string result;
+    while (stmt.step()) {
+        if (!result.empty()) result += "\n";
+        result += stmt.getText(0);
+    }
+    return result;
+}
+
+std::optional<int64_t> Database::queryInt64(std::string_view sql) {
+    Statement stmt(*this, sql);
+    if (!stmt.step() || stmt.isNull(0)) return std::nullopt;
+    return stmt.getInt64(0);
+}
+
+std::optional<std::string> Database::queryText(std::string_view sql) {
+    Statement stmt(*this, sql);
+    if (!stmt.step() || stmt.isNull(0)) return std::nullopt;
+    return stmt.getText(0);
+}
+
+// -------------------------------------------------------------------------------- Transaction
+
+Transaction::Transaction(Database& db, Mode mode) : m_db(db) {
+    switch (mode) {
+    case Mode::Deferred: db.exec("BEGIN DEFERRED"); break;
+    case Mode::Immediate: db.exec("BEGIN IMMEDIATE"); break;
+    case Mode::Exclusive: db.exec("BEGIN EXCLUSIVE"); break;
+    }
+    m_active = true;
+}
+
+Transaction::~Transaction() {
+    if (m_active) {
+        // Never throw from a destructor; a failed rollback leaves SQLite to roll back on close.
+        sqlite3_exec(m_db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+}
+
+void Transaction::commit() {
+    if (!m_active) throw Error(ErrorDomain::Internal, "commit of a transaction that is not active");
+    m_db.exec("COMMIT");
+    m_active = false;
+}
+
+void Transaction::rollback() {
+    if (!m_active) return;
+    m_active = false;
+    m_db.exec("ROLLBACK");
+}
+
+Savepoint::Savepoint(Database& db, std::string name) : m_db(db), m_name(std::move(name)) {
+    m_db.exec("SAVEPOINT \"" + m_name + "\"");
+    m_active = true;
+}
+
+Savepoint::~Savepoint() {
+    if (m_active) {
+        std::string sql = "ROLLBACK TO \"" + m_name + "\"; RELEASE \"" + m_name + "\"";
+        sqlite3_exec(m_db.handle(), sql.c_str(), nullptr, nullptr, nullptr);
+    }
+}
+
+void Savepoint::release() {
+    if (!m_active) return;
+    m_db.exec("RELEASE \"" + m_name + "\"");
+    m_active = false;
+}
+
+void Savepoint::rollback() {
+    if (!m_active) return;
+    m_active = false;
+    m_db.exec("ROLLBACK TO \"" + m_name + "\"; RELEASE \"" + m_name + "\"");
+}
+
+} // namespace signpost::db

@@ -1,0 +1,545 @@
+#include "signpost/directory/DirectoryStore.hpp"
+#include "signpost/db/Transaction.hpp"
+#include "signpost/domain/Areas.hpp"
+#include "signpost/domain/Needs.hpp"
+#include "signpost/util/Text.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace signpost::directory {
+
+using namespace signpost::domain;
+
+namespace {
+
+std::string joinCodes(const std::vector<std::string>& codes) { return text::join(codes, " "); }
+
+std::string supervisionCodes(const std::vector<SupervisionType>& types) {
+    std::vector<std::string> codes;
+    for (auto type : types) codes.emplace_back(toCode(type));
+    return joinCodes(codes);
+}
+
+std::vector<SupervisionType> parseSupervisionCodes(std::string_view s) {
+    std::vector<SupervisionType> out;
+    for (const auto& code : text::split(s, ' '))
+        if (auto type = parseSupervisionType(code)) out.push_back(*type);
+    return out;
+}
+
+} // namespace
+
+// --------------------------------------------------------------------------------------- tags
+
+std::string tags::token(std::string_view prefix, std::string_view code) {
+    std::string out(prefix);
+    for (char c : code) {
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) out += c;
+        else if (c >= 'A' && c <= 'Z') out += static_cast<char>(c + 32);
+    }
+    return out;
+}
+
+std::string tags::forService(const Service& service) {
+    std::set<std::string> out;
+    for (const auto& area : service.areas) {
+        out.insert(token(kCovers, area));
+        out.insert(token(kWithin, area));
+        for (auto ancestor : ancestorsOf(area)) out.insert(token(kWithin, ancestor));
+    }
+    for (const auto& need : service.needs) {
+        out.insert(token(kNeed, need));
+        for (auto parent : needAncestors(need)) out.insert(token(kNeed, parent));
+    }
+    if (service.commissioningRoute) out.insert(token(kRoute, toCode(*service.commissioningRoute)));
+    if (service.supervisionTypes.empty()) out.insert(std::string(kAnySupervision));
+    for (auto type : service.supervisionTypes) out.insert(token(kSupervision, toCode(type)));
+    if (service.womenOnly) out.insert(std::string(kWomenOnly));
+    if (service.highRiskSuitable) out.insert(std::string(kHighRisk));
+    if (service.welshLanguage()) out.insert(std::string(kWelsh));
+    if (service.hub) out.insert(std::string(kHub));
+    if (service.coLocated) out.insert(std::string(kCoLocated));
+    std::string joined;
+    for (const auto& t : out) {
+        if (!joined.empty()) joined += ' ';
+        joined += t;
+    }
+    return joined;
+}
+
+// ------------------------------------------------------------------------------ organisations
+
+void DirectoryStore::upsertOrganisation(const Organisation& org) {
+    db::Savepoint sp(m_db, "org");
+    std::optional<std::pair<std::string, std::string>> previous;
+    {
+        auto q = m_db.cached("SELECT name, name_cy FROM organisation WHERE id = ?1");
+        q->bind(1, org.id);
+        if (q->step()) previous = std::pair{q->getText(0), q->getText(1)};
+    }
+    {
+        auto q = m_db.cached(R"sql(
+INSERT INTO organisation (id, name, name_cy, description, website, email, phone, isa_status, isa_from, isa_to, sample)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+ON CONFLICT (id) DO UPDATE SET
+    name = excluded.name, name_cy = excluded.name_cy, description = excluded.description,
+    website = excluded.website, email = excluded.email, phone = excluded.phone,
+    isa_status = excluded.isa_status, isa_from = excluded.isa_from, isa_to = excluded.isa_to,
+    sample = excluded.sample)sql");
+        q->bindAll(org.id, org.name, org.nameCy, org.description, org.website, org.email, org.phone,
+                   toCode(org.isaStatus), org.isaFrom, org.isaTo, org.sample);
+        q->exec();
+    }
+    // Services may have arrived first (or the name changed): their index carries the org name.
+    if (!previous || previous->first != org.name || previous->second != org.nameCy) {
+        std::vector<int64_t> rowids;
+        auto q = m_db.cached("SELECT rowid FROM service WHERE organisation_id = ?1");
+        q->bind(1, org.id);
+        while (q->step()) rowids.push_back(q->getInt64(0));
+        for (auto rowid : rowids) reindexService(rowid);
+    }
+    sp.release();
+}
+
+std::pair<std::string, std::string> DirectoryStore::organisationNames(const std::string& id) {
+    auto q = m_db.cached("SELECT name, name_cy FROM organisation WHERE id = ?1");
+    q->bind(1, id);
+    if (!q->step()) return {};
+    return {q->getText(0), q->getText(1)};
+}
+
+std::optional<Organisation> DirectoryStore::organisation(std::string_view id) {
+    auto q = m_db.cached(
+        "SELECT id, name, name_cy, description, website, email, phone, isa_status, isa_from, isa_to, sample "
+        "FROM organisation WHERE id = ?1");
+    q->bind(1, id);
+    if (!q->step()) return std::nullopt;
+    Organisation org;
+    org.id = q->getText(0);
+    org.name = q->getText(1);
+    org.nameCy = q->getText(2);
+    org.description = q->getText(3);
+    org.website = q->getText(4);
+    org.email = q->getText(5);
+    org.phone = q->getText(6);
+    org.isaStatus = parseIsaStatus(q->getTextView(7)).value_or(IsaStatus::None);
+    org.isaFrom = q->getOptText(8);
+    org.isaTo = q->getOptText(9);
+    org.sample = q->getBool(10);
+    return org;
+}
+
+// ----------------------------------------------------------------------------------- services
+
+int64_t DirectoryStore::upsertService(const Service& s) {
+    db::Savepoint sp(m_db, "svc");
+    int64_t rowid = 0;
+    {
+        auto q = m_db.cached("SELECT rowid FROM service WHERE id = ?1");
+        q->bind(1, s.id);
+        if (q->step()) rowid = q->getInt64(0);
+    }
+    auto bindAll = [&](db::Statement& q) {
+        q.bind(1, s.id);
+        q.bind(2, s.organisationId.empty() ? std::optional<std::string>() : std::optional<std::string>(s.organisationId));
+        q.bind(3, s.name);
+        q.bind(4, s.nameCy);
+        q.bind(5, s.description);
+        q.bind(6, s.descriptionCy);
+        q.bind(7, s.url);
+        q.bind(8, s.email);
+        q.bind(9, s.status);
+        if (s.commissioningRoute) q.bind(10, toCode(*s.commissioningRoute));
+        else q.bind(10, nullptr);
+        q.bind(11, s.minAge);
+        q.bind(12, s.maxAge);
+        q.bind(13, s.womenOnly);
+        q.bind(14, s.highRiskSuitable);
+        q.bind(15, s.hub);
+        q.bind(16, s.coLocated);
+        q.bind(17, supervisionCodes(s.supervisionTypes));
+        q.bind(18, joinCodes(s.languages));
+        q.bind(19, s.eligibility);
+        q.bind(20, s.keywords);
+        q.bind(21, s.lastVerified);
+        q.bind(22, s.lastModified);
+        q.bind(23, s.source);
+        q.bind(24, s.sample);
+    };
+    if (rowid == 0) {
+        auto q = m_db.cached(R"sql(
+INSERT INTO service (id, organisation_id, name, name_cy, description, description_cy, url, email, status,
+    commissioning_route, min_age, max_age, women_only, high_risk_suitable, hub, co_located, supervision_types,
+    languages, eligibility, keywords, last_verified, last_modified, source, sample)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)
+)sql");
+        bindAll(*q);
+        q->exec();
+        rowid = m_db.lastInsertRowid();
+    } else {
+        auto q = m_db.cached(R"sql(
+UPDATE service SET organisation_id = ?2, name = ?3, name_cy = ?4, description = ?5, description_cy = ?6,
+    url = ?7, email = ?8, status = ?9, commissioning_route = ?10, min_age = ?11, max_age = ?12,
+    women_only = ?13, high_risk_suitable = ?14, hub = ?15, co_located = ?16, supervision_types = ?17,
+    languages = ?18, eligibility = ?19, keywords = ?20, last_verified = ?21, last_modified = ?22,
+    source = ?23, sample = ?24
+WHERE id = ?1)sql");
+        bindAll(*q);
+        q->exec();
+        for (const char* sql : {"DELETE FROM service_area WHERE service_rowid = ?1",
+                                "DELETE FROM service_need WHERE service_rowid = ?1",
+                                "DELETE FROM service_location WHERE service_rowid = ?1",
+                                "DELETE FROM contact WHERE service_rowid = ?1",
+                                "DELETE FROM opening_time WHERE service_rowid = ?1",
+                                "DELETE FROM service_fts WHERE rowid = ?1", "DELETE FROM service_geo WHERE id = ?1"}) {
+            auto d = m_db.cached(sql);
+            d->bind(1, rowid);
+            d->exec();
+        }
+    }
+    writeChildren(rowid, s);
+    index(rowid, s);
+    sp.release();
+    return rowid;
+}
+
+void DirectoryStore::writeChildren(int64_t rowid, const Service& s) {
+    {
+        std::set<std::string> seen;
+        auto q = m_db.cached("INSERT INTO service_area (service_rowid, area_code) VALUES (?1, ?2)");
+        for (const auto& area : s.areas) {
+            if (!seen.insert(area).second) continue;
+            q->bind(1, rowid).bind(2, area);
+            q->exec();
+            q->resetKeepBindings();
+        }
+    }
+    {
+        std::set<std::string> seen;
+        auto q = m_db.cached("INSERT INTO service_need (service_rowid, need_code) VALUES (?1, ?2)");
+        for (const auto& need : s.needs) {
+            if (!seen.insert(need).second) continue;
+            q->bind(1, rowid).bind(2, need);
+            q->exec();
+            q->resetKeepBindings();
+        }
+    }
+    {
+        auto loc = m_db.cached(R"sql(
+INSERT INTO location (id, name, address, city, postcode, latitude, longitude) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, address = excluded.address, city = excluded.city,
+    postcode = excluded.postcode, latitude = excluded.latitude, longitude = excluded.longitude
+RETURNING rowid)sql");
+        auto link = m_db.cached(
+            "INSERT OR IGNORE INTO service_location (service_rowid, location_rowid, position) VALUES (?1, ?2, ?3)");
+        int position = 0;
+        for (const auto& l : s.locations) {
+            std::string id = l.id.empty() ? s.id + "/location/" + std::to_string(position) : l.id;
+            loc->bindAll(id, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude);
+            if (!loc->step()) throw Error(ErrorDomain::Internal, "location upsert returned no rowid");
+            int64_t locRowid = loc->getInt64(0);
+            loc->reset();
+            link->bindAll(rowid, locRowid, position);
+            link->exec();
+            link->reset();
+            ++position;
+        }
+    }
+    {
+        auto q = m_db.cached(
+            "INSERT INTO contact (id, service_rowid, name, title, phone, email, sample) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        int n = 0;
+        for (const auto& c : s.contacts) {
+            std::string id = c.id.empty() ? s.id + "/contact/" + std::to_string(n) : c.id;
+            q->bindAll(id, rowid, c.name, c.title, c.phone, c.email, c.sample);
+            q->exec();
+            q->reset();
+            ++n;
+        }
+    }
+    {
+        auto q = m_db.cached("INSERT INTO opening_time (service_rowid, weekday, opens, closes, note) VALUES (?1, ?2, ?3, ?4, ?5)");
+        for (const auto& t : s.openingTimes) {
+            q->bindAll(rowid, t.weekday, t.opens, t.closes, t.note);
+            q->exec();
+            q->reset();
+        }
+    }
+}
+
+void DirectoryStore::index(int64_t rowid, const Service& s) {
+    // Only services a practitioner can refer to are searchable.
+    if (s.status != "active") return;
+    auto [orgName, orgNameCy] = s.organisationId.empty() ? std::pair<std::string, std::string>{}
+                                                          : organisationNames(s.organisationId);
+    std::string name = s.nameCy.empty() ? s.name : s.name + " " + s.nameCy;
+    std::string description = s.description;
+    if (!s.descriptionCy.empty()) description += "\n" + s.descriptionCy;
+    if (!s.eligibility.empty()) description += "\n" + s.eligibility;
+    std::string organisation = orgNameCy.empty() || orgNameCy == orgName ? orgName : orgName + " " + orgNameCy;
+    // Keywords: the publisher's, plus the names of the needs and areas in both languages, so
+    // "debt bolton" or "llety caerdydd" finds services without knowing our codes.
+    std::string keywords = s.keywords;
+    for (const auto& code : s.needs) {
+        if (const Need* need = needByCode(code)) {
+            keywords += ' ';
+            keywords += need->nameEn;
+            keywords += ' ';
+            keywords += need->nameCy;
+        }
+    }
+    for (const auto& code : s.areas) {
+        if (const Area* area = areaByCode(code)) {
+            keywords += ' ';
+            keywords += area->nameEn;
+            if (area->nameCy != area->nameEn) {
+                keywords += ' ';
+                keywords += area->nameCy;
+            }
+        }
+    }
+    {
+        auto q = m_db.cached(
+            "INSERT INTO service_fts (rowid, name, description, organisation, keywords, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        q->bindAll(rowid, name, description, organisation, keywords, tags::forService(s));
+        q->exec();
+    }
+    double minLat = 1e9, maxLat = -1e9, minLon = 1e9, maxLon = -1e9;
+    for (const auto& l : s.locations) {
+        if (!l.latitude || !l.longitude) continue;
+        minLat = std::min(minLat, *l.latitude);
+        maxLat = std::max(maxLat, *l.latitude);
+        minLon = std::min(minLon, *l.longitude);
+        maxLon = std::max(maxLon, *l.longitude);
+    }
+    if (minLat <= maxLat) {
+        auto q = m_db.cached("INSERT INTO service_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?1, ?2, ?3, ?4, ?5)");
+        q->bindAll(rowid, minLat, maxLat, minLon, maxLon);
+        q->exec();
+    }
+}
+
+void DirectoryStore::reindexService(int64_t rowid) {
+    for (const char* sql : {"DELETE FROM service_fts WHERE rowid = ?1", "DELETE FROM service_geo WHERE id = ?1"}) {
+        auto d = m_db.cached(sql);
+        d->bind(1, rowid);
+        d->exec();
+    }
+    if (auto s = serviceByRowid(rowid)) index(rowid, *s);
+}
+
+void DirectoryStore::reindexAll() {
+    db::Savepoint sp(m_db, "reindex");
+    m_db.exec("DELETE FROM service_fts; DELETE FROM service_geo;");
+    std::vector<int64_t> rowids;
+    {
+        db::Statement q(m_db, "SELECT rowid FROM service ORDER BY rowid");
+        while (q.step()) rowids.push_back(q.getInt64(0));
+    }
+    for (auto rowid : rowids)
+        if (auto s = serviceByRowid(rowid)) index(rowid, *s);
+    sp.release();
+}
+
+bool DirectoryStore::deleteService(std::string_view id) {
+    db::Savepoint sp(m_db, "svcdel");
+    auto q = m_db.cached("SELECT rowid FROM service WHERE id = ?1");
+    q->bind(1, id);
+    if (!q->step()) return false;
+    int64_t rowid = q->getInt64(0);
+    for (const char* sql : {"DELETE FROM service_fts WHERE rowid = ?1", "DELETE FROM service_geo WHERE id = ?1",
+                            "DELETE FROM service WHERE rowid = ?1"}) {
+        auto d = m_db.cached(sql);
+        d->bind(1, rowid);
+        d->exec();
+    }
+    // Locations no other service uses go with it.
+    m_db.exec("DELETE FROM location WHERE rowid NOT IN (SELECT location_rowid FROM service_location)");
+    sp.release();
+    return true;
+}
+
+std::optional<Service> DirectoryStore::service(std::string_view id) {
+    int64_t rowid;
+    {
+        auto q = m_db.cached("SELECT rowid FROM service WHERE id = ?1");
+        q->bind(1, id);
+        if (!q->step()) return std::nullopt;
+        rowid = q->getInt64(0);
+    }
+    return serviceByRowid(rowid);
+}
+
+std::optional<Service> DirectoryStore::serviceByRowid(int64_t rowid) {
+    Service s;
+    {
+        auto q = m_db.cached(R"sql(
+SELECT id, organisation_id, name, name_cy, description, description_cy, url, email, status, commissioning_route,
+       min_age, max_age, women_only, high_risk_suitable, hub, co_located, supervision_types, languages,
+       eligibility, keywords, last_verified, last_modified, source, sample
+FROM service WHERE rowid = ?1)sql");
+        q->bind(1, rowid);
+        if (!q->step()) return std::nullopt;
+        s.id = q->getText(0);
+        s.organisationId = q->getOptText(1).value_or("");
+        s.name = q->getText(2);
+        s.nameCy = q->getText(3);
+        s.description = q->getText(4);
+        s.descriptionCy = q->getText(5);
+        s.url = q->getText(6);
+        s.email = q->getText(7);
+        s.status = q->getText(8);
+        if (!q->isNull(9)) s.commissioningRoute = parseCommissioningRoute(q->getTextView(9));
+        if (!q->isNull(10)) s.minAge = q->getInt(10);
+        if (!q->isNull(11)) s.maxAge = q->getInt(11);
+        s.womenOnly = q->getBool(12);
+        s.highRiskSuitable = q->getBool(13);
+        s.hub = q->getBool(14);
+        s.coLocated = q->getBool(15);
+        s.supervisionTypes = parseSupervisionCodes(q->getTextView(16));
+        s.languages = text::split(q->getTextView(17), ' ');
+        s.eligibility = q->getText(18);
+        s.keywords = q->getText(19);
+        s.lastVerified = q->getOptText(20);
+        s.lastModified = q->getText(21);
+        s.source = q->getText(22);
+        s.sample = q->getBool(23);
+    }
+    {
+        auto q = m_db.cached("SELECT area_code FROM service_area WHERE service_rowid = ?1");
+        q->bind(1, rowid);
+        while (q->step()) s.areas.push_back(q->getText(0));
+    }
+    {
+        auto q = m_db.cached("SELECT need_code FROM service_need WHERE service_rowid = ?1");
+        q->bind(1, rowid);
+        while (q->step()) s.needs.push_back(q->getText(0));
+    }
+    {
+        auto q = m_db.cached(R"sql(
+SELECT l.id, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude
+FROM service_location sl JOIN location l ON l.rowid = sl.location_rowid
+WHERE sl.service_rowid = ?1 ORDER BY sl.position)sql");
+        q->bind(1, rowid);
+        while (q->step()) {
+            Location l;
+            l.id = q->getText(0);
+            l.name = q->getText(1);
+            l.address = q->getText(2);
+            l.city = q->getText(3);
+            l.postcode = q->getText(4);
+            l.latitude = q->getOptDouble(5);
+            l.longitude = q->getOptDouble(6);
+            s.locations.push_back(std::move(l));
+        }
+    }
+    {
+        auto q = m_db.cached("SELECT id, name, title, phone, email, sample FROM contact WHERE service_rowid = ?1 ORDER BY rowid");
+        q->bind(1, rowid);
+        while (q->step()) {
+            s.contacts.push_back(
+                {q->getText(0), q->getText(1), q->getText(2), q->getText(3), q->getText(4), q->getBool(5)});
+        }
+    }
+    {
+        auto q = m_db.cached(
+            "SELECT weekday, opens, closes, note FROM opening_time WHERE service_rowid = ?1 ORDER BY weekday, opens");
+        q->bind(1, rowid);
+        while (q->step()) s.openingTimes.push_back({q->getInt(0), q->getText(1), q->getText(2), q->getText(3)});
+    }
+    return s;
+}
+
+std::vector<std::string> DirectoryStore::serviceIds() {
+    std::vector<std::string> ids;
+    db::Statement q(m_db, "SELECT id FROM service ORDER BY id");
+    while (q.step()) ids.push_back(q.getText(0));
+    return ids;
+}
+
+std::vector<std::string> DirectoryStore::organisationIds() {
+    std::vector<std::string> ids;
+    db::Statement q(m_db, "SELECT id FROM organisation ORDER BY id");
+    while (q.step()) ids.push_back(q.getText(0));
+    return ids;
+}
+
+int64_t DirectoryStore::serviceCount() { return m_db.queryInt64("SELECT count(*) FROM service").value_or(0); }
+int64_t DirectoryStore::organisationCount() { return m_db.queryInt64("SELECT count(*) FROM organisation").value_or(0); }
+
+namespace {
+std::string readExtra(db::Database& db, const char* sql, std::string_view id) {
+    auto q = db.cached(sql);
+    q->bind(1, id);
+    if (!q->step() || q->isNull(0)) return {};
+    return q->getText(0);
+}
+void writeExtra(db::Database& db, const char* sql, std::string_view id, std::string_view json) {
+    auto q = db.cached(sql);
+    if (json.empty()) q->bind(1, nullptr);
+    else q->bind(1, json);
+    q->bind(2, id);
+    q->exec();
+}
+} // namespace
+
+std::string DirectoryStore::serviceExtra(std::string_view id) {
+    return readExtra(m_db, "SELECT extra FROM service WHERE id = ?1", id);
+}
+std::string DirectoryStore::organisationExtra(std::string_view id) {
+    return readExtra(m_db, "SELECT extra FROM organisation WHERE id = ?1", id);
+}
+std::string DirectoryStore::locationExtra(std::string_view id) {
+    return readExtra(m_db, "SELECT extra FROM location WHERE id = ?1", id);
+}
+void DirectoryStore::setServiceExtra(std::string_view id, std::string_view json) {
+    writeExtra(m_db, "UPDATE service SET extra = ?1 WHERE id = ?2", id, json);
+}
+void DirectoryStore::setOrganisationExtra(std::string_view id, std::string_view json) {
+    writeExtra(m_db, "UPDATE organisation SET extra = ?1 WHERE id = ?2", id, json);
+}
+void DirectoryStore::setLocationExtra(std::string_view id, std::string_view json) {
+    writeExtra(m_db, "UPDATE location SET extra = ?1 WHERE id = ?2", id, json);
+}
+
+// ---------------------------------------------------------------------------------- postcodes
+
+std::string normalisePostcode(std::string_view postcode) {
+    std::string compact;
+    for (char c : postcode) {
+        if (c == ' ' || c == '\t') continue;
+        compact += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
+    }
+    // A full postcode ends in digit + two letters (the inward code); put the space back.
+    if (compact.size() >= 5 && std::isdigit(static_cast<unsigned char>(compact[compact.size() - 3])) &&
+        std::isalpha(static_cast<unsigned char>(compact[compact.size() - 2])) &&
+        std::isalpha(static_cast<unsigned char>(compact.back())))
+        return compact.substr(0, compact.size() - 3) + " " + compact.substr(compact.size() - 3);
+    return compact;
+}
+
+std::string postcodeDistrictOf(std::string_view postcode) {
+    std::string normal = normalisePostcode(postcode);
+    auto space = normal.find(' ');
+    return space == std::string::npos ? normal : normal.substr(0, space);
+}
+
+void DirectoryStore::upsertPostcodeDistrict(std::string_view district, double lat, double lon, std::string_view areaCode) {
+    auto q = m_db.cached(
+        "INSERT OR REPLACE INTO postcode_district (district, latitude, longitude, area_code) VALUES (?1, ?2, ?3, ?4)");
+    q->bind(1, postcodeDistrictOf(district)).bind(2, lat).bind(3, lon);
+    if (areaCode.empty()) q->bind(4, nullptr);
+    else q->bind(4, areaCode);
+    q->exec();
+}
+
+std::optional<DirectoryStore::Centroid> DirectoryStore::postcodeDistrict(std::string_view postcodeOrDistrict) {
+    auto q = m_db.cached("SELECT latitude, longitude, coalesce(area_code, '') FROM postcode_district WHERE district = ?1");
+    q->bind(1, postcodeDistrictOf(postcodeOrDistrict));
+    if (!q->step()) return std::nullopt;
+    return Centroid{q->getDouble(0), q->getDouble(1), q->getText(2)};
+}
+
+} // namespace signpost::directory

@@ -1,0 +1,390 @@
+#include "signpost/directory/Search.hpp"
+#include "signpost/directory/DirectoryStore.hpp"
+#include "signpost/directory/Synonyms.hpp"
+#include "signpost/domain/Areas.hpp"
+#include "signpost/util/Text.hpp"
+#include "signpost/util/Time.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <unordered_set>
+
+namespace signpost::directory {
+
+using namespace signpost::domain;
+
+double distanceKm(GeoPoint a, GeoPoint b) {
+    constexpr double kEarthRadiusKm = 6371.0088;
+    constexpr double kRad = 3.14159265358979323846 / 180.0;
+    double dLat = (b.latitude - a.latitude) * kRad;
+    double dLon = (b.longitude - a.longitude) * kRad;
+    double h = std::sin(dLat / 2) * std::sin(dLat / 2) +
+               std::cos(a.latitude * kRad) * std::cos(b.latitude * kRad) * std::sin(dLon / 2) * std::sin(dLon / 2);
+    return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(h)));
+}
+
+namespace {
+
+// bm25 column weights: a word in the service's name counts most, then its keywords (needs,
+// areas, publisher keywords), then the organisation, then the description. Tags never score.
+constexpr const char* kRank = "bm25(service_fts, 10.0, 1.0, 4.0, 6.0, 0.0)";
+constexpr const char* kTextColumns = "{name description organisation keywords}";
+constexpr size_t kMaxTerms = 8; // a pasted paragraph must not become a 200-term query
+
+constexpr std::array<std::string_view, 12> kStopWords{"a",   "an",  "and", "the", "of", "for",
+                                                      "in",  "to",  "with", "at", "on", "or"};
+
+bool isStopWord(std::string_view word) {
+    return std::find(kStopWords.begin(), kStopWords.end(), word) != kStopWords.end();
+}
+
+// A term for the FTS5 expression. Tokens are letters and digits only (text::tokenize), so
+// wrapping in double quotes is enough to make anything a person typed plain text: no column
+// filters, operators, NEAR groups or SQL reach the parser.
+std::string quoteTerm(std::string_view term) {
+    bool prefix = !term.empty() && term.back() == '*';
+    if (prefix) term.remove_suffix(1);
+    std::string out = "\"";
+    for (char c : term) {
+        if (c == '"') out += "\"\"";
+        else out += c;
+    }
+    out += '"';
+    if (prefix) out += '*';
+    return out;
+}
+
+bool endsInWord(std::string_view text) {
+    if (text.empty()) return false;
+    unsigned char last = static_cast<unsigned char>(text.back());
+    if (last >= 0x80) return true; // inside a multi-byte letter (ŵ, ŷ …)
+    return std::isalnum(last) != 0;
+}
+
+} // namespace
+
+std::time_t DirectorySearch::now() const { return m_now ? m_now : std::time(nullptr); }
+
+std::string DirectorySearch::textExpression(std::string_view text) const {
+    std::vector<std::string> tokens = text::tokenize(text);
+    bool lastIsPrefix = endsInWord(text);
+    if (tokens.size() > 1) {
+        std::vector<std::string> kept;
+        for (size_t i = 0; i < tokens.size(); ++i) {
+            bool last = i + 1 == tokens.size();
+            if (!last && isStopWord(tokens[i])) continue;
+            kept.push_back(tokens[i]);
+        }
+        tokens = std::move(kept);
+    }
+    if (tokens.size() > kMaxTerms) tokens.resize(kMaxTerms);
+
+    std::string expr;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        const std::string& token = tokens[i];
+        bool prefix = lastIsPrefix && i + 1 == tokens.size();
+        std::vector<std::string> terms{quoteTerm(prefix ? token + "*" : token)};
+        std::vector<std::string_view> expansions = expansionsFor(token);
+        if (prefix) {
+            for (auto e : expansionsForPrefix(token))
+                if (std::find(expansions.begin(), expansions.end(), e) == expansions.end()) expansions.push_back(e);
+        }
+        for (auto e : expansions) {
+            std::string term = quoteTerm(e);
+            if (std::find(terms.begin(), terms.end(), term) == terms.end()) terms.push_back(term);
+        }
+        if (!expr.empty()) expr += " AND ";
+        if (terms.size() == 1) {
+            expr += terms[0];
+        } else {
+            expr += '(';
+            for (size_t t = 0; t < terms.size(); ++t) {
+                if (t) expr += " OR ";
+                expr += terms[t];
+            }
+            expr += ')';
+        }
+    }
+    return expr;
+}
+
+std::string DirectorySearch::matchExpression(const SearchQuery& q) const {
+    std::vector<std::string> parts;
+    std::string textExpr = textExpression(q.text);
+    if (!textExpr.empty()) parts.push_back(std::string(kTextColumns) + " : (" + textExpr + ")");
+
+    auto tagGroup = [&](const std::vector<std::string>& alternatives) {
+        if (alternatives.empty()) return;
+        std::string group = "tags : (";
+        for (size_t i = 0; i < alternatives.size(); ++i) {
+            if (i) group += " OR ";
+            group += alternatives[i];
+        }
+        parts.push_back(group + ")");
+    };
+
+    if (!q.areas.empty()) {
+        // A service matches an area when it covers that area or anything inside it (in<code>),
+        // or covers something containing it (cov<ancestor>): "jagged edges" both ways.
+        std::vector<std::string> alternatives;
+        for (const auto& area : q.areas) {
+            alternatives.push_back(tags::token(tags::kWithin, area));
+            for (auto ancestor : ancestorsOf(area)) alternatives.push_back(tags::token(tags::kCovers, ancestor));
+        }
+        std::sort(alternatives.begin(), alternatives.end());
+        alternatives.erase(std::unique(alternatives.begin(), alternatives.end()), alternatives.end());
+        tagGroup(alternatives);
+    }
+    if (!q.needs.empty()) {
+        std::vector<std::string> alternatives;
+        for (const auto& need : q.needs) alternatives.push_back(tags::token(tags::kNeed, need));
+        tagGroup(alternatives);
+    }
+    if (q.supervision)
+        tagGroup({tags::token(tags::kSupervision, toCode(*q.supervision)), std::string(tags::kAnySupervision)});
+    if (q.route) tagGroup({tags::token(tags::kRoute, toCode(*q.route))});
+    if (q.women == WomenFilter::Only) tagGroup({std::string(tags::kWomenOnly)});
+    if (q.highRiskSuitable) tagGroup({std::string(tags::kHighRisk)});
+    if (q.welshLanguage) tagGroup({std::string(tags::kWelsh)});
+    if (q.hub) tagGroup({std::string(tags::kHub)});
+    if (q.coLocated) tagGroup({std::string(tags::kCoLocated)});
+
+    std::string expr;
+    for (size_t i = 0; i < parts.size(); ++i) {
+        if (i) expr += " AND ";
+        expr += parts[i];
+    }
+    if (q.women == WomenFilter::Exclude) {
+        // FTS5 has no unary NOT: with nothing else to match, start from every supervision tag.
+        if (expr.empty()) expr = "tags : (" + std::string(tags::kAnySupervision) + " OR " + std::string(tags::kSupervision) + "*)";
+        expr = "(" + expr + ") NOT tags : " + std::string(tags::kWomenOnly);
+    }
+    return expr;
+}
+
+std::string DirectorySearch::postFilterSql(const SearchQuery& q) const {
+    std::string sql;
+    if (q.age) sql += " AND (s.min_age IS NULL OR s.min_age <= ?100) AND (s.max_age IS NULL OR s.max_age >= ?100)";
+    if (q.openNow)
+        sql += " AND EXISTS (SELECT 1 FROM opening_time o WHERE o.service_rowid = s.rowid AND o.weekday = ?101"
+               " AND o.opens <= ?102 AND o.closes > ?102)";
+    return sql;
+}
+
+void DirectorySearch::bindPostFilters(db::Statement& stmt, const SearchQuery& q, int) const {
+    if (q.age) stmt.bind(100, *q.age);
+    if (q.openNow) {
+        auto local = timeutil::ukLocalTime(now());
+        char clock[16];
+        std::snprintf(clock, sizeof clock, "%02d:%02d", local.minuteOfDay / 60, local.minuteOfDay % 60);
+        stmt.bind(101, local.weekday);
+        stmt.bind(102, std::string_view(clock));
+    }
+}
+
+std::vector<std::pair<int64_t, double>> DirectorySearch::candidates(const SearchQuery& q, const std::string& match,
+                                                                    size_t cap, bool& capped) {
+    const bool hasText = !text::tokenize(q.text).empty();
+    const std::string post = postFilterSql(q);
+    std::string sql = "SELECT service_fts.rowid, ";
+    sql += hasText ? kRank : "0.0";
+    sql += " FROM service_fts";
+    if (!post.empty()) sql += " JOIN service s ON s.rowid = service_fts.rowid";
+    sql += " WHERE service_fts MATCH ?1" + post + " LIMIT ?2";
+    auto stmt = m_db.cached(sql);
+    stmt->bind(1, match);
+    stmt->bind(2, static_cast<int64_t>(cap + 1));
+    bindPostFilters(*stmt, q, 100);
+    std::vector<std::pair<int64_t, double>> out;
+    out.reserve(std::min<size_t>(cap + 1, 4096));
+    while (stmt->step()) out.emplace_back(stmt->getInt64(0), stmt->getDouble(1));
+    capped = out.size() > cap;
+    if (capped) out.resize(cap);
+    return out;
+}
+
+SearchOutcome DirectorySearch::search(const SearchQuery& q) {
+    SearchOutcome outcome;
+    const int limit = std::clamp(q.limit, 1, 500);
+    outcome.matchExpression = matchExpression(q);
+    if (q.near) return nearSearch(q, outcome.matchExpression);
+
+    const bool hasText = !text::tokenize(q.text).empty();
+    std::vector<int64_t> top;
+    if (outcome.matchExpression.empty() || !hasText) {
+        // Browsing (no words typed): alphabetical, every match considered.
+        std::string sql = "SELECT s.rowid FROM service s WHERE s.status = 'active'";
+        if (!outcome.matchExpression.empty())
+            sql += " AND s.rowid IN (SELECT rowid FROM service_fts WHERE service_fts MATCH ?1)";
+        sql += postFilterSql(q) + " ORDER BY s.name COLLATE NOCASE, s.rowid LIMIT ?2";
+        auto stmt = m_db.cached(sql);
+        if (!outcome.matchExpression.empty()) stmt->bind(1, outcome.matchExpression);
+        stmt->bind(2, limit);
+        bindPostFilters(*stmt, q, 100);
+        while (stmt->step()) top.push_back(stmt->getInt64(0));
+        outcome.candidates = top.size();
+    } else {
+        size_t cap = q.exact ? std::numeric_limits<size_t>::max() - 1 : kCandidateCap;
+        auto ranked = candidates(q, outcome.matchExpression, cap, outcome.capped);
+        outcome.candidates = ranked.size();
+        auto better = [](const auto& a, const auto& b) {
+            return a.second != b.second ? a.second < b.second : a.first < b.first;
+        };
+        size_t n = std::min<size_t>(static_cast<size_t>(limit), ranked.size());
+        std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(), better);
+        for (size_t i = 0; i < n; ++i) top.push_back(ranked[i].first);
+        outcome.results.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+            SearchResult r;
+            r.rowid = ranked[i].first;
+            r.score = ranked[i].second;
+            fill(r);
+            outcome.results.push_back(std::move(r));
+        }
+        return outcome;
+    }
+    for (int64_t rowid : top) {
+        SearchResult r;
+        r.rowid = rowid;
+        fill(r);
+        outcome.results.push_back(std::move(r));
+    }
+    return outcome;
+}
+
+std::optional<double> DirectorySearch::nearestKm(int64_t rowid, GeoPoint from) {
+    auto stmt = m_db.cached(R"sql(
+SELECT l.latitude, l.longitude FROM service_location sl JOIN location l ON l.rowid = sl.location_rowid
+WHERE sl.service_rowid = ?1 AND l.latitude IS NOT NULL AND l.longitude IS NOT NULL)sql");
+    stmt->bind(1, rowid);
+    std::optional<double> best;
+    while (stmt->step()) {
+        double d = distanceKm(from, {stmt->getDouble(0), stmt->getDouble(1)});
+        if (!best || d < *best) best = d;
+    }
+    return best;
+}
+
+SearchOutcome DirectorySearch::nearSearch(const SearchQuery& q, const std::string& match) {
+    SearchOutcome outcome;
+    outcome.matchExpression = match;
+    const int limit = std::clamp(q.limit, 1, 500);
+    const GeoPoint centre = *q.near;
+    const std::string post = postFilterSql(q);
+
+    // The box grows until it holds enough matches whose exact distance is inside the radius;
+    // each service is examined once however many boxes it falls in.
+    std::string boxSql = "SELECT g.id FROM service_geo g";
+    if (!post.empty()) boxSql += " JOIN service s ON s.rowid = g.id";
+    boxSql += " WHERE g.max_lat >= ?1 AND g.min_lat <= ?2 AND g.max_lon >= ?3 AND g.min_lon <= ?4" + post;
+    std::string probeSql = "SELECT 1 FROM service_fts WHERE service_fts MATCH ?1 AND rowid = ?2";
+
+    std::unordered_set<int64_t> examined;
+    std::vector<std::pair<double, int64_t>> hits;
+    constexpr std::array kRadiiKm{2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 20000.0};
+    for (double radius : kRadiiKm) {
+        double dLat = radius / 111.0;
+        double cosLat = std::max(0.01, std::cos(centre.latitude * 3.14159265358979323846 / 180.0));
+        double dLon = std::min(180.0, radius / (111.0 * cosLat));
+        auto box = m_db.cached(boxSql);
+        box->bind(1, centre.latitude - dLat).bind(2, centre.latitude + dLat);
+        box->bind(3, centre.longitude - dLon).bind(4, centre.longitude + dLon);
+        bindPostFilters(*box, q, 100);
+        std::vector<int64_t> fresh;
+        while (box->step()) {
+            int64_t id = box->getInt64(0);
+            if (examined.insert(id).second) fresh.push_back(id);
+        }
+        for (int64_t id : fresh) {
+            if (!match.empty()) {
+                auto probe = m_db.cached(probeSql);
+                probe->bind(1, match).bind(2, id);
+                if (!probe->step()) continue;
+            }
+            if (auto d = nearestKm(id, centre)) hits.emplace_back(*d, id);
+        }
+        outcome.candidates = hits.size();
+        size_t within = static_cast<size_t>(
+            std::count_if(hits.begin(), hits.end(), [&](const auto& h) { return h.first <= radius; }));
+        if (within >= static_cast<size_t>(limit)) break;
+    }
+    std::sort(hits.begin(), hits.end());
+    if (hits.size() > static_cast<size_t>(limit)) hits.resize(static_cast<size_t>(limit));
+    for (const auto& [d, id] : hits) {
+        SearchResult r;
+        r.rowid = id;
+        r.distanceKm = d;
+        fill(r);
+        outcome.results.push_back(std::move(r));
+    }
+    // Services with no mapped location (phone, online, outreach) still match; they follow.
+    if (outcome.results.size() < static_cast<size_t>(limit) && !match.empty()) {
+        SearchQuery rest = q;
+        rest.near.reset();
+        rest.limit = limit;
+        bool capped = false;
+        for (const auto& [rowid, score] : candidates(rest, match, kCandidateCap, capped)) {
+            if (outcome.results.size() >= static_cast<size_t>(limit)) break;
+            if (examined.count(rowid)) continue;
+            auto geo = m_db.cached("SELECT 1 FROM service_geo WHERE id = ?1");
+            geo->bind(1, rowid);
+            if (geo->step()) continue; // located, just far away: already considered
+            SearchResult r;
+            r.rowid = rowid;
+            r.score = score;
+            fill(r);
+            outcome.results.push_back(std::move(r));
+        }
+    }
+    return outcome;
+}
+
+void DirectorySearch::fill(SearchResult& r) {
+    {
+        auto stmt = m_db.cached(R"sql(
+SELECT s.id, s.name, s.name_cy, coalesce(o.name, ''), coalesce(o.name_cy, ''), s.last_verified, s.languages,
+       s.women_only, s.hub, s.co_located, s.high_risk_suitable, s.commissioning_route,
+       (SELECT l.city || char(31) || l.postcode FROM service_location sl JOIN location l ON l.rowid = sl.location_rowid
+         WHERE sl.service_rowid = s.rowid ORDER BY sl.position LIMIT 1)
+FROM service s LEFT JOIN organisation o ON o.id = s.organisation_id WHERE s.rowid = ?1)sql");
+        stmt->bind(1, r.rowid);
+        if (!stmt->step()) return;
+        r.id = stmt->getText(0);
+        r.name = stmt->getText(1);
+        r.nameCy = stmt->getText(2);
+        r.organisation = stmt->getText(3);
+        r.organisationCy = stmt->getText(4);
+        r.lastVerified = stmt->getOptText(5);
+        if (r.lastVerified) {
+            if (auto verified = timeutil::parseIsoDate(*r.lastVerified))
+                r.daysSinceVerified = static_cast<int>(timeutil::daysSinceEpoch(now()) - *verified);
+        }
+        auto languages = text::split(stmt->getTextView(6), ' ');
+        r.welshLanguage = std::find(languages.begin(), languages.end(), "cy") != languages.end();
+        r.womenOnly = stmt->getBool(7);
+        r.hub = stmt->getBool(8);
+        r.coLocated = stmt->getBool(9);
+        r.highRiskSuitable = stmt->getBool(10);
+        if (!stmt->isNull(11)) r.route = parseCommissioningRoute(stmt->getTextView(11));
+        if (!stmt->isNull(12)) {
+            auto place = text::split(stmt->getTextView(12), '\x1f', false);
+            if (place.size() == 2) {
+                r.town = place[0];
+                r.postcode = place[1];
+            }
+        }
+    }
+    {
+        auto stmt = m_db.cached("SELECT area_code FROM service_area WHERE service_rowid = ?1");
+        stmt->bind(1, r.rowid);
+        while (stmt->step()) r.areas.push_back(stmt->getText(0));
+    }
+    {
+        auto stmt = m_db.cached("SELECT need_code FROM service_need WHERE service_rowid = ?1");
+        stmt->bind(1, r.rowid);
+        while (stmt->step()) r.needs.push_back(stmt->getText(0));
+    }
+}
+
+} // namespace signpost::directory

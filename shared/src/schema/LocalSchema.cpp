@@ -1,0 +1,163 @@
+#include "signpost/schema/LocalSchema.hpp"
+#include "signpost/directory/DirectoryStore.hpp"
+
+#include <array>
+
+namespace signpost::schema {
+
+namespace {
+
+// v1: the directory tables. Child tables hang off the service's integer rowid (compact indexes,
+// cascade on delete); organisations are referenced by their public id, deferred, so a sync page
+// or an import may carry a service before its organisation.
+void v1Directory(db::Database& db) {
+    db.exec(R"sql(
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE organisation (
+    rowid       INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL CHECK (length(name) > 0),
+    name_cy     TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    website     TEXT NOT NULL DEFAULT '',
+    email       TEXT NOT NULL DEFAULT '',
+    phone       TEXT NOT NULL DEFAULT '',
+    isa_status  TEXT NOT NULL DEFAULT 'none' CHECK (isa_status IN ('none', 'in_force', 'expired')),
+    isa_from    TEXT,
+    isa_to      TEXT,
+    sample      INTEGER NOT NULL DEFAULT 0,
+    extra       TEXT  -- HSDS fields we do not model, kept for a faithful export (JSON object)
+);
+
+CREATE TABLE service (
+    rowid               INTEGER PRIMARY KEY,
+    id                  TEXT NOT NULL UNIQUE,
+    organisation_id     TEXT REFERENCES organisation(id) DEFERRABLE INITIALLY DEFERRED,
+    name                TEXT NOT NULL CHECK (length(name) > 0),
+    name_cy             TEXT NOT NULL DEFAULT '',
+    description         TEXT NOT NULL DEFAULT '',
+    description_cy      TEXT NOT NULL DEFAULT '',
+    url                 TEXT NOT NULL DEFAULT '',
+    email               TEXT NOT NULL DEFAULT '',
+    status              TEXT NOT NULL DEFAULT 'active',
+    commissioning_route TEXT CHECK (commissioning_route IN
+                            ('dynamic_framework', 'co_commissioned', 'grant_funded', 'statutory', 'informal')),
+    min_age             INTEGER,
+    max_age             INTEGER,
+    women_only          INTEGER NOT NULL DEFAULT 0,
+    high_risk_suitable  INTEGER NOT NULL DEFAULT 0,
+    hub                 INTEGER NOT NULL DEFAULT 0,
+    co_located          INTEGER NOT NULL DEFAULT 0,
+    supervision_types   TEXT NOT NULL DEFAULT '',  -- space-separated codes; '' = open to all
+    languages           TEXT NOT NULL DEFAULT '',  -- space-separated ISO 639-1 codes
+    eligibility         TEXT NOT NULL DEFAULT '',
+    keywords            TEXT NOT NULL DEFAULT '',
+    last_verified       TEXT,                      -- YYYY-MM-DD
+    last_modified       TEXT NOT NULL DEFAULT '',
+    source              TEXT NOT NULL DEFAULT '',
+    sample              INTEGER NOT NULL DEFAULT 0,
+    extra               TEXT
+);
+CREATE INDEX service_by_organisation ON service(organisation_id);
+
+CREATE TABLE service_area (
+    service_rowid INTEGER NOT NULL REFERENCES service(rowid) ON DELETE CASCADE,
+    area_code     TEXT NOT NULL,
+    PRIMARY KEY (service_rowid, area_code)
+) WITHOUT ROWID;
+CREATE INDEX service_area_by_area ON service_area(area_code);
+
+CREATE TABLE service_need (
+    service_rowid INTEGER NOT NULL REFERENCES service(rowid) ON DELETE CASCADE,
+    need_code     TEXT NOT NULL,
+    PRIMARY KEY (service_rowid, need_code)
+) WITHOUT ROWID;
+CREATE INDEX service_need_by_need ON service_need(need_code);
+
+CREATE TABLE location (
+    rowid     INTEGER PRIMARY KEY,
+    id        TEXT NOT NULL UNIQUE,
+    name      TEXT NOT NULL DEFAULT '',
+    address   TEXT NOT NULL DEFAULT '',
+    city      TEXT NOT NULL DEFAULT '',
+    postcode  TEXT NOT NULL DEFAULT '',
+    latitude  REAL CHECK (latitude IS NULL OR latitude BETWEEN -90 AND 90),
+    longitude REAL CHECK (longitude IS NULL OR longitude BETWEEN -180 AND 180),
+    extra     TEXT
+);
+
+CREATE TABLE service_location (
+    service_rowid  INTEGER NOT NULL REFERENCES service(rowid) ON DELETE CASCADE,
+    location_rowid INTEGER NOT NULL REFERENCES location(rowid) ON DELETE CASCADE,
+    position       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (service_rowid, location_rowid)
+) WITHOUT ROWID;
+CREATE INDEX service_location_by_location ON service_location(location_rowid);
+
+CREATE TABLE contact (
+    rowid         INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL,
+    service_rowid INTEGER NOT NULL REFERENCES service(rowid) ON DELETE CASCADE,
+    name          TEXT NOT NULL DEFAULT '',
+    title         TEXT NOT NULL DEFAULT '',
+    phone         TEXT NOT NULL DEFAULT '',
+    email         TEXT NOT NULL DEFAULT '',
+    sample        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX contact_by_service ON contact(service_rowid);
+
+CREATE TABLE opening_time (
+    service_rowid INTEGER NOT NULL REFERENCES service(rowid) ON DELETE CASCADE,
+    weekday       INTEGER NOT NULL CHECK (weekday BETWEEN 1 AND 7),
+    opens         TEXT NOT NULL CHECK (opens GLOB '[0-2][0-9]:[0-5][0-9]'),
+    closes        TEXT NOT NULL CHECK (closes GLOB '[0-2][0-9]:[0-5][0-9]'),
+    note          TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX opening_time_by_service ON opening_time(service_rowid, weekday);
+)sql");
+}
+
+// v2: search. FTS5 over the text a practitioner types (name, description, organisation,
+// keywords) plus a `tags` column of filter tokens (areas, needs, eligibility flags) so filters
+// intersect doclists inside FTS instead of probing rows after it. unicode61 with
+// remove_diacritics 2 folds case and accents (ŵ ŷ â → w y a); prefix indexes on 2 and 3
+// characters keep type-ahead prefix queries from scanning the whole term list.
+// An R*Tree over service locations answers "near me" by bounding box before exact distance.
+void v2Search(db::Database& db) {
+    db.exec(R"sql(
+CREATE VIRTUAL TABLE service_fts USING fts5(
+    name, description, organisation, keywords, tags,
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '2 3'
+);
+CREATE VIRTUAL TABLE service_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon);
+CREATE TABLE postcode_district (
+    district  TEXT PRIMARY KEY,
+    latitude  REAL NOT NULL,
+    longitude REAL NOT NULL,
+    area_code TEXT
+) WITHOUT ROWID;
+)sql");
+    directory::DirectoryStore(db).reindexAll();
+}
+
+const std::array kLocalMigrations{
+    db::Migration{1, "directory tables", v1Directory},
+    db::Migration{2, "directory search index", v2Search},
+};
+
+} // namespace
+
+std::span<const db::Migration> localMigrations() { return kLocalMigrations; }
+
+db::Database openLocal(const std::string& path, db::OpenOptions options) {
+    db::Database db(path, options);
+    db::migrate(db, localMigrations());
+    return db;
+}
+
+} // namespace signpost::schema
