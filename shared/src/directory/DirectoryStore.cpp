@@ -3,6 +3,7 @@
 #include "signpost/domain/Areas.hpp"
 #include "signpost/domain/Needs.hpp"
 #include "signpost/util/Text.hpp"
+#include "signpost/util/Uuid.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -236,7 +237,7 @@ RETURNING rowid)sql");
             "INSERT OR IGNORE INTO service_location (service_rowid, location_rowid, position) VALUES (?1, ?2, ?3)");
         int position = 0;
         for (const auto& l : s.locations) {
-            std::string id = l.id.empty() ? s.id + "/location/" + std::to_string(position) : l.id;
+            std::string id = l.id.empty() ? uuid::fromName(s.id + "/location/" + std::to_string(position)) : l.id;
             loc->bindAll(id, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude);
             if (!loc->step()) throw Error(ErrorDomain::Internal, "location upsert returned no rowid");
             int64_t locRowid = loc->getInt64(0);
@@ -252,7 +253,7 @@ RETURNING rowid)sql");
             "INSERT INTO contact (id, service_rowid, name, title, phone, email, sample) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
         int n = 0;
         for (const auto& c : s.contacts) {
-            std::string id = c.id.empty() ? s.id + "/contact/" + std::to_string(n) : c.id;
+            std::string id = c.id.empty() ? uuid::fromName(s.id + "/contact/" + std::to_string(n)) : c.id;
             q->bindAll(id, rowid, c.name, c.title, c.phone, c.email, c.sample);
             q->exec();
             q->reset();

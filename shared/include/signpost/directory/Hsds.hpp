@@ -1,0 +1,68 @@
+#pragma once
+// Open Referral UK / HSDS 3.0 import and export.
+//
+// Import accepts: one full service object, a paginated list page ({"contents": [...]}) of
+// services, organizations (with nested services), service_at_locations or locations, a folder of
+// such .json files, the HSDS tabular datapackage (a folder of CSV files such as services.csv,
+// organizations.csv, …) and tabular.json (the same tables as JSON arrays keyed by file name).
+// Records are applied one at a time, each atomically: a bad record is reported (file, record id,
+// field, reason) and skipped, the good ones land. A file that cannot be parsed at all (truncated
+// JSON, invalid UTF-8) is rejected whole and nothing from it is applied. With `strict`, any
+// rejection rolls back the whole import.
+//
+// Export writes services as HSDS 3.0 JSON that validates against schema/service.json.
+#include "signpost/db/Database.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace signpost::directory::hsds {
+
+struct Problem {
+    std::string file;     // path as given, or "" when not file-specific
+    std::string recordId; // the record's id, or "#<index>" when it has none
+    std::string field;    // dotted path within the record, e.g. "service_areas[0].name"; "" for the whole record
+    std::string reason;   // a sentence a person understands
+};
+
+struct ImportOptions {
+    bool strict = false;               // any rejection → nothing applied
+    size_t maxFieldBytes = 64 * 1024;  // longer text fields reject the record
+    size_t maxFileBytes = 512u * 1024 * 1024;
+    // Called as records are processed (done, total); total may be 0 when unknown.
+    std::function<void(size_t done, size_t total)> progress;
+};
+
+struct ImportReport {
+    size_t filesRead = 0;
+    size_t servicesInserted = 0;
+    size_t servicesUpdated = 0;
+    size_t organisationsWritten = 0;
+    size_t taxonomyTermsSeen = 0;
+    std::vector<Problem> rejected;     // records not applied
+    std::vector<Problem> warnings;     // applied, but something was dropped or guessed
+    std::vector<Problem> fileErrors;   // whole files not applied
+    bool rolledBack = false;           // strict mode and something was rejected
+    bool ok() const { return rejected.empty() && fileErrors.empty(); }
+};
+
+ImportReport importPath(db::Database& db, const std::filesystem::path& path, const ImportOptions& options = {});
+
+struct ExportOptions {
+    std::vector<std::string> serviceIds; // empty: every service
+    std::function<void(size_t done, size_t total)> progress;
+};
+
+// One service as an HSDS 3.0 service object (with organization, service_at_locations, schedules,
+// service_areas, languages, contacts and attributes carrying our needs/eligibility extensions).
+nlohmann::json exportService(db::Database& db, const std::string& serviceId);
+// A paginated list page ({"total_items", …, "contents": [service, …]}) that import reads back.
+size_t exportServices(db::Database& db, std::ostream& out, const ExportOptions& options = {});
+
+} // namespace signpost::directory::hsds

@@ -1,0 +1,2 @@
+#include "signpost/directory/Hsds.hpp"
+// Implemented by the HSDS work package (see Hsds.hpp).
