@@ -1,0 +1,241 @@
+// Benchmarks: commands that print figures (never timed assertions in tests). Each prints the bare
+// baseline measured in the same run, on the same data, so the overhead ratio shows.
+#include "Commands.hpp"
+#include "Progress.hpp"
+#include "signpost/db/Transaction.hpp"
+#include "signpost/directory/DirectoryStore.hpp"
+#include "signpost/directory/Hsds.hpp"
+#include "signpost/directory/Search.hpp"
+#include "signpost/directory/Seed.hpp"
+#include "signpost/domain/Areas.hpp"
+#include "signpost/domain/Needs.hpp"
+#include "signpost/schema/LocalSchema.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+#include <unistd.h>
+
+namespace signpost::cli {
+
+using namespace signpost::directory;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double msSince(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
+
+struct Percentiles {
+    double p50 = 0, p95 = 0, p99 = 0, max = 0, mean = 0;
+    size_t n = 0;
+};
+
+Percentiles percentiles(std::vector<double> samples) {
+    Percentiles p;
+    if (samples.empty()) return p;
+    std::sort(samples.begin(), samples.end());
+    auto at = [&](double q) { return samples[std::min(samples.size() - 1, static_cast<size_t>(q * static_cast<double>(samples.size())))]; };
+    p.p50 = at(0.50);
+    p.p95 = at(0.95);
+    p.p99 = at(0.99);
+    p.max = samples.back();
+    double sum = 0;
+    for (double s : samples) sum += s;
+    p.mean = sum / static_cast<double>(samples.size());
+    p.n = samples.size();
+    return p;
+}
+
+void printRow(const char* label, const Percentiles& p) {
+    std::printf("  %-34s n=%-5zu p50 %7.3f  p95 %7.3f  p99 %7.3f  max %7.3f  mean %7.3f ms\n", label, p.n, p.p50, p.p95,
+                p.p99, p.max, p.mean);
+}
+
+void printRatio(const char* label, const Percentiles& ours, const Percentiles& bare) {
+    auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+    std::printf("  %-34s p50 %5.2fx  p95 %5.2fx  p99 %5.2fx\n", label, ratio(ours.p50, bare.p50), ratio(ours.p95, bare.p95),
+                ratio(ours.p99, bare.p99));
+}
+
+// Words a practitioner types, as type-ahead prefixes: every keystroke from the second letter.
+constexpr std::array<const char*, 28> kWords{
+    "debt",      "housing",  "mentoring", "recovery",  "women",    "employment", "family",     "counselling",
+    "benefits",  "tenancy",  "alcohol",   "training",  "advice",   "wellbeing",  "mediation",  "homeless",
+    "drugs",     "money",    "support",   "community", "bolton",   "cardiff",    "wrexham",    "newport",
+    "llesiant",  "gwaith",   "anxiety",   "parenting"};
+
+struct BenchQuery {
+    SearchQuery query;
+    bool filtered = false;
+};
+
+std::vector<BenchQuery> makeQueries(size_t count, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<std::string> areaCodes;
+    for (const auto& a : domain::allAreas())
+        if (a.kind == domain::AreaKind::LocalAuthority || a.kind == domain::AreaKind::Pdu) areaCodes.emplace_back(a.code);
+    std::vector<std::string> needCodes;
+    for (const auto& n : domain::allNeeds()) needCodes.emplace_back(n.code);
+    std::vector<BenchQuery> out;
+    while (out.size() < count) {
+        std::string word = kWords[rng() % kWords.size()];
+        size_t length = 2 + rng() % (word.size() - 1); // 2 … full word
+        BenchQuery b;
+        b.query.text = word.substr(0, length);
+        if (rng() % 4 == 0) { // a second word being typed: "debt adv"
+            std::string second = kWords[rng() % kWords.size()];
+            b.query.text = word + " " + second.substr(0, 2 + rng() % (second.size() - 1));
+        }
+        b.query.limit = 20;
+        if (rng() % 2 == 0) {
+            b.filtered = true;
+            b.query.areas = {areaCodes[rng() % areaCodes.size()]};
+            switch (rng() % 4) {
+            case 0: b.query.needs = {needCodes[rng() % needCodes.size()]}; break;
+            case 1: b.query.women = WomenFilter::Only; break;
+            case 2: b.query.age = 21; break;
+            default: break;
+            }
+        }
+        out.push_back(std::move(b));
+    }
+    return out;
+}
+
+int runBenchSearch(const Context&, const ParsedArgs& args) {
+    const size_t services = static_cast<size_t>(args.intValue("--services", 100000, 100, 5'000'000));
+    const size_t queries = static_cast<size_t>(args.intValue("--queries", 1000, 10, 1'000'000));
+    const uint64_t seed = static_cast<uint64_t>(args.intValue("--seed", 20261122, 0, INT64_MAX));
+    auto dir = std::filesystem::temp_directory_path() / ("signpost-bench-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    struct Cleanup {
+        std::filesystem::path path;
+        bool keep;
+        ~Cleanup() {
+            std::error_code ec;
+            if (!keep) std::filesystem::remove_all(path, ec);
+        }
+    } cleanup{dir, args.has("--keep")};
+
+    std::printf("signpost-cli bench search: %zu synthetic services, %zu type-ahead queries (seed %llu)\n", services,
+                queries, static_cast<unsigned long long>(seed));
+    std::printf("database: %s\n\n", (dir / "bench.db").c_str());
+
+    auto db = schema::openLocal((dir / "bench.db").string());
+    {
+        Progress progress("Seeding");
+        SyntheticOptions options{services, seed, [&](size_t d, size_t t) { progress.update(d, t); }};
+        auto start = Clock::now();
+        auto report = generateSynthetic(db, options);
+        progress.finish();
+        double ms = msSince(start);
+        std::printf("Seed (generate + write + index, one transaction): %zu services in %.2f s = %.0f services/s\n",
+                    report.services, ms / 1000, static_cast<double>(report.services) / (ms / 1000));
+    }
+    if (!args.has("--no-import")) {
+        auto exportPath = dir / "export.json";
+        auto start = Clock::now();
+        size_t exported;
+        {
+            std::ofstream out(exportPath, std::ios::binary);
+            exported = hsds::exportServices(db, out);
+        }
+        double exportMs = msSince(start);
+        auto importDb = schema::openLocal((dir / "import.db").string());
+        start = Clock::now();
+        auto report = hsds::importPath(importDb, exportPath);
+        double importMs = msSince(start);
+        size_t imported = report.servicesInserted + report.servicesUpdated;
+        std::printf("HSDS export: %zu services in %.2f s = %.0f services/s (%.1f MB)\n", exported, exportMs / 1000,
+                    static_cast<double>(exported) / (exportMs / 1000),
+                    static_cast<double>(std::filesystem::file_size(exportPath)) / 1e6);
+        std::printf("HSDS import (parse + map + write + index): %zu services in %.2f s = %.0f services/s, %zu rejected\n",
+                    imported, importMs / 1000, static_cast<double>(imported) / (importMs / 1000), report.rejected.size());
+    }
+
+    DirectorySearch search(db);
+    auto set = makeQueries(queries, seed);
+    // Warm the page cache and the statement cache once, as a running client would be.
+    for (size_t i = 0; i < std::min<size_t>(set.size(), 200); ++i) search.search(set[i].query);
+
+    std::vector<double> oursAll, oursPlain, oursFiltered, bareAll, naive;
+    size_t capped = 0;
+    auto bare = db.prepare("SELECT rowid, bm25(service_fts, 10.0, 1.0, 4.0, 6.0, 0.0) FROM service_fts "
+                           "WHERE service_fts MATCH ?1 LIMIT ?2");
+    auto naiveStmt = db.prepare("SELECT rowid FROM service_fts WHERE service_fts MATCH ?1 ORDER BY rank LIMIT 20");
+    const bool runNaive = !args.has("--no-naive");
+    for (const auto& b : set) {
+        // Ours: query building, synonyms, filters, ranking, top-k and the result details.
+        auto start = Clock::now();
+        auto outcome = search.search(b.query);
+        double ms = msSince(start);
+        oursAll.push_back(ms);
+        (b.filtered ? oursFiltered : oursPlain).push_back(ms);
+        capped += outcome.capped;
+
+        // Bare: the same MATCH expression straight into FTS5 with the same candidate limit.
+        std::string expr = search.matchExpression(b.query);
+        start = Clock::now();
+        bare.bind(1, expr).bind(2, static_cast<int64_t>(DirectorySearch::kCandidateCap + 1));
+        size_t rows = 0;
+        while (bare.step()) ++rows;
+        bare.reset();
+        bareAll.push_back(msSince(start));
+
+        if (runNaive) {
+            // Naive: the typed text as one FTS5 prefix query, fully ranked (what a plain FTS5
+            // type-ahead would do without a candidate cap).
+            std::string plain = "\"" + b.query.text.substr(0, b.query.text.find(' ')) + "\"*";
+            start = Clock::now();
+            naiveStmt.bind(1, plain);
+            while (naiveStmt.step()) {
+            }
+            naiveStmt.reset();
+            naive.push_back(msSince(start));
+        }
+    }
+    auto ours = percentiles(oursAll), bareP = percentiles(bareAll);
+    std::printf("\nType-ahead latency (%zu queries: word prefixes of 2+ letters, half with area/need/eligibility filters):\n",
+                set.size());
+    printRow("signpost search (all)", ours);
+    printRow("signpost search (no filters)", percentiles(oursPlain));
+    printRow("signpost search (with filters)", percentiles(oursFiltered));
+    printRow("bare FTS5 MATCH, same expression", bareP);
+    if (runNaive) printRow("naive FTS5 prefix ORDER BY rank", percentiles(naive));
+    std::printf("\nOverhead over the bare MATCH (target <= 1.5x; p99 target <= 2 ms):\n");
+    printRatio("signpost / bare", ours, bareP);
+    std::printf("\n%zu of %zu queries reached the %zu-candidate cap (ranked among the first candidates).\n", capped,
+                set.size(), DirectorySearch::kCandidateCap);
+    return kExitOk;
+}
+
+} // namespace
+
+const std::vector<Command>& benchCommands() {
+    static const std::vector<Command> commands{
+        {{"bench search",
+          "bench search [--services N] [--queries Q] [--seed S]",
+          "Benchmark directory seeding, HSDS import and type-ahead search",
+          "Builds a synthetic directory of N services (default 100000) in a temporary database, times\n"
+          "seeding and an HSDS export/import round trip, then runs Q type-ahead queries (default 1000)\n"
+          "and prints p50/p95/p99 latency beside the bare FTS5 MATCH of the same expressions.",
+          {{"--services", "N", "Synthetic services to generate (default 100000)"},
+           {"--queries", "Q", "Queries to time (default 1000)"},
+           {"--seed", "S", "Random seed (default 20261122)"},
+           {"--no-import", "", "Skip the HSDS export/import round trip"},
+           {"--no-naive", "", "Skip the naive fully-ranked baseline"},
+           {"--keep", "", "Keep the temporary databases"}},
+          0,
+          0},
+         runBenchSearch},
+    };
+    return commands;
+}
+
+} // namespace signpost::cli

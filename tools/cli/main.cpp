@@ -1,1 +1,117 @@
-int main() { return 0; }
+// signpost-cli: the toolkit from a terminal (import/export, search, seeding, benchmarks, …).
+#include "Commands.hpp"
+#include "signpost/Error.hpp"
+
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+using namespace signpost;
+using namespace signpost::cli;
+
+namespace {
+
+std::vector<const Command*> allCommands() {
+    std::vector<const Command*> out;
+    for (const auto* list : {&directoryCommands(), &benchCommands()})
+        for (const auto& c : *list) out.push_back(&c);
+    return out;
+}
+
+std::string defaultDbPath() {
+    if (const char* env = std::getenv("SIGNPOST_DB"); env && *env) return env;
+    std::filesystem::path base;
+    if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) base = xdg;
+    else if (const char* home = std::getenv("HOME"); home && *home) base = std::filesystem::path(home) / ".local/share";
+    else base = ".";
+    return (base / "signpost" / "signpost.db").string();
+}
+
+void printOverview() {
+    std::cout << "Usage: signpost-cli [--db FILE] COMMAND [options]\n\n"
+                 "Signpost: an offline directory of rehabilitation providers for probation practitioners.\n\n"
+                 "Commands:\n";
+    for (const Command* c : allCommands()) {
+        std::string name = "  " + c->spec.name;
+        if (name.size() < 18) name.resize(18, ' ');
+        std::cout << name << c->spec.summary << "\n";
+    }
+    std::cout << "\nGlobal options:\n"
+                 "  --db FILE       The local database (default: $SIGNPOST_DB, else "
+              << defaultDbPath()
+              << ")\n"
+                 "  --help          This overview; 'signpost-cli COMMAND --help' for a command\n"
+                 "  --version       Print the version\n";
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    Context context;
+    context.dbPath = defaultDbPath();
+    // Global options come before the command (and --db is also accepted after it).
+    std::vector<std::string> rest;
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--db" || args[i].rfind("--db=", 0) == 0) {
+            if (args[i] == "--db") {
+                if (i + 1 >= args.size()) {
+                    std::cerr << "signpost-cli: --db needs a file name\n";
+                    return kExitUsage;
+                }
+                context.dbPath = args[++i];
+            } else {
+                context.dbPath = args[i].substr(5);
+            }
+            continue;
+        }
+        rest.push_back(args[i]);
+    }
+    if (rest.empty() || rest[0] == "--help" || rest[0] == "-h" || rest[0] == "help") {
+        if (rest.size() >= 2 && rest[0] == "help") rest = {rest[1], "--help"};
+        else {
+            printOverview();
+            return rest.empty() ? kExitUsage : kExitOk;
+        }
+    }
+    if (rest[0] == "--version") {
+        std::cout << "signpost-cli 0.1.0 (SQLite " << sqlite3_libversion() << ")\n";
+        return kExitOk;
+    }
+    // "bench search" is one command named by two words.
+    std::string name = rest[0];
+    size_t consumed = 1;
+    if (rest.size() >= 2 && (name == "bench") && rest[1].rfind("-", 0) != 0) {
+        name += " " + rest[1];
+        consumed = 2;
+    }
+    const Command* command = nullptr;
+    for (const Command* c : allCommands())
+        if (c->spec.name == name) command = c;
+    if (!command) {
+        std::cerr << "signpost-cli: unknown command '" << name << "'. Try 'signpost-cli --help'.\n";
+        return kExitUsage;
+    }
+    std::vector<std::string> commandArgs(rest.begin() + static_cast<std::ptrdiff_t>(consumed), rest.end());
+    try {
+        ParsedArgs parsed = parseArgs(command->spec, commandArgs);
+        if (parsed.helpRequested) {
+            std::cout << helpText(command->spec);
+            return kExitOk;
+        }
+        return command->run(context, parsed);
+    } catch (const UsageError& e) {
+        std::cerr << "signpost-cli " << command->spec.name << ": " << e.what() << "\n"
+                  << "Try 'signpost-cli " << command->spec.name << " --help'.\n";
+        return kExitUsage;
+    } catch (const Error& e) {
+        std::cerr << "signpost-cli " << command->spec.name << ": " << e.what() << "\n";
+        return kExitFailure;
+    } catch (const std::exception& e) {
+        std::cerr << "signpost-cli " << command->spec.name << ": unexpected error: " << e.what() << "\n";
+        return kExitFailure;
+    }
+}

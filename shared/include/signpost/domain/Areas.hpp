@@ -6,6 +6,7 @@
 // matches a service that covers the area, anything inside it, or anything containing it.
 #include "signpost/domain/Enums.hpp"
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -19,7 +20,19 @@ struct Area {
     std::string_view nameEn;
     std::string_view nameCy; // Welsh name; equal to nameEn where the name is the same in both
     std::string_view parent; // empty for the root
+    // Approximate administrative centre (town hall town) of a local authority, WGS84; 0 for the
+    // higher levels (use areaCentre). Good to a few km: for synthetic data and map defaults only.
+    double latitude = 0;
+    double longitude = 0;
 };
+
+struct LatLon {
+    double latitude;
+    double longitude;
+};
+// The centre of an area: its own for a local authority, else the mean of the local authorities
+// inside it. nullopt for unknown codes.
+std::optional<LatLon> areaCentre(std::string_view code);
 
 std::span<const Area> allAreas();
 const Area* areaByCode(std::string_view code);

@@ -1,0 +1,29 @@
+#pragma once
+#include "Args.hpp"
+
+#include <string>
+#include <vector>
+
+namespace signpost::cli {
+
+// Exit codes (README "signpost-cli"): scripts can tell a usage slip from a failed run.
+enum ExitCode : int {
+    kExitOk = 0,
+    kExitFailure = 1,     // the command could not do its job (message says why)
+    kExitUsage = 2,       // bad arguments
+    kExitRejected = 3,    // import finished but rejected some records (listed)
+};
+
+struct Context {
+    std::string dbPath;   // --db, $SIGNPOST_DB, or the per-user default
+};
+
+struct Command {
+    CommandSpec spec;
+    int (*run)(const Context&, const ParsedArgs&);
+};
+
+const std::vector<Command>& directoryCommands();
+const std::vector<Command>& benchCommands();
+
+} // namespace signpost::cli
