@@ -1,1 +1,185 @@
+// The RAII SQLite layer against real database files.
+#include "TestSupport.hpp"
+#include "signpost/db/Database.hpp"
+#include "signpost/db/Transaction.hpp"
+
 #include <doctest/doctest.h>
+#include <sqlite3.h>
+
+using namespace signpost;
+using namespace signpost::db;
+
+TEST_CASE("a file database opens in WAL mode with foreign keys on") {
+    test::TempDir dir;
+    Database db((dir / "a.db").string());
+    CHECK(db.queryText("PRAGMA journal_mode") == "wal");
+    CHECK(db.queryInt64("PRAGMA foreign_keys") == 1);
+    CHECK(db.queryInt64("PRAGMA synchronous") == 2); // FULL
+}
+
+TEST_CASE("errors carry the SQLite extended result code") {
+    Database db = Database::memory();
+    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL)");
+    db.exec("INSERT INTO t (name) VALUES ('a')");
+    try {
+        db.prepare("INSERT INTO t (name) VALUES ('a')").exec();
+        FAIL("expected a constraint error");
+    } catch (const Error& e) {
+        CHECK(e.domain() == ErrorDomain::Sqlite);
+        CHECK(e.code() == SQLITE_CONSTRAINT_UNIQUE);
+        CHECK(std::string(e.what()).find("UNIQUE") != std::string::npos);
+    }
+    try {
+        db.prepare("INSERT INTO t (name) VALUES (NULL)").exec();
+        FAIL("expected a NOT NULL error");
+    } catch (const Error& e) {
+        CHECK(e.code() == SQLITE_CONSTRAINT_NOTNULL);
+    }
+    CHECK_THROWS_AS(db.prepare("SELEKT 1"), Error);
+    try {
+        db.exec("INSERT INTO missing VALUES (1)");
+    } catch (const Error& e) {
+        CHECK(e.code() == SQLITE_ERROR);
+        CHECK(std::string(e.what()).find("no such table") != std::string::npos);
+    }
+}
+
+TEST_CASE("statements bind and read every type, including NULL and optionals") {
+    Database db = Database::memory();
+    db.exec("CREATE TABLE v (i INTEGER, r REAL, t TEXT, b BLOB, n TEXT)");
+    auto insert = db.prepare("INSERT INTO v VALUES (?1, ?2, ?3, ?4, ?5)");
+    const char blob[] = {1, 0, 2};
+    insert.bind(1, int64_t{1} << 40).bind(2, 2.5).bind(3, std::string_view("Ynys Môn")).bindBlob(4, blob, 3);
+    insert.bind(5, std::optional<std::string>());
+    insert.exec();
+    auto select = db.prepare("SELECT i, r, t, b, n FROM v");
+    REQUIRE(select.step());
+    CHECK(select.getInt64(0) == (int64_t{1} << 40));
+    CHECK(select.getDouble(1) == 2.5);
+    CHECK(select.getText(2) == "Ynys Môn");
+    CHECK(select.getBlob(3) == std::vector<uint8_t>{1, 0, 2});
+    CHECK(select.isNull(4));
+    CHECK_FALSE(select.getOptText(4).has_value());
+    CHECK_FALSE(select.step());
+}
+
+TEST_CASE("named parameters resolve, unknown ones are a clear error") {
+    Database db = Database::memory();
+    auto stmt = db.prepare("SELECT :a + :b");
+    stmt.bind(":a", 2).bind(":b", 3);
+    REQUIRE(stmt.step());
+    CHECK(stmt.getInt(0) == 5);
+    CHECK_THROWS_AS(stmt.parameterIndex(":c"), Error);
+}
+
+TEST_CASE("cached statements come back reset and unbound, even after an exception") {
+    Database db = Database::memory();
+    db.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3)");
+    {
+        auto q = db.cached("SELECT x FROM t WHERE x >= ?1 ORDER BY x");
+        q->bind(1, 2);
+        REQUIRE(q->step());
+        CHECK(q->getInt(0) == 2);
+        // abandoned mid-iteration: the guard resets it
+    }
+    {
+        auto q = db.cached("SELECT x FROM t WHERE x >= ?1 ORDER BY x");
+        // bindings were cleared: x >= NULL matches nothing
+        CHECK_FALSE(q->step());
+    }
+    try {
+        auto q = db.cached("SELECT x FROM t WHERE x >= ?1 ORDER BY x");
+        q->bind(1, 1);
+        q->step();
+        throw std::runtime_error("boom");
+    } catch (const std::runtime_error&) {
+    }
+    auto q = db.cached("SELECT x FROM t WHERE x >= ?1 ORDER BY x");
+    q->bind(1, 3);
+    REQUIRE(q->step());
+    CHECK(q->getInt(0) == 3);
+}
+
+TEST_CASE("a re-entrant use of the same cached SQL gets its own statement") {
+    Database db = Database::memory();
+    db.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2)");
+    auto outer = db.cached("SELECT x FROM t ORDER BY x");
+    REQUIRE(outer->step());
+    auto inner = db.cached("SELECT x FROM t ORDER BY x");
+    REQUIRE(inner->step());
+    CHECK(inner->getInt(0) == 1);
+    REQUIRE(outer->step());
+    CHECK(outer->getInt(0) == 2); // the outer iteration was not disturbed
+}
+
+TEST_CASE("a transaction rolls back unless committed") {
+    test::TempDir dir;
+    Database db((dir / "t.db").string());
+    db.exec("CREATE TABLE t (x INTEGER)");
+    {
+        Transaction txn(db);
+        db.exec("INSERT INTO t VALUES (1)");
+    }
+    CHECK(db.queryInt64("SELECT count(*) FROM t") == 0);
+    try {
+        Transaction txn(db);
+        db.exec("INSERT INTO t VALUES (1)");
+        throw std::runtime_error("failure mid-way");
+    } catch (const std::runtime_error&) {
+    }
+    CHECK(db.queryInt64("SELECT count(*) FROM t") == 0);
+    CHECK_FALSE(db.inTransaction());
+    {
+        Transaction txn(db);
+        db.exec("INSERT INTO t VALUES (1)");
+        txn.commit();
+    }
+    CHECK(db.queryInt64("SELECT count(*) FROM t") == 1);
+    // Committed data is visible to another connection: it really reached the file.
+    Database other((dir / "t.db").string());
+    CHECK(other.queryInt64("SELECT count(*) FROM t") == 1);
+}
+
+TEST_CASE("savepoints nest inside a transaction and roll back alone") {
+    Database db = Database::memory();
+    db.exec("CREATE TABLE t (x INTEGER)");
+    Transaction txn(db);
+    db.exec("INSERT INTO t VALUES (1)");
+    {
+        Savepoint sp(db, "bad");
+        db.exec("INSERT INTO t VALUES (2)");
+        // not released: rolled back
+    }
+    {
+        Savepoint sp(db, "good");
+        db.exec("INSERT INTO t VALUES (3)");
+        sp.release();
+    }
+    txn.commit();
+    CHECK(db.queryInt64("SELECT group_concat(x) FROM (SELECT x FROM t ORDER BY x)").has_value());
+    CHECK(db.queryText("SELECT group_concat(x) FROM (SELECT x FROM t ORDER BY x)") == "1,3");
+}
+
+TEST_CASE("a read-only open of a missing file fails with a clear message") {
+    test::TempDir dir;
+    OpenOptions options;
+    options.readOnly = true;
+    try {
+        Database db((dir / "missing.db").string(), options);
+        FAIL("expected failure");
+    } catch (const Error& e) {
+        CHECK(e.domain() == ErrorDomain::Sqlite);
+        CHECK(std::string(e.what()).find("missing.db") != std::string::npos);
+    }
+}
+
+TEST_CASE("a moved database keeps its cached statements working") {
+    Database a = Database::memory();
+    a.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7)");
+    { auto q = a.cached("SELECT x FROM t"); REQUIRE(q->step()); }
+    Database b = std::move(a);
+    auto q = b.cached("SELECT x FROM t");
+    REQUIRE(q->step());
+    CHECK(q->getInt(0) == 7);
+    CHECK_THROWS_AS(b.prepare("SELECT nope FROM t"), Error);
+}

@@ -1,1 +1,143 @@
+// Text folding, tokenizing, UTF-8 validation, dates and UK time, the area and need tables.
+#include "signpost/domain/Areas.hpp"
+#include "signpost/domain/Needs.hpp"
+#include "signpost/directory/DirectoryStore.hpp"
+#include "signpost/util/Text.hpp"
+#include "signpost/util/Time.hpp"
+#include "signpost/util/Uuid.hpp"
+
 #include <doctest/doctest.h>
+
+using namespace signpost;
+using namespace signpost::domain;
+
+TEST_CASE("folding removes case and Welsh accents") {
+    CHECK(text::fold("Ynys Môn") == "ynys mon");
+    CHECK(text::fold("ŵ ŷ â ê î ô û Ŵ Ŷ Â") == "w y a e i o u w y a");
+    CHECK(text::fold("Caerffili") == "caerffili");
+    CHECK(text::fold("ẁ ẃ ẅ ỳ") == "w w w y");
+    CHECK(text::fold("Ελλάδα") == "Ελλάδα"); // non-Latin passes through
+}
+
+TEST_CASE("tokenizing splits on punctuation and keeps Welsh letters whole") {
+    CHECK(text::tokenize("Debt-advice, (Bolton)!") == std::vector<std::string>{"debt", "advice", "bolton"});
+    CHECK(text::tokenize("Tŷ Dŵr") == std::vector<std::string>{"ty", "dwr"});
+    CHECK(text::tokenize("\" OR 1=1; --") == std::vector<std::string>{"or", "1", "1"});
+    CHECK(text::tokenize("").empty());
+    CHECK(text::tokenize("   ...   ").empty());
+}
+
+TEST_CASE("UTF-8 validation finds the first bad byte") {
+    CHECK(text::isValidUtf8("Ynys Môn"));
+    CHECK_FALSE(text::isValidUtf8(std::string("ab\xC3", 3)));          // truncated sequence
+    CHECK_FALSE(text::isValidUtf8(std::string("\xC0\xAF", 2)));        // overlong
+    CHECK_FALSE(text::isValidUtf8(std::string("\xED\xA0\x80", 3)));    // surrogate
+    CHECK(text::firstInvalidUtf8(std::string("ok\xFFok", 5)) == 2);
+}
+
+TEST_CASE("ISO dates parse only when real") {
+    CHECK(timeutil::parseIsoDate("1970-01-02") == 1);
+    CHECK(timeutil::parseIsoDate("2024-02-29").has_value());
+    CHECK_FALSE(timeutil::parseIsoDate("2023-02-29").has_value());
+    CHECK_FALSE(timeutil::parseIsoDate("2023-13-01").has_value());
+    CHECK_FALSE(timeutil::parseIsoDate("yesterday").has_value());
+    CHECK(timeutil::parseIsoDate("2023-03-15T10:30:45.123Z").has_value());
+    CHECK(timeutil::isoDate(*timeutil::parseIsoDate("2026-11-22")) == "2026-11-22");
+    int minutes = 0;
+    CHECK(timeutil::parseClock("10:00:00", minutes));
+    CHECK(minutes == 600);
+    CHECK(timeutil::parseClock("24:00", minutes));
+    CHECK_FALSE(timeutil::parseClock("25:00", minutes));
+    CHECK_FALSE(timeutil::parseClock("9am", minutes));
+}
+
+TEST_CASE("UK local time follows British Summer Time") {
+    // 2026-07-01 12:00 UTC is 13:00 BST on a Wednesday.
+    auto summer = timeutil::ukLocalTime(1782907200);
+    CHECK(summer.summerTime);
+    CHECK(summer.weekday == 3);
+    CHECK(summer.minuteOfDay == 13 * 60);
+    // 2026-11-22 12:00 UTC is 12:00 GMT on a Sunday.
+    auto winter = timeutil::ukLocalTime(1795348800);
+    CHECK_FALSE(winter.summerTime);
+    CHECK(winter.weekday == 7);
+    CHECK(winter.minuteOfDay == 12 * 60);
+    // BST 2026 starts 29 March 01:00 UTC.
+    CHECK_FALSE(timeutil::ukLocalTime(1774745999).summerTime);
+    CHECK(timeutil::ukLocalTime(1774746000).summerTime);
+}
+
+TEST_CASE("the Wales structure: six PDUs, 22 local authorities with Welsh names") {
+    int pdus = 0, las = 0;
+    for (const Area& a : allAreas()) {
+        if (a.kind == AreaKind::Pdu) ++pdus;
+        if (a.kind == AreaKind::LocalAuthority && a.code.substr(0, 3) == "W06") {
+            ++las;
+            CHECK(!a.nameCy.empty());
+            CHECK(!pduOf(a.code).empty());
+        }
+    }
+    CHECK(pdus == 6);
+    CHECK(las == 22);
+    CHECK(pduOf("W06000022") == "PDU-GWENT");           // Newport
+    CHECK(pduOf("W06000001") == "PDU-NWALES");          // Isle of Anglesey
+    CHECK(std::string(areaByCode("W06000001")->nameCy) == "Ynys Môn");
+}
+
+TEST_CASE("Greater Manchester: ten boroughs in one region") {
+    auto boroughs = descendantsOf(kGreaterManchester);
+    CHECK(boroughs.size() == 10);
+    CHECK(areaByCode("E08000001")->nameEn == "Bolton");
+    auto up = ancestorsOf("E08000001");
+    CHECK(up == std::vector<std::string_view>{kGreaterManchester, kEnglandAndWales});
+}
+
+TEST_CASE("areas resolve from codes and English or Welsh names, ignoring case and accents") {
+    CHECK(findArea("bolton")->code == "E08000001");
+    CHECK(findArea("Casnewydd")->code == "W06000022");
+    CHECK(findArea("ynys mon")->code == "W06000001");
+    CHECK(findArea("Cardiff & Vale")->code == "PDU-CARDIFFVALE");
+    CHECK(findArea("caerdydd a'r fro")->code == "PDU-CARDIFFVALE");
+    CHECK(findArea("w06000015")->code == "W06000015");
+    CHECK(findArea("Gwent")->kind == AreaKind::Pdu);
+    CHECK(findArea("Atlantis") == nullptr);
+    CHECK(findArea("") == nullptr);
+}
+
+TEST_CASE("needs resolve from codes, names and single unambiguous words") {
+    CHECK(findNeed("finance")->code == "finance");
+    CHECK(findNeed("Accommodation")->code == "accommodation");
+    CHECK(findNeed("debt")->code == "finance");
+    CHECK(findNeed("Llety")->code == "accommodation");
+    CHECK(findNeed("wellbeing.mentoring")->parent == "wellbeing");
+    CHECK(findNeed("nonsense") == nullptr);
+    CHECK(needAncestors("wellbeing.emotional") == std::vector<std::string_view>{"wellbeing"});
+}
+
+TEST_CASE("area centres and distances") {
+    auto bolton = areaCentre("E08000001");
+    REQUIRE(bolton);
+    CHECK(bolton->latitude == doctest::Approx(53.58).epsilon(0.01));
+    auto wales = areaCentre(kWales);
+    REQUIRE(wales);
+    CHECK(wales->latitude > 51.3);
+    CHECK(wales->latitude < 53.5);
+}
+
+TEST_CASE("postcodes normalise to their district") {
+    CHECK(directory::normalisePostcode("bl11aa") == "BL1 1AA");
+    CHECK(directory::postcodeDistrictOf("cf10 1ep") == "CF10");
+    CHECK(directory::postcodeDistrictOf("M1") == "M1");
+    CHECK(directory::postcodeDistrictOf(" sk14 ") == "SK14");
+}
+
+TEST_CASE("UUIDs: random ones differ, named ones are stable and well formed") {
+    auto a = uuid::random(), b = uuid::random();
+    CHECK(a != b);
+    CHECK(uuid::isValid(a));
+    CHECK(a[14] == '4');
+    CHECK(uuid::fromName("seed:x") == uuid::fromName("seed:x"));
+    CHECK(uuid::fromName("seed:x") != uuid::fromName("seed:y"));
+    CHECK(uuid::isValid(uuid::fromName("seed:x")));
+    CHECK_FALSE(uuid::isValid("not-a-uuid"));
+}

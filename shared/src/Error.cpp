@@ -2,7 +2,7 @@
 
 namespace signpost {
 
-const char* toString(ErrorDomain domain) {
+const char* toCode(ErrorDomain domain) {
     switch (domain) {
     case ErrorDomain::Sqlite: return "sqlite";
     case ErrorDomain::Validation: return "validation";

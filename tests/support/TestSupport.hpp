@@ -1,6 +1,9 @@
 #pragma once
 // Helpers shared by the doctest suites: real files in a per-test temporary directory.
+#include "signpost/Error.hpp"
 #include "signpost/db/Database.hpp"
+
+#include <doctest/doctest.h>
 
 #include <filesystem>
 #include <string>
@@ -27,3 +30,4 @@ std::filesystem::path standardsDir();   // ../shared/standards beside the repo
 std::filesystem::path sourceDir();
 
 } // namespace signpost::test
+

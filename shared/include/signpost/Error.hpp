@@ -20,7 +20,7 @@ enum class ErrorDomain {
     Internal,
 };
 
-const char* toString(ErrorDomain domain);
+const char* toCode(ErrorDomain domain);
 
 class Error : public std::runtime_error {
 public:
