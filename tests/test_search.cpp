@@ -1,1 +1,423 @@
+// Directory search on the real seed data and on services made for a rule: ranking, every filter,
+// Welsh diacritics, synonyms, distance order, and hostile input treated as plain text.
+#include "TestSupport.hpp"
+#include "signpost/db/Transaction.hpp"
+#include "signpost/directory/DirectoryStore.hpp"
+#include "signpost/directory/Search.hpp"
+#include "signpost/directory/Seed.hpp"
+#include "signpost/domain/Areas.hpp"
+#include "signpost/schema/LocalSchema.hpp"
+#include "signpost/util/Assets.hpp"
+#include "signpost/util/Time.hpp"
+#include "signpost/util/Uuid.hpp"
+
 #include <doctest/doctest.h>
+
+#include <algorithm>
+
+using namespace signpost;
+using namespace signpost::directory;
+using namespace signpost::domain;
+
+namespace {
+
+// 2026-11-23 (a Monday) 11:00 UTC = 11:00 GMT.
+constexpr std::time_t kMonday11am = 1795431600;
+
+struct SeededDirectory {
+    test::TempDir dir;
+    db::Database db;
+    SeedReport report;
+    SeededDirectory() : db(schema::openLocal((dir / "seed.db").string())) { report = loadSeed(db, assets::dir()); }
+};
+
+std::vector<std::string> names(const SearchOutcome& outcome) {
+    std::vector<std::string> out;
+    for (const auto& r : outcome.results) out.push_back(r.name);
+    return out;
+}
+
+bool contains(const SearchOutcome& outcome, std::string_view needle) {
+    for (const auto& r : outcome.results)
+        if (r.name.find(needle) != std::string::npos) return true;
+    return false;
+}
+
+SearchQuery text(std::string t, std::vector<std::string> areas = {}) {
+    SearchQuery q;
+    q.text = std::move(t);
+    q.areas = std::move(areas);
+    q.limit = 50;
+    return q;
+}
+
+Service made(const std::string& key, const std::string& name, std::vector<std::string> areas,
+             std::vector<std::string> needs = {"wellbeing"}) {
+    Service s;
+    s.id = uuid::fromName("test:" + key);
+    s.name = name;
+    s.description = "A service made for a test.";
+    s.areas = std::move(areas);
+    s.needs = std::move(needs);
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("the seed loads the GM pilot providers, Wales services and postcode districts, and re-seeds in place") {
+    SeededDirectory d;
+    CHECK(d.report.organisations == 14);
+    CHECK(d.report.services == 24);
+    CHECK(d.report.postcodeDistricts > 250);
+    DirectoryStore store(d.db);
+    CHECK(store.serviceCount() == 24);
+    auto again = loadSeed(d.db, assets::dir());
+    CHECK(again.services == 24);
+    CHECK(store.serviceCount() == 24);
+    CHECK(store.organisationCount() == 14);
+    CHECK(d.db.queryInt64("SELECT count(*) FROM service_fts") == 24);
+    // Every sample contact is flagged as such; no seed contact claims to be a published fact.
+    CHECK(d.db.queryInt64("SELECT count(*) FROM contact WHERE sample = 0") == 0);
+    CHECK(d.db.queryInt64("SELECT count(*) FROM contact WHERE phone NOT LIKE '01632 96%'") == 0);
+}
+
+TEST_CASE("\"debt\" in Bolton puts Bolton Advice first") {
+    SeededDirectory d;
+    DirectorySearch search(d.db);
+    auto outcome = search.search(text("debt", {"E08000001"}));
+    REQUIRE(!outcome.results.empty());
+    CHECK(outcome.results[0].organisation == "Bolton Advice");
+    // The GM-wide welfare advice line and GM finance services follow; nothing from Wales.
+    CHECK(contains(outcome, "welfare advice line"));
+    for (const auto& r : outcome.results) {
+        for (const auto& a : r.areas) CHECK(a.substr(0, 1) != "W");
+    }
+    // Typed a letter at a time, Bolton Advice leads from the third letter.
+    for (std::string prefix : {"deb", "debt", "debt "}) {
+        CAPTURE(prefix);
+        auto typed = search.search(text(prefix, {"E08000001"}));
+        REQUIRE(!typed.results.empty());
+        CHECK(typed.results[0].organisation == "Bolton Advice");
+    }
+}
+
+TEST_CASE("\"women\" in Gwent finds the Wales women's service, not Greater Manchester's") {
+    SeededDirectory d;
+    DirectorySearch search(d.db);
+    auto outcome = search.search(text("women", {"PDU-GWENT"}));
+    REQUIRE(!outcome.results.empty());
+    CHECK(outcome.results[0].name == "Commissioned Rehabilitative Services: Women's Services (Wales)");
+    CHECK(outcome.results[0].womenOnly);
+    CHECK_FALSE(contains(outcome, "GM Integrated"));
+}
+
+TEST_CASE("area filters handle services covering several areas and every level of the hierarchy") {
+    SeededDirectory d;
+    DirectorySearch search(d.db);
+    // Oldham: both Manchester-and-Oldham providers, plus GM-wide services.
+    auto oldham = search.search(text("wellbeing", {"E08000004"}));
+    CHECK(contains(oldham, "POPs"));
+    CHECK(contains(oldham, "Back on Track"));
+    CHECK(contains(oldham, "welfare advice line"));
+    CHECK_FALSE(contains(oldham, "Bolton Advice"));
+    // Trafford: the Big Life service that covers Tameside, Trafford and Wigan, and Out There.
+    auto trafford = search.search(text("personal wellbeing", {"E08000009"}));
+    CHECK(contains(trafford, "The Big Life Company: Personal Wellbeing"));
+    CHECK(contains(trafford, "Out There"));
+    // A PDU reaches down to its local authorities and up to the Wales-wide services.
+    auto cardiffVale = search.search(text("wellbeing", {"PDU-CARDIFFVALE"}));
+    CHECK(contains(cardiffVale, "Cardiff Wellbeing Hub"));
+    CHECK(contains(cardiffVale, "Personal Wellbeing (Wales)"));
+    CHECK_FALSE(contains(cardiffVale, "POPs"));
+    // A region reaches every borough in it.
+    auto gm = search.search(text("personal wellbeing", {std::string(kGreaterManchester)}));
+    CHECK(contains(gm, "Bolton Advice"));
+    CHECK(contains(gm, "Nacro"));
+    CHECK_FALSE(contains(gm, "Cardiff"));
+    // Local services come before region-wide ones.
+    CHECK(cardiffVale.results[0].name == "Cardiff Wellbeing Hub");
+}
+
+TEST_CASE("need, route, hub and co-location filters on the seed") {
+    SeededDirectory d;
+    DirectorySearch search(d.db);
+    SearchQuery q;
+    q.limit = 50;
+    q.needs = {"accommodation"};
+    auto accommodation = search.search(q);
+    CHECK(accommodation.results.size() == 3); // GM IRS, CRS Wales, Cardiff hub
+    CHECK(contains(accommodation, "Cardiff Wellbeing Hub"));
+
+    q = SearchQuery{};
+    q.limit = 50;
+    q.needs = {"wellbeing.emotional"};
+    auto emotional = search.search(q);
+    REQUIRE(emotional.results.size() == 1);
+    CHECK(emotional.results[0].name == "Commissioned Rehabilitative Services: Personal Wellbeing (Wales)");
+
+    q = SearchQuery{};
+    q.limit = 50;
+    q.route = CommissioningRoute::DynamicFramework;
+    auto framework = search.search(q);
+    CHECK(framework.results.size() == 6);
+    for (const auto& r : framework.results) CHECK(r.route == CommissioningRoute::DynamicFramework);
+
+    q = SearchQuery{};
+    q.hub = true;
+    auto hubs = search.search(q);
+    REQUIRE(hubs.results.size() == 1);
+    CHECK(hubs.results[0].name == "Cardiff Wellbeing Hub");
+
+    q = SearchQuery{};
+    q.coLocated = true;
+    auto colocated = search.search(q);
+    REQUIRE(colocated.results.size() == 1);
+    CHECK(colocated.results[0].organisation == "Safer Wales");
+
+    q = SearchQuery{};
+    q.limit = 50;
+    q.women = WomenFilter::Only;
+    auto women = search.search(q);
+    CHECK(women.results.size() == 2);
+    q.women = WomenFilter::Exclude;
+    auto notWomen = search.search(q);
+    CHECK(notWomen.results.size() == 22);
+    for (const auto& r : notWomen.results) CHECK_FALSE(r.womenOnly);
+}
+
+TEST_CASE("synonyms: practitioners' words find the directory's categories") {
+    SeededDirectory d;
+    DirectorySearch search(d.db);
+    auto housing = search.search(text("housing"));
+    CHECK(contains(housing, "Accommodation (Wales)"));
+    CHECK(contains(housing, "GM Integrated Rehabilitative Services: Accommodation"));
+    auto drugs = search.search(text("drugs"));
+    CHECK(contains(drugs, "Dependency and Recovery (Wales)"));
+    CHECK(contains(drugs, "Cardiff Wellbeing Hub")); // "substance misuse" in its description
+    auto jobs = search.search(text("jobs", {"W06000015"}));
+    CHECK(contains(jobs, "Education, Training and Employment (Wales)"));
+    // Welsh words too.
+    auto llety = search.search(text("llety"));
+    CHECK(contains(llety, "Accommodation (Wales)"));
+    // While typing: "hous" already widens to accommodation.
+    auto typing = search.search(text("hous"));
+    CHECK(contains(typing, "Accommodation (Wales)"));
+}
+
+TEST_CASE("Welsh diacritics: ŵ ŷ â match w y a both ways") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "cy.db").string());
+    DirectoryStore store(db);
+    store.upsertService(made("dwr", "Tŷ Dŵr Recovery", {"W06000001"}, {"dependency"}));
+    store.upsertService(made("plain", "Ty Newydd Housing", {"W06000002"}, {"accommodation"}));
+    auto svc = made("mon", "Canolfan Llesiant", {"W06000001"});
+    svc.description = "Gwasanaeth ym Môn ar gyfer pobl â phroblemau dyled.";
+    store.upsertService(svc);
+    DirectorySearch search(db);
+    CHECK(names(search.search(text("ty dwr"))) == std::vector<std::string>{"Tŷ Dŵr Recovery"});
+    CHECK(names(search.search(text("TŶ DŴR"))) == std::vector<std::string>{"Tŷ Dŵr Recovery"});
+    auto ty = search.search(text("tŷ"));
+    CHECK(ty.results.size() == 2); // Tŷ Dŵr and Ty Newydd
+    CHECK(names(search.search(text("mon phroblemau"))) == std::vector<std::string>{"Canolfan Llesiant"});
+    // Area names in keywords match without accents: "ynys mon" reaches services in Ynys Môn.
+    CHECK(search.search(text("ynys mon")).results.size() == 2);
+    // And an area typed in Welsh resolves as a filter.
+    CHECK(search.search(text("recovery", {std::string(findArea("Ynys Môn")->code)})).results.size() == 1);
+}
+
+TEST_CASE("eligibility filters: age, supervision type, high risk, Welsh language, open now") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "elig.db").string());
+    DirectoryStore store(db);
+    auto young = made("young", "Young Adults Mentoring", {"E08000003"});
+    young.minAge = 18;
+    young.maxAge = 24;
+    store.upsertService(young);
+    auto licence = made("licence", "Licence Mentoring", {"E08000003"});
+    licence.supervisionTypes = {SupervisionType::Licence};
+    licence.highRiskSuitable = true;
+    store.upsertService(licence);
+    auto welsh = made("welsh", "Mentora Cymraeg", {"W06000002"});
+    welsh.languages = {"cy", "en"};
+    welsh.openingTimes = {{1, "09:00", "17:00", ""}};
+    store.upsertService(welsh);
+    auto open = made("open", "Open Mentoring", {"E08000003"});
+    open.openingTimes = {{1, "10:30", "12:00", ""}, {2, "09:00", "17:00", ""}};
+    store.upsertService(open);
+    auto closed = made("closed", "Evening Mentoring", {"E08000003"});
+    closed.openingTimes = {{1, "18:00", "21:00", ""}};
+    store.upsertService(closed);
+
+    DirectorySearch search(db, kMonday11am);
+    auto q = text("mentoring");
+    q.age = 30;
+    CHECK_FALSE(contains(search.search(q), "Young Adults"));
+    q.age = 20;
+    CHECK(contains(search.search(q), "Young Adults"));
+
+    q = text("mentoring");
+    q.supervision = SupervisionType::CommunityOrder;
+    CHECK_FALSE(contains(search.search(q), "Licence Mentoring"));
+    CHECK(contains(search.search(q), "Open Mentoring")); // open to every supervision type
+    q.supervision = SupervisionType::Licence;
+    CHECK(contains(search.search(q), "Licence Mentoring"));
+
+    q = text("mentoring");
+    q.highRiskSuitable = true;
+    CHECK(names(search.search(q)) == std::vector<std::string>{"Licence Mentoring"});
+
+    q = SearchQuery{};
+    q.welshLanguage = true;
+    auto welshOnly = search.search(q);
+    REQUIRE(welshOnly.results.size() == 1);
+    CHECK(welshOnly.results[0].welshLanguage);
+
+    q = SearchQuery{};
+    q.openNow = true;
+    q.limit = 50;
+    auto openNow = names(search.search(q)); // Monday 11:00
+    std::sort(openNow.begin(), openNow.end());
+    CHECK(openNow == std::vector<std::string>{"Mentora Cymraeg", "Open Mentoring"});
+    q.text = "mentoring";
+    CHECK(contains(search.search(q), "Open Mentoring"));
+    CHECK_FALSE(contains(search.search(q), "Evening"));
+}
+
+TEST_CASE("near me: results come in distance order from a postcode district or coordinates") {
+    SeededDirectory d;
+    DirectorySearch search(d.db);
+    DirectoryStore store(d.db);
+    auto bl1 = store.postcodeDistrict("BL1 1AA");
+    REQUIRE(bl1);
+    auto q = text("personal wellbeing");
+    q.near = GeoPoint{bl1->latitude, bl1->longitude};
+    auto outcome = search.search(q);
+    REQUIRE(outcome.results.size() >= 5);
+    CHECK(outcome.results[0].organisation == "Bolton Advice");
+    double previous = -1;
+    for (const auto& r : outcome.results) {
+        if (!r.distanceKm) break; // unlocated services follow the located ones
+        CHECK(*r.distanceKm >= previous);
+        previous = *r.distanceKm;
+    }
+    CHECK(outcome.results[0].distanceKm.value_or(99) < 5);
+    // From Cardiff the Cardiff services come first, then the GM ones hundreds of km away.
+    auto cf10 = store.postcodeDistrict("CF10");
+    REQUIRE(cf10);
+    SearchQuery all;
+    all.near = GeoPoint{cf10->latitude, cf10->longitude};
+    all.limit = 50;
+    auto fromCardiff = search.search(all);
+    REQUIRE(fromCardiff.results.size() >= 3);
+    CHECK(fromCardiff.results[0].town == "Cardiff");
+    CHECK(fromCardiff.results[2].distanceKm.value_or(0) > 150);
+}
+
+TEST_CASE("each result says how many days ago it was verified") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "v.db").string());
+    DirectoryStore store(db);
+    auto checked = made("checked", "Checked Advice", {"E08000001"});
+    checked.lastVerified = "2026-11-13";
+    store.upsertService(checked);
+    store.upsertService(made("unchecked", "Unchecked Advice", {"E08000001"}));
+    DirectorySearch search(db, kMonday11am); // 2026-11-23
+    auto outcome = search.search(text("advice"));
+    REQUIRE(outcome.results.size() == 2);
+    for (const auto& r : outcome.results) {
+        if (r.name == "Checked Advice") CHECK(r.daysSinceVerified == 10);
+        else CHECK_FALSE(r.daysSinceVerified.has_value());
+    }
+}
+
+TEST_CASE("SQL metacharacters and FTS5 syntax in the search box are plain text") {
+    SeededDirectory d;
+    DirectorySearch search(d.db);
+    const std::vector<std::string> hostile{
+        "\"",       "'",     "\"\"\"",           "*",           "debt*",      "NEAR(debt advice)", "name:debt",
+        "{name}:x", "debt OR 1=1", "'); DROP TABLE service; --", "AND",  "OR",    "NOT",  "-debt", "^debt",
+        "debt AND", "(",     ")",      "+",      "debt\"advice", "%",  "_",   "\\",   "debt; DELETE FROM service",
+        std::string("debt\0advice", 11), std::string(5000, 'x'), "tags:fhub", "in" + std::string("e08000001")};
+    for (const auto& input : hostile) {
+        CAPTURE(input);
+        SearchQuery q = text(input);
+        CHECK_NOTHROW(search.search(q));
+        q.areas = {"E08000001"};
+        CHECK_NOTHROW(search.search(q));
+    }
+    CHECK(DirectoryStore(d.db).serviceCount() == 24);
+    CHECK(d.db.integrityCheck() == "ok");
+    // Operators are words, not operators: "debt OR 1=1" must not widen to everything.
+    auto orQuery = search.search(text("debt OR nonsenseword"));
+    CHECK(orQuery.results.empty());
+    // A column filter typed by a person does not reach the tags column.
+    CHECK(search.search(text("tags:fhub")).results.empty());
+    // Punctuation around real words still finds them.
+    CHECK(!search.search(text("\"debt\"", {"E08000001"})).results.empty());
+}
+
+TEST_CASE("the synthetic directory is deterministic and spreads over every area and need") {
+    auto a = syntheticService(42, 100, 7), b = syntheticService(42, 100, 7), c = syntheticService(42, 100, 8);
+    CHECK(a.id == b.id);
+    CHECK(a.name == b.name);
+    CHECK(a.description == b.description);
+    CHECK(a.description != c.description);
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "syn.db").string());
+    auto report = generateSynthetic(db, {2000, 7, {}});
+    CHECK(report.services == 2000);
+    CHECK(db.queryInt64("SELECT count(DISTINCT area_code) FROM service_area") >= 32);
+    CHECK(db.queryInt64("SELECT count(DISTINCT need_code) FROM service_need") >= 10);
+    CHECK(db.queryInt64("SELECT count(*) FROM service WHERE sample = 0") == 0);
+    // Regenerating updates in place.
+    generateSynthetic(db, {2000, 7, {}});
+    CHECK(DirectoryStore(db).serviceCount() == 2000);
+}
+
+TEST_CASE("very broad type-ahead ranks a bounded candidate set and says so; --exact ranks all") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "broad.db").string());
+    generateSynthetic(db, {3000, 11, {}});
+    DirectorySearch search(db);
+    auto broad = search.search(text("s"));
+    CHECK(broad.capped);
+    CHECK(broad.results.size() == 50);
+    auto q = text("s");
+    q.exact = true;
+    auto exact = search.search(q);
+    CHECK_FALSE(exact.capped);
+    CHECK(exact.candidates > DirectorySearch::kCandidateCap);
+    // Narrow queries are never capped.
+    CHECK_FALSE(search.search(text("debt", {"E08000001"})).capped);
+}
+
+TEST_CASE("updating and deleting a service keeps the index in step") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "u.db").string());
+    DirectoryStore store(db);
+    auto s = made("u", "Old Name Advice", {"E08000001"});
+    store.upsertService(s);
+    DirectorySearch search(db);
+    CHECK(search.search(text("old name")).results.size() == 1);
+    s.name = "New Name Advice";
+    store.upsertService(s);
+    CHECK(search.search(text("old name")).results.empty());
+    CHECK(search.search(text("new name")).results.size() == 1);
+    s.status = "inactive";
+    store.upsertService(s);
+    CHECK(search.search(text("new name")).results.empty());
+    CHECK(store.deleteService(s.id));
+    CHECK(db.queryInt64("SELECT count(*) FROM service_fts") == 0);
+    CHECK(db.queryInt64("SELECT count(*) FROM service_area") == 0);
+    // Renaming an organisation reindexes its services.
+    Organisation org{"org-x", "Acme Trust", "", "", "", "", "", IsaStatus::None, {}, {}, false};
+    store.upsertOrganisation(org);
+    auto t = made("t", "Mentoring", {"E08000001"});
+    t.organisationId = "org-x";
+    store.upsertService(t);
+    CHECK(search.search(text("acme")).results.size() == 1);
+    org.name = "Beacon Trust";
+    store.upsertOrganisation(org);
+    CHECK(search.search(text("acme")).results.empty());
+    CHECK(search.search(text("beacon")).results.size() == 1);
+}

@@ -1,9 +1,12 @@
 #include "signpost/directory/Search.hpp"
 #include "signpost/directory/DirectoryStore.hpp"
+#include "signpost/directory/Rank.hpp"
 #include "signpost/directory/Synonyms.hpp"
 #include "signpost/domain/Areas.hpp"
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Time.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
@@ -26,9 +29,10 @@ double distanceKm(GeoPoint a, GeoPoint b) {
 
 namespace {
 
-// bm25 column weights: a word in the service's name counts most, then its keywords (needs,
-// areas, publisher keywords), then the organisation, then the description. Tags never score.
-constexpr const char* kRank = "bm25(service_fts, 10.0, 1.0, 4.0, 6.0, 0.0)";
+// Column weights: a word in the service's name counts most, then its keywords (needs, areas,
+// publisher keywords), then the organisation, then the description. Tags never score
+// (see Rank.hpp).
+constexpr const char* kRank = "signpost_rank(service_fts, ?3, 10.0, 1.0, 4.0, 6.0)";
 constexpr const char* kTextColumns = "{name description organisation keywords}";
 constexpr size_t kMaxTerms = 8; // a pasted paragraph must not become a 200-term query
 
@@ -64,9 +68,14 @@ bool endsInWord(std::string_view text) {
 
 } // namespace
 
+DirectorySearch::DirectorySearch(db::Database& db, std::time_t now) : m_db(db), m_now(now) {
+    registerRankFunction(db.handle());
+}
+
 std::time_t DirectorySearch::now() const { return m_now ? m_now : std::time(nullptr); }
 
-std::string DirectorySearch::textExpression(std::string_view text) const {
+std::string DirectorySearch::textExpression(std::string_view text, int* phrases) const {
+    if (phrases) *phrases = 0;
     std::vector<std::string> tokens = text::tokenize(text);
     bool lastIsPrefix = endsInWord(text);
     if (tokens.size() > 1) {
@@ -94,6 +103,7 @@ std::string DirectorySearch::textExpression(std::string_view text) const {
             std::string term = quoteTerm(e);
             if (std::find(terms.begin(), terms.end(), term) == terms.end()) terms.push_back(term);
         }
+        if (phrases) *phrases += static_cast<int>(terms.size());
         if (!expr.empty()) expr += " AND ";
         if (terms.size() == 1) {
             expr += terms[0];
@@ -172,6 +182,15 @@ std::string DirectorySearch::postFilterSql(const SearchQuery& q) const {
     return sql;
 }
 
+std::string DirectorySearch::localAreasJson(const SearchQuery& q) const {
+    nlohmann::json codes = nlohmann::json::array();
+    for (const auto& area : q.areas) {
+        codes.push_back(area);
+        for (auto inside : descendantsOf(area)) codes.push_back(std::string(inside));
+    }
+    return codes.dump();
+}
+
 void DirectorySearch::bindPostFilters(db::Statement& stmt, const SearchQuery& q, int) const {
     if (q.age) stmt.bind(100, *q.age);
     if (q.openNow) {
@@ -184,7 +203,7 @@ void DirectorySearch::bindPostFilters(db::Statement& stmt, const SearchQuery& q,
 }
 
 std::vector<std::pair<int64_t, double>> DirectorySearch::candidates(const SearchQuery& q, const std::string& match,
-                                                                    size_t cap, bool& capped) {
+                                                                    int textPhrases, size_t cap, bool& capped) {
     const bool hasText = !text::tokenize(q.text).empty();
     const std::string post = postFilterSql(q);
     std::string sql = "SELECT service_fts.rowid, ";
@@ -195,6 +214,7 @@ std::vector<std::pair<int64_t, double>> DirectorySearch::candidates(const Search
     auto stmt = m_db.cached(sql);
     stmt->bind(1, match);
     stmt->bind(2, static_cast<int64_t>(cap + 1));
+    if (hasText) stmt->bind(3, textPhrases);
     bindPostFilters(*stmt, q, 100);
     std::vector<std::pair<int64_t, double>> out;
     out.reserve(std::min<size_t>(cap + 1, 4096));
@@ -217,21 +237,44 @@ SearchOutcome DirectorySearch::search(const SearchQuery& q) {
         std::string sql = "SELECT s.rowid FROM service s WHERE s.status = 'active'";
         if (!outcome.matchExpression.empty())
             sql += " AND s.rowid IN (SELECT rowid FROM service_fts WHERE service_fts MATCH ?1)";
-        sql += postFilterSql(q) + " ORDER BY s.name COLLATE NOCASE, s.rowid LIMIT ?2";
+        sql += postFilterSql(q);
+        // Local services first (see kLocalBoost), then alphabetical.
+        sql += q.areas.empty() ? " ORDER BY" : " ORDER BY EXISTS (SELECT 1 FROM service_area sa WHERE "
+                                               "sa.service_rowid = s.rowid AND sa.area_code IN "
+                                               "(SELECT value FROM json_each(?3))) DESC,";
+        sql += " s.name COLLATE NOCASE, s.rowid LIMIT ?2";
         auto stmt = m_db.cached(sql);
         if (!outcome.matchExpression.empty()) stmt->bind(1, outcome.matchExpression);
         stmt->bind(2, limit);
+        if (!q.areas.empty()) stmt->bind(3, localAreasJson(q));
         bindPostFilters(*stmt, q, 100);
         while (stmt->step()) top.push_back(stmt->getInt64(0));
         outcome.candidates = top.size();
     } else {
         size_t cap = q.exact ? std::numeric_limits<size_t>::max() - 1 : kCandidateCap;
-        auto ranked = candidates(q, outcome.matchExpression, cap, outcome.capped);
+        int textPhrases = 0;
+        textExpression(q.text, &textPhrases);
+        auto ranked = candidates(q, outcome.matchExpression, textPhrases, cap, outcome.capped);
         outcome.candidates = ranked.size();
         auto better = [](const auto& a, const auto& b) {
             return a.second != b.second ? a.second < b.second : a.first < b.first;
         };
         size_t n = std::min<size_t>(static_cast<size_t>(limit), ranked.size());
+        if (!q.areas.empty()) {
+            // Boost local services among the strongest candidates (bm25 is negative: scaling it
+            // up moves a result forward), then take the top n.
+            size_t pool = std::min<size_t>(ranked.size(), std::max<size_t>(static_cast<size_t>(limit) * 3, 60));
+            std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(pool), ranked.end(), better);
+            auto local = m_db.cached("SELECT 1 FROM service_area WHERE service_rowid = ?1 AND area_code IN "
+                                     "(SELECT value FROM json_each(?2))");
+            const std::string areas = localAreasJson(q);
+            for (size_t i = 0; i < pool; ++i) {
+                local->bind(1, ranked[i].first).bind(2, areas);
+                if (local->step()) ranked[i].second *= kLocalBoost;
+                local->reset();
+            }
+            std::sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(pool), better);
+        }
         std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(), better);
         for (size_t i = 0; i < n; ++i) top.push_back(ranked[i].first);
         outcome.results.reserve(n);
@@ -324,7 +367,9 @@ SearchOutcome DirectorySearch::nearSearch(const SearchQuery& q, const std::strin
         rest.near.reset();
         rest.limit = limit;
         bool capped = false;
-        for (const auto& [rowid, score] : candidates(rest, match, kCandidateCap, capped)) {
+        int textPhrases = 0;
+        textExpression(q.text, &textPhrases);
+        for (const auto& [rowid, score] : candidates(rest, match, textPhrases, kCandidateCap, capped)) {
             if (outcome.results.size() >= static_cast<size_t>(limit)) break;
             if (examined.count(rowid)) continue;
             auto geo = m_db.cached("SELECT 1 FROM service_geo WHERE id = ?1");

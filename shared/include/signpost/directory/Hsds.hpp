@@ -20,6 +20,7 @@
 #include <functional>
 #include <iosfwd>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace signpost::directory::hsds {
@@ -64,5 +65,18 @@ struct ExportOptions {
 nlohmann::json exportService(db::Database& db, const std::string& serviceId);
 // A paginated list page ({"total_items", …, "contents": [service, …]}) that import reads back.
 size_t exportServices(db::Database& db, std::ostream& out, const ExportOptions& options = {});
+
+// What HSDS has no field for travels as service attributes in two taxonomies of our own, which
+// import reads back exactly: needs as terms of kNeedsTaxonomy (term code = need code), and the
+// probation extensions as terms of kSignpostTaxonomy (code "women_only", "route:co_commissioned",
+// "supervision:licence", "name_cy", …; the attribute value carries the value as text).
+inline constexpr std::string_view kNeedsTaxonomy = "signpost-needs";
+inline constexpr std::string_view kSignpostTaxonomy = "signpost";
+
+// The ISO 639-1 code for a language given as an ISO 639-1/-2/-3 code, a BCP 47 tag or an English
+// or native name ("cym", "wel", "cy-GB", "Welsh", "Cymraeg" → "cy"); empty when unknown.
+std::string languageCode(std::string_view codeOrName);
+// The English name of an ISO 639-1 code, or empty when we do not know it.
+std::string_view languageName(std::string_view code);
 
 } // namespace signpost::directory::hsds

@@ -74,26 +74,32 @@ struct SearchOutcome {
 class DirectorySearch {
 public:
     // `now` is injectable so "open now" and "verified N days ago" are testable; 0 = the clock.
-    explicit DirectorySearch(db::Database& db, std::time_t now = 0) : m_db(db), m_now(now) {}
+    explicit DirectorySearch(db::Database& db, std::time_t now = 0);
 
     SearchOutcome search(const SearchQuery& query);
 
     // The FTS5 MATCH expression for a query, or empty when the query has neither text nor
     // filters expressible in FTS.
     std::string matchExpression(const SearchQuery& query) const;
-    // Only the text part: what the bare-FTS baseline of the benchmark runs.
-    std::string textExpression(std::string_view text) const;
+    // Only the text part; `phrases` receives how many FTS5 phrases it holds (they come first in
+    // the full expression, which is how signpost_rank tells typed words from filter tokens).
+    std::string textExpression(std::string_view text, int* phrases = nullptr) const;
 
     static constexpr size_t kCandidateCap = 2000;
+    // A service that covers the searched area itself (or somewhere inside it) ranks ahead of one
+    // that covers it only as part of a wider region: practitioners want the local provider.
+    static constexpr double kLocalBoost = 1.5;
 
 private:
     std::time_t now() const;
     std::vector<std::pair<int64_t, double>> candidates(const SearchQuery& query, const std::string& match,
-                                                       size_t cap, bool& capped);
+                                                       int textPhrases, size_t cap, bool& capped);
     SearchOutcome nearSearch(const SearchQuery& query, const std::string& match);
     void fill(SearchResult& result);
     std::optional<double> nearestKm(int64_t rowid, GeoPoint from);
     std::string postFilterSql(const SearchQuery& query) const;
+    // JSON array of the searched areas and everything inside them ("local" coverage).
+    std::string localAreasJson(const SearchQuery& query) const;
     void bindPostFilters(db::Statement& stmt, const SearchQuery& query, int firstIndex) const;
 
     db::Database& m_db;
