@@ -175,6 +175,7 @@ Database::Database(const std::string& path, OpenOptions options) : m_path(path) 
     }
     exec(options.synchronousFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     exec("PRAGMA temp_store = MEMORY");
+    exec("PRAGMA cache_size = -" + std::to_string(options.cacheSizeKiB));
 }
 
 Database::~Database() {
@@ -293,8 +294,10 @@ void Transaction::rollback() {
     m_db.exec("ROLLBACK");
 }
 
+// Savepoints open and close once per record on bulk paths, so their statements are cached
+// rather than parsed each time.
 Savepoint::Savepoint(Database& db, std::string name) : m_db(db), m_name(std::move(name)) {
-    m_db.exec("SAVEPOINT \"" + m_name + "\"");
+    m_db.cached("SAVEPOINT \"" + m_name + "\"")->exec();
     m_active = true;
 }
 
@@ -307,7 +310,7 @@ Savepoint::~Savepoint() {
 
 void Savepoint::release() {
     if (!m_active) return;
-    m_db.exec("RELEASE \"" + m_name + "\"");
+    m_db.cached("RELEASE \"" + m_name + "\"")->exec();
     m_active = false;
 }
 

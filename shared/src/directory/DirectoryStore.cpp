@@ -193,8 +193,7 @@ WHERE id = ?1)sql");
                                 "DELETE FROM service_need WHERE service_rowid = ?1",
                                 "DELETE FROM service_location WHERE service_rowid = ?1",
                                 "DELETE FROM contact WHERE service_rowid = ?1",
-                                "DELETE FROM opening_time WHERE service_rowid = ?1",
-                                "DELETE FROM service_fts WHERE rowid = ?1", "DELETE FROM service_geo WHERE id = ?1"}) {
+                                "DELETE FROM opening_time WHERE service_rowid = ?1"}) {
             auto d = m_db.cached(sql);
             d->bind(1, rowid);
             d->exec();
@@ -271,76 +270,176 @@ RETURNING rowid)sql");
 }
 
 void DirectoryStore::index(int64_t rowid, const Service& s) {
+    IndexEntry entry;
+    entry.rowid = rowid;
     // Only services a practitioner can refer to are searchable.
-    if (s.status != "active") return;
-    auto [orgName, orgNameCy] = s.organisationId.empty() ? std::pair<std::string, std::string>{}
-                                                          : organisationNames(s.organisationId);
-    std::string name = s.nameCy.empty() ? s.name : s.name + " " + s.nameCy;
-    std::string description = s.description;
-    if (!s.descriptionCy.empty()) description += "\n" + s.descriptionCy;
-    if (!s.eligibility.empty()) description += "\n" + s.eligibility;
-    std::string organisation = orgNameCy.empty() || orgNameCy == orgName ? orgName : orgName + " " + orgNameCy;
-    // Keywords: the publisher's, plus the names of the needs and areas in both languages, so
-    // "debt bolton" or "llety caerdydd" finds services without knowing our codes.
-    std::string keywords = s.keywords;
-    for (const auto& code : s.needs) {
-        if (const Need* need = needByCode(code)) {
-            keywords += ' ';
-            keywords += need->nameEn;
-            keywords += ' ';
-            keywords += need->nameCy;
-        }
-    }
-    for (const auto& code : s.areas) {
-        if (const Area* area = areaByCode(code)) {
-            keywords += ' ';
-            keywords += area->nameEn;
-            if (area->nameCy != area->nameEn) {
-                keywords += ' ';
-                keywords += area->nameCy;
+    entry.searchable = s.status == "active";
+    if (entry.searchable) {
+        auto [orgName, orgNameCy] = s.organisationId.empty() ? std::pair<std::string, std::string>{}
+                                                              : organisationNames(s.organisationId);
+        entry.name = s.nameCy.empty() ? s.name : s.name + " " + s.nameCy;
+        entry.description = s.description;
+        if (!s.descriptionCy.empty()) entry.description += "\n" + s.descriptionCy;
+        if (!s.eligibility.empty()) entry.description += "\n" + s.eligibility;
+        entry.organisation = orgNameCy.empty() || orgNameCy == orgName ? orgName : orgName + " " + orgNameCy;
+        // Keywords: the publisher's, plus the names of the needs and areas in both languages,
+        // so "debt bolton" or "llety caerdydd" finds services without knowing our codes.
+        entry.keywords = s.keywords;
+        for (const auto& code : s.needs) {
+            if (const Need* need = needByCode(code)) {
+                entry.keywords += ' ';
+                entry.keywords += need->nameEn;
+                entry.keywords += ' ';
+                entry.keywords += need->nameCy;
             }
         }
+        for (const auto& code : s.areas) {
+            if (const Area* area = areaByCode(code)) {
+                entry.keywords += ' ';
+                entry.keywords += area->nameEn;
+                if (area->nameCy != area->nameEn) {
+                    entry.keywords += ' ';
+                    entry.keywords += area->nameCy;
+                }
+            }
+        }
+        entry.tags = tags::forService(s);
+        entry.minLat = entry.minLon = 1e9;
+        entry.maxLat = entry.maxLon = -1e9;
+        for (const auto& l : s.locations) {
+            if (!l.latitude || !l.longitude) continue;
+            entry.located = true;
+            entry.minLat = std::min(entry.minLat, *l.latitude);
+            entry.maxLat = std::max(entry.maxLat, *l.latitude);
+            entry.minLon = std::min(entry.minLon, *l.longitude);
+            entry.maxLon = std::max(entry.maxLon, *l.longitude);
+        }
     }
-    {
-        auto q = m_db.cached(
-            "INSERT INTO service_fts (rowid, name, description, organisation, keywords, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-        q->bindAll(rowid, name, description, organisation, keywords, tags::forService(s));
-        q->exec();
-    }
-    double minLat = 1e9, maxLat = -1e9, minLon = 1e9, maxLon = -1e9;
-    for (const auto& l : s.locations) {
-        if (!l.latitude || !l.longitude) continue;
-        minLat = std::min(minLat, *l.latitude);
-        maxLat = std::max(maxLat, *l.latitude);
-        minLon = std::min(minLon, *l.longitude);
-        maxLon = std::max(maxLon, *l.longitude);
-    }
-    if (minLat <= maxLat) {
-        auto q = m_db.cached("INSERT INTO service_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?1, ?2, ?3, ?4, ?5)");
-        q->bindAll(rowid, minLat, maxLat, minLon, maxLon);
-        q->exec();
-    }
+    if (m_bulk) m_pending.push_back(std::move(entry));
+    else applyIndex(entry, true);
 }
 
-void DirectoryStore::reindexService(int64_t rowid) {
+void DirectoryStore::removeFromIndex(int64_t rowid, bool maintainTerms) {
+    if (maintainTerms) {
+        auto old = m_db.cached("SELECT name, description, organisation, keywords FROM service_fts WHERE rowid = ?1");
+        old->bind(1, rowid);
+        if (old->step()) {
+            std::string text;
+            for (int c = 0; c < 4; ++c) {
+                text += old->getTextView(c);
+                text += '\n';
+            }
+            countTerms(text, -1);
+        }
+    }
     for (const char* sql : {"DELETE FROM service_fts WHERE rowid = ?1", "DELETE FROM service_geo WHERE id = ?1"}) {
         auto d = m_db.cached(sql);
         d->bind(1, rowid);
         d->exec();
     }
+}
+
+void DirectoryStore::applyIndex(const IndexEntry& e, bool maintainTerms) {
+    removeFromIndex(e.rowid, maintainTerms);
+    if (!e.searchable) return;
+    {
+        auto q = m_db.cached(
+            "INSERT INTO service_fts (rowid, name, description, organisation, keywords, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        q->bind(1, e.rowid);
+        q->bindStatic(2, e.name).bindStatic(3, e.description).bindStatic(4, e.organisation);
+        q->bindStatic(5, e.keywords).bindStatic(6, e.tags);
+        q->exec();
+    }
+    if (maintainTerms) countTerms(e.name + '\n' + e.description + '\n' + e.organisation + '\n' + e.keywords, +1);
+    if (e.located) {
+        auto q = m_db.cached("INSERT INTO service_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?1, ?2, ?3, ?4, ?5)");
+        q->bindAll(e.rowid, e.minLat, e.maxLat, e.minLon, e.maxLon);
+        q->exec();
+    }
+}
+
+void DirectoryStore::countTerms(std::string_view text, int delta) {
+    auto tokens = text::tokenize(text);
+    std::sort(tokens.begin(), tokens.end());
+    tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
+    tokens.emplace_back(); // '' counts searchable services
+    auto q = m_db.cached("INSERT INTO search_term (term, docs) VALUES (?1, max(0, ?2)) "
+                         "ON CONFLICT (term) DO UPDATE SET docs = max(0, docs + ?2)");
+    for (const auto& token : tokens) {
+        q->bind(1, token).bind(2, delta);
+        q->exec();
+        q->resetKeepBindings();
+    }
+}
+
+void DirectoryStore::rebuildTermDictionary() {
+    // One pass over the index: every word of the four text columns with how many services
+    // hold it (a service with the word in two columns counts twice: an estimate for IDF and
+    // completion order, never a filter). Tag tokens are not words anyone types.
+    m_db.exec(R"sql(
+DELETE FROM search_term;
+INSERT INTO search_term (term, docs)
+    SELECT term, sum(doc) FROM service_vocab WHERE col <> 'tags' GROUP BY term;
+INSERT OR REPLACE INTO search_term (term, docs) VALUES ('', (SELECT count(*) FROM service_fts));
+)sql");
+}
+
+DirectoryStore::BulkWrite::BulkWrite(DirectoryStore& store) : m_store(store) {
+    if (m_store.m_bulk) throw Error(ErrorDomain::Internal, "nested DirectoryStore::BulkWrite");
+    m_store.m_bulk = true;
+}
+
+DirectoryStore::BulkWrite::~BulkWrite() {
+    if (m_active) {
+        m_store.m_bulk = false;
+        m_store.m_pending.clear();
+    }
+}
+
+void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
+    if (!m_active) return;
+    m_store.m_bulk = false;
+    m_active = false;
+    auto& db = m_store.m_db;
+    const size_t pending = m_store.m_pending.size();
+    // A large load rebuilds the word dictionary in one pass; a small one keeps it in step
+    // entry by entry.
+    const int64_t indexed = db.queryInt64("SELECT docs FROM search_term WHERE term = ''").value_or(0);
+    const bool rebuild = fullRebuild || (pending >= 1000 && static_cast<int64_t>(pending) * 20 >= indexed);
+    if (rebuild) {
+        // FTS5 merges segments as it goes; for a large load it is cheaper to let level-0
+        // segments pile up and merge once at the end.
+        db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('automerge', 0)");
+    }
+    // Applied outside any per-record savepoint so FTS5 builds its segments in large batches.
+    for (const auto& entry : m_store.m_pending) m_store.applyIndex(entry, !rebuild);
+    m_store.m_pending.clear();
+    m_store.m_pending.shrink_to_fit();
+    if (rebuild) {
+        db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('automerge', 4)");
+        db.exec("INSERT INTO service_fts (service_fts) VALUES ('optimize')");
+        m_store.rebuildTermDictionary();
+    }
+}
+
+void DirectoryStore::reindexService(int64_t rowid) {
     if (auto s = serviceByRowid(rowid)) index(rowid, *s);
 }
 
 void DirectoryStore::reindexAll() {
     db::Savepoint sp(m_db, "reindex");
-    m_db.exec("DELETE FROM service_fts; DELETE FROM service_geo;");
+    m_db.exec("DELETE FROM service_fts; DELETE FROM service_geo; DELETE FROM search_term;");
     std::vector<int64_t> rowids;
     {
         db::Statement q(m_db, "SELECT rowid FROM service ORDER BY rowid");
         while (q.step()) rowids.push_back(q.getInt64(0));
     }
-    for (auto rowid : rowids)
-        if (auto s = serviceByRowid(rowid)) index(rowid, *s);
+    {
+        BulkWrite bulk(*this);
+        for (auto rowid : rowids)
+            if (auto s = serviceByRowid(rowid)) index(rowid, *s);
+        bulk.finish(true);
+    }
     sp.release();
 }
 
@@ -350,9 +449,9 @@ bool DirectoryStore::deleteService(std::string_view id) {
     q->bind(1, id);
     if (!q->step()) return false;
     int64_t rowid = q->getInt64(0);
-    for (const char* sql : {"DELETE FROM service_fts WHERE rowid = ?1", "DELETE FROM service_geo WHERE id = ?1",
-                            "DELETE FROM service WHERE rowid = ?1"}) {
-        auto d = m_db.cached(sql);
+    removeFromIndex(rowid, true);
+    {
+        auto d = m_db.cached("DELETE FROM service WHERE rowid = ?1");
         d->bind(1, rowid);
         d->exec();
     }

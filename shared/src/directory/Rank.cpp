@@ -3,7 +3,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <vector>
 
 namespace signpost::directory {
@@ -12,90 +14,71 @@ namespace {
 
 constexpr int kTextColumns = 4;
 constexpr double kK1 = 1.2;
-constexpr double kB = 0.75;
 
-// Per-query constants, computed on the first row and cached with xSetAuxdata.
+// Per-query constants, parsed on the first row and cached with xSetAuxdata.
 struct QueryData {
     int textPhrases = 0;
     std::vector<double> idf;
-    double averageLength = 1;
+    std::vector<int> group; // phrase → the typed word it stands for
+    double weights[kTextColumns] = {1, 1, 1, 1};
 };
 
-int countRow(const Fts5ExtensionApi*, Fts5Context*, void* user) {
-    ++*static_cast<sqlite3_int64*>(user);
-    return SQLITE_OK;
-}
-
-QueryData* queryData(const Fts5ExtensionApi* api, Fts5Context* fts, int textPhrases, int& rc) {
-    auto* data = static_cast<QueryData*>(api->xGetAuxdata(fts, 0));
-    if (data) return data;
-    auto owned = new QueryData;
-    owned->textPhrases = std::min(textPhrases, api->xPhraseCount(fts));
-    sqlite3_int64 rows = 0;
-    rc = api->xRowCount(fts, &rows);
-    sqlite3_int64 tokens = 0;
-    for (int c = 0; c < kTextColumns && rc == SQLITE_OK; ++c) {
-        sqlite3_int64 columnTokens = 0;
-        rc = api->xColumnTotalSize(fts, c, &columnTokens);
-        tokens += columnTokens;
+QueryData* queryData(const Fts5ExtensionApi* api, Fts5Context* fts, int argc, sqlite3_value** argv) {
+    if (auto* data = static_cast<QueryData*>(api->xGetAuxdata(fts, 0))) return data;
+    auto* data = new QueryData;
+    data->textPhrases = std::min(argc > 0 ? sqlite3_value_int(argv[0]) : 0, api->xPhraseCount(fts));
+    const char* idfs = argc > 1 ? reinterpret_cast<const char*>(sqlite3_value_text(argv[1])) : nullptr;
+    // 'idf idf,idf' : spaces separate a word's variants (its completions and synonyms), commas
+    // separate the typed words.
+    int group = 0;
+    for (int i = 0; i < data->textPhrases; ++i) {
+        double value = 1.0; // a phrase the caller gave no IDF for counts as an ordinary word
+        if (idfs && *idfs) {
+            while (*idfs == ' ') ++idfs;
+            if (*idfs == ',') {
+                ++group;
+                ++idfs;
+            }
+            char* end = nullptr;
+            value = std::strtod(idfs, &end);
+            idfs = end;
+        }
+        data->idf.push_back(value);
+        data->group.push_back(group);
     }
-    owned->averageLength = rows > 0 ? std::max(1.0, static_cast<double>(tokens) / static_cast<double>(rows)) : 1.0;
-    for (int i = 0; i < owned->textPhrases && rc == SQLITE_OK; ++i) {
-        sqlite3_int64 hits = 0;
-        rc = api->xQueryPhrase(fts, i, &hits, countRow);
-        double n = static_cast<double>(hits), total = static_cast<double>(rows);
-        owned->idf.push_back(std::log(1.0 + (total - n + 0.5) / (n + 0.5)));
-    }
-    if (rc != SQLITE_OK) {
-        delete owned;
-        return nullptr;
-    }
-    rc = api->xSetAuxdata(fts, owned, [](void* p) { delete static_cast<QueryData*>(p); });
-    return rc == SQLITE_OK ? owned : nullptr;
+    for (int c = 0; c < kTextColumns && c + 2 < argc; ++c) data->weights[c] = sqlite3_value_double(argv[c + 2]);
+    if (api->xSetAuxdata(fts, data, [](void* p) { delete static_cast<QueryData*>(p); }) != SQLITE_OK) return nullptr;
+    return data;
 }
 
 void rank(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-    int textPhrases = argc > 0 ? sqlite3_value_int(argv[0]) : api->xPhraseCount(fts);
-    double weights[kTextColumns] = {1, 1, 1, 1};
-    for (int c = 0; c < kTextColumns && c + 1 < argc; ++c) weights[c] = sqlite3_value_double(argv[c + 1]);
-    int rc = SQLITE_OK;
-    QueryData* data = queryData(api, fts, textPhrases, rc);
+    QueryData* data = queryData(api, fts, argc, argv);
     if (!data) {
-        sqlite3_result_error_code(ctx, rc == SQLITE_OK ? SQLITE_NOMEM : rc);
+        sqlite3_result_error_nomem(ctx);
         return;
     }
-    if (data->textPhrases == 0) {
-        sqlite3_result_double(ctx, 0.0);
-        return;
+    // Each typed word scores as its best-matching variant: a service saying "wellbeing",
+    // "emotional" and "counselling" has matched one word, not three.
+    double score = 0, best = 0;
+    int group = 0;
+    for (int i = 0; i < data->textPhrases; ++i) {
+        const auto index = static_cast<size_t>(i);
+        if (data->group[index] != group) {
+            score += best;
+            best = 0;
+            group = data->group[index];
+        }
+        Fts5PhraseIter it;
+        int column = -1;
+        double present = 0;
+        if (api->xPhraseFirstColumn(fts, i, &it, &column) != SQLITE_OK) continue;
+        while (column >= 0) {
+            if (column < kTextColumns) present += data->weights[column];
+            api->xPhraseNextColumn(fts, &it, &column);
+        }
+        if (present > 0) best = std::max(best, data->idf[index] * present * (kK1 + 1) / (present + kK1));
     }
-    double frequency[16] = {};
-    std::vector<double> more;
-    double* freq = frequency;
-    if (data->textPhrases > 16) {
-        more.assign(static_cast<size_t>(data->textPhrases), 0.0);
-        freq = more.data();
-    }
-    int instances = 0;
-    rc = api->xInstCount(fts, &instances);
-    for (int i = 0; i < instances && rc == SQLITE_OK; ++i) {
-        int phrase = 0, column = 0, offset = 0;
-        rc = api->xInst(fts, i, &phrase, &column, &offset);
-        if (rc == SQLITE_OK && phrase < data->textPhrases && column < kTextColumns) freq[phrase] += weights[column];
-    }
-    int length = 0;
-    for (int c = 0; c < kTextColumns && rc == SQLITE_OK; ++c) {
-        int columnLength = 0;
-        rc = api->xColumnSize(fts, c, &columnLength);
-        length += columnLength;
-    }
-    if (rc != SQLITE_OK) {
-        sqlite3_result_error_code(ctx, rc);
-        return;
-    }
-    double norm = kK1 * (1 - kB + kB * static_cast<double>(length) / data->averageLength);
-    double score = 0;
-    for (int i = 0; i < data->textPhrases; ++i)
-        score += data->idf[static_cast<size_t>(i)] * (freq[i] * (kK1 + 1)) / (freq[i] + norm);
+    score += best;
     sqlite3_result_double(ctx, -score);
 }
 

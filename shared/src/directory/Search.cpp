@@ -32,7 +32,7 @@ namespace {
 // Column weights: a word in the service's name counts most, then its keywords (needs, areas,
 // publisher keywords), then the organisation, then the description. Tags never score
 // (see Rank.hpp).
-constexpr const char* kRank = "signpost_rank(service_fts, ?3, 10.0, 1.0, 4.0, 6.0)";
+constexpr const char* kRank = "signpost_rank(service_fts, ?3, ?4, 10.0, 1.0, 4.0, 6.0)";
 constexpr const char* kTextColumns = "{name description organisation keywords}";
 constexpr size_t kMaxTerms = 8; // a pasted paragraph must not become a 200-term query
 
@@ -74,8 +74,8 @@ DirectorySearch::DirectorySearch(db::Database& db, std::time_t now) : m_db(db), 
 
 std::time_t DirectorySearch::now() const { return m_now ? m_now : std::time(nullptr); }
 
-std::string DirectorySearch::textExpression(std::string_view text, int* phrases) const {
-    if (phrases) *phrases = 0;
+DirectorySearch::TextQuery DirectorySearch::textQuery(std::string_view text) const {
+    TextQuery out;
     std::vector<std::string> tokens = text::tokenize(text);
     bool lastIsPrefix = endsInWord(text);
     if (tokens.size() > 1) {
@@ -88,41 +88,87 @@ std::string DirectorySearch::textExpression(std::string_view text, int* phrases)
         tokens = std::move(kept);
     }
     if (tokens.size() > kMaxTerms) tokens.resize(kMaxTerms);
+    if (tokens.empty()) return out;
 
-    std::string expr;
+    // N for IDF: the number of searchable services (term '' in the dictionary).
+    double total = 1;
+    {
+        auto q = m_db.cached("SELECT docs FROM search_term WHERE term = ''");
+        if (q->step()) total = std::max<double>(1, static_cast<double>(q->getInt64(0)));
+    }
+    auto idf = [&](double n) { return std::log(1.0 + (total - n + 0.5) / (n + 0.5)); };
+
     for (size_t i = 0; i < tokens.size(); ++i) {
         const std::string& token = tokens[i];
-        bool prefix = lastIsPrefix && i + 1 == tokens.size();
-        std::vector<std::string> terms{quoteTerm(prefix ? token + "*" : token)};
+        const bool prefix = lastIsPrefix && i + 1 == tokens.size();
+        struct Term {
+            std::string phrase; // quoted FTS5 phrase, maybe with a trailing *
+            double idf;         // already scaled down for synonyms
+        };
+        double scale = 1.0;     // the typed word and its completions count in full
+        std::vector<Term> terms;
+        auto add = [&](std::string phrase, double value) {
+            for (const auto& t : terms)
+                if (t.phrase == phrase) return;
+            terms.push_back({std::move(phrase), value * scale});
+        };
+        auto addWord = [&](std::string_view word) {
+            auto q = m_db.cached("SELECT docs FROM search_term WHERE term = ?1");
+            q->bind(1, word);
+            double n = q->step() ? static_cast<double>(q->getInt64(0)) : 0.0;
+            add(quoteTerm(word), idf(n));
+        };
+        // A word being typed becomes its most frequent completions in the dictionary, which
+        // FTS5 ORs lazily; its own prefix query would read and merge every matching doclist
+        // before returning a row. A prefix the dictionary has never seen falls back to FTS5.
+        auto addPrefix = [&](std::string_view stem, int max) {
+            std::string upper(stem);
+            upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
+            auto q = m_db.cached("SELECT term, docs FROM search_term WHERE term >= ?1 AND term < ?2 "
+                                 "ORDER BY docs DESC, term LIMIT ?3");
+            q->bind(1, stem).bind(2, upper).bind(3, max);
+            bool any = false;
+            while (q->step()) {
+                any = true;
+                add(quoteTerm(q->getTextView(0)), idf(static_cast<double>(q->getInt64(1))));
+            }
+            if (!any) add(quoteTerm(std::string(stem) + "*"), idf(1));
+        };
+        if (prefix) addPrefix(token, kCompletions);
+        else addWord(token);
         std::vector<std::string_view> expansions = expansionsFor(token);
         if (prefix) {
             for (auto e : expansionsForPrefix(token))
                 if (std::find(expansions.begin(), expansions.end(), e) == expansions.end()) expansions.push_back(e);
         }
+        // A synonym is evidence of the same need, but weaker than the word itself.
+        scale = kSynonymWeight;
         for (auto e : expansions) {
-            std::string term = quoteTerm(e);
-            if (std::find(terms.begin(), terms.end(), term) == terms.end()) terms.push_back(term);
+            if (!e.empty() && e.back() == '*') addPrefix(e.substr(0, e.size() - 1), kSynonymCompletions);
+            else addWord(e);
         }
-        if (phrases) *phrases += static_cast<int>(terms.size());
-        if (!expr.empty()) expr += " AND ";
-        if (terms.size() == 1) {
-            expr += terms[0];
-        } else {
-            expr += '(';
-            for (size_t t = 0; t < terms.size(); ++t) {
-                if (t) expr += " OR ";
-                expr += terms[t];
-            }
-            expr += ')';
+
+        if (!out.expr.empty()) {
+            out.expr += " AND ";
+            out.idfs += ',';
         }
+        if (terms.size() > 1) out.expr += '(';
+        for (size_t t = 0; t < terms.size(); ++t) {
+            if (t) out.expr += " OR ";
+            out.expr += terms[t].phrase;
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%s%.4f", t == 0 ? "" : " ", terms[t].idf);
+            out.idfs += buf;
+        }
+        if (terms.size() > 1) out.expr += ')';
+        out.phrases += static_cast<int>(terms.size());
     }
-    return expr;
+    return out;
 }
 
-std::string DirectorySearch::matchExpression(const SearchQuery& q) const {
+std::string DirectorySearch::buildMatch(const SearchQuery& q, const TextQuery& typed) const {
     std::vector<std::string> parts;
-    std::string textExpr = textExpression(q.text);
-    if (!textExpr.empty()) parts.push_back(std::string(kTextColumns) + " : (" + textExpr + ")");
+    if (!typed.expr.empty()) parts.push_back(std::string(kTextColumns) + " : (" + typed.expr + ")");
 
     auto tagGroup = [&](const std::vector<std::string>& alternatives) {
         if (alternatives.empty()) return;
@@ -203,8 +249,8 @@ void DirectorySearch::bindPostFilters(db::Statement& stmt, const SearchQuery& q,
 }
 
 std::vector<std::pair<int64_t, double>> DirectorySearch::candidates(const SearchQuery& q, const std::string& match,
-                                                                    int textPhrases, size_t cap, bool& capped) {
-    const bool hasText = !text::tokenize(q.text).empty();
+                                                                    const TextQuery& typed, size_t cap, bool& capped) {
+    const bool hasText = typed.phrases > 0;
     const std::string post = postFilterSql(q);
     std::string sql = "SELECT service_fts.rowid, ";
     sql += hasText ? kRank : "0.0";
@@ -214,7 +260,10 @@ std::vector<std::pair<int64_t, double>> DirectorySearch::candidates(const Search
     auto stmt = m_db.cached(sql);
     stmt->bind(1, match);
     stmt->bind(2, static_cast<int64_t>(cap + 1));
-    if (hasText) stmt->bind(3, textPhrases);
+    if (hasText) {
+        stmt->bind(3, typed.phrases);
+        stmt->bind(4, typed.idfs);
+    }
     bindPostFilters(*stmt, q, 100);
     std::vector<std::pair<int64_t, double>> out;
     out.reserve(std::min<size_t>(cap + 1, 4096));
@@ -227,10 +276,11 @@ std::vector<std::pair<int64_t, double>> DirectorySearch::candidates(const Search
 SearchOutcome DirectorySearch::search(const SearchQuery& q) {
     SearchOutcome outcome;
     const int limit = std::clamp(q.limit, 1, 500);
-    outcome.matchExpression = matchExpression(q);
-    if (q.near) return nearSearch(q, outcome.matchExpression);
+    const TextQuery typed = textQuery(q.text);
+    outcome.matchExpression = buildMatch(q, typed);
+    if (q.near) return nearSearch(q, outcome.matchExpression, typed);
 
-    const bool hasText = !text::tokenize(q.text).empty();
+    const bool hasText = typed.phrases > 0;
     std::vector<int64_t> top;
     if (outcome.matchExpression.empty() || !hasText) {
         // Browsing (no words typed): alphabetical, every match considered.
@@ -252,9 +302,7 @@ SearchOutcome DirectorySearch::search(const SearchQuery& q) {
         outcome.candidates = top.size();
     } else {
         size_t cap = q.exact ? std::numeric_limits<size_t>::max() - 1 : kCandidateCap;
-        int textPhrases = 0;
-        textExpression(q.text, &textPhrases);
-        auto ranked = candidates(q, outcome.matchExpression, textPhrases, cap, outcome.capped);
+        auto ranked = candidates(q, outcome.matchExpression, typed, cap, outcome.capped);
         outcome.candidates = ranked.size();
         auto better = [](const auto& a, const auto& b) {
             return a.second != b.second ? a.second < b.second : a.first < b.first;
@@ -309,7 +357,7 @@ WHERE sl.service_rowid = ?1 AND l.latitude IS NOT NULL AND l.longitude IS NOT NU
     return best;
 }
 
-SearchOutcome DirectorySearch::nearSearch(const SearchQuery& q, const std::string& match) {
+SearchOutcome DirectorySearch::nearSearch(const SearchQuery& q, const std::string& match, const TextQuery& typed) {
     SearchOutcome outcome;
     outcome.matchExpression = match;
     const int limit = std::clamp(q.limit, 1, 500);
@@ -367,9 +415,7 @@ SearchOutcome DirectorySearch::nearSearch(const SearchQuery& q, const std::strin
         rest.near.reset();
         rest.limit = limit;
         bool capped = false;
-        int textPhrases = 0;
-        textExpression(q.text, &textPhrases);
-        for (const auto& [rowid, score] : candidates(rest, match, textPhrases, kCandidateCap, capped)) {
+        for (const auto& [rowid, score] : candidates(rest, match, typed, kCandidateCap, capped)) {
             if (outcome.results.size() >= static_cast<size_t>(limit)) break;
             if (examined.count(rowid)) continue;
             auto geo = m_db.cached("SELECT 1 FROM service_geo WHERE id = ?1");

@@ -130,6 +130,7 @@ SeedReport loadSeed(db::Database& db, const std::filesystem::path& assetsDir, co
     SeedReport report;
     db::Transaction txn(db);
     DirectoryStore store(db);
+    DirectoryStore::BulkWrite bulk(store);
     const auto& orgs = doc.at("organisations");
     const auto& services = doc.at("services");
     const size_t total = orgs.size() + services.size();
@@ -150,6 +151,7 @@ SeedReport loadSeed(db::Database& db, const std::filesystem::path& assetsDir, co
         ++report.services;
         if (progress) progress(++done, total);
     }
+    bulk.finish();
     auto postcodes = assetsDir / "postcode-districts.csv";
     if (std::filesystem::exists(postcodes)) report.postcodeDistricts = loadPostcodeDistricts(db, postcodes);
     txn.commit();

@@ -366,6 +366,7 @@ SyntheticReport generateSynthetic(db::Database& db, const SyntheticOptions& opti
     const size_t total = organisations + options.services;
     db::Transaction txn(db);
     DirectoryStore store(db);
+    DirectoryStore::BulkWrite bulk(store);
     size_t done = 0;
     for (size_t i = 0; i < organisations; ++i) {
         store.upsertOrganisation(syntheticOrganisation(i, options.seed));
@@ -378,6 +379,7 @@ SyntheticReport generateSynthetic(db::Database& db, const SyntheticOptions& opti
         ++report.services;
         if (options.progress && (++done % 1024 == 0 || done == total)) options.progress(done, total);
     }
+    bulk.finish();
     txn.commit();
     if (options.progress) options.progress(total, total);
     return report;

@@ -121,19 +121,28 @@ CREATE INDEX opening_time_by_service ON opening_time(service_rowid, weekday);
 )sql");
 }
 
-// v2: search. FTS5 over the text a practitioner types (name, description, organisation,
-// keywords) plus a `tags` column of filter tokens (areas, needs, eligibility flags) so filters
-// intersect doclists inside FTS instead of probing rows after it. unicode61 with
-// remove_diacritics 2 folds case and accents (ŵ ŷ â → w y a); prefix indexes on 2 and 3
-// characters keep type-ahead prefix queries from scanning the whole term list.
+// v2: search (docs/search.md). FTS5 over the text a practitioner types (name, description,
+// organisation, keywords) plus a `tags` column of filter tokens (areas, needs, eligibility) so
+// filters intersect doclists inside FTS instead of probing rows after it. unicode61 with
+// remove_diacritics 2 folds case and accents (ŵ ŷ â → w y a). No FTS prefix indexes and no
+// column sizes: type-ahead expands the word being typed through `search_term` (the dictionary
+// of indexed words with document counts) into its most frequent completions, which FTS5 then
+// iterates lazily; ranking uses per-column presence, so per-row sizes are never read. Both keep
+// bulk indexing close to FTS5's own floor (docs/benchmarks.md).
 // An R*Tree over service locations answers "near me" by bounding box before exact distance.
 void v2Search(db::Database& db) {
     db.exec(R"sql(
 CREATE VIRTUAL TABLE service_fts USING fts5(
     name, description, organisation, keywords, tags,
     tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '2 3'
+    columnsize = 0
 );
+CREATE VIRTUAL TABLE service_vocab USING fts5vocab(service_fts, 'col');
+-- term '' holds the number of searchable services (N for IDF).
+CREATE TABLE search_term (
+    term TEXT PRIMARY KEY,
+    docs INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE VIRTUAL TABLE service_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon);
 CREATE TABLE postcode_district (
     district  TEXT PRIMARY KEY,

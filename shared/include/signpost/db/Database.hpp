@@ -118,6 +118,9 @@ struct OpenOptions {
     // survive a power cut). Bulk loads are one transaction, so the cost is per load, not per row.
     bool synchronousFull = true;
     int busyTimeoutMs = 5000;
+    // Page cache per connection. Bulk loads (seed, import, a first sync) touch far more than
+    // SQLite's 2 MB default and would spill dirty pages to the WAL and read them back.
+    int cacheSizeKiB = 64 * 1024;
 };
 
 class Database {

@@ -15,6 +15,26 @@ class DirectoryStore {
 public:
     explicit DirectoryStore(db::Database& db) : m_db(db) {}
 
+    // Within a BulkWrite, search-index updates are queued and applied together by finish(),
+    // before the caller commits. FTS5 flushes its in-memory index at every savepoint boundary,
+    // so indexing record by record inside per-record savepoints writes one tiny segment per
+    // record (25x slower for a 100k-service import). Records themselves stay atomic: each still
+    // writes its rows in its own savepoint. If finish() is never reached the caller's
+    // transaction rolls back and the queue is dropped.
+    class BulkWrite {
+    public:
+        explicit BulkWrite(DirectoryStore& store);
+        ~BulkWrite();
+        BulkWrite(const BulkWrite&) = delete;
+        BulkWrite& operator=(const BulkWrite&) = delete;
+        // `fullRebuild` forces the one-pass path (merge once, rebuild the word dictionary).
+        void finish(bool fullRebuild = false);
+
+    private:
+        DirectoryStore& m_store;
+        bool m_active = true;
+    };
+
     // Inserts or updates in place by id. Renaming an organisation reindexes its services.
     void upsertOrganisation(const domain::Organisation& org);
     // Inserts or updates in place by id; locations, contacts, opening times, areas and needs are
@@ -40,6 +60,8 @@ public:
 
     void reindexService(int64_t rowid);
     void reindexAll();
+    // Rebuilds search_term (the dictionary type-ahead completes against) from the FTS index.
+    void refreshTermDictionary() { rebuildTermDictionary(); }
 
     // Postcode district centroids for "near me" (assets/postcode-districts.csv).
     void upsertPostcodeDistrict(std::string_view district, double lat, double lon, std::string_view areaCode);
@@ -51,8 +73,23 @@ public:
     std::optional<Centroid> postcodeDistrict(std::string_view postcodeOrDistrict);
 
 private:
+    struct IndexEntry {
+        int64_t rowid = 0;
+        bool searchable = false; // false: only remove what was indexed
+        std::string name, description, organisation, keywords, tags;
+        bool located = false;
+        double minLat = 0, maxLat = 0, minLon = 0, maxLon = 0;
+    };
     void writeChildren(int64_t rowid, const domain::Service& service);
     void index(int64_t rowid, const domain::Service& service);
+    // Replaces the row's index entry; with `countTerms` also keeps search_term in step (the bulk
+    // path rebuilds the dictionary in one pass instead).
+    void applyIndex(const IndexEntry& entry, bool countTerms);
+    void removeFromIndex(int64_t rowid, bool countTerms);
+    void countTerms(std::string_view text, int delta);
+    void rebuildTermDictionary();
+    bool m_bulk = false;
+    std::vector<IndexEntry> m_pending;
     std::pair<std::string, std::string> organisationNames(const std::string& id);
     db::Database& m_db;
 };

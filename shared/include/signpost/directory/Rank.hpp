@@ -1,17 +1,20 @@
 #pragma once
-// signpost_rank: the FTS5 ranking function directory search uses.
+// signpost_rank: the FTS5 ranking function directory search uses (docs/search.md).
 //
-// It is Okapi BM25 with two changes from FTS5's built-in bm25():
-//  - IDF is ln(1 + (N − n + 0.5)/(n + 0.5)), always positive. The built-in clamps IDF to 1e-6 for
-//    any word in more than half the rows, so in a small local directory (a borough's two dozen
-//    services, most mentioning "wellbeing") every result would score zero and rank arbitrarily.
+// A BM25-shaped score built for type-ahead over a service directory:
+//  - Each typed phrase scores idf × sat(Σ weights of the text columns it occurs in), where
+//    sat(x) = x(k1+1)/(x+k1). Presence per column, read with xPhraseFirstColumn, stands in for
+//    term frequency: service texts are short, and it costs no position-list walk and no per-row
+//    length lookup (the index is built with columnsize=0).
+//  - IDF is ln(1 + (N − n + 0.5)/(n + 0.5)), always positive, with n taken from the search_term
+//    dictionary and passed in by the caller. FTS5's bm25() clamps IDF to ~0 for any word in more
+//    than half the rows (so a borough's two dozen services, most saying "wellbeing", would all
+//    score zero), and computes n by scanning each phrase's whole doclist on every query.
 //  - Only the first `nTextPhrases` phrases count: those are what the person typed; the filter
-//    tokens that follow (areas, needs, eligibility) add nothing to relevance, and skipping them
-//    saves one full doclist scan per filter per query (IDF needs each phrase's row count).
-// Document length counts only the four text columns, for the same reason.
+//    tokens after them (areas, needs, eligibility) add nothing to relevance.
 //
-// SQL: signpost_rank(service_fts, nTextPhrases, wName, wDescription, wOrganisation, wKeywords)
-// returns a negative score: lower is better, as with bm25().
+// SQL: signpost_rank(service_fts, nTextPhrases, 'idf0 idf1 …', wName, wDescription,
+//                    wOrganisation, wKeywords) → a negative score: lower is better, as bm25().
 struct sqlite3;
 
 namespace signpost::directory {

@@ -80,21 +80,37 @@ public:
 
     // The FTS5 MATCH expression for a query, or empty when the query has neither text nor
     // filters expressible in FTS.
-    std::string matchExpression(const SearchQuery& query) const;
-    // Only the text part; `phrases` receives how many FTS5 phrases it holds (they come first in
-    // the full expression, which is how signpost_rank tells typed words from filter tokens).
-    std::string textExpression(std::string_view text, int* phrases = nullptr) const;
+    std::string matchExpression(const SearchQuery& query) const { return buildMatch(query, textQuery(query.text)); }
+    // Only the part for the typed words.
+    std::string textExpression(std::string_view text) const { return textQuery(text).expr; }
 
-    static constexpr size_t kCandidateCap = 2000;
+    // Candidates ranked per query in type-ahead (see docs/search.md); `exact` ranks them all.
+    static constexpr size_t kCandidateCap = 1000;
+    // How many completions the word being typed expands to (most frequent first), and how many
+    // each prefix synonym ("homeless*") does.
+    static constexpr int kCompletions = 8;
+    static constexpr int kSynonymCompletions = 3;
+    // What a synonym's match is worth against the typed word's own.
+    static constexpr double kSynonymWeight = 0.6;
     // A service that covers the searched area itself (or somewhere inside it) ranks ahead of one
     // that covers it only as part of a wider region: practitioners want the local provider.
     static constexpr double kLocalBoost = 1.5;
 
 private:
+    // The typed words as FTS5 phrases: the expression, how many phrases it holds (they come
+    // first in the full expression, which is how signpost_rank tells them from filter tokens),
+    // and each phrase's IDF from the term dictionary.
+    struct TextQuery {
+        std::string expr;
+        int phrases = 0;
+        std::string idfs;
+    };
+    TextQuery textQuery(std::string_view text) const;
+    std::string buildMatch(const SearchQuery& query, const TextQuery& typed) const;
     std::time_t now() const;
     std::vector<std::pair<int64_t, double>> candidates(const SearchQuery& query, const std::string& match,
-                                                       int textPhrases, size_t cap, bool& capped);
-    SearchOutcome nearSearch(const SearchQuery& query, const std::string& match);
+                                                       const TextQuery& text, size_t cap, bool& capped);
+    SearchOutcome nearSearch(const SearchQuery& query, const std::string& match, const TextQuery& typed);
     void fill(SearchResult& result);
     std::optional<double> nearestKm(int64_t rowid, GeoPoint from);
     std::string postFilterSql(const SearchQuery& query) const;
