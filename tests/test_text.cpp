@@ -33,6 +33,8 @@ TEST_CASE("UTF-8 validation finds the first bad byte") {
     CHECK_FALSE(text::isValidUtf8(std::string("\xC0\xAF", 2)));        // overlong
     CHECK_FALSE(text::isValidUtf8(std::string("\xED\xA0\x80", 3)));    // surrogate
     CHECK(text::firstInvalidUtf8(std::string("ok\xFFok", 5)) == 2);
+    CHECK(text::printable(std::string("ok\xFFMôn", 7)) == "ok\\xFFMôn");
+    CHECK(text::isValidUtf8(text::printable(std::string("\xC3\x28\xA0", 3))));
 }
 
 TEST_CASE("ISO dates parse only when real") {

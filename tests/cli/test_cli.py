@@ -24,7 +24,9 @@ def run(*args, db=None, check=True, input=None):
     if db:
         cmd += ["--db", db]
     cmd += list(args)
-    proc = subprocess.run(cmd, capture_output=True, text=True, input=input, timeout=300)
+    proc = subprocess.run(cmd, capture_output=True, input=input.encode() if input else None, timeout=300)
+    # Messages must be valid UTF-8 even when the input was not.
+    proc.stdout, proc.stderr = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
     return proc
@@ -163,10 +165,11 @@ class Cli(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         res = json.loads(run("search", "counselling", "--json", db=self.db).stdout)
         self.assertEqual(res["results"][0]["name"], "Community Counselling")
-        # A folder of JSON files, imported twice: updates in place.
+        # A folder of JSON files, imported twice: updates in place. (service_full, service_list
+        # and organization_full carry the same service: together they are duplicates.)
         folder = os.path.join(self.tmp, "feed")
         os.mkdir(folder)
-        for name in ("service_full.json", "service_list.json", "organization_full.json"):
+        for name in ("service_full.json", "location.json", "taxonomy_term_list.json", "base.json"):
             shutil.copy(os.path.join(ex, name), folder)
         run("import", folder, db=self.db)
         count = sqlite3.connect(self.db).execute("SELECT count(*) FROM service").fetchone()[0]

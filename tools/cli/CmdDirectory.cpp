@@ -43,8 +43,9 @@ void printProblems(std::ostream& out, const char* heading, const std::vector<hsd
             out << "  … and " << (problems.size() - max) << " more (use --all-problems to list every one)\n";
             break;
         }
-        out << "  " << (p.file.empty() ? "" : p.file + ": ") << (p.recordId.empty() ? "" : "record " + p.recordId + ": ")
-            << (p.field.empty() ? "" : p.field + ": ") << p.reason << "\n";
+        std::string line = (p.file.empty() ? "" : p.file + ": ") + (p.recordId.empty() ? "" : "record " + p.recordId + ": ") +
+                           (p.field.empty() ? "" : p.field + ": ") + p.reason;
+        out << "  " << text::printable(line) << "\n";
     }
 }
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace signpost::directory {
@@ -121,7 +122,7 @@ DirectorySearch::TextQuery DirectorySearch::textQuery(std::string_view text) con
         // A word being typed becomes its most frequent completions in the dictionary, which
         // FTS5 ORs lazily; its own prefix query would read and merge every matching doclist
         // before returning a row. A prefix the dictionary has never seen falls back to FTS5.
-        auto addPrefix = [&](std::string_view stem, int max) {
+        auto addPrefix = [&](std::string_view stem, int max, bool fallback) {
             std::string upper(stem);
             upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
             auto q = m_db.cached("SELECT term, docs FROM search_term WHERE term >= ?1 AND term < ?2 "
@@ -132,9 +133,9 @@ DirectorySearch::TextQuery DirectorySearch::textQuery(std::string_view text) con
                 any = true;
                 add(quoteTerm(q->getTextView(0)), idf(static_cast<double>(q->getInt64(1))));
             }
-            if (!any) add(quoteTerm(std::string(stem) + "*"), idf(1));
+            if (!any && fallback) add(quoteTerm(std::string(stem) + "*"), idf(1));
         };
-        if (prefix) addPrefix(token, kCompletions);
+        if (prefix) addPrefix(token, kCompletions, true);
         else addWord(token);
         std::vector<std::string_view> expansions = expansionsFor(token);
         if (prefix) {
@@ -143,10 +144,14 @@ DirectorySearch::TextQuery DirectorySearch::textQuery(std::string_view text) con
         }
         // A synonym is evidence of the same need, but weaker than the word itself.
         scale = kSynonymWeight;
+        // Each variant costs a doclist walk when filters narrow the search, so a word keeps at most
+        // kMaxVariants; a synonym prefix the dictionary has never seen matches nothing and is dropped.
         for (auto e : expansions) {
-            if (!e.empty() && e.back() == '*') addPrefix(e.substr(0, e.size() - 1), kSynonymCompletions);
+            if (terms.size() >= static_cast<size_t>(kMaxVariants)) break;
+            if (!e.empty() && e.back() == '*') addPrefix(e.substr(0, e.size() - 1), kSynonymCompletions, false);
             else addWord(e);
         }
+        if (terms.size() > static_cast<size_t>(kMaxVariants)) terms.resize(static_cast<size_t>(kMaxVariants));
 
         if (!out.expr.empty()) {
             out.expr += " AND ";
@@ -330,17 +335,17 @@ SearchOutcome DirectorySearch::search(const SearchQuery& q) {
             SearchResult r;
             r.rowid = ranked[i].first;
             r.score = ranked[i].second;
-            fill(r);
             outcome.results.push_back(std::move(r));
         }
+        fill(outcome.results);
         return outcome;
     }
     for (int64_t rowid : top) {
         SearchResult r;
         r.rowid = rowid;
-        fill(r);
         outcome.results.push_back(std::move(r));
     }
+    fill(outcome.results);
     return outcome;
 }
 
@@ -406,7 +411,6 @@ SearchOutcome DirectorySearch::nearSearch(const SearchQuery& q, const std::strin
         SearchResult r;
         r.rowid = id;
         r.distanceKm = d;
-        fill(r);
         outcome.results.push_back(std::move(r));
     }
     // Services with no mapped location (phone, online, outreach) still match; they follow.
@@ -424,57 +428,62 @@ SearchOutcome DirectorySearch::nearSearch(const SearchQuery& q, const std::strin
             SearchResult r;
             r.rowid = rowid;
             r.score = score;
-            fill(r);
             outcome.results.push_back(std::move(r));
         }
     }
+    fill(outcome.results);
     return outcome;
 }
 
-void DirectorySearch::fill(SearchResult& r) {
-    {
-        auto stmt = m_db.cached(R"sql(
-SELECT s.id, s.name, s.name_cy, coalesce(o.name, ''), coalesce(o.name_cy, ''), s.last_verified, s.languages,
+void DirectorySearch::fill(std::vector<SearchResult>& results) {
+    if (results.empty()) return;
+    nlohmann::json rowids = nlohmann::json::array();
+    std::unordered_map<int64_t, size_t> position;
+    for (size_t i = 0; i < results.size(); ++i) {
+        rowids.push_back(results[i].rowid);
+        position[results[i].rowid] = i;
+    }
+    auto stmt = m_db.cached(R"sql(
+SELECT s.rowid, s.id, s.name, s.name_cy, coalesce(o.name, ''), coalesce(o.name_cy, ''), s.last_verified, s.languages,
        s.women_only, s.hub, s.co_located, s.high_risk_suitable, s.commissioning_route,
        (SELECT l.city || char(31) || l.postcode FROM service_location sl JOIN location l ON l.rowid = sl.location_rowid
-         WHERE sl.service_rowid = s.rowid ORDER BY sl.position LIMIT 1)
-FROM service s LEFT JOIN organisation o ON o.id = s.organisation_id WHERE s.rowid = ?1)sql");
-        stmt->bind(1, r.rowid);
-        if (!stmt->step()) return;
-        r.id = stmt->getText(0);
-        r.name = stmt->getText(1);
-        r.nameCy = stmt->getText(2);
-        r.organisation = stmt->getText(3);
-        r.organisationCy = stmt->getText(4);
-        r.lastVerified = stmt->getOptText(5);
+         WHERE sl.service_rowid = s.rowid ORDER BY sl.position LIMIT 1),
+       (SELECT group_concat(area_code, ' ') FROM service_area WHERE service_rowid = s.rowid),
+       (SELECT group_concat(need_code, ' ') FROM service_need WHERE service_rowid = s.rowid)
+FROM service s LEFT JOIN organisation o ON o.id = s.organisation_id
+WHERE s.rowid IN (SELECT value FROM json_each(?1)))sql");
+    stmt->bind(1, rowids.dump());
+    const int64_t today = timeutil::daysSinceEpoch(now());
+    while (stmt->step()) {
+        auto it = position.find(stmt->getInt64(0));
+        if (it == position.end()) continue;
+        SearchResult& r = results[it->second];
+        r.id = stmt->getText(1);
+        r.name = stmt->getText(2);
+        r.nameCy = stmt->getText(3);
+        r.organisation = stmt->getText(4);
+        r.organisationCy = stmt->getText(5);
+        r.lastVerified = stmt->getOptText(6);
         if (r.lastVerified) {
             if (auto verified = timeutil::parseIsoDate(*r.lastVerified))
-                r.daysSinceVerified = static_cast<int>(timeutil::daysSinceEpoch(now()) - *verified);
+                r.daysSinceVerified = static_cast<int>(today - *verified);
         }
-        auto languages = text::split(stmt->getTextView(6), ' ');
+        auto languages = text::split(stmt->getTextView(7), ' ');
         r.welshLanguage = std::find(languages.begin(), languages.end(), "cy") != languages.end();
-        r.womenOnly = stmt->getBool(7);
-        r.hub = stmt->getBool(8);
-        r.coLocated = stmt->getBool(9);
-        r.highRiskSuitable = stmt->getBool(10);
-        if (!stmt->isNull(11)) r.route = parseCommissioningRoute(stmt->getTextView(11));
-        if (!stmt->isNull(12)) {
-            auto place = text::split(stmt->getTextView(12), '\x1f', false);
+        r.womenOnly = stmt->getBool(8);
+        r.hub = stmt->getBool(9);
+        r.coLocated = stmt->getBool(10);
+        r.highRiskSuitable = stmt->getBool(11);
+        if (!stmt->isNull(12)) r.route = parseCommissioningRoute(stmt->getTextView(12));
+        if (!stmt->isNull(13)) {
+            auto place = text::split(stmt->getTextView(13), '\x1f', false);
             if (place.size() == 2) {
                 r.town = place[0];
                 r.postcode = place[1];
             }
         }
-    }
-    {
-        auto stmt = m_db.cached("SELECT area_code FROM service_area WHERE service_rowid = ?1");
-        stmt->bind(1, r.rowid);
-        while (stmt->step()) r.areas.push_back(stmt->getText(0));
-    }
-    {
-        auto stmt = m_db.cached("SELECT need_code FROM service_need WHERE service_rowid = ?1");
-        stmt->bind(1, r.rowid);
-        while (stmt->step()) r.needs.push_back(stmt->getText(0));
+        r.areas = text::split(stmt->getTextView(14), ' ');
+        r.needs = text::split(stmt->getTextView(15), ' ');
     }
 }
 

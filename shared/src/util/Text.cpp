@@ -109,6 +109,28 @@ size_t firstInvalidUtf8(std::string_view s) {
     return std::string_view::npos;
 }
 
+std::string printable(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    size_t i = 0;
+    while (i < s.size()) {
+        char32_t cp;
+        size_t len = decode(s, i, cp);
+        if (len == 0) {
+            static const char* hex = "0123456789ABCDEF";
+            auto byte = static_cast<unsigned char>(s[i]);
+            out += "\\x";
+            out += hex[byte >> 4];
+            out += hex[byte & 0x0F];
+            ++i;
+            continue;
+        }
+        out.append(s.substr(i, len));
+        i += len;
+    }
+    return out;
+}
+
 bool isValidUtf8(std::string_view s) { return firstInvalidUtf8(s) == std::string_view::npos; }
 
 std::string fold(std::string_view s) {

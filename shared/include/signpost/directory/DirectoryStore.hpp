@@ -112,6 +112,8 @@ inline constexpr std::string_view kCoLocated = "fcolocated";
 std::string forService(const domain::Service& service);
 } // namespace tags
 
+uint32_t areaSlot(const std::vector<std::string>& areaCodes);
+
 // Normalises a UK postcode or district ("bl1 1aa" → "BL1 1AA"; district "BL1").
 std::string normalisePostcode(std::string_view postcode);
 std::string postcodeDistrictOf(std::string_view postcode);

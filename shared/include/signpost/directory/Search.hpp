@@ -85,11 +85,12 @@ public:
     std::string textExpression(std::string_view text) const { return textQuery(text).expr; }
 
     // Candidates ranked per query in type-ahead (see docs/search.md); `exact` ranks them all.
-    static constexpr size_t kCandidateCap = 1000;
-    // How many completions the word being typed expands to (most frequent first), and how many
-    // each prefix synonym ("homeless*") does.
-    static constexpr int kCompletions = 8;
-    static constexpr int kSynonymCompletions = 3;
+    static constexpr size_t kCandidateCap = 300;
+    // How many completions the word being typed expands to (most frequent first), how many each
+    // prefix synonym ("homeless*") does, and how many variants one word may have in all.
+    static constexpr int kCompletions = 6;
+    static constexpr int kSynonymCompletions = 2;
+    static constexpr int kMaxVariants = 8;
     // What a synonym's match is worth against the typed word's own.
     static constexpr double kSynonymWeight = 0.6;
     // A service that covers the searched area itself (or somewhere inside it) ranks ahead of one
@@ -111,7 +112,8 @@ private:
     std::vector<std::pair<int64_t, double>> candidates(const SearchQuery& query, const std::string& match,
                                                        const TextQuery& text, size_t cap, bool& capped);
     SearchOutcome nearSearch(const SearchQuery& query, const std::string& match, const TextQuery& typed);
-    void fill(SearchResult& result);
+    // Reads every result's details in one statement (by rowid), keeping the results' order.
+    void fill(std::vector<SearchResult>& results);
     std::optional<double> nearestKm(int64_t rowid, GeoPoint from);
     std::string postFilterSql(const SearchQuery& query) const;
     // JSON array of the searched areas and everything inside them ("local" coverage).

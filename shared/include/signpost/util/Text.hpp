@@ -10,6 +10,10 @@ bool isValidUtf8(std::string_view s);
 // Byte offset of the first invalid sequence, or npos.
 size_t firstInvalidUtf8(std::string_view s);
 
+// The text with every ill-formed UTF-8 sequence shown as \xNN: safe to print, log or send
+// whatever the input was.
+std::string printable(std::string_view s);
+
 // Folds for matching: lower case, Latin accents removed (Welsh ŵ ŷ â ô → w y a o), so what a
 // person types compares equal to stored names however either was accented. Non-Latin text passes
 // through unchanged.
