@@ -1,2 +1,2124 @@
+#include "signpost/db/Transaction.hpp"
+#include "signpost/directory/DirectoryStore.hpp"
 #include "signpost/directory/Hsds.hpp"
-// Implemented by the HSDS work package (see Hsds.hpp).
+#include "signpost/domain/Areas.hpp"
+#include "signpost/domain/Needs.hpp"
+#include "signpost/util/Csv.hpp"
+#include "signpost/util/Text.hpp"
+#include "signpost/util/Time.hpp"
+#include "signpost/util/Uuid.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace signpost::directory::hsds {
+
+using json = nlohmann::json;
+using namespace signpost::domain;
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------- languages
+
+namespace {
+
+struct Language {
+    std::string_view code; // ISO 639-1
+    std::string_view iso2t;
+    std::string_view iso2b;
+    std::string_view nameEn;
+    std::string_view nameNative;
+};
+
+// The languages people on probation in England and Wales most often need, plus neighbours.
+// Unknown two-letter codes still pass (they are ISO 639-1 shaped); names need this table.
+constexpr std::array kLanguages{
+    Language{"en", "eng", "eng", "English", "English"},
+    Language{"cy", "cym", "wel", "Welsh", "Cymraeg"},
+    Language{"ga", "gle", "gle", "Irish", "Gaeilge"},
+    Language{"gd", "gla", "gla", "Scottish Gaelic", "Gàidhlig"},
+    Language{"ur", "urd", "urd", "Urdu", "اردو"},
+    Language{"pa", "pan", "pan", "Punjabi", "ਪੰਜਾਬੀ"},
+    Language{"bn", "ben", "ben", "Bengali", "বাংলা"},
+    Language{"gu", "guj", "guj", "Gujarati", "ગુજરાતી"},
+    Language{"hi", "hin", "hin", "Hindi", "हिन्दी"},
+    Language{"ta", "tam", "tam", "Tamil", "தமிழ்"},
+    Language{"te", "tel", "tel", "Telugu", "తెలుగు"},
+    Language{"ml", "mal", "mal", "Malayalam", "മലയാളം"},
+    Language{"si", "sin", "sin", "Sinhala", "සිංහල"},
+    Language{"ne", "nep", "nep", "Nepali", "नेपाली"},
+    Language{"ar", "ara", "ara", "Arabic", "العربية"},
+    Language{"so", "som", "som", "Somali", "Soomaali"},
+    Language{"ti", "tir", "tir", "Tigrinya", "ትግርኛ"},
+    Language{"am", "amh", "amh", "Amharic", "አማርኛ"},
+    Language{"ps", "pus", "pus", "Pashto", "پښتو"},
+    Language{"fa", "fas", "per", "Persian", "فارسی"},
+    Language{"ku", "kur", "kur", "Kurdish", "Kurdî"},
+    Language{"tr", "tur", "tur", "Turkish", "Türkçe"},
+    Language{"pl", "pol", "pol", "Polish", "Polski"},
+    Language{"ro", "ron", "rum", "Romanian", "Română"},
+    Language{"lt", "lit", "lit", "Lithuanian", "Lietuvių"},
+    Language{"lv", "lav", "lav", "Latvian", "Latviešu"},
+    Language{"et", "est", "est", "Estonian", "Eesti"},
+    Language{"sk", "slk", "slo", "Slovak", "Slovenčina"},
+    Language{"cs", "ces", "cze", "Czech", "Čeština"},
+    Language{"hu", "hun", "hun", "Hungarian", "Magyar"},
+    Language{"bg", "bul", "bul", "Bulgarian", "Български"},
+    Language{"uk", "ukr", "ukr", "Ukrainian", "Українська"},
+    Language{"ru", "rus", "rus", "Russian", "Русский"},
+    Language{"sq", "sqi", "alb", "Albanian", "Shqip"},
+    Language{"hr", "hrv", "hrv", "Croatian", "Hrvatski"},
+    Language{"sr", "srp", "srp", "Serbian", "Српски"},
+    Language{"bs", "bos", "bos", "Bosnian", "Bosanski"},
+    Language{"el", "ell", "gre", "Greek", "Ελληνικά"},
+    Language{"pt", "por", "por", "Portuguese", "Português"},
+    Language{"es", "spa", "spa", "Spanish", "Español"},
+    Language{"fr", "fra", "fre", "French", "Français"},
+    Language{"it", "ita", "ita", "Italian", "Italiano"},
+    Language{"de", "deu", "ger", "German", "Deutsch"},
+    Language{"nl", "nld", "dut", "Dutch", "Nederlands"},
+    Language{"zh", "zho", "chi", "Chinese", "中文"},
+    Language{"ja", "jpn", "jpn", "Japanese", "日本語"},
+    Language{"ko", "kor", "kor", "Korean", "한국어"},
+    Language{"vi", "vie", "vie", "Vietnamese", "Tiếng Việt"},
+    Language{"th", "tha", "tha", "Thai", "ไทย"},
+    Language{"ms", "msa", "may", "Malay", "Bahasa Melayu"},
+    Language{"tl", "tgl", "tgl", "Tagalog", "Tagalog"},
+    Language{"sw", "swa", "swa", "Swahili", "Kiswahili"},
+    Language{"yo", "yor", "yor", "Yoruba", "Yorùbá"},
+    Language{"ig", "ibo", "ibo", "Igbo", "Igbo"},
+    Language{"ha", "hau", "hau", "Hausa", "Hausa"},
+    Language{"tw", "twi", "twi", "Twi", "Twi"},
+    Language{"ln", "lin", "lin", "Lingala", "Lingála"},
+};
+
+struct LanguageAlias {
+    std::string_view alias; // an ISO 639-3 individual code or another common name, folded
+    std::string_view code;
+};
+
+constexpr std::array kLanguageAliases{
+    LanguageAlias{"cmn", "zh"},      LanguageAlias{"mandarin", "zh"}, LanguageAlias{"pes", "fa"},
+    LanguageAlias{"farsi", "fa"},    LanguageAlias{"arb", "ar"},      LanguageAlias{"kmr", "ku"},
+    LanguageAlias{"ckb", "ku"},      LanguageAlias{"kurmanji", "ku"}, LanguageAlias{"sorani", "ku"},
+    LanguageAlias{"swh", "sw"},      LanguageAlias{"npi", "ne"},      LanguageAlias{"pbu", "ps"},
+    LanguageAlias{"lvs", "lv"},      LanguageAlias{"ekk", "et"},      LanguageAlias{"zsm", "ms"},
+    LanguageAlias{"als", "sq"},      LanguageAlias{"panjabi", "pa"},  LanguageAlias{"bangla", "bn"},
+    LanguageAlias{"filipino", "tl"}, LanguageAlias{"gaelic", "gd"},   LanguageAlias{"cymraeg", "cy"},
+};
+
+bool asciiLetters(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+}
+
+} // namespace
+
+std::string languageCode(std::string_view codeOrName) {
+    std::string_view trimmed = text::trim(codeOrName);
+    if (trimmed.empty()) return {};
+    std::string lower = text::toLowerAscii(trimmed);
+    // A BCP 47 tag: the primary subtag carries the language ("cy-GB" → "cy").
+    if (auto dash = lower.find_first_of("-_"); (dash == 2 || dash == 3) && asciiLetters(lower.substr(0, dash)))
+        lower.resize(dash);
+    if (lower.size() == 2 && asciiLetters(lower)) return lower;
+    if (lower.size() == 3 && asciiLetters(lower)) {
+        for (const auto& lang : kLanguages)
+            if (lang.iso2t == lower || lang.iso2b == lower) return std::string(lang.code);
+    }
+    std::string folded = text::fold(trimmed);
+    for (const auto& lang : kLanguages)
+        if (text::fold(lang.nameEn) == folded || text::fold(lang.nameNative) == folded) return std::string(lang.code);
+    for (const auto& alias : kLanguageAliases)
+        if (alias.alias == folded || alias.alias == lower) return std::string(alias.code);
+    return {};
+}
+
+std::string_view languageName(std::string_view code) {
+    for (const auto& lang : kLanguages)
+        if (lang.code == code) return lang.nameEn;
+    return {};
+}
+
+// ------------------------------------------------------------------------------------ helpers
+
+namespace {
+
+// Thrown while mapping a record: the record is rejected with this field and reason.
+struct Reject {
+    std::string field;
+    std::string reason;
+};
+
+std::string describe(const json& v) {
+    switch (v.type()) {
+    case json::value_t::string:
+        return "text";
+    case json::value_t::boolean:
+        return "true/false";
+    case json::value_t::array:
+        return "a list";
+    case json::value_t::object:
+        return "an object";
+    case json::value_t::null:
+        return "null";
+    default:
+        return "a number (" + v.dump() + ")";
+    }
+}
+
+// Quotes a value for a message, cut short at a UTF-8 boundary.
+std::string inQuotes(std::string_view s, size_t max = 80) {
+    std::string out = "\"";
+    if (s.size() > max) {
+        size_t cut = max;
+        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80)
+            --cut;
+        out += s.substr(0, cut);
+        out += "…";
+    } else {
+        out += s;
+    }
+    out += '"';
+    return out;
+}
+
+std::string at(const std::string& base, std::string_view key) {
+    if (base.empty()) return std::string(key);
+    std::string out = base;
+    out += '.';
+    out += key;
+    return out;
+}
+
+std::string at(const std::string& base, size_t index) {
+    return base + "[" + std::to_string(index) + "]";
+}
+
+const json* member(const json& obj, const char* key) {
+    if (!obj.is_object()) return nullptr;
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return nullptr;
+    return &*it;
+}
+
+std::string getText(const json& obj, const char* key, const std::string& base) {
+    const json* v = member(obj, key);
+    if (!v) return {};
+    if (!v->is_string()) throw Reject{at(base, key), "must be text, not " + describe(*v)};
+    return v->get<std::string>();
+}
+
+std::string getTrimmed(const json& obj, const char* key, const std::string& base) {
+    return std::string(text::trim(getText(obj, key, base)));
+}
+
+const json* getArray(const json& obj, const char* key, const std::string& base) {
+    const json* v = member(obj, key);
+    if (v && !v->is_array()) throw Reject{at(base, key), "must be a list, not " + describe(*v)};
+    return v;
+}
+
+const json* getObject(const json& obj, const char* key, const std::string& base) {
+    const json* v = member(obj, key);
+    if (v && !v->is_object()) throw Reject{at(base, key), "must be an object, not " + describe(*v)};
+    return v;
+}
+
+void requireObject(const json& v, const std::string& path) {
+    if (!v.is_object()) throw Reject{path, "must be an object, not " + describe(v)};
+}
+
+std::optional<double> parseNumber(std::string_view s) {
+    s = text::trim(s);
+    if (s.empty()) return std::nullopt;
+    if (s.front() == '+') s.remove_prefix(1);
+    double value = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value)) return std::nullopt;
+    return value;
+}
+
+// A number, or text holding one (tabular data is all text).
+std::optional<double> numberOf(const json* v) {
+    if (!v) return std::nullopt;
+    if (v->is_number()) return v->get<double>();
+    if (v->is_string()) return parseNumber(v->get_ref<const std::string&>());
+    return std::nullopt;
+}
+
+json numberJson(double value) {
+    if (std::floor(value) == value && std::fabs(value) < 9e15) return static_cast<int64_t>(value);
+    return value;
+}
+
+// Expected types of the fields HSDS defines, checked so a wrongly typed field rejects the record
+// instead of travelling into the stored copy and out again in an export that does not validate.
+enum class Want { Text, Number, List, Object };
+struct FieldType {
+    const char* key;
+    Want want;
+};
+
+// clang-format off
+constexpr std::array<FieldType, 31> kServiceFields{{
+    {"organization_id", Want::Text}, {"program_id", Want::Text}, {"alternate_name", Want::Text},
+    {"description", Want::Text}, {"url", Want::Text}, {"email", Want::Text}, {"interpretation_services", Want::Text},
+    {"application_process", Want::Text}, {"fees_description", Want::Text}, {"wait_time", Want::Text},
+    {"fees", Want::Text}, {"accreditations", Want::Text}, {"eligibility_description", Want::Text},
+    {"assured_date", Want::Text}, {"assurer_email", Want::Text}, {"licenses", Want::Text}, {"alert", Want::Text},
+    {"last_modified", Want::Text}, {"phones", Want::List}, {"schedules", Want::List}, {"service_areas", Want::List},
+    {"service_at_locations", Want::List}, {"languages", Want::List}, {"funding", Want::List},
+    {"cost_options", Want::List}, {"required_documents", Want::List}, {"contacts", Want::List},
+    {"attributes", Want::List}, {"metadata", Want::List}, {"organization", Want::Object}, {"program", Want::Object},
+}};
+// clang-format on
+
+// clang-format off
+constexpr std::array<FieldType, 19> kOrganisationFields{{
+    {"alternate_name", Want::Text}, {"description", Want::Text}, {"email", Want::Text}, {"website", Want::Text},
+    {"tax_status", Want::Text}, {"tax_id", Want::Text}, {"year_incorporated", Want::Number},
+    {"legal_status", Want::Text}, {"logo", Want::Text}, {"uri", Want::Text}, {"parent_organization_id", Want::Text},
+    {"funding", Want::List}, {"contacts", Want::List}, {"phones", Want::List}, {"locations", Want::List},
+    {"programs", Want::List}, {"organization_identifiers", Want::List}, {"attributes", Want::List},
+    {"metadata", Want::List},
+}};
+// clang-format on
+
+template <size_t N> void checkTypes(const json& obj, const std::array<FieldType, N>& fields, const std::string& base) {
+    for (const auto& field : fields) {
+        const json* v = member(obj, field.key);
+        if (!v) continue;
+        bool ok = false;
+        const char* wanted = "";
+        switch (field.want) {
+        case Want::Text:
+            ok = v->is_string();
+            wanted = "text";
+            break;
+        case Want::Number:
+            ok = v->is_number();
+            wanted = "a number";
+            break;
+        case Want::List:
+            ok = v->is_array();
+            wanted = "a list";
+            break;
+        case Want::Object:
+            ok = v->is_object();
+            wanted = "an object";
+            break;
+        }
+        if (!ok) throw Reject{at(base, field.key), std::string("must be ") + wanted + ", not " + describe(*v)};
+    }
+}
+
+// Drops nulls (feeds use null for "absent") and finds the first text longer than the limit, or
+// nesting deeper than any HSDS record has (the walk recurses), leaving the path (innermost first)
+// in `path`.
+enum class Scrub { Fine, TooLong, TooDeep };
+constexpr int kMaxDepth = 32;
+
+Scrub scrub(json& v, size_t maxBytes, std::vector<std::string>& path, int depth) {
+    if (v.is_string()) return v.get_ref<const std::string&>().size() > maxBytes ? Scrub::TooLong : Scrub::Fine;
+    if (!v.is_structured()) return Scrub::Fine;
+    if (depth > kMaxDepth) return Scrub::TooDeep;
+    if (v.is_object()) {
+        for (auto it = v.begin(); it != v.end();) {
+            if (it->is_null()) {
+                it = v.erase(it);
+                continue;
+            }
+            if (auto found = scrub(*it, maxBytes, path, depth + 1); found != Scrub::Fine) {
+                path.push_back("." + it.key());
+                return found;
+            }
+            ++it;
+        }
+    } else {
+        for (size_t i = 0; i < v.size();) {
+            if (v[i].is_null()) {
+                v.erase(i);
+                continue;
+            }
+            if (auto found = scrub(v[i], maxBytes, path, depth + 1); found != Scrub::Fine) {
+                path.push_back("[" + std::to_string(i) + "]");
+                return found;
+            }
+            ++i;
+        }
+    }
+    return Scrub::Fine;
+}
+
+void scrubRecord(json& rec, size_t maxBytes) {
+    std::vector<std::string> path;
+    Scrub found = scrub(rec, maxBytes, path, 0);
+    if (found == Scrub::Fine) return;
+    std::string field;
+    for (auto it = path.rbegin(); it != path.rend(); ++it)
+        field += *it;
+    if (!field.empty() && field.front() == '.') field.erase(0, 1);
+    if (found == Scrub::TooDeep)
+        throw Reject{field, "is nested more than " + std::to_string(kMaxDepth) + " levels deep; no HSDS record is"};
+    // Find the length again for the message (the walk stopped at it).
+    const json* node = &rec;
+    for (auto it = path.rbegin(); it != path.rend(); ++it) {
+        if ((*it)[0] == '.')
+            node = &(*node)[it->substr(1)];
+        else
+            node = &(*node)[std::stoul(it->substr(1, it->size() - 2))];
+    }
+    size_t bytes = node->is_string() ? node->get_ref<const std::string&>().size() : 0;
+    throw Reject{field, "is " + std::to_string(bytes) + " bytes long; the limit for one field is " +
+                            std::to_string(maxBytes) + " bytes (maxFieldBytes)"};
+}
+
+std::string recordIdOf(const json& rec, size_t index) {
+    if (rec.is_object()) {
+        auto it = rec.find("id");
+        if (it != rec.end() && it->is_string()) {
+            const auto& id = it->get_ref<const std::string&>();
+            if (!text::trim(id).empty() && id.size() <= 200 && text::isValidUtf8(id)) return id;
+        }
+    }
+    return "#" + std::to_string(index);
+}
+
+std::string requireId(const json& obj, const std::string& base, const char* what) {
+    const json* v = member(obj, "id");
+    if (!v) throw Reject{at(base, "id"), std::string("missing: every ") + what + " needs an id"};
+    if (!v->is_string() || text::trim(v->get_ref<const std::string&>()).empty())
+        throw Reject{at(base, "id"), "must be a non-empty string, not " + describe(*v)};
+    return std::string(text::trim(v->get_ref<const std::string&>()));
+}
+
+std::string cleanPhone(std::string_view number) {
+    std::string out;
+    for (char c : number)
+        if (c != '"') out += c; // some feeds (and the HSDS examples) quote the number inside the string
+    return std::string(text::trim(out));
+}
+
+std::string clockText(int minutes) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60, minutes % 60);
+    return buf;
+}
+
+// "10:00", "10:00:00", "9:30", with an optional "Z" or UTC offset (ignored: UK local time).
+bool parseTimeOfDay(std::string_view s, int& minutes) {
+    s = text::trim(s);
+    if (!s.empty() && (s.back() == 'Z' || s.back() == 'z')) s.remove_suffix(1);
+    if (auto sign = s.find_first_of("+-", 4); sign != std::string_view::npos) s = s.substr(0, sign);
+    std::string padded(s);
+    if (padded.size() == 4 || (padded.size() == 7 && padded[1] == ':')) padded.insert(0, "0");
+    return timeutil::parseClock(padded, minutes);
+}
+
+constexpr std::array<std::string_view, 7> kDayCodes{"MO", "TU", "WE", "TH", "FR", "SA", "SU"};
+
+// The opening-time rows of a plain weekly schedule, or nullopt with `why` when the schedule says
+// something rows cannot (monthly, every other week, no times…).
+std::optional<std::vector<OpeningTime>> weeklyRows(const json& sch, const std::string& path, std::string& why) {
+    std::string freq = getTrimmed(sch, "freq", path);
+    if (!freq.empty() && !text::iequals(freq, "WEEKLY")) {
+        why = "freq is " + inQuotes(freq) + " and only weekly schedules become opening times";
+        return std::nullopt;
+    }
+    if (const json* interval = member(sch, "interval")) {
+        auto n = numberOf(interval);
+        if (!n || *n != 1) {
+            why = "it repeats every " + interval->dump() + " weeks";
+            return std::nullopt;
+        }
+    }
+    std::string byday = getTrimmed(sch, "byday", path);
+    std::string opensAt = getTrimmed(sch, "opens_at", path);
+    std::string closesAt = getTrimmed(sch, "closes_at", path);
+    if (byday.empty()) {
+        why = "it names no days (byday)";
+        return std::nullopt;
+    }
+    if (opensAt.empty() || closesAt.empty()) {
+        why = "it has no opens_at/closes_at";
+        return std::nullopt;
+    }
+    std::vector<int> days;
+    for (const auto& part : text::split(byday, ',')) {
+        std::string code = text::toLowerAscii(text::trim(part));
+        for (auto& c : code)
+            c = static_cast<char>(c - 32 * (c >= 'a' && c <= 'z'));
+        auto it = std::find(kDayCodes.begin(), kDayCodes.end(), code);
+        if (it == kDayCodes.end()) {
+            why = "byday " + inQuotes(part) + " is not a weekday code (MO…SU)";
+            return std::nullopt;
+        }
+        int day = static_cast<int>(it - kDayCodes.begin()) + 1;
+        if (std::find(days.begin(), days.end(), day) == days.end()) days.push_back(day);
+    }
+    int opens = 0, closes = 0;
+    if (!parseTimeOfDay(opensAt, opens) || opens >= 24 * 60) {
+        why = "opens_at " + inQuotes(opensAt) + " is not a time of day";
+        return std::nullopt;
+    }
+    if (!parseTimeOfDay(closesAt, closes)) {
+        why = "closes_at " + inQuotes(closesAt) + " is not a time of day";
+        return std::nullopt;
+    }
+    if (opens == closes) {
+        why = "it opens and closes at the same time";
+        return std::nullopt;
+    }
+    std::string note = getTrimmed(sch, "description", path);
+    if (note.empty()) note = getTrimmed(sch, "notes", path);
+    std::vector<OpeningTime> rows;
+    for (int day : days) {
+        if (closes > opens) {
+            rows.push_back({day, clockText(opens), clockText(closes), note});
+        } else {
+            // Overnight: until midnight, then from midnight the next day.
+            rows.push_back({day, clockText(opens), "24:00", note});
+            if (closes > 0) rows.push_back({day % 7 + 1, "00:00", clockText(closes), note});
+        }
+    }
+    return rows;
+}
+
+// A service area's code: from our own export's URI, else by name, extent or description.
+const Area* areaOf(const json& area, const std::string& path) {
+    std::string uri = getTrimmed(area, "uri", path);
+    for (std::string_view prefix : {std::string_view("urn:signpost:area:"),
+                                    std::string_view("http://statistics.data.gov.uk/id/statistical-geography/")}) {
+        if (text::startsWith(uri, prefix))
+            if (const Area* a = areaByCode(std::string_view(uri).substr(prefix.size()))) return a;
+    }
+    for (const char* key : {"name", "extent", "description"}) {
+        std::string value = getTrimmed(area, key, path);
+        if (value.empty() || value.size() > 120) continue;
+        if (const Area* a = findArea(value)) return a;
+    }
+    return nullptr;
+}
+
+bool containsWords(const std::string& haystack, const std::string& needle) {
+    std::string h = " " + text::join(text::tokenize(haystack), " ") + " ";
+    std::string n = text::join(text::tokenize(needle), " ");
+    return n.empty() || h.find(" " + n + " ") != std::string::npos;
+}
+
+// What we know of a record's probation extensions (the "signpost" attributes).
+struct Extensions {
+    std::optional<CommissioningRoute> route;
+    std::vector<SupervisionType> supervision;
+    bool womenOnly = false, highRisk = false, hub = false, coLocated = false, sample = false;
+    std::string nameCy, descriptionCy, keywords, sourceId;
+};
+
+// The attribute's taxonomy name, code and display name.
+struct Term {
+    std::string taxonomy, code, name;
+};
+
+struct PreparedOrg {
+    Organisation org;
+    bool topLevel = false;
+    bool hasDescription = false, hasWebsite = false, hasEmail = false, hasPhone = false;
+    std::optional<std::string> nameCy; // set when the record carries our extensions
+    json extra = json::object();
+};
+
+struct PreparedService {
+    Service service;
+    json extra = json::object();
+    std::vector<std::pair<std::string, json>> locationExtras;
+    std::optional<PreparedOrg> organisation;
+    bool authoritative = false; // carries "signpost" attributes: extensions come from the record
+    std::vector<std::string> unmappedTerms;
+    std::vector<Problem> warnings;
+    // Which collections the record states. A list page (HSDS service_list) leaves them out: an
+    // absent collection keeps what is stored, an empty one clears it.
+    std::set<std::string> keys;
+    bool hasLocations = false, hasSchedules = false, hasContacts = false, hasAreas = false, hasLanguages = false,
+         hasAttributes = false;
+};
+
+// The list-valued fields of an HSDS service (what a list page may leave out).
+constexpr std::array<const char*, 11> kServiceLists{"phones",    "schedules",  "service_areas", "service_at_locations",
+                                                    "languages", "funding",    "cost_options",  "required_documents",
+                                                    "contacts",  "attributes", "metadata"};
+
+// Where a record came from, for problems and duplicate messages.
+struct Where {
+    std::string file;
+    size_t index = 0;
+    std::string label; // "services.json contents[3]", "services.csv line 4"
+};
+
+// Tabular data: one row of one table (a CSV file or a tabular.json array).
+struct TabRow {
+    json obj = json::object();
+    std::string file;
+    std::string where;
+    size_t index = 0;
+    bool used = false;
+    std::optional<Problem> bad; // invalid data in this row or a row attached to it
+};
+using Tables = std::map<std::string, std::vector<TabRow>>;
+
+constexpr std::array<const char*, 8> kLinkColumns{
+    "service_id", "location_id", "organization_id", "contact_id", "service_at_location_id",
+    "phone_id",   "link_id",     "resource_id"};
+
+bool isNumericColumn(std::string_view column) {
+    static const std::set<std::string_view> numeric{"latitude",    "longitude",  "extension", "timezone",
+                                                    "count",       "interval",   "amount",    "year_incorporated",
+                                                    "minimum_age", "maximum_age"};
+    return numeric.count(column) > 0;
+}
+
+const std::set<std::string_view>& knownTables() {
+    static const std::set<std::string_view> known{"organizations",
+                                                  "programs",
+                                                  "services",
+                                                  "attributes",
+                                                  "service_at_location",
+                                                  "service_at_locations",
+                                                  "locations",
+                                                  "phones",
+                                                  "contacts",
+                                                  "addresses",
+                                                  "schedules",
+                                                  "funding",
+                                                  "service_areas",
+                                                  "required_documents",
+                                                  "languages",
+                                                  "accessibility",
+                                                  "taxonomy_terms",
+                                                  "taxonomies",
+                                                  "metadata",
+                                                  "meta_table_descriptions",
+                                                  "cost_options",
+                                                  "organization_identifiers"};
+    return known;
+}
+
+enum class Kind { Service, Organization, ServiceAtLocation, Location, TaxonomyTerm, Taxonomy, Metadata, Unknown };
+
+bool hasAny(const json& obj, std::initializer_list<const char*> keys) {
+    for (const char* key : keys)
+        if (obj.contains(key)) return true;
+    return false;
+}
+
+Kind classify(const json& obj) {
+    if (!obj.is_object()) return Kind::Unknown;
+    if (obj.contains("service") && obj["service"].is_object()) return Kind::ServiceAtLocation;
+    if (hasAny(obj, {"status",
+                     "service_areas",
+                     "service_at_locations",
+                     "eligibility_description",
+                     "minimum_age",
+                     "maximum_age",
+                     "assured_date",
+                     "assurer_email",
+                     "program",
+                     "program_id",
+                     "cost_options",
+                     "required_documents",
+                     "fees",
+                     "fees_description",
+                     "application_process",
+                     "interpretation_services",
+                     "wait_time",
+                     "accreditations",
+                     "licenses",
+                     "alert",
+                     "organization",
+                     "organization_id"}))
+        return Kind::Service;
+    if (hasAny(obj, {"services", "website", "legal_status", "year_incorporated", "tax_status", "tax_id", "logo",
+                     "parent_organization_id", "organization_identifiers", "programs"}))
+        return Kind::Organization;
+    if (hasAny(obj, {"location_type", "latitude", "longitude", "addresses", "transportation", "external_identifier",
+                     "accessibility"}))
+        return Kind::Location;
+    if (hasAny(obj, {"taxonomy", "taxonomy_detail", "term_uri", "parent_id", "taxonomy_id", "code"}))
+        return Kind::TaxonomyTerm;
+    if (hasAny(obj, {"openapi_url", "profile"}) || (obj.contains("version") && !obj.contains("id")))
+        return Kind::Metadata;
+    if (obj.contains("id") && hasAny(obj, {"version", "uri"})) return Kind::Taxonomy;
+    return Kind::Unknown;
+}
+
+// A guess from the file name for records that show nothing distinctive.
+Kind kindFromName(const std::string& fileName) {
+    std::string name = text::toLowerAscii(fileName);
+    if (name.find("service_at_location") != std::string::npos) return Kind::ServiceAtLocation;
+    if (name.find("service") != std::string::npos) return Kind::Service;
+    if (name.find("organi") != std::string::npos) return Kind::Organization;
+    if (name.find("location") != std::string::npos) return Kind::Location;
+    if (name.find("taxonomy_term") != std::string::npos) return Kind::TaxonomyTerm;
+    if (name.find("taxonom") != std::string::npos) return Kind::Taxonomy;
+    return Kind::Unknown;
+}
+
+// ------------------------------------------------------------------------------------ Importer
+
+class Importer {
+  public:
+    Importer(db::Database& db, const ImportOptions& options, ImportReport& report)
+        : m_db(db), m_store(db), m_options(options), m_report(report) {}
+
+    void importAny(const fs::path& path);
+    DirectoryStore& store() { return m_store; }
+    void finishProgress() {
+        if (m_options.progress) m_options.progress(m_done, std::max(m_done, m_total));
+    }
+
+  private:
+    void importDirectory(const fs::path& dir);
+    void importJsonFile(const fs::path& file);
+    void importMetadataFile(const fs::path& file);
+    void importCsvFiles(const std::vector<fs::path>& files);
+    void importDocument(json& doc, const std::string& file);
+    // `single`: the list holds the file's one top-level record (labels name the file alone).
+    void importRecords(json& list, const std::string& file, const std::string& labelBase, Kind fallback,
+                       bool single = false);
+    void importTables(Tables& tables);
+    std::optional<std::string> readWhole(const fs::path& file);
+    bool readCsvTable(const fs::path& file, Tables& tables);
+    void coerceRow(TabRow& row);
+
+    void serviceRecord(json& rec, const Where& where);
+    void organisationRecord(json& rec, const Where& where);
+    void locationRecord(json& rec, const Where& where);
+    void termRecord(const json& rec);
+
+    void prepareService(json& rec, const std::string& file, PreparedService& p);
+    PreparedOrg mapOrganisation(const json& org, const std::string& base, bool topLevel);
+    std::pair<Location, json> mapLocation(const json& loc, const std::string& base, const std::string& fallbackId,
+                                          std::vector<Problem>& warnings, const std::string& file,
+                                          const std::string& recordId);
+    Term termOf(const json& attribute, const std::string& path);
+    void readExtension(const std::string& code, const std::string& value, Extensions& ext, const std::string& path,
+                       const std::function<void(std::string, std::string)>& warnFn);
+    bool writeOrganisation(const PreparedOrg& p);
+    bool organisationKnown(const std::string& id);
+    std::optional<Location> storedLocation(const std::string& id);
+
+    void reject(const std::string& file, const std::string& recordId, const std::string& field,
+                const std::string& reason) {
+        m_report.rejected.push_back({file, recordId, field, reason});
+    }
+    void warn(const std::string& file, const std::string& recordId, const std::string& field,
+              const std::string& reason) {
+        m_report.warnings.push_back({file, recordId, field, reason});
+    }
+    void fileError(const std::string& file, const std::string& reason) {
+        m_report.fileErrors.push_back({file, "", "", reason});
+    }
+    void tick() {
+        ++m_done;
+        if (m_options.progress && (m_done % 64 == 0 || m_done == m_total)) m_options.progress(m_done, m_total);
+    }
+
+    db::Database& m_db;
+    DirectoryStore m_store;
+    const ImportOptions& m_options;
+    ImportReport& m_report;
+    std::unordered_map<std::string, std::string> m_services;      // id → where first seen
+    std::unordered_map<std::string, std::string> m_organisations; // top-level organization records
+    std::unordered_map<std::string, std::string> m_locations;     // standalone location records
+    std::unordered_set<std::string> m_orgWritten;                 // written by this import
+    std::unordered_map<std::string, bool> m_orgInDb;
+    std::unordered_map<std::string, json> m_terms; // taxonomy terms seen, by id
+    size_t m_done = 0;
+    size_t m_total = 0;
+};
+
+// ------------------------------------------------------------------------------------ sources
+
+std::optional<std::string> Importer::readWhole(const fs::path& file) {
+    std::error_code ec;
+    auto size = fs::file_size(file, ec);
+    if (ec) {
+        fileError(file.string(), "cannot read: " + ec.message());
+        return std::nullopt;
+    }
+    if (size > m_options.maxFileBytes) {
+        fileError(file.string(), "is " + std::to_string(size) + " bytes; the limit is " +
+                                     std::to_string(m_options.maxFileBytes) + " bytes (maxFileBytes)");
+        return std::nullopt;
+    }
+    std::ifstream in(file, std::ios::binary);
+    std::string content(size, '\0');
+    if (!in || !in.read(content.data(), static_cast<std::streamsize>(size))) {
+        fileError(file.string(), "cannot read the file");
+        return std::nullopt;
+    }
+    return content;
+}
+
+void Importer::importAny(const fs::path& path) {
+    std::error_code ec;
+    auto status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) {
+        fileError(path.string(), "no such file or folder");
+        return;
+    }
+    if (fs::is_directory(status)) {
+        importDirectory(path);
+        return;
+    }
+    std::string ext = text::toLowerAscii(path.extension().string());
+    if (ext == ".csv")
+        importCsvFiles({path});
+    else if (text::toLowerAscii(path.filename().string()) == "datapackage.json")
+        importMetadataFile(path);
+    else
+        importJsonFile(path);
+}
+
+void Importer::importDirectory(const fs::path& dir) {
+    std::vector<fs::path> jsons, csvs, dirs;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        std::string name = entry.path().filename().string();
+        if (name.empty() || name[0] == '.') continue;
+        if (entry.is_directory()) {
+            dirs.push_back(entry.path());
+            continue;
+        }
+        std::string ext = text::toLowerAscii(entry.path().extension().string());
+        if (ext == ".json")
+            jsons.push_back(entry.path());
+        else if (ext == ".csv")
+            csvs.push_back(entry.path());
+    }
+    if (ec) {
+        fileError(dir.string(), "cannot list the folder: " + ec.message());
+        return;
+    }
+    std::sort(jsons.begin(), jsons.end());
+    std::sort(csvs.begin(), csvs.end());
+    std::sort(dirs.begin(), dirs.end());
+    for (const auto& file : jsons) {
+        if (text::toLowerAscii(file.filename().string()) == "datapackage.json")
+            importMetadataFile(file);
+        else
+            importJsonFile(file);
+    }
+    if (!csvs.empty()) importCsvFiles(csvs);
+    for (const auto& sub : dirs)
+        importDirectory(sub);
+}
+
+// datapackage.json describes the CSV files beside it; the files themselves carry the data, so
+// the descriptor only has to be readable JSON (the HSDS example's is a bare path string).
+void Importer::importMetadataFile(const fs::path& file) {
+    auto content = readWhole(file);
+    if (!content) return;
+    ++m_report.filesRead;
+    // Checkouts without symlink support leave the link's target path as the file's text (the
+    // HSDS example does): nothing to read there, the CSV files beside it are the data.
+    if (!json::accept(*content))
+        warn(file.string(), "", "",
+             "is not JSON (" + inQuotes(text::trim(*content), 60) +
+                 "; perhaps a link that was not checked out); the CSV files beside it are read on their own");
+}
+
+void Importer::importJsonFile(const fs::path& file) {
+    auto content = readWhole(file);
+    if (!content) return;
+    json doc;
+    try {
+        doc = json::parse(*content);
+    } catch (const json::parse_error& e) {
+        // nlohmann's message carries line and column; the byte offset helps with one-line files.
+        std::string what = e.what();
+        if (auto pos = what.find("] "); pos != std::string::npos) what.erase(0, pos + 2);
+        fileError(file.string(), "is not valid JSON (byte " + std::to_string(e.byte) + "): " + what +
+                                     "; nothing from this file was imported");
+        return;
+    }
+    content.reset();
+    ++m_report.filesRead;
+    importDocument(doc, file.string());
+}
+
+void Importer::importDocument(json& doc, const std::string& file) {
+    std::string name = fs::path(file).filename().string();
+    auto shapeError = [&](const std::string& found) {
+        --m_report.filesRead;
+        fileError(file, "is not an HSDS 3.0 document: expected a service, organization, location, "
+                        "service_at_location or taxonomy term object, a list page ({\"contents\": [...]}) or "
+                        "tabular.json; found " +
+                            found);
+    };
+    if (doc.is_object()) {
+        bool tabular = false;
+        for (const auto& [key, value] : doc.items())
+            if (text::toLowerAscii(key).ends_with(".csv") && value.is_array()) tabular = true;
+        if (tabular) {
+            Tables tables;
+            for (auto& [key, value] : doc.items()) {
+                std::string table = text::toLowerAscii(key);
+                if (!table.ends_with(".csv")) continue;
+                table.resize(table.size() - 4);
+                if (!value.is_array()) {
+                    warn(file, "", key, "is not a list of rows; ignored");
+                    continue;
+                }
+                for (size_t i = 0; i < value.size(); ++i) {
+                    TabRow row;
+                    row.file = file;
+                    row.where = name + " " + key + "[" + std::to_string(i) + "]";
+                    row.index = i;
+                    if (!value[i].is_object()) {
+                        reject(file, "#" + std::to_string(i), key + "[" + std::to_string(i) + "]",
+                               "a table row must be an object, not " + describe(value[i]));
+                        continue;
+                    }
+                    row.obj = std::move(value[i]);
+                    coerceRow(row);
+                    tables[table].push_back(std::move(row));
+                }
+            }
+            importTables(tables);
+            return;
+        }
+        if (doc.contains("contents")) {
+            json& contents = doc["contents"];
+            if (!contents.is_array())
+                return shapeError("a \"contents\" that is " + describe(contents) + ", not a list");
+            importRecords(contents, file, name + " contents", kindFromName(name));
+            return;
+        }
+        Kind kind = classify(doc);
+        if (kind == Kind::Unknown && (doc.contains("id") || doc.contains("name"))) {
+            kind = kindFromName(name);
+            if (kind == Kind::Unknown) kind = Kind::Service; // so a record missing its status is rejected, not lost
+        }
+        if (kind == Kind::Unknown) {
+            std::string keys;
+            for (const auto& [key, value] : doc.items()) {
+                if (keys.size() > 60) {
+                    keys += ", …";
+                    break;
+                }
+                keys += (keys.empty() ? "" : ", ") + key;
+            }
+            return shapeError("an object with fields {" + keys + "}");
+        }
+        json list = json::array();
+        list.push_back(std::move(doc));
+        importRecords(list, file, name, kind, true);
+        return;
+    }
+    if (doc.is_array()) {
+        importRecords(doc, file, name, kindFromName(name));
+        return;
+    }
+    shapeError(describe(doc));
+}
+
+void Importer::importRecords(json& list, const std::string& file, const std::string& labelBase, Kind fallback,
+                             bool single) {
+    std::vector<Kind> kinds(list.size());
+    std::map<Kind, size_t> counts;
+    for (size_t i = 0; i < list.size(); ++i) {
+        kinds[i] = classify(list[i]);
+        if (kinds[i] != Kind::Unknown) ++counts[kinds[i]];
+    }
+    // Records that show nothing distinctive take the page's kind.
+    Kind dominant = fallback;
+    size_t best = 0;
+    for (const auto& [kind, n] : counts) {
+        if (n <= best) continue;
+        best = n;
+        dominant = kind;
+    }
+    if (dominant == Kind::Unknown) dominant = Kind::Service;
+    for (auto& kind : kinds)
+        if (kind == Kind::Unknown) kind = dominant;
+
+    // A service at several locations appears once per location in a service_at_location list:
+    // gather those into one service record (first appearance sets the order).
+    std::vector<size_t> order;
+    std::unordered_map<std::string, size_t> salService; // service id → index of the merged record
+    for (size_t i = 0; i < list.size(); ++i) {
+        if (kinds[i] != Kind::ServiceAtLocation) {
+            order.push_back(i);
+            continue;
+        }
+        json& sal = list[i];
+        if (!sal.is_object() || !sal.contains("service") || !sal["service"].is_object()) {
+            order.push_back(i); // rejected below
+            continue;
+        }
+        json service = std::move(sal["service"]);
+        sal.erase("service");
+        std::string sid = service.contains("id") && service["id"].is_string() ? service["id"].get<std::string>() : "";
+        auto found = sid.empty() ? salService.end() : salService.find(sid);
+        if (found != salService.end()) {
+            json& merged = list[found->second];
+            if (merged["service_at_locations"].is_array()) merged["service_at_locations"].push_back(std::move(sal));
+            list[i] = json(); // consumed
+            continue;
+        }
+        json sals = service.contains("service_at_locations") && service["service_at_locations"].is_array()
+                        ? std::move(service["service_at_locations"])
+                        : json::array();
+        sals.push_back(std::move(sal));
+        service["service_at_locations"] = std::move(sals);
+        list[i] = std::move(service);
+        kinds[i] = Kind::Service;
+        if (!sid.empty()) salService.emplace(sid, i);
+        order.push_back(i);
+    }
+
+    m_total += order.size();
+    for (size_t i : order) {
+        Where where{file, i, single ? labelBase : labelBase + "[" + std::to_string(i) + "]"};
+        switch (kinds[i]) {
+        case Kind::Service:
+            serviceRecord(list[i], where);
+            break;
+        case Kind::Organization:
+            organisationRecord(list[i], where);
+            break;
+        case Kind::Location:
+            locationRecord(list[i], where);
+            break;
+        case Kind::TaxonomyTerm:
+            termRecord(list[i]);
+            tick();
+            break;
+        case Kind::Taxonomy:
+        case Kind::Metadata:
+            tick();
+            break;
+        case Kind::ServiceAtLocation:
+            tick();
+            reject(file, recordIdOf(list[i], i), "service",
+                   "a service_at_location needs the service it places (a \"service\" object); skipped");
+            break;
+        case Kind::Unknown:
+            break;
+        }
+    }
+}
+
+void Importer::termRecord(const json& rec) {
+    ++m_report.taxonomyTermsSeen;
+    if (const json* id = member(rec, "id"); id && id->is_string()) m_terms[id->get<std::string>()] = rec;
+}
+
+// ------------------------------------------------------------------------------------ tabular
+
+bool Importer::readCsvTable(const fs::path& file, Tables& tables) {
+    auto content = readWhole(file);
+    if (!content) return false;
+    csv::Table table;
+    try {
+        table = csv::parse(*content);
+    } catch (const Error& e) {
+        fileError(file.string(),
+                  std::string("is not valid CSV: ") + e.what() + "; nothing from this file was imported");
+        return false;
+    }
+    for (size_t c = 0; c < table.header.size(); ++c) {
+        if (auto bad = text::firstInvalidUtf8(table.header[c]); bad != std::string::npos) {
+            fileError(file.string(), "the header (line 1) is not valid UTF-8 at byte " + std::to_string(bad) +
+                                         " of column " + std::to_string(c + 1) +
+                                         "; nothing from this file was imported");
+            return false;
+        }
+    }
+    ++m_report.filesRead;
+    std::string name = file.filename().string();
+    std::string tableName = text::toLowerAscii(file.stem().string());
+    auto& rows = tables[tableName];
+    for (size_t r = 0; r < table.rows.size(); ++r) {
+        auto& fields = table.rows[r];
+        size_t line = r < table.rowLines.size() ? table.rowLines[r] : 0;
+        TabRow row;
+        row.file = file.string();
+        row.where = name + " line " + std::to_string(line);
+        row.index = r;
+        std::string rowId =
+            !fields.empty() && text::isValidUtf8(fields[0]) && !fields[0].empty() && fields[0].size() <= 200
+                ? fields[0]
+                : "#" + std::to_string(r);
+        if (fields.size() > table.header.size()) {
+            reject(file.string(), rowId, "",
+                   "line " + std::to_string(line) + " has " + std::to_string(fields.size()) +
+                       " fields but the header has " + std::to_string(table.header.size()) + "; the row was skipped");
+            continue;
+        }
+        if (fields.size() < table.header.size())
+            warn(file.string(), rowId, "",
+                 "line " + std::to_string(line) + " has " + std::to_string(fields.size()) + " fields, the header " +
+                     std::to_string(table.header.size()) + "; the missing ones are taken as empty");
+        for (size_t c = 0; c < fields.size(); ++c) {
+            const std::string& value = fields[c];
+            if (value.empty() || table.header[c].empty()) continue;
+            if (auto bad = text::firstInvalidUtf8(value); bad != std::string::npos) {
+                if (!row.bad)
+                    row.bad = Problem{file.string(), rowId, table.header[c],
+                                      "is not valid UTF-8 (byte " + std::to_string(bad) + " of the field, " + name +
+                                          " line " + std::to_string(line) + "); the record was not imported"};
+                continue;
+            }
+            row.obj[table.header[c]] = value;
+        }
+        coerceRow(row);
+        rows.push_back(std::move(row));
+    }
+    return true;
+}
+
+// Tabular cells are text (CSV) or loosely typed (tabular.json): give each the type the JSON
+// schema has, so what lands in `extra` exports valid.
+void Importer::coerceRow(TabRow& row) {
+    for (auto it = row.obj.begin(); it != row.obj.end();) {
+        json& v = *it;
+        if (v.is_null()) {
+            it = row.obj.erase(it);
+            continue;
+        }
+        if (isNumericColumn(it.key())) {
+            if (v.is_string()) {
+                if (auto n = parseNumber(v.get_ref<const std::string&>())) {
+                    v = numberJson(*n);
+                } else if (it.key() != "minimum_age" && it.key() != "maximum_age" && it.key() != "latitude" &&
+                           it.key() != "longitude") {
+                    // Ages reject and coordinates warn later, when the record is mapped.
+                    warn(row.file, recordIdOf(row.obj, row.index), it.key(),
+                         inQuotes(v.get_ref<const std::string&>()) + " is not a number (" + row.where + "); dropped");
+                    it = row.obj.erase(it);
+                    continue;
+                }
+            }
+        } else if (v.is_number() || v.is_boolean()) {
+            v = v.dump();
+        }
+        ++it;
+    }
+}
+
+void Importer::importCsvFiles(const std::vector<fs::path>& files) {
+    Tables tables;
+    for (const auto& file : files)
+        readCsvTable(file, tables);
+    importTables(tables);
+}
+
+void Importer::importTables(Tables& t) {
+    for (const auto& [name, rows] : t) {
+        if (!knownTables().count(name) && !rows.empty())
+            warn(rows.front().file, "", "", "table " + inQuotes(name) + " is not part of HSDS 3.0; ignored");
+    }
+    for (auto& row : t["taxonomy_terms"]) {
+        row.used = true;
+        termRecord(row.obj);
+    }
+    for (const char* ignored : {"taxonomies", "meta_table_descriptions"})
+        for (auto& row : t[ignored])
+            row.used = true;
+    if (t.count("service_at_locations")) {
+        auto& alias = t["service_at_locations"];
+        auto& sal = t["service_at_location"];
+        for (auto& row : alias)
+            sal.push_back(std::move(row));
+        alias.clear();
+    }
+
+    using Index = std::unordered_map<std::string, TabRow*>;
+    auto indexBy = [&](const char* table) {
+        Index map;
+        for (auto& row : t[table]) {
+            const json* id = member(row.obj, "id");
+            if (id && id->is_string()) map.try_emplace(id->get<std::string>(), &row);
+        }
+        return map;
+    };
+    Index orgs = indexBy("organizations"), services = indexBy("services"), locations = indexBy("locations"),
+          sals = indexBy("service_at_location"), contacts = indexBy("contacts"), phones = indexBy("phones"),
+          programs = indexBy("programs");
+
+    auto linked = [&](const TabRow& row, std::initializer_list<std::pair<const char*, Index*>> links) -> TabRow* {
+        for (const auto& [column, map] : links) {
+            const json* id = member(row.obj, column);
+            if (!id || !id->is_string()) continue;
+            auto it = map->find(id->get<std::string>());
+            if (it != map->end()) return it->second;
+        }
+        return nullptr;
+    };
+    auto strip = [](json obj) {
+        for (const char* column : kLinkColumns)
+            obj.erase(column);
+        return obj;
+    };
+    auto attach = [&](TabRow& child, TabRow& parent, const char* key) {
+        if (child.bad && !parent.bad) parent.bad = child.bad;
+        parent.obj[key].push_back(strip(std::move(child.obj)));
+        child.used = true;
+    };
+    auto attachAll = [&](const char* table, const char* key,
+                         std::initializer_list<std::pair<const char*, Index*>> links) {
+        for (auto& row : t[table])
+            if (TabRow* parent = linked(row, links)) attach(row, *parent, key);
+    };
+
+    // A package is complete: a service with no rows in a child table has none of them.
+    for (auto& row : t["services"])
+        for (const char* key : kServiceLists)
+            row.obj[key] = json::array();
+
+    // Innermost first, so each row is complete before it moves into its parent.
+    attachAll("languages", "languages",
+              {{"service_id", &services}, {"location_id", &locations}, {"phone_id", &phones}});
+    attachAll("phones", "phones",
+              {{"contact_id", &contacts},
+               {"service_at_location_id", &sals},
+               {"service_id", &services},
+               {"location_id", &locations},
+               {"organization_id", &orgs}});
+    attachAll("contacts", "contacts",
+              {{"service_at_location_id", &sals},
+               {"service_id", &services},
+               {"location_id", &locations},
+               {"organization_id", &orgs}});
+    attachAll("schedules", "schedules",
+              {{"service_at_location_id", &sals}, {"service_id", &services}, {"location_id", &locations}});
+    attachAll("addresses", "addresses", {{"location_id", &locations}});
+    attachAll("accessibility", "accessibility", {{"location_id", &locations}});
+    for (auto& row : t["attributes"]) {
+        if (!member(row.obj, "taxonomy_term")) {
+            if (const json* tid = member(row.obj, "taxonomy_term_id"); tid && tid->is_string()) {
+                auto it = m_terms.find(tid->get<std::string>());
+                if (it != m_terms.end()) row.obj["taxonomy_term"] = strip(it->second);
+            }
+        }
+        if (TabRow* parent = linked(row, {{"link_id", &services}, {"link_id", &orgs}, {"link_id", &locations}}))
+            attach(row, *parent, "attributes");
+    }
+    attachAll("service_areas", "service_areas", {{"service_id", &services}});
+    attachAll("cost_options", "cost_options", {{"service_id", &services}});
+    attachAll("required_documents", "required_documents", {{"service_id", &services}});
+    attachAll("funding", "funding", {{"service_id", &services}, {"organization_id", &orgs}});
+    attachAll("organization_identifiers", "organization_identifiers", {{"organization_id", &orgs}});
+    attachAll("metadata", "metadata",
+              {{"resource_id", &services}, {"resource_id", &orgs}, {"resource_id", &locations}});
+    // A location may serve several services: each service_at_location gets its own copy.
+    for (auto& sal : t["service_at_location"]) {
+        if (TabRow* loc = linked(sal, {{"location_id", &locations}})) {
+            sal.obj["location"] = strip(loc->obj);
+            if (loc->bad && !sal.bad) sal.bad = loc->bad;
+            loc->used = true;
+        }
+        if (TabRow* service = linked(sal, {{"service_id", &services}})) {
+            json copy = std::move(sal.obj);
+            copy.erase("service_id");
+            copy.erase("service_at_location_id");
+            if (sal.bad && !service->bad) service->bad = sal.bad;
+            service->obj["service_at_locations"].push_back(std::move(copy));
+            sal.used = true;
+        }
+    }
+    for (auto& row : t["services"]) {
+        const json* pid = member(row.obj, "program_id");
+        if (!pid || !pid->is_string() || member(row.obj, "program")) continue;
+        auto it = programs.find(pid->get<std::string>());
+        if (it == programs.end()) continue;
+        const json& program = it->second->obj;
+        it->second->used = true;
+        // The nested program object needs id, name and description to validate.
+        if (member(program, "name") && member(program, "description")) row.obj["program"] = strip(program);
+    }
+    for (auto& row : t["programs"])
+        row.used = true;
+
+    // Rows that belong to nothing: say so, and reject the ones that were bad anyway.
+    for (auto& [name, rows] : t) {
+        if (name == "organizations" || name == "services" || name == "locations" || !knownTables().count(name))
+            continue;
+        for (auto& row : rows) {
+            if (row.used) continue;
+            std::string rid = recordIdOf(row.obj, row.index);
+            if (row.bad)
+                reject(row.bad->file, rid, row.bad->field, row.bad->reason);
+            else
+                warn(row.file, rid, "",
+                     row.where + " is not linked to any service, organization or location in this "
+                                 "import; ignored");
+        }
+    }
+
+    // Organizations first, so services link to them; then services; then locations no service here uses.
+    m_total += t["organizations"].size() + t["services"].size();
+    for (auto& row : t["organizations"]) {
+        if (row.bad) {
+            tick();
+            reject(row.bad->file, recordIdOf(row.obj, row.index), row.bad->field, row.bad->reason);
+            continue;
+        }
+        organisationRecord(row.obj, Where{row.file, row.index, row.where});
+    }
+    for (auto& row : t["services"]) {
+        if (row.bad) {
+            tick();
+            reject(row.bad->file, recordIdOf(row.obj, row.index), row.bad->field, row.bad->reason);
+            continue;
+        }
+        serviceRecord(row.obj, Where{row.file, row.index, row.where});
+    }
+    for (auto& row : t["locations"]) {
+        if (row.used) continue;
+        ++m_total;
+        if (row.bad) {
+            tick();
+            reject(row.bad->file, recordIdOf(row.obj, row.index), row.bad->field, row.bad->reason);
+            continue;
+        }
+        row.obj.erase("organization_id");
+        locationRecord(row.obj, Where{row.file, row.index, row.where});
+    }
+}
+
+// ------------------------------------------------------------------------------------ mapping
+
+Term Importer::termOf(const json& attribute, const std::string& path) {
+    const json* term = getObject(attribute, "taxonomy_term", path);
+    if (!term) {
+        std::string tid = getTrimmed(attribute, "taxonomy_term_id", path);
+        auto it = tid.empty() ? m_terms.end() : m_terms.find(tid);
+        if (it == m_terms.end()) return {};
+        term = &it->second;
+    }
+    std::string base = at(path, "taxonomy_term");
+    Term out;
+    out.taxonomy = getTrimmed(*term, "taxonomy", base);
+    if (out.taxonomy.empty())
+        if (const json* detail = getObject(*term, "taxonomy_detail", base))
+            out.taxonomy = getTrimmed(*detail, "name", at(base, "taxonomy_detail"));
+    out.code = getTrimmed(*term, "code", base);
+    out.name = getTrimmed(*term, "name", base);
+    return out;
+}
+
+void Importer::readExtension(const std::string& code, const std::string& value, Extensions& ext,
+                             const std::string& path, const std::function<void(std::string, std::string)>& warnFn) {
+    auto colon = code.find(':');
+    std::string key = code.substr(0, colon);
+    std::string v = value.empty() && colon != std::string::npos ? code.substr(colon + 1) : value;
+    auto flag = [&](bool& out) {
+        if (v == "true" || v == "1" || v == "yes")
+            out = true;
+        else if (v == "false" || v == "0" || v == "no" || v.empty())
+            out = false;
+        else
+            warnFn(path + ".value", inQuotes(v) + " is not true or false; taken as false");
+    };
+    if (key == "route") {
+        if (auto route = parseCommissioningRoute(v))
+            ext.route = route;
+        else
+            warnFn(path, inQuotes(v) + " is not a commissioning route Signpost knows; ignored");
+        return;
+    }
+    if (key == "supervision") {
+        auto type = parseSupervisionType(v);
+        if (!type)
+            warnFn(path, inQuotes(v) + " is not a supervision type Signpost knows; ignored");
+        else if (std::find(ext.supervision.begin(), ext.supervision.end(), *type) == ext.supervision.end())
+            ext.supervision.push_back(*type);
+        return;
+    }
+    const std::pair<const char*, bool*> flags[] = {{"women_only", &ext.womenOnly},
+                                                   {"high_risk_suitable", &ext.highRisk},
+                                                   {"hub", &ext.hub},
+                                                   {"co_located", &ext.coLocated},
+                                                   {"sample", &ext.sample}};
+    for (const auto& [name, out] : flags) {
+        if (key != name) continue;
+        flag(*out);
+        return;
+    }
+    const std::pair<const char*, std::string*> texts[] = {{"name_cy", &ext.nameCy},
+                                                          {"description_cy", &ext.descriptionCy},
+                                                          {"keywords", &ext.keywords},
+                                                          {"source_id", &ext.sourceId}};
+    for (const auto& [name, out] : texts) {
+        if (key != name) continue;
+        *out = v;
+        return;
+    }
+    // "extensions" is the marker that makes the record authoritative; it carries nothing else.
+    if (key != "extensions")
+        warnFn(path, "Signpost attribute " + inQuotes(code) + " is not one this version knows; ignored");
+}
+
+std::optional<Location> Importer::storedLocation(const std::string& id) {
+    auto q = m_db.cached("SELECT id, name, address, city, postcode, latitude, longitude FROM location WHERE id = ?1");
+    q->bind(1, id);
+    if (!q->step()) return std::nullopt;
+    return Location{q->getText(0), q->getText(1),      q->getText(2),     q->getText(3),
+                    q->getText(4), q->getOptDouble(5), q->getOptDouble(6)};
+}
+
+std::pair<Location, json> Importer::mapLocation(const json& loc, const std::string& base, const std::string& fallbackId,
+                                                std::vector<Problem>& warnings, const std::string& file,
+                                                const std::string& recordId) {
+    requireObject(loc, base);
+    Location l;
+    l.id = member(loc, "id") ? requireId(loc, base, "location") : fallbackId;
+    l.name = getTrimmed(loc, "name", base);
+    json extra = json::object();
+    for (const auto& [key, value] : loc.items())
+        if (key != "id" && key != "name" && key != "latitude" && key != "longitude" && key != "addresses")
+            extra[key] = value;
+    if (const json* addresses = getArray(loc, "addresses", base)) {
+        json kept = json::array();
+        for (size_t i = 0; i < addresses->size(); ++i) {
+            const json& a = (*addresses)[i];
+            std::string path = at(at(base, "addresses"), i);
+            requireObject(a, path);
+            if (i > 0) {
+                kept.push_back(a);
+                continue;
+            }
+            std::string line1 = getTrimmed(a, "address_1", path), line2 = getTrimmed(a, "address_2", path);
+            l.address = line1.empty() ? line2 : (line2.empty() ? line1 : line1 + ", " + line2);
+            l.city = getTrimmed(a, "city", path);
+            l.postcode = getTrimmed(a, "postal_code", path);
+            // address_2 stays in extra so export can split the street lines again.
+            json rest = a;
+            for (const char* key : {"address_1", "city", "postal_code"})
+                rest.erase(key);
+            kept.push_back(std::move(rest));
+        }
+        extra["addresses"] = std::move(kept);
+    }
+    const json* lat = member(loc, "latitude");
+    const json* lon = member(loc, "longitude");
+    if (lat || lon) {
+        auto la = numberOf(lat), lo = numberOf(lon);
+        if (la && lo && std::fabs(*la) <= 90 && std::fabs(*lo) <= 180) {
+            l.latitude = la;
+            l.longitude = lo;
+        } else {
+            warnings.push_back({file, recordId, at(base, lat ? "latitude" : "longitude"),
+                                "coordinates (" + (lat ? lat->dump() : "none") + ", " + (lon ? lon->dump() : "none") +
+                                    ") are not a valid latitude/longitude pair; dropped, the location is kept"});
+        }
+    }
+    return {std::move(l), std::move(extra)};
+}
+
+bool Importer::organisationKnown(const std::string& id) {
+    if (m_orgWritten.count(id)) return true;
+    auto it = m_orgInDb.find(id);
+    if (it != m_orgInDb.end()) return it->second;
+    auto q = m_db.cached("SELECT 1 FROM organisation WHERE id = ?1");
+    q->bind(1, id);
+    bool found = q->step();
+    m_orgInDb.emplace(id, found);
+    return found;
+}
+
+PreparedOrg Importer::mapOrganisation(const json& org, const std::string& base, bool topLevel) {
+    requireObject(org, base);
+    PreparedOrg p;
+    p.topLevel = topLevel;
+    p.org.id = requireId(org, base, "organization");
+    checkTypes(org, kOrganisationFields, base);
+    p.org.name = getTrimmed(org, "name", base);
+    if (p.org.name.empty()) throw Reject{at(base, "name"), "missing: an organization needs a name"};
+    p.hasDescription = member(org, "description") != nullptr;
+    p.org.description = getText(org, "description", base);
+    p.hasWebsite = member(org, "website") != nullptr;
+    p.org.website = getTrimmed(org, "website", base);
+    p.hasEmail = member(org, "email") != nullptr;
+    p.org.email = getTrimmed(org, "email", base);
+    if (const json* phones = getArray(org, "phones", base)) {
+        p.hasPhone = true;
+        for (size_t i = 0; i < phones->size() && p.org.phone.empty(); ++i) {
+            requireObject((*phones)[i], at(at(base, "phones"), i));
+            p.org.phone = cleanPhone(getText((*phones)[i], "number", at(at(base, "phones"), i)));
+        }
+    }
+    json keptAttributes = json::array();
+    if (const json* attributes = getArray(org, "attributes", base)) {
+        for (size_t i = 0; i < attributes->size(); ++i) {
+            std::string path = at(at(base, "attributes"), i);
+            const json& a = (*attributes)[i];
+            requireObject(a, path);
+            Term term = termOf(a, path);
+            if (term.taxonomy != kSignpostTaxonomy) {
+                keptAttributes.push_back(a);
+                continue;
+            }
+            std::string value = getText(a, "value", path);
+            if (!p.nameCy) p.nameCy = std::string();
+            if (term.code == "name_cy") p.nameCy = value;
+            // Our export gives a non-UUID id a derived UUID and the original here.
+            if (term.code == "source_id" && !value.empty()) p.org.id = value;
+        }
+    }
+    for (const auto& [key, value] : org.items()) {
+        if (key == "id" || key == "name" || key == "description" || key == "website" || key == "email" ||
+            key == "services" || key == "attributes")
+            continue;
+        p.extra[key] = value;
+    }
+    if (!keptAttributes.empty()) p.extra["attributes"] = std::move(keptAttributes);
+    return p;
+}
+
+bool Importer::writeOrganisation(const PreparedOrg& p) {
+    const std::string& id = p.org.id;
+    // A service's copy of its organization never overrides the one already written by this import.
+    if (!p.topLevel && m_orgWritten.count(id)) return false;
+    auto existing = m_store.organisation(id);
+    // ISA status and the sample flag are ours, not the publisher's: keep them.
+    Organisation o = existing ? *existing : Organisation{};
+    o.id = id;
+    o.name = p.org.name;
+    if (p.topLevel || p.hasDescription) o.description = p.org.description;
+    if (p.topLevel || p.hasWebsite) o.website = p.org.website;
+    if (p.topLevel || p.hasEmail) o.email = p.org.email;
+    if (p.topLevel || p.hasPhone) o.phone = p.org.phone;
+    if (p.nameCy) o.nameCy = *p.nameCy;
+    json extra = p.extra;
+    if (!p.topLevel && existing) {
+        // A service's copy is often abbreviated: merge into what the full record left.
+        json stored = json::object();
+        if (auto storedExtra = m_store.organisationExtra(id); !storedExtra.empty()) {
+            stored = json::parse(storedExtra, nullptr, false);
+            if (!stored.is_object()) stored = json::object();
+        }
+        stored.update(extra);
+        extra = std::move(stored);
+    }
+    m_store.upsertOrganisation(o);
+    m_store.setOrganisationExtra(id, extra.empty() ? std::string() : extra.dump());
+    m_orgWritten.insert(id);
+    ++m_report.organisationsWritten;
+    return true;
+}
+
+void Importer::prepareService(json& rec, const std::string& file, PreparedService& p) {
+    if (!rec.is_object()) throw Reject{"", "a service must be a JSON object, not " + describe(rec)};
+    scrubRecord(rec, m_options.maxFieldBytes);
+    Service& s = p.service;
+    s.id = requireId(rec, "", "service");
+    {
+        const json* name = member(rec, "name");
+        if (!name) throw Reject{"name", "missing: every service needs a name"};
+        if (!name->is_string()) throw Reject{"name", "must be text, not " + describe(*name)};
+        s.name = std::string(text::trim(name->get_ref<const std::string&>()));
+        if (s.name.empty()) throw Reject{"name", "must not be empty"};
+        const json* status = member(rec, "status");
+        if (!status)
+            throw Reject{"status", "missing: every service needs a status (active, inactive, defunct or "
+                                   "temporarily closed)"};
+        if (!status->is_string()) throw Reject{"status", "must be text, not " + describe(*status)};
+        s.status = text::toLowerAscii(text::trim(status->get_ref<const std::string&>()));
+        if (s.status != "active" && s.status != "inactive" && s.status != "defunct" && s.status != "temporarily closed")
+            throw Reject{"status", inQuotes(status->get_ref<const std::string&>()) +
+                                       " is not active, inactive, defunct or temporarily closed"};
+    }
+    checkTypes(rec, kServiceFields, "");
+    auto warnHere = [&](std::string field, std::string reason) {
+        p.warnings.push_back({file, s.id, std::move(field), std::move(reason)});
+    };
+
+    s.description = getText(rec, "description", "");
+    s.url = getTrimmed(rec, "url", "");
+    s.email = getTrimmed(rec, "email", "");
+    s.eligibility = getText(rec, "eligibility_description", "");
+    for (auto [key, out] : {std::pair<const char*, std::optional<int>*>{"minimum_age", &s.minAge},
+                            std::pair<const char*, std::optional<int>*>{"maximum_age", &s.maxAge}}) {
+        const json* v = member(rec, key);
+        if (!v) continue;
+        std::optional<double> n;
+        if (v->is_number())
+            n = v->get<double>();
+        else if (v->is_string())
+            n = parseNumber(v->get_ref<const std::string&>());
+        else
+            throw Reject{key, "must be a whole number of years, not " + describe(*v)};
+        if (!n) throw Reject{key, "must be a whole number of years, not " + inQuotes(v->get<std::string>())};
+        if (std::floor(*n) != *n) throw Reject{key, "must be a whole number of years, not " + v->dump()};
+        if (*n < 0 || *n > 150) throw Reject{key, v->dump() + " is not an age"};
+        *out = static_cast<int>(*n);
+    }
+    if (s.minAge && s.maxAge && *s.minAge > *s.maxAge)
+        warnHere("minimum_age", "minimum_age is above maximum_age; kept as published");
+    if (std::string assured = getTrimmed(rec, "assured_date", ""); !assured.empty()) {
+        if (timeutil::parseIsoDate(assured))
+            s.lastVerified = assured.substr(0, 10);
+        else
+            warnHere("assured_date", inQuotes(assured) + " is not a date (YYYY-MM-DD); dropped");
+    }
+    if (std::string modified = getTrimmed(rec, "last_modified", ""); !modified.empty()) {
+        if (timeutil::parseIsoDate(modified))
+            s.lastModified = modified;
+        else
+            warnHere("last_modified", inQuotes(modified) + " is not an ISO 8601 date-time; dropped");
+    }
+    s.source = "hsds:" + fs::path(file).filename().string();
+
+    // Organization: an embedded object (written before the service) or a reference by id.
+    auto link = [&](const std::string& orgId, const std::string& field) {
+        if (orgId.empty()) return;
+        if (organisationKnown(orgId))
+            s.organisationId = orgId;
+        else
+            warnHere(field, "organization " + inQuotes(orgId) +
+                                " is not in this import or the directory; the service "
+                                "is imported without it");
+    };
+    if (const json* org = getObject(rec, "organization", "")) {
+        if (!member(*org, "name")) {
+            link(requireId(*org, "organization", "organization"), "organization.id");
+        } else {
+            try {
+                p.organisation = mapOrganisation(*org, "organization", false);
+                s.organisationId = p.organisation->org.id;
+            } catch (const Reject& r) {
+                warnHere(r.field, r.reason + "; the organization was not imported and the service is not linked to it");
+            }
+        }
+    } else {
+        link(getTrimmed(rec, "organization_id", ""), "organization_id");
+    }
+
+    // Attributes: our needs and extensions, other taxonomies' terms mapped to needs where they
+    // name one, else kept as search words. Everything not ours is kept for export.
+    Extensions ext;
+    auto addNeed = [&](std::string_view code) {
+        if (std::find(s.needs.begin(), s.needs.end(), code) == s.needs.end()) s.needs.emplace_back(code);
+    };
+    if (const json* attributes = getArray(rec, "attributes", "")) {
+        json kept = json::array();
+        for (size_t i = 0; i < attributes->size(); ++i) {
+            const json& a = (*attributes)[i];
+            std::string path = at("attributes", i);
+            requireObject(a, path);
+            Term term = termOf(a, path);
+            std::string value = getText(a, "value", path);
+            if (term.taxonomy == kSignpostTaxonomy) {
+                p.authoritative = true;
+                readExtension(term.code, value, ext, path, warnHere);
+                continue;
+            }
+            if (term.taxonomy == kNeedsTaxonomy) {
+                if (const Need* need = needByCode(term.code))
+                    addNeed(need->code);
+                else
+                    warnHere(path, inQuotes(term.code) + " is not a Signpost need code; ignored");
+                continue;
+            }
+            kept.push_back(a);
+            const Need* need = term.code.empty() ? nullptr : findNeed(term.code);
+            if (!need && !term.name.empty()) need = findNeed(term.name);
+            if (need)
+                addNeed(need->code);
+            else if (!term.name.empty())
+                p.unmappedTerms.push_back(term.name);
+        }
+        if (!kept.empty()) p.extra["attributes"] = std::move(kept);
+    }
+    if (p.authoritative) {
+        s.commissioningRoute = ext.route;
+        s.supervisionTypes = ext.supervision;
+        s.womenOnly = ext.womenOnly;
+        s.highRiskSuitable = ext.highRisk;
+        s.hub = ext.hub;
+        s.coLocated = ext.coLocated;
+        s.sample = ext.sample;
+        s.nameCy = ext.nameCy;
+        s.descriptionCy = ext.descriptionCy;
+        s.keywords = ext.keywords;
+        // Our export gives non-UUID ids a derived UUID and the original here.
+        if (!ext.sourceId.empty()) s.id = ext.sourceId;
+    }
+
+    // Service areas → area codes; the ones we cannot place stay for export.
+    if (const json* areas = getArray(rec, "service_areas", "")) {
+        json kept = json::array();
+        for (size_t i = 0; i < areas->size(); ++i) {
+            const json& area = (*areas)[i];
+            std::string path = at("service_areas", i);
+            requireObject(area, path);
+            if (const Area* a = areaOf(area, path)) {
+                if (std::find(s.areas.begin(), s.areas.end(), a->code) == s.areas.end()) s.areas.emplace_back(a->code);
+                continue;
+            }
+            kept.push_back(area);
+            std::string name = getTrimmed(area, "name", path);
+            warnHere(at(path, "name"), (name.empty() ? std::string("the area") : inQuotes(name)) +
+                                           " is not an area Signpost knows; kept for export, not searchable by area");
+        }
+        if (!kept.empty()) p.extra["service_areas"] = std::move(kept);
+    }
+
+    if (const json* languages = getArray(rec, "languages", "")) {
+        json kept = json::array();
+        for (size_t i = 0; i < languages->size(); ++i) {
+            const json& lang = (*languages)[i];
+            std::string path = at("languages", i);
+            requireObject(lang, path);
+            std::string code = languageCode(getText(lang, "code", path));
+            if (code.empty()) code = languageCode(getText(lang, "name", path));
+            if (!code.empty()) {
+                if (std::find(s.languages.begin(), s.languages.end(), code) == s.languages.end())
+                    s.languages.push_back(code);
+                continue;
+            }
+            kept.push_back(lang);
+            warnHere(path, "language " + inQuotes(getText(lang, "code", path) + " " + getText(lang, "name", path)) +
+                               " has no ISO 639-1 code Signpost knows; kept for export only");
+        }
+        if (!kept.empty()) p.extra["languages"] = std::move(kept);
+    }
+
+    // Locations from service_at_locations; their contacts and schedules are the fallback when the
+    // service itself has none.
+    std::vector<std::pair<const json*, std::string>> salSchedules, salContacts, salPhones;
+    if (const json* sals = getArray(rec, "service_at_locations", "")) {
+        json leftovers = json::array();
+        for (size_t i = 0; i < sals->size(); ++i) {
+            const json& sal = (*sals)[i];
+            std::string path = at("service_at_locations", i);
+            requireObject(sal, path);
+            Location l;
+            const json* loc = getObject(sal, "location", path);
+            std::string fallbackId = uuid::fromName(s.id + "/location/" + std::to_string(s.locations.size()));
+            if (loc) {
+                auto [mapped, extra] = mapLocation(*loc, at(path, "location"), fallbackId, p.warnings, file, s.id);
+                l = std::move(mapped);
+                p.locationExtras.emplace_back(l.id, std::move(extra));
+            } else if (std::string locId = getTrimmed(sal, "location_id", path); !locId.empty()) {
+                auto stored = storedLocation(locId);
+                if (!stored) {
+                    warnHere(at(path, "location_id"), "location " + inQuotes(locId) +
+                                                          " is not in this import or the "
+                                                          "directory; skipped");
+                    continue;
+                }
+                l = std::move(*stored);
+            } else {
+                warnHere(path, "names no location; skipped");
+                continue;
+            }
+            bool duplicate = std::any_of(s.locations.begin(), s.locations.end(),
+                                         [&](const Location& other) { return other.id == l.id; });
+            json left = json::object();
+            for (const auto& [key, value] : sal.items())
+                if (key != "location" && key != "location_id" && key != "service_id" && key != "contacts" &&
+                    key != "phones" && key != "schedules")
+                    left[key] = value;
+            for (const char* key : {"schedules", "contacts", "phones"}) {
+                if (const json* list = getArray(sal, key, path)) {
+                    auto& target = std::string_view(key) == "schedules"  ? salSchedules
+                                   : std::string_view(key) == "contacts" ? salContacts
+                                                                         : salPhones;
+                    for (size_t j = 0; j < list->size(); ++j)
+                        target.emplace_back(&(*list)[j], at(at(path, key), j));
+                }
+            }
+            if (duplicate) continue;
+            if (!left.empty()) {
+                left["location_id"] = l.id;
+                leftovers.push_back(std::move(left));
+            }
+            s.locations.push_back(std::move(l));
+        }
+        if (!leftovers.empty()) p.extra["service_at_locations"] = std::move(leftovers);
+    }
+
+    // Opening times: weekly schedules become rows; others are kept for export.
+    {
+        std::vector<std::pair<const json*, std::string>> schedules;
+        if (const json* list = getArray(rec, "schedules", ""))
+            for (size_t i = 0; i < list->size(); ++i)
+                schedules.emplace_back(&(*list)[i], at("schedules", i));
+        p.hasSchedules = rec.contains("schedules");
+        if (schedules.empty()) {
+            schedules = salSchedules;
+            p.hasSchedules = p.hasSchedules || !salSchedules.empty();
+        }
+        json kept = json::array();
+        std::set<std::string> seenIds;
+        for (const auto& [sch, path] : schedules) {
+            requireObject(*sch, path);
+            if (const json* id = member(*sch, "id");
+                id && id->is_string() && !seenIds.insert(id->get<std::string>()).second)
+                continue;
+            std::string why;
+            auto rows = weeklyRows(*sch, path, why);
+            if (!rows) {
+                kept.push_back(*sch);
+                warnHere(path, "not imported as opening times because " + why + "; kept for export");
+                continue;
+            }
+            for (auto& row : *rows) {
+                bool dup = std::any_of(s.openingTimes.begin(), s.openingTimes.end(), [&](const OpeningTime& o) {
+                    return o.weekday == row.weekday && o.opens == row.opens && o.closes == row.closes;
+                });
+                if (!dup) s.openingTimes.push_back(std::move(row));
+            }
+        }
+        if (!kept.empty()) p.extra["schedules"] = std::move(kept);
+    }
+
+    // Contacts: named contacts with their first phone, then bare phone numbers.
+    {
+        std::vector<std::pair<const json*, std::string>> contacts, phones;
+        if (const json* list = getArray(rec, "contacts", ""))
+            for (size_t i = 0; i < list->size(); ++i)
+                contacts.emplace_back(&(*list)[i], at("contacts", i));
+        if (const json* list = getArray(rec, "phones", ""))
+            for (size_t i = 0; i < list->size(); ++i)
+                phones.emplace_back(&(*list)[i], at("phones", i));
+        p.hasContacts = rec.contains("contacts") || rec.contains("phones");
+        if (contacts.empty() && phones.empty()) {
+            contacts = salContacts;
+            phones = salPhones;
+            p.hasContacts = p.hasContacts || !salContacts.empty() || !salPhones.empty();
+        }
+        auto phoneOf = [&](const json& phone, const std::string& path) {
+            requireObject(phone, path);
+            std::string number = cleanPhone(getText(phone, "number", path));
+            if (const json* ex = member(phone, "extension"); ex && !number.empty()) {
+                std::string extension = ex->is_string() ? std::string(text::trim(ex->get<std::string>())) : ex->dump();
+                if (!extension.empty()) number += " ext. " + extension;
+            }
+            return number;
+        };
+        std::set<std::string> seenIds;
+        for (const auto& [c, path] : contacts) {
+            requireObject(*c, path);
+            Contact k;
+            k.id = member(*c, "id") ? requireId(*c, path, "contact")
+                                    : uuid::fromName(s.id + "/contact/" + std::to_string(s.contacts.size()));
+            if (!seenIds.insert(k.id).second) continue;
+            k.name = getTrimmed(*c, "name", path);
+            k.title = getTrimmed(*c, "title", path);
+            k.email = getTrimmed(*c, "email", path);
+            if (const json* list = getArray(*c, "phones", path))
+                for (size_t j = 0; j < list->size() && k.phone.empty(); ++j)
+                    k.phone = phoneOf((*list)[j], at(at(path, "phones"), j));
+            s.contacts.push_back(std::move(k));
+        }
+        for (const auto& [ph, path] : phones) {
+            std::string number = phoneOf(*ph, path);
+            if (number.empty()) continue;
+            bool known =
+                std::any_of(s.contacts.begin(), s.contacts.end(), [&](const Contact& k) { return k.phone == number; });
+            if (known) continue;
+            Contact k;
+            k.id = member(*ph, "id") ? requireId(*ph, path, "phone")
+                                     : uuid::fromName(s.id + "/contact/" + std::to_string(s.contacts.size()));
+            if (!seenIds.insert(k.id).second) continue;
+            k.phone = std::move(number);
+            s.contacts.push_back(std::move(k));
+        }
+    }
+
+    for (auto it = rec.begin(); it != rec.end(); ++it)
+        p.keys.insert(it.key());
+    p.hasLocations = p.keys.count("service_at_locations") > 0;
+    p.hasAreas = p.keys.count("service_areas") > 0;
+    p.hasLanguages = p.keys.count("languages") > 0;
+    p.hasAttributes = p.keys.count("attributes") > 0;
+
+    // Everything else of the record is kept as published, for export.
+    static const std::set<std::string_view> modelled{"id",
+                                                     "name",
+                                                     "description",
+                                                     "url",
+                                                     "email",
+                                                     "status",
+                                                     "minimum_age",
+                                                     "maximum_age",
+                                                     "eligibility_description",
+                                                     "assured_date",
+                                                     "last_modified",
+                                                     "organization",
+                                                     "organization_id",
+                                                     "service_at_locations",
+                                                     "schedules",
+                                                     "service_areas",
+                                                     "languages",
+                                                     "contacts",
+                                                     "phones",
+                                                     "attributes"};
+    for (auto it = rec.begin(); it != rec.end(); ++it)
+        if (!modelled.count(it.key()) && !(it->is_array() && it->empty())) p.extra[it.key()] = std::move(*it);
+}
+
+// ------------------------------------------------------------------------------------ records
+
+struct StoredExtensions {
+    std::optional<CommissioningRoute> route;
+    bool womenOnly, highRisk, hub, coLocated, sample;
+    std::vector<SupervisionType> supervision;
+    std::string nameCy, descriptionCy, keywords;
+};
+
+void Importer::serviceRecord(json& rec, const Where& where) {
+    tick();
+    std::string rid = recordIdOf(rec, where.index);
+    PreparedService p;
+    try {
+        prepareService(rec, where.file, p);
+    } catch (const Reject& r) {
+        reject(where.file, rid, r.field, r.reason);
+        return;
+    }
+    Service& s = p.service;
+    auto [seen, fresh] = m_services.try_emplace(s.id, where.label);
+    if (!fresh) {
+        reject(where.file, s.id, "id",
+               "duplicate service id: already imported from " + seen->second +
+                   " in this import; this later copy was skipped");
+        return;
+    }
+    bool wroteOrg = false;
+    try {
+        db::Savepoint sp(m_db, "hsds_record");
+        if (p.organisation) wroteOrg = writeOrganisation(*p.organisation);
+        std::optional<StoredExtensions> stored;
+        {
+            auto q =
+                m_db.cached("SELECT commissioning_route, women_only, high_risk_suitable, hub, co_located, "
+                            "supervision_types, name_cy, description_cy, keywords, sample FROM service WHERE id = ?1");
+            q->bind(1, s.id);
+            if (q->step()) {
+                StoredExtensions e;
+                if (!q->isNull(0)) e.route = parseCommissioningRoute(q->getTextView(0));
+                e.womenOnly = q->getBool(1);
+                e.highRisk = q->getBool(2);
+                e.hub = q->getBool(3);
+                e.coLocated = q->getBool(4);
+                for (const auto& code : text::split(q->getTextView(5), ' '))
+                    if (auto type = parseSupervisionType(code)) e.supervision.push_back(*type);
+                e.nameCy = q->getText(6);
+                e.descriptionCy = q->getText(7);
+                e.keywords = q->getText(8);
+                e.sample = q->getBool(9);
+                stored = std::move(e);
+            }
+        }
+        // A feed without our extensions (most publishers') must not wipe what practitioners set.
+        if (!p.authoritative && stored) {
+            s.commissioningRoute = stored->route;
+            s.womenOnly = stored->womenOnly;
+            s.highRiskSuitable = stored->highRisk;
+            s.hub = stored->hub;
+            s.coLocated = stored->coLocated;
+            s.supervisionTypes = stored->supervision;
+            s.nameCy = stored->nameCy;
+            s.descriptionCy = stored->descriptionCy;
+            s.keywords = stored->keywords;
+            s.sample = stored->sample;
+        }
+        if (stored &&
+            !(p.hasLocations && p.hasSchedules && p.hasContacts && p.hasAreas && p.hasLanguages && p.hasAttributes)) {
+            if (auto old = m_store.service(s.id)) {
+                if (!p.hasLocations) s.locations = old->locations;
+                if (!p.hasSchedules) s.openingTimes = old->openingTimes;
+                if (!p.hasContacts) s.contacts = old->contacts;
+                if (!p.hasAreas) s.areas = old->areas;
+                if (!p.hasLanguages) s.languages = old->languages;
+                if (!p.hasAttributes) s.needs = old->needs;
+            }
+            if (auto storedExtra = m_store.serviceExtra(s.id); !storedExtra.empty()) {
+                json old = json::parse(storedExtra, nullptr, false);
+                if (old.is_object())
+                    for (const char* key : kServiceLists)
+                        if (!p.keys.count(key) && old.contains(key)) p.extra[key] = old[key];
+            }
+        }
+        for (const auto& term : p.unmappedTerms) {
+            if (containsWords(s.keywords, term)) continue;
+            if (!s.keywords.empty()) s.keywords += ' ';
+            s.keywords += term;
+        }
+        for (auto& contact : s.contacts)
+            contact.sample = s.sample;
+        // Nothing that can reject the record may follow upsertService: its search-index update is
+        // queued (BulkWrite) and would outlive a rollback of this savepoint.
+        m_store.upsertService(s);
+        if (stored || !p.extra.empty()) m_store.setServiceExtra(s.id, p.extra.empty() ? std::string() : p.extra.dump());
+        for (const auto& [id, extra] : p.locationExtras)
+            m_store.setLocationExtra(id, extra.empty() ? std::string() : extra.dump());
+        sp.release();
+        if (stored)
+            ++m_report.servicesUpdated;
+        else
+            ++m_report.servicesInserted;
+    } catch (const std::exception& e) {
+        if (wroteOrg) {
+            m_orgWritten.erase(p.organisation->org.id);
+            m_orgInDb.erase(p.organisation->org.id);
+            --m_report.organisationsWritten;
+        }
+        m_services.erase(s.id);
+        reject(where.file, s.id, "", std::string("could not be stored: ") + e.what());
+        return;
+    }
+    for (auto& w : p.warnings)
+        m_report.warnings.push_back(std::move(w));
+}
+
+void Importer::organisationRecord(json& rec, const Where& where) {
+    tick();
+    std::string rid = recordIdOf(rec, where.index);
+    json services = json::array();
+    if (rec.is_object() && rec.contains("services")) {
+        if (!rec["services"].is_array()) {
+            reject(where.file, rid, "services", "must be a list, not " + describe(rec["services"]));
+            return;
+        }
+        services = std::move(rec["services"]);
+        rec.erase("services");
+    }
+    std::string orgId;
+    try {
+        if (!rec.is_object()) throw Reject{"", "an organization must be a JSON object, not " + describe(rec)};
+        scrubRecord(rec, m_options.maxFieldBytes);
+        PreparedOrg p = mapOrganisation(rec, "", true);
+        auto [seen, fresh] = m_organisations.try_emplace(p.org.id, where.label);
+        if (!fresh)
+            throw Reject{"id", "duplicate organization id: already imported from " + seen->second +
+                                   " in this import; this later copy was skipped"};
+        try {
+            db::Savepoint sp(m_db, "hsds_record");
+            writeOrganisation(p);
+            sp.release();
+            orgId = p.org.id;
+        } catch (const std::exception& e) {
+            m_orgWritten.erase(p.org.id);
+            m_organisations.erase(p.org.id);
+            reject(where.file, p.org.id, "", std::string("could not be stored: ") + e.what());
+        }
+    } catch (const Reject& r) {
+        reject(where.file, rid, r.field, r.reason);
+    }
+    m_total += services.size();
+    for (size_t i = 0; i < services.size(); ++i) {
+        json& service = services[i];
+        if (service.is_object() && !service.contains("organization")) {
+            if (!orgId.empty())
+                service["organization_id"] = orgId;
+            else if (rec.is_object() && rec.contains("id") && rec["id"].is_string())
+                service["organization_id"] = rec["id"];
+        }
+        serviceRecord(service, Where{where.file, i, where.label + " services[" + std::to_string(i) + "]"});
+    }
+}
+
+// A location on its own updates the services that already use it.
+void Importer::locationRecord(json& rec, const Where& where) {
+    tick();
+    std::string rid = recordIdOf(rec, where.index);
+    std::vector<Problem> warnings;
+    try {
+        if (!rec.is_object()) throw Reject{"", "a location must be a JSON object, not " + describe(rec)};
+        scrubRecord(rec, m_options.maxFieldBytes);
+        std::string id = requireId(rec, "", "location");
+        auto [seen, fresh] = m_locations.try_emplace(id, where.label);
+        if (!fresh)
+            throw Reject{"id", "duplicate location id: already imported from " + seen->second +
+                                   " in this import; this later copy was skipped"};
+        auto [location, extra] = mapLocation(rec, "", id, warnings, where.file, id);
+        std::vector<std::string> users;
+        {
+            auto q = m_db.cached("SELECT s.id FROM service s JOIN service_location sl ON sl.service_rowid = s.rowid "
+                                 "JOIN location l ON l.rowid = sl.location_rowid WHERE l.id = ?1 ORDER BY s.id");
+            q->bind(1, id);
+            while (q->step())
+                users.push_back(q->getText(0));
+        }
+        if (users.empty()) {
+            warn(where.file, id, "", "location is not used by any service in the directory; nothing to update");
+            return;
+        }
+        try {
+            db::Savepoint sp(m_db, "hsds_record");
+            for (const auto& serviceId : users) {
+                auto service = m_store.service(serviceId);
+                if (!service) continue;
+                for (auto& l : service->locations)
+                    if (l.id == id) l = location;
+                m_store.upsertService(*service);
+            }
+            m_store.setLocationExtra(id, extra.empty() ? std::string() : extra.dump());
+            sp.release();
+        } catch (const std::exception& e) {
+            m_locations.erase(id);
+            throw Reject{"", std::string("could not be stored: ") + e.what()};
+        }
+    } catch (const Reject& r) {
+        reject(where.file, rid, r.field, r.reason);
+        return;
+    }
+    for (auto& w : warnings)
+        m_report.warnings.push_back(std::move(w));
+}
+
+} // namespace
+
+ImportReport importPath(db::Database& db, const std::filesystem::path& path, const ImportOptions& options) {
+    ImportReport report;
+    // One transaction for the whole import (or a savepoint inside the caller's), so a bulk load
+    // pays for one commit and strict mode can take everything back.
+    std::optional<db::Transaction> tx;
+    std::optional<db::Savepoint> outer;
+    if (db.inTransaction())
+        outer.emplace(db, "hsds_import");
+    else
+        tx.emplace(db);
+    Importer importer(db, options, report);
+    {
+        // Search-index updates are queued and applied in one batch before the commit (FTS5
+        // would otherwise flush a tiny segment at every per-record savepoint).
+        DirectoryStore::BulkWrite bulk(importer.store());
+        importer.importAny(path);
+        importer.finishProgress();
+        if (options.strict && !report.ok()) {
+            if (tx)
+                tx->rollback();
+            else
+                outer->rollback();
+            report.rolledBack = true;
+            report.servicesInserted = report.servicesUpdated = report.organisationsWritten = 0;
+            return report;
+        }
+        bulk.finish();
+    }
+    if (tx)
+        tx->commit();
+    else
+        outer->release();
+    return report;
+}
+
+} // namespace signpost::directory::hsds
