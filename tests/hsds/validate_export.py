@@ -18,7 +18,37 @@ import subprocess
 import sys
 import tempfile
 
+import copy
+import datetime
+import re
+import uuid
+
 import jsonschema
+
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _is_date_time(value):
+    if not isinstance(value, str):
+        return True
+    if not _RFC3339.match(value):
+        return False
+    try:
+        datetime.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_uuid(value):
+    if not isinstance(value, str):
+        return True
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return len(value) == 36 and all(value[i] == "-" for i in (8, 13, 18, 23))
 
 
 def make_validator(schema_path):
@@ -27,7 +57,14 @@ def make_validator(schema_path):
     # The compiled HSDS schemas declare no $schema: the library's latest draft (2020-12) applies.
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    # Debian 12's python3-jsonschema checks "date-time" only with rfc3339-validator (not packaged)
+    # and has no "uuid" checker; without these two the checks would pass silently.
+    checker = copy.deepcopy(cls.FORMAT_CHECKER)
+    if "date-time" not in checker.checkers:
+        checker.checks("date-time")(_is_date_time)
+    if "uuid" not in checker.checkers:
+        checker.checks("uuid")(_is_uuid)
+    return cls(schema, format_checker=checker)
 
 
 def page_problems(page):

@@ -152,7 +152,7 @@ std::optional<Organisation> DirectoryStore::organisation(std::string_view id) {
 
 // ----------------------------------------------------------------------------------- services
 
-int64_t DirectoryStore::upsertService(const Service& s) {
+int64_t DirectoryStore::upsertService(const Service& s, bool* inserted) {
     db::Savepoint sp(m_db, "svc");
     int64_t rowid = 0;
     {
@@ -187,7 +187,8 @@ int64_t DirectoryStore::upsertService(const Service& s) {
         q.bind(23, s.source);
         q.bind(24, s.sample);
     };
-    if (rowid == 0) {
+    const bool created = rowid == 0;
+    if (created) {
         // Rowids are clustered by the service's primary area (docs/search.md): an area-filtered
         // search then intersects doclists over a narrow rowid range, and FTS5's doclist index lets
         // it skip the pages in between.
@@ -230,6 +231,7 @@ WHERE id = ?1)sql");
     writeChildren(rowid, s);
     index(rowid, s);
     sp.release();
+    if (inserted) *inserted = created;
     return rowid;
 }
 
@@ -440,7 +442,16 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
         db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('automerge', 0)");
     }
     // Applied outside any per-record savepoint so FTS5 builds its segments in large batches.
-    for (const auto& entry : m_store.m_pending) m_store.applyIndex(entry, !rebuild);
+    // An entry whose record was rolled back after it was queued (a caller's savepoint) has no
+    // row any more and is skipped; if its rowid was reused, the later entry lands last and wins.
+    auto exists = db.cached("SELECT 1 FROM service WHERE rowid = ?1");
+    for (const auto& entry : m_store.m_pending) {
+        exists->bind(1, entry.rowid);
+        bool present = exists->step();
+        exists->reset();
+        if (present) m_store.applyIndex(entry, !rebuild);
+        else m_store.removeFromIndex(entry.rowid, !rebuild);
+    }
     m_store.m_pending.clear();
     m_store.m_pending.shrink_to_fit();
     if (rebuild) {

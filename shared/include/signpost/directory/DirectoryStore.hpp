@@ -38,8 +38,9 @@ public:
     // Inserts or updates in place by id. Renaming an organisation reindexes its services.
     void upsertOrganisation(const domain::Organisation& org);
     // Inserts or updates in place by id; locations, contacts, opening times, areas and needs are
-    // replaced by the ones given. Returns the service's rowid.
-    int64_t upsertService(const domain::Service& service);
+    // replaced by the ones given. Returns the service's rowid; `inserted` (optional) says whether
+    // it was new.
+    int64_t upsertService(const domain::Service& service, bool* inserted = nullptr);
     bool deleteService(std::string_view id);
 
     std::optional<domain::Service> service(std::string_view id);
