@@ -1,10 +1,18 @@
 #pragma once
-#include "Args.hpp"
+#include "signpost/util/Args.hpp"
 
 #include <string>
 #include <vector>
 
 namespace signpost::cli {
+
+using args::CommandSpec;
+using args::OptionSpec;
+using args::ParsedArgs;
+using args::UsageError;
+using args::parseArgs;
+using args::helpText;
+
 
 // Exit codes (README "signpost-cli"): scripts can tell a usage slip from a failed run.
 enum ExitCode : int {

@@ -1,7 +1,7 @@
 #pragma once
 // Turning what a person typed on the command line (or at the shell prompt) into a SearchQuery,
 // and printing results; shared by `search` and `shell`.
-#include "Args.hpp"
+#include "signpost/util/Args.hpp"
 #include "signpost/db/Database.hpp"
 #include "signpost/directory/Search.hpp"
 
@@ -9,6 +9,14 @@
 #include <vector>
 
 namespace signpost::cli {
+
+using args::CommandSpec;
+using args::OptionSpec;
+using args::ParsedArgs;
+using args::UsageError;
+using args::parseArgs;
+using args::helpText;
+
 
 std::vector<OptionSpec> searchOptions();
 // Applies the filter options to `query`; throws UsageError with a helpful message on bad values.

@@ -1,8 +1,8 @@
-#include "Args.hpp"
+#include "signpost/util/Args.hpp"
 
 #include <charconv>
 
-namespace signpost::cli {
+namespace signpost::args {
 
 std::optional<std::string> ParsedArgs::value(const std::string& name) const {
     auto it = m_values.find(name);
@@ -84,7 +84,7 @@ ParsedArgs parseArgs(const CommandSpec& spec, const std::vector<std::string>& ar
 }
 
 std::string helpText(const CommandSpec& spec) {
-    std::string out = "Usage: signpost-cli [--db FILE] " + spec.usage + "\n\n" + spec.summary + "\n";
+    std::string out = "Usage: " + spec.program + " " + spec.usage + "\n\n" + spec.summary + "\n";
     if (!spec.options.empty()) {
         out += "\nOptions:\n";
         for (const auto& o : spec.options) {
@@ -99,4 +99,4 @@ std::string helpText(const CommandSpec& spec) {
     return out;
 }
 
-} // namespace signpost::cli
+} // namespace signpost::args

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace signpost::cli {
+namespace signpost::args {
 
 struct OptionSpec {
     std::string name;     // "--area"
@@ -24,6 +24,7 @@ struct CommandSpec {
     std::vector<OptionSpec> options;
     size_t minPositionals = 0;
     size_t maxPositionals = 0;
+    std::string program = "signpost-cli [--db FILE]"; // how --help introduces the usage line
 };
 
 // Thrown for a usage mistake; main prints it with a pointer to --help and exits 2.
@@ -49,4 +50,4 @@ private:
 ParsedArgs parseArgs(const CommandSpec& spec, const std::vector<std::string>& args);
 std::string helpText(const CommandSpec& spec);
 
-} // namespace signpost::cli
+} // namespace signpost::args

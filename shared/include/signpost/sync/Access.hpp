@@ -1,0 +1,36 @@
+#pragma once
+// Who may read and write what. The server enforces these on every request; a device uses the
+// same rules to offer only the actions that will be accepted.
+#include "signpost/domain/Lifecycle.hpp"
+#include "signpost/sync/Collections.hpp"
+#include "signpost/sync/Protocol.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace signpost::sync {
+
+struct Principal {
+    std::string userId;
+    domain::Role role = domain::Role::Practitioner;
+    std::vector<std::string> areas;     // PDUs or local authorities (or regions)
+    std::string organisation;           // provider users: their organisation
+};
+
+// Two areas overlap when one is the other or contains it (a Gwent supervisor sees a Newport
+// referral; a Newport practitioner sees a Gwent-wide one).
+bool areasOverlap(const std::vector<std::string>& userAreas, std::string_view recordArea);
+
+// Scope columns for a record from its fields (area, organisation_id, owner, sent_at, status).
+void deriveScope(Record& record);
+
+bool canRead(const Principal& who, const Record& record);
+
+// nullopt when `who` may apply `op` to `current` (nullptr for a record that does not exist yet),
+// else the reason to reject it with. State-machine checks on transitions happen separately
+// (they depend on the status the server holds when the op arrives).
+std::optional<std::string> checkWrite(const Principal& who, const CollectionSpec& spec, const Op& op,
+                                      const Record* current);
+
+} // namespace signpost::sync

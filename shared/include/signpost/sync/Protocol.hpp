@@ -1,0 +1,134 @@
+#pragma once
+// The sync protocol between a device and signpost-server (docs/sync-protocol.md), shared by both
+// ends. Plain structs and enums with a strict JSON codec: unknown fields, wrong types and missing
+// members are errors (signpost::Error, domain Parse), never guesses.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace signpost::sync {
+
+// Bumped when the wire format changes incompatibly; the server answers 426 to another version.
+inline constexpr uint32_t ProtocolVersion = 1;
+// The record schema ops are written against. Older clients' ops are up-migrated by the server
+// (upgradeOp), never dropped.
+inline constexpr uint32_t SchemaVersion = 1;
+
+// Limits both ends enforce (the server rejects beyond them with 413 / 400).
+inline constexpr size_t kMaxOpsPerPush = 500;
+inline constexpr size_t kMaxRequestBytes = 8u * 1024 * 1024;       // compressed, on the wire
+inline constexpr size_t kMaxDecodedBytes = 32u * 1024 * 1024;      // after gunzip
+inline constexpr size_t kDefaultPullRows = 1000;
+inline constexpr size_t kDefaultPullBytes = 4u * 1024 * 1024;
+
+enum class OpType { Create, Update, Transition, Delete, Resolve };
+enum class OpStatus { Applied, Duplicate, Conflict, Rejected };
+
+const char* toCode(OpType type);
+const char* toCode(OpStatus status);
+std::optional<OpType> parseOpType(std::string_view code);
+std::optional<OpStatus> parseOpStatus(std::string_view code);
+
+// One field an op sets, with the server version of that field the client last saw (0: never).
+struct FieldChange {
+    nlohmann::json value;
+    int64_t base = 0;
+    // The value at `base`, as the device saw it: lets a conflict record show base / mine / theirs
+    // without the server keeping every old value. Sent for text fields only.
+    nlohmann::json baseValue;
+};
+
+// One intent a device queued while offline. op_id is generated on the device (UUID), so a
+// replay is recognised and answered with the stored result.
+struct Op {
+    std::string opId;
+    uint32_t schema = SchemaVersion;
+    OpType type = OpType::Update;
+    std::string collection;
+    std::string recordId;
+    std::map<std::string, FieldChange> fields;   // Create, Update
+    std::string toStatus;                        // Transition
+    std::string fromStatus;                      // Transition: the status the device saw
+    std::string reason;                          // Transition, Delete: why (may be required)
+    std::string conflictId;                      // Resolve: which conflict
+    int64_t baseSeq = 0;                         // Delete: the record's seq as the device saw it
+    std::string clientTime;                      // informative only: device clocks order nothing
+};
+
+struct OpResult {
+    std::string opId;
+    OpStatus status = OpStatus::Applied;
+    // For a Duplicate: what the op's first arrival produced (applied, conflict or rejected).
+    std::optional<OpStatus> original;
+    std::string reason;      // Rejected: a sentence a person understands; Conflict: what clashed
+    std::string conflictId;  // Conflict: the conflict record created
+    int64_t seq = 0;         // the server sequence the op was applied at (0 if none)
+};
+
+struct PushRequest {
+    uint32_t protocol = ProtocolVersion;
+    std::string deviceId;
+    std::vector<Op> ops;
+};
+
+struct PushResponse {
+    std::vector<OpResult> results;
+};
+
+// A record as the server holds it, scoped and with per-field versions.
+struct Record {
+    std::string collection;
+    std::string id;
+    int64_t seq = 0;             // the server sequence of its latest change
+    bool deleted = false;
+    std::string area;            // scope: area code ('' = everyone)
+    std::string organisation;    // scope: provider organisation ('' = none)
+    std::string owner;           // scope: responsible user id ('' = none)
+    std::string status;          // for collections with a lifecycle
+    nlohmann::json fields = nlohmann::json::object();   // name → value
+    std::map<std::string, int64_t> versions;            // name → seq of its last change
+};
+
+struct Removal {
+    std::string collection;
+    std::string id;
+    int64_t seq = 0;
+};
+
+struct PullResponse {
+    uint32_t protocol = ProtocolVersion;
+    std::vector<Record> records;
+    std::vector<Removal> removals;  // left the user's scope: delete locally
+    int64_t nextCursor = 0;
+    bool hasMore = false;
+    // The cursor is older than the tombstone horizon: push the outbox, wipe the synced
+    // collections and pull again from 0.
+    bool resync = false;
+    std::string serverTime;
+};
+
+nlohmann::json toJson(const Op& op);
+nlohmann::json toJson(const OpResult& result);
+nlohmann::json toJson(const PushRequest& request);
+nlohmann::json toJson(const PushResponse& response);
+nlohmann::json toJson(const Record& record);
+nlohmann::json toJson(const PullResponse& response);
+
+Op opFromJson(const nlohmann::json& j);
+OpResult opResultFromJson(const nlohmann::json& j);
+PushRequest pushRequestFromJson(const nlohmann::json& j);
+PushResponse pushResponseFromJson(const nlohmann::json& j);
+Record recordFromJson(const nlohmann::json& j);
+PullResponse pullResponseFromJson(const nlohmann::json& j);
+
+// Brings an op written against an older record schema up to SchemaVersion.
+Op upgradeOp(Op op);
+
+// Parses a JSON body, turning a syntax error into signpost::Error{Parse} with the position.
+nlohmann::json parseJson(std::string_view body);
+
+} // namespace signpost::sync

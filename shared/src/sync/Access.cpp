@@ -1,0 +1,129 @@
+#include "signpost/sync/Access.hpp"
+#include "signpost/domain/Areas.hpp"
+
+#include <algorithm>
+
+namespace signpost::sync {
+
+using domain::Role;
+
+namespace {
+
+std::string text(const nlohmann::json& fields, const char* name) {
+    auto it = fields.find(name);
+    return it != fields.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool isStaff(Role role) { return role == Role::Practitioner || role == Role::Supervisor; }
+
+bool readsReferral(const Principal& who, const Record& r) {
+    switch (who.role) {
+    case Role::Admin: return true;
+    case Role::Supervisor:
+    case Role::Practitioner: return r.owner == who.userId || areasOverlap(who.areas, r.area);
+    case Role::Provider:
+        // Only referrals sent to their organisation: a draft or one under review is not theirs.
+        return !who.organisation.empty() && r.organisation == who.organisation && !text(r.fields, "sent_at").empty();
+    }
+    return false;
+}
+
+} // namespace
+
+bool areasOverlap(const std::vector<std::string>& userAreas, std::string_view recordArea) {
+    if (recordArea.empty()) return false;
+    for (const auto& area : userAreas) {
+        if (area == recordArea) return true;
+        auto up = domain::ancestorsOf(recordArea);
+        if (std::find(up.begin(), up.end(), area) != up.end()) return true;
+        auto down = domain::ancestorsOf(area);
+        if (std::find(down.begin(), down.end(), recordArea) != down.end()) return true;
+    }
+    return false;
+}
+
+void deriveScope(Record& r) {
+    const CollectionSpec* spec = findCollection(r.collection);
+    if (!spec || spec->scope == ScopeKind::Everyone) {
+        r.area.clear();
+        r.organisation.clear();
+        r.owner.clear();
+    } else {
+        r.area = text(r.fields, "area");
+        r.organisation = text(r.fields, "organisation_id");
+        r.owner = text(r.fields, "owner");
+    }
+    if (spec && spec->lifecycle) {
+        auto it = r.fields.find("status");
+        r.status = it != r.fields.end() && it->is_string() ? it->get<std::string>() : std::string(spec->lifecycle->initial());
+    }
+}
+
+bool canRead(const Principal& who, const Record& r) {
+    const CollectionSpec* spec = findCollection(r.collection);
+    if (!spec) return false;
+    switch (spec->scope) {
+    case ScopeKind::Everyone: return true;
+    case ScopeKind::Referral: return readsReferral(who, r);
+    case ScopeKind::Suggestion:
+        return who.role == Role::Admin || who.role == Role::Supervisor || r.owner == who.userId;
+    case ScopeKind::Conflict: {
+        // A conflict carries a copy of its record's scope; directory conflicts are for editors.
+        if (text(r.fields, "collection") == "referral") return readsReferral(who, r);
+        return who.role == Role::Admin || who.role == Role::Supervisor;
+    }
+    }
+    return false;
+}
+
+std::optional<std::string> checkWrite(const Principal& who, const CollectionSpec& spec, const Op& op,
+                                      const Record* current) {
+    for (const auto& [name, change] : op.fields) {
+        (void)change;
+        if (name == "status") return "status changes through a transition, not a field edit";
+        if (!spec.field(name)) return "\"" + name + "\" is not a field of a " + std::string(spec.name);
+        for (auto serverOnly : kServerFields)
+            if (name == serverOnly) return "\"" + name + "\" is set by the server";
+    }
+    if (current && !canRead(who, *current)) return "you do not have access to this record";
+
+    switch (spec.scope) {
+    case ScopeKind::Everyone:
+        if (who.role != Role::Admin && who.role != Role::Supervisor)
+            return "only admins and supervisors edit the directory; send a \"report a change\" instead";
+        return std::nullopt;
+    case ScopeKind::Suggestion:
+        if (op.type == OpType::Create) return std::nullopt;
+        if (op.type == OpType::Transition) return std::nullopt; // the lifecycle says who
+        if (current && current->owner == who.userId && current->status == "open") return std::nullopt;
+        if (who.role == Role::Admin) return std::nullopt;
+        return "only the author can change an open suggestion";
+    case ScopeKind::Conflict:
+        if (op.type != OpType::Resolve) return "conflicts change only by being resolved";
+        return std::nullopt;
+    case ScopeKind::Referral: {
+        if (op.type == OpType::Transition || op.type == OpType::Resolve) return std::nullopt; // lifecycle roles decide
+        if (who.role == Role::Provider)
+            return "providers record appointments and attendance; they do not edit the referral";
+        if (!isStaff(who.role) && who.role != Role::Admin) return "not allowed";
+        if (op.type == OpType::Create) {
+            auto area = op.fields.find("area");
+            std::string target = area != op.fields.end() && area->second.value.is_string()
+                                     ? area->second.value.get<std::string>()
+                                     : std::string();
+            if (target.empty()) return "a referral needs its area (the responsible PDU)";
+            if (who.role != Role::Admin && !areasOverlap(who.areas, target))
+                return "you can only create referrals in your own areas";
+        }
+        if (op.type == OpType::Delete && current && current->status != "draft" && who.role != Role::Admin)
+            return "only a draft can be deleted; withdraw or cancel a referral instead";
+        if (op.fields.count("owner") && who.role == Role::Practitioner && current &&
+            op.fields.at("owner").value != nlohmann::json(who.userId))
+            return "only a supervisor can reassign a referral to another practitioner";
+        return std::nullopt;
+    }
+    }
+    return "not allowed";
+}
+
+} // namespace signpost::sync

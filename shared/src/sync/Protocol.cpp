@@ -1,0 +1,305 @@
+#include "signpost/sync/Protocol.hpp"
+#include "signpost/Error.hpp"
+
+#include <set>
+
+namespace signpost::sync {
+
+using nlohmann::json;
+
+namespace {
+
+// Reads a JSON object strictly: every member it is asked for must have the right type, and
+// finish() refuses members nobody asked for (a typo in a field name is an error, not a no-op).
+class Reader {
+public:
+    Reader(const json& j, std::string what) : m_j(j), m_what(std::move(what)) {
+        if (!j.is_object()) fail("", "must be a JSON object");
+    }
+    [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
+        throw Error(ErrorDomain::Parse, m_what + (key.empty() ? "" : "." + key) + " " + problem);
+    }
+    const json* find(const std::string& key) {
+        m_seen.insert(key);
+        auto it = m_j.find(key);
+        return it == m_j.end() || it->is_null() ? nullptr : &*it;
+    }
+    std::string str(const std::string& key, bool required = true, size_t maxBytes = 64 * 1024) {
+        const json* v = find(key);
+        if (!v) {
+            if (required) fail(key, "is required");
+            return {};
+        }
+        if (!v->is_string()) fail(key, "must be a string");
+        const auto& s = v->get_ref<const std::string&>();
+        if (s.size() > maxBytes) fail(key, "is longer than " + std::to_string(maxBytes) + " bytes");
+        return s;
+    }
+    int64_t integer(const std::string& key, bool required = true, int64_t fallback = 0) {
+        const json* v = find(key);
+        if (!v) {
+            if (required) fail(key, "is required");
+            return fallback;
+        }
+        if (!v->is_number_integer()) fail(key, "must be a whole number");
+        return v->get<int64_t>();
+    }
+    bool boolean(const std::string& key, bool fallback = false) {
+        const json* v = find(key);
+        if (!v) return fallback;
+        if (!v->is_boolean()) fail(key, "must be true or false");
+        return v->get<bool>();
+    }
+    const json& array(const std::string& key, bool required = true) {
+        static const json empty = json::array();
+        const json* v = find(key);
+        if (!v) {
+            if (required) fail(key, "is required");
+            return empty;
+        }
+        if (!v->is_array()) fail(key, "must be an array");
+        return *v;
+    }
+    const json& object(const std::string& key, bool required = true) {
+        static const json empty = json::object();
+        const json* v = find(key);
+        if (!v) {
+            if (required) fail(key, "is required");
+            return empty;
+        }
+        if (!v->is_object()) fail(key, "must be an object");
+        return *v;
+    }
+    void finish() const {
+        for (auto it = m_j.begin(); it != m_j.end(); ++it)
+            if (!m_seen.count(it.key())) fail(it.key(), "is not a field of this message");
+    }
+
+private:
+    const json& m_j;
+    std::string m_what;
+    std::set<std::string> m_seen;
+};
+
+constexpr const char* kOpTypes[] = {"create", "update", "transition", "delete", "resolve"};
+constexpr const char* kOpStatuses[] = {"applied", "duplicate", "conflict", "rejected"};
+
+} // namespace
+
+const char* toCode(OpType type) { return kOpTypes[static_cast<int>(type)]; }
+const char* toCode(OpStatus status) { return kOpStatuses[static_cast<int>(status)]; }
+
+std::optional<OpType> parseOpType(std::string_view code) {
+    for (int i = 0; i < 5; ++i)
+        if (code == kOpTypes[i]) return static_cast<OpType>(i);
+    return std::nullopt;
+}
+
+std::optional<OpStatus> parseOpStatus(std::string_view code) {
+    for (int i = 0; i < 4; ++i)
+        if (code == kOpStatuses[i]) return static_cast<OpStatus>(i);
+    return std::nullopt;
+}
+
+json parseJson(std::string_view body) {
+    try {
+        return json::parse(body);
+    } catch (const json::parse_error& e) {
+        throw Error(ErrorDomain::Parse, std::string("the body is not valid JSON (byte ") + std::to_string(e.byte) + ")");
+    }
+}
+
+// ------------------------------------------------------------------------------------- encode
+
+json toJson(const Op& op) {
+    json j{{"op_id", op.opId}, {"schema", op.schema}, {"type", toCode(op.type)}, {"collection", op.collection},
+           {"id", op.recordId}};
+    if (!op.fields.empty()) {
+        json fields = json::object();
+        for (const auto& [name, change] : op.fields) {
+            json f{{"value", change.value}, {"base", change.base}};
+            if (!change.baseValue.is_null()) f["base_value"] = change.baseValue;
+            fields[name] = std::move(f);
+        }
+        j["fields"] = std::move(fields);
+    }
+    if (!op.toStatus.empty()) j["to"] = op.toStatus;
+    if (!op.fromStatus.empty()) j["from"] = op.fromStatus;
+    if (!op.reason.empty()) j["reason"] = op.reason;
+    if (!op.conflictId.empty()) j["conflict_id"] = op.conflictId;
+    if (op.baseSeq) j["base_seq"] = op.baseSeq;
+    if (!op.clientTime.empty()) j["client_time"] = op.clientTime;
+    return j;
+}
+
+json toJson(const OpResult& r) {
+    json j{{"op_id", r.opId}, {"status", toCode(r.status)}};
+    if (r.original) j["original"] = toCode(*r.original);
+    if (!r.reason.empty()) j["reason"] = r.reason;
+    if (!r.conflictId.empty()) j["conflict_id"] = r.conflictId;
+    if (r.seq) j["seq"] = r.seq;
+    return j;
+}
+
+json toJson(const PushRequest& request) {
+    json ops = json::array();
+    for (const auto& op : request.ops) ops.push_back(toJson(op));
+    return json{{"protocol", request.protocol}, {"device_id", request.deviceId}, {"ops", std::move(ops)}};
+}
+
+json toJson(const PushResponse& response) {
+    json results = json::array();
+    for (const auto& r : response.results) results.push_back(toJson(r));
+    return json{{"results", std::move(results)}};
+}
+
+json toJson(const Record& r) {
+    json versions = json::object();
+    for (const auto& [name, v] : r.versions) versions[name] = v;
+    json j{{"collection", r.collection}, {"id", r.id}, {"seq", r.seq}, {"fields", r.fields}, {"versions", versions}};
+    if (r.deleted) j["deleted"] = true;
+    if (!r.area.empty()) j["area"] = r.area;
+    if (!r.organisation.empty()) j["organisation"] = r.organisation;
+    if (!r.owner.empty()) j["owner"] = r.owner;
+    if (!r.status.empty()) j["status"] = r.status;
+    return j;
+}
+
+json toJson(const PullResponse& response) {
+    json records = json::array();
+    for (const auto& r : response.records) records.push_back(toJson(r));
+    json removals = json::array();
+    for (const auto& r : response.removals)
+        removals.push_back(json{{"collection", r.collection}, {"id", r.id}, {"seq", r.seq}});
+    json j{{"protocol", response.protocol}, {"records", std::move(records)}, {"removals", std::move(removals)},
+           {"next_cursor", response.nextCursor}, {"has_more", response.hasMore}};
+    if (response.resync) j["resync"] = true;
+    if (!response.serverTime.empty()) j["server_time"] = response.serverTime;
+    return j;
+}
+
+// ------------------------------------------------------------------------------------- decode
+
+Op opFromJson(const json& j) {
+    Reader r(j, "op");
+    Op op;
+    op.opId = r.str("op_id", true, 64);
+    if (op.opId.empty()) r.fail("op_id", "must not be empty");
+    op.schema = static_cast<uint32_t>(r.integer("schema", false, 1));
+    if (op.schema < 1 || op.schema > SchemaVersion)
+        r.fail("schema", "is " + std::to_string(op.schema) + "; this server understands 1 to " + std::to_string(SchemaVersion));
+    auto type = parseOpType(r.str("type", true, 32));
+    if (!type) r.fail("type", "must be create, update, transition, delete or resolve");
+    op.type = *type;
+    op.collection = r.str("collection", true, 64);
+    op.recordId = r.str("id", true, 64);
+    if (op.recordId.empty()) r.fail("id", "must not be empty");
+    const json& fields = r.object("fields", false);
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
+        Reader f(it.value(), "op.fields." + it.key());
+        FieldChange change;
+        const json* value = f.find("value");
+        change.value = value ? *value : json(nullptr);
+        change.base = f.integer("base", false, 0);
+        if (change.base < 0) f.fail("base", "must not be negative");
+        if (const json* bv = f.find("base_value")) change.baseValue = *bv;
+        f.finish();
+        op.fields.emplace(it.key(), std::move(change));
+    }
+    op.toStatus = r.str("to", false, 64);
+    op.fromStatus = r.str("from", false, 64);
+    op.reason = r.str("reason", false, 4096);
+    op.conflictId = r.str("conflict_id", false, 64);
+    op.baseSeq = r.integer("base_seq", false, 0);
+    op.clientTime = r.str("client_time", false, 64);
+    r.finish();
+    return op;
+}
+
+OpResult opResultFromJson(const json& j) {
+    Reader r(j, "result");
+    OpResult result;
+    result.opId = r.str("op_id", true, 64);
+    auto status = parseOpStatus(r.str("status", true, 32));
+    if (!status) r.fail("status", "must be applied, duplicate, conflict or rejected");
+    result.status = *status;
+    if (auto original = r.str("original", false, 32); !original.empty()) {
+        result.original = parseOpStatus(original);
+        if (!result.original) r.fail("original", "must be applied, duplicate, conflict or rejected");
+    }
+    result.reason = r.str("reason", false);
+    result.conflictId = r.str("conflict_id", false, 64);
+    result.seq = r.integer("seq", false, 0);
+    r.finish();
+    return result;
+}
+
+PushRequest pushRequestFromJson(const json& j) {
+    Reader r(j, "push");
+    PushRequest request;
+    request.protocol = static_cast<uint32_t>(r.integer("protocol"));
+    request.deviceId = r.str("device_id", true, 64);
+    const json& ops = r.array("ops");
+    if (ops.size() > kMaxOpsPerPush)
+        r.fail("ops", "holds " + std::to_string(ops.size()) + " ops; at most " + std::to_string(kMaxOpsPerPush) +
+                          " go in one push");
+    for (const auto& op : ops) request.ops.push_back(opFromJson(op));
+    r.finish();
+    return request;
+}
+
+PushResponse pushResponseFromJson(const json& j) {
+    Reader r(j, "push response");
+    PushResponse response;
+    for (const auto& result : r.array("results")) response.results.push_back(opResultFromJson(result));
+    r.finish();
+    return response;
+}
+
+Record recordFromJson(const json& j) {
+    Reader r(j, "record");
+    Record record;
+    record.collection = r.str("collection", true, 64);
+    record.id = r.str("id", true, 64);
+    record.seq = r.integer("seq");
+    record.deleted = r.boolean("deleted");
+    record.area = r.str("area", false, 64);
+    record.organisation = r.str("organisation", false, 64);
+    record.owner = r.str("owner", false, 64);
+    record.status = r.str("status", false, 64);
+    record.fields = r.object("fields");
+    const json& versions = r.object("versions");
+    for (auto it = versions.begin(); it != versions.end(); ++it) {
+        if (!it.value().is_number_integer()) r.fail("versions." + it.key(), "must be a whole number");
+        record.versions[it.key()] = it.value().get<int64_t>();
+    }
+    r.finish();
+    return record;
+}
+
+PullResponse pullResponseFromJson(const json& j) {
+    Reader r(j, "pull response");
+    PullResponse response;
+    response.protocol = static_cast<uint32_t>(r.integer("protocol"));
+    for (const auto& record : r.array("records")) response.records.push_back(recordFromJson(record));
+    for (const auto& removal : r.array("removals")) {
+        Reader rm(removal, "removal");
+        response.removals.push_back({rm.str("collection", true, 64), rm.str("id", true, 64), rm.integer("seq")});
+        rm.finish();
+    }
+    response.nextCursor = r.integer("next_cursor");
+    response.hasMore = r.boolean("has_more");
+    response.resync = r.boolean("resync");
+    response.serverTime = r.str("server_time", false, 64);
+    r.finish();
+    return response;
+}
+
+Op upgradeOp(Op op) {
+    // Schema 1 is the first; each later version adds a step here (e.g. a renamed field moves to
+    // its new name) so an op queued on an old client for days still lands.
+    op.schema = SchemaVersion;
+    return op;
+}
+
+} // namespace signpost::sync

@@ -1,0 +1,289 @@
+#include "Apply.hpp"
+#include "signpost/Error.hpp"
+#include "signpost/util/Uuid.hpp"
+
+#include <algorithm>
+
+namespace signpost::server {
+
+using nlohmann::json;
+using sync::Op;
+using sync::OpResult;
+using sync::OpStatus;
+using sync::OpType;
+
+namespace {
+
+OpResult result(const Op& op, OpStatus status, std::string reason = {}, std::string conflictId = {}, int64_t seq = 0) {
+    OpResult r;
+    r.opId = op.opId;
+    r.status = status;
+    r.reason = std::move(reason);
+    r.conflictId = std::move(conflictId);
+    r.seq = seq;
+    return r;
+}
+
+OpResult rejected(const Op& op, std::string reason) { return result(op, OpStatus::Rejected, std::move(reason)); }
+
+json fieldOr(const json& fields, const std::string& name) {
+    auto it = fields.find(name);
+    return it == fields.end() ? json(nullptr) : *it;
+}
+
+// "user/device": who last wrote a field, and from which device.
+std::string deviceOf(const std::string& writer) {
+    auto slash = writer.find('/');
+    return slash == std::string::npos ? std::string() : writer.substr(slash + 1);
+}
+std::string userOf(const std::string& writer) { return writer.substr(0, writer.find('/')); }
+
+bool scopeDiffers(const sync::Record& a, const sync::Record& b) {
+    return a.area != b.area || a.organisation != b.organisation || a.owner != b.owner || a.deleted != b.deleted;
+}
+
+// A tombstone keeps what scope checks read, never the person's details.
+json tombstoneFields(const json& fields) {
+    json out = json::object();
+    for (const char* keep : {"sent_at", "collection"})
+        if (fields.contains(keep)) out[keep] = fields[keep];
+    return out;
+}
+
+} // namespace
+
+OpResult OpApplier::apply(const Op& op) {
+    const sync::CollectionSpec* spec = sync::findCollection(op.collection);
+    if (!spec) return rejected(op, "\"" + op.collection + "\" is not a collection Signpost syncs");
+    if (op.type == OpType::Resolve) return resolve(op);
+    auto current = m_store.record(op.collection, op.recordId);
+    switch (op.type) {
+    case OpType::Create:
+        if (current && !current->record.deleted) return update(op, *spec, std::move(*current));
+        if (current) return rejected(op, "a record with this id was deleted; it cannot be created again");
+        return create(op, *spec);
+    case OpType::Update:
+        if (!current) return rejected(op, "there is no such record (its creation may have been rejected)");
+        return update(op, *spec, std::move(*current));
+    case OpType::Transition:
+        if (!current) return rejected(op, "there is no such record (its creation may have been rejected)");
+        return transition(op, *spec, std::move(*current));
+    case OpType::Delete:
+        if (!current || current->record.deleted) return result(op, OpStatus::Applied);
+        return remove(op, *spec, std::move(*current));
+    case OpType::Resolve: break;
+    }
+    return rejected(op, "unknown op type");
+}
+
+OpResult OpApplier::create(const Op& op, const sync::CollectionSpec& spec) {
+    if (auto why = sync::checkWrite(m_who, spec, op, nullptr)) return rejected(op, *why);
+    StoredRecord s;
+    sync::Record& r = s.record;
+    r.collection = op.collection;
+    r.id = op.recordId;
+    for (const auto& [name, change] : op.fields) r.fields[name] = change.value;
+    if ((spec.scope == sync::ScopeKind::Referral || spec.scope == sync::ScopeKind::Suggestion) &&
+        (!r.fields.contains("owner") || !r.fields["owner"].is_string() || r.fields["owner"].get<std::string>().empty()))
+        r.fields["owner"] = m_who.userId;
+    if (spec.field("created_by")) r.fields["created_by"] = m_who.userId;
+    if (spec.lifecycle) r.fields["status"] = std::string(spec.lifecycle->initial());
+    r.seq = m_store.nextSeq();
+    for (auto it = r.fields.begin(); it != r.fields.end(); ++it) {
+        r.versions[it.key()] = r.seq;
+        s.writers[it.key()] = writerTag();
+    }
+    sync::deriveScope(r);
+    m_store.saveRecord(s);
+    return result(op, OpStatus::Applied, {}, {}, r.seq);
+}
+
+OpResult OpApplier::update(const Op& op, const sync::CollectionSpec& spec, StoredRecord current) {
+    if (current.record.deleted) {
+        // Delete beats edit; the edit is kept in a conflict record so nothing is lost.
+        std::string conflictId;
+        for (const auto& [name, change] : op.fields)
+            conflictId = createConflict(current, name, "deleted", change.baseValue, change.value, nullptr, "", true,
+                                        "the record was deleted; this edit is kept here");
+        return result(op, OpStatus::Conflict, "the record was deleted before this edit arrived", conflictId);
+    }
+    if (auto why = sync::checkWrite(m_who, spec, op, &current.record)) return rejected(op, *why);
+    const sync::Record before = current.record;
+    std::vector<std::string> changed;
+    std::string firstConflict;
+    std::string conflictReason;
+    for (const auto& [name, change] : op.fields) {
+        const json currentValue = fieldOr(current.record.fields, name);
+        if (change.value == currentValue) continue; // already so: nothing to merge
+        const int64_t currentVersion = current.record.versions.count(name) ? current.record.versions[name] : 0;
+        const std::string writer = current.writers.count(name) ? current.writers[name] : std::string();
+        // The device's own earlier edit moved the version on: sequential, not concurrent.
+        const bool sameDevice = !writer.empty() && deviceOf(writer) == m_device;
+        if (change.base == currentVersion || sameDevice) {
+            current.record.fields[name] = change.value;
+            changed.push_back(name);
+            continue;
+        }
+        const sync::FieldSpec* field = spec.field(name);
+        if (field && field->kind == sync::FieldKind::Text) {
+            // Two people rewrote the same text: a person decides; the first to arrive stays.
+            std::string id = createConflict(current, name, "text", change.baseValue, change.value, currentValue,
+                                            userOf(writer), false, "");
+            if (firstConflict.empty()) {
+                firstConflict = id;
+                conflictReason = "\"" + name + "\" was changed by someone else meanwhile; both versions are kept";
+            }
+        } else {
+            // Server order wins; the value it replaced is recorded.
+            std::string id = createConflict(current, name, "value", change.baseValue, change.value, currentValue,
+                                            userOf(writer), true, "server order: the later change was kept");
+            current.record.fields[name] = change.value;
+            changed.push_back(name);
+            if (firstConflict.empty()) {
+                firstConflict = id;
+                conflictReason = "\"" + name + "\" was changed meanwhile; this later change was kept and the "
+                                 "earlier value recorded";
+            }
+        }
+    }
+    commitChange(current, before, changed);
+    if (!firstConflict.empty()) return result(op, OpStatus::Conflict, conflictReason, firstConflict, current.record.seq);
+    return result(op, OpStatus::Applied, {}, {}, changed.empty() ? 0 : current.record.seq);
+}
+
+OpResult OpApplier::transition(const Op& op, const sync::CollectionSpec& spec, StoredRecord current) {
+    if (!spec.lifecycle) return rejected(op, "a " + op.collection + " has no status");
+    if (current.record.deleted) {
+        std::string id = createConflict(current, "status", "deleted", op.fromStatus, op.toStatus, nullptr, "", true,
+                                        "the record was deleted; this status change is kept here");
+        return result(op, OpStatus::Conflict, "the record was deleted before this status change arrived", id);
+    }
+    if (auto why = sync::checkWrite(m_who, spec, op, &current.record)) return rejected(op, *why);
+    const std::string from = current.record.status;
+    if (from == op.toStatus) return result(op, OpStatus::Applied); // someone already did it
+    if (auto why = spec.lifecycle->check(from, op.toStatus, m_who.role, op.reason)) {
+        if (!op.fromStatus.empty() && op.fromStatus != from) {
+            // The status moved on while this device was offline: the server's order wins and
+            // the losing change is recorded.
+            std::string id = createConflict(current, "status", "status", op.fromStatus, op.toStatus, from,
+                                            userOf(current.writers.count("status") ? current.writers["status"] : ""),
+                                            true, "server order: the status had already become " + from);
+            return result(op, OpStatus::Conflict,
+                          "the status was already " + from + " when this change to " + op.toStatus + " arrived", id);
+        }
+        return rejected(op, *why);
+    }
+    const sync::Record before = current.record;
+    std::vector<std::string> changed{"status"};
+    current.record.fields["status"] = op.toStatus;
+    if (op.toStatus == "sent" && fieldOr(current.record.fields, "sent_at").is_null()) {
+        current.record.fields["sent_at"] = m_now;
+        changed.push_back("sent_at");
+    }
+    if (spec.field("history") || op.collection == "referral" || op.collection == "suggestion") {
+        // Every transition records who, when and why.
+        json history = fieldOr(current.record.fields, "history");
+        if (!history.is_array()) history = json::array();
+        history.push_back({{"from", from}, {"to", op.toStatus}, {"by", m_who.userId}, {"at", m_now},
+                           {"reason", op.reason}});
+        current.record.fields["history"] = std::move(history);
+        changed.push_back("history");
+    }
+    commitChange(current, before, changed);
+    return result(op, OpStatus::Applied, {}, {}, current.record.seq);
+}
+
+OpResult OpApplier::remove(const Op& op, const sync::CollectionSpec& spec, StoredRecord current) {
+    if (auto why = sync::checkWrite(m_who, spec, op, &current.record)) return rejected(op, *why);
+    std::string conflictId;
+    if (op.baseSeq && current.record.seq > op.baseSeq) {
+        // Someone changed it after the deleting device last saw it: the delete wins, and the
+        // record's last values are kept in a conflict record.
+        conflictId = createConflict(current, "", "deleted", nullptr, "deleted", current.record.fields,
+                                    "", true, "the delete won; the record's last values are kept here");
+    }
+    const sync::Record before = current.record;
+    current.record.deleted = true;
+    current.record.fields = tombstoneFields(current.record.fields);
+    current.record.versions.clear();
+    current.writers.clear();
+    current.record.seq = m_store.nextSeq();
+    m_store.saveRecord(current); // scope columns stay: pull uses them to tell who had it
+    (void)before;
+    return result(op, conflictId.empty() ? OpStatus::Applied : OpStatus::Conflict,
+                  conflictId.empty() ? "" : "the record had changed since this device saw it; the delete won",
+                  conflictId, current.record.seq);
+}
+
+OpResult OpApplier::resolve(const Op& op) {
+    auto conflict = m_store.record("conflict", op.conflictId.empty() ? op.recordId : op.conflictId);
+    if (!conflict || conflict->record.deleted) return rejected(op, "there is no such conflict");
+    if (!sync::canRead(m_who, conflict->record)) return rejected(op, "you do not have access to this conflict");
+    if (conflict->record.status == "resolved") return result(op, OpStatus::Applied);
+    auto chosen = op.fields.find("value");
+    if (chosen == op.fields.end()) return rejected(op, "a resolution needs the chosen value");
+    const std::string collection = fieldOr(conflict->record.fields, "collection").get<std::string>();
+    const std::string recordId = fieldOr(conflict->record.fields, "record_id").get<std::string>();
+    const std::string field = fieldOr(conflict->record.fields, "field").is_string()
+                                  ? conflict->record.fields["field"].get<std::string>()
+                                  : std::string();
+    if (auto target = m_store.record(collection, recordId); target && !target->record.deleted && !field.empty()) {
+        const sync::Record before = target->record;
+        target->record.fields[field] = chosen->second.value;
+        commitChange(*target, before, {field});
+    }
+    const sync::Record before = conflict->record;
+    conflict->record.fields["status"] = "resolved";
+    conflict->record.fields["resolution"] = chosen->second.value;
+    conflict->record.fields["resolved_by"] = m_who.userId;
+    commitChange(*conflict, before, {"status", "resolution", "resolved_by"});
+    return result(op, OpStatus::Applied, {}, {}, conflict->record.seq);
+}
+
+void OpApplier::commitChange(StoredRecord& s, const sync::Record& before, const std::vector<std::string>& changed) {
+    if (changed.empty()) return;
+    sync::Record& r = s.record;
+    r.seq = m_store.nextSeq();
+    for (const auto& name : changed) {
+        r.versions[name] = r.seq;
+        s.writers[name] = writerTag();
+    }
+    sync::deriveScope(r);
+    if (scopeDiffers(before, r)) {
+        ScopeExit exit;
+        exit.seq = r.seq;
+        exit.before = before;
+        exit.before.fields = tombstoneFields(before.fields);
+        m_store.saveScopeExit(exit);
+    }
+    m_store.saveRecord(s);
+}
+
+std::string OpApplier::createConflict(const StoredRecord& target, const std::string& field, const std::string& kind,
+                                      const json& base, const json& mine, const json& theirs,
+                                      const std::string& theirsBy, bool autoResolved, const std::string& resolution) {
+    StoredRecord c;
+    sync::Record& r = c.record;
+    r.collection = "conflict";
+    r.id = uuid::random();
+    r.fields = {{"collection", target.record.collection}, {"record_id", target.record.id}, {"field", field},
+                {"kind", kind}, {"base", base}, {"mine", mine}, {"theirs", theirs}, {"mine_by", m_who.userId},
+                {"theirs_by", theirsBy}, {"status", autoResolved ? "resolved" : "open"}};
+    if (autoResolved) r.fields["resolution"] = resolution;
+    // The conflict is readable by whoever may read its record.
+    r.fields["area"] = target.record.area;
+    r.fields["organisation_id"] = target.record.organisation;
+    r.fields["owner"] = target.record.owner;
+    if (target.record.fields.contains("sent_at")) r.fields["sent_at"] = target.record.fields["sent_at"];
+    r.seq = m_store.nextSeq();
+    for (auto it = r.fields.begin(); it != r.fields.end(); ++it) {
+        r.versions[it.key()] = r.seq;
+        c.writers[it.key()] = writerTag();
+    }
+    sync::deriveScope(r);
+    m_store.saveRecord(c);
+    ++m_conflicts;
+    return r.id;
+}
+
+} // namespace signpost::server

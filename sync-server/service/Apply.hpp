@@ -1,0 +1,40 @@
+#pragma once
+// Applies one pushed op to the server's records: the merge rules of docs/sync-protocol.md.
+// The caller wraps each call in a savepoint and stores the result under the op id.
+#include "store/ServerStore.hpp"
+#include "signpost/sync/Access.hpp"
+
+#include <string>
+
+namespace signpost::server {
+
+class OpApplier {
+public:
+    OpApplier(ServerStore& store, const sync::Principal& who, std::string deviceId, std::string serverTime)
+        : m_store(store), m_who(who), m_device(std::move(deviceId)), m_now(std::move(serverTime)) {}
+
+    sync::OpResult apply(const sync::Op& op);
+    size_t conflictsCreated() const { return m_conflicts; }
+
+private:
+    sync::OpResult create(const sync::Op& op, const sync::CollectionSpec& spec);
+    sync::OpResult update(const sync::Op& op, const sync::CollectionSpec& spec, StoredRecord current);
+    sync::OpResult transition(const sync::Op& op, const sync::CollectionSpec& spec, StoredRecord current);
+    sync::OpResult remove(const sync::Op& op, const sync::CollectionSpec& spec, StoredRecord current);
+    sync::OpResult resolve(const sync::Op& op);
+
+    // Saves a changed record at a new seq, logging a scope exit if its readers may have changed.
+    void commitChange(StoredRecord& record, const sync::Record& before, const std::vector<std::string>& changed);
+    std::string createConflict(const StoredRecord& target, const std::string& field, const std::string& kind,
+                               const nlohmann::json& base, const nlohmann::json& mine, const nlohmann::json& theirs,
+                               const std::string& theirsBy, bool autoResolved, const std::string& resolution);
+    std::string writerTag() const { return m_who.userId + "/" + m_device; }
+
+    ServerStore& m_store;
+    const sync::Principal& m_who;
+    std::string m_device;
+    std::string m_now;
+    size_t m_conflicts = 0;
+};
+
+} // namespace signpost::server

@@ -1,0 +1,610 @@
+#include "SyncService.hpp"
+#include "signpost/Error.hpp"
+#include "Apply.hpp"
+#include "signpost/sync/Gzip.hpp"
+#include "signpost/util/Text.hpp"
+#include "signpost/util/Time.hpp"
+#include "signpost/util/Uuid.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace signpost::server {
+
+using nlohmann::json;
+
+namespace {
+
+// An error with its HTTP status; everything else that escapes a handler becomes a 500.
+struct HttpError : std::runtime_error {
+    int status;
+    std::string code;
+    int64_t retryAfter = 0;
+    HttpError(int s, std::string c, const std::string& message) : std::runtime_error(message), status(s), code(std::move(c)) {}
+};
+
+HttpResponse jsonResponse(int status, const json& body) {
+    HttpResponse r;
+    r.status = status;
+    r.headers["content-type"] = "application/json";
+    r.body = body.dump();
+    return r;
+}
+
+HttpResponse errorResponse(int status, const std::string& code, const std::string& message) {
+    return jsonResponse(status, json{{"error", code}, {"message", message}});
+}
+
+std::string header(const HttpRequest& r, const std::string& name) {
+    auto it = r.headers.find(name);
+    return it == r.headers.end() ? std::string() : it->second;
+}
+
+std::string hex(const unsigned char* data, size_t size) {
+    std::string out(size * 2 + 1, '\0');
+    sodium_bin2hex(out.data(), out.size(), data, size);
+    out.resize(size * 2);
+    return out;
+}
+
+std::string tokenHash(const std::string& token) {
+    unsigned char digest[32];
+    crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(token.data()), token.size(),
+                       nullptr, 0);
+    return hex(digest, sizeof digest);
+}
+
+std::string newToken() {
+    unsigned char bytes[32];
+    randombytes_buf(bytes, sizeof bytes);
+    char out[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    sodium_bin2base64(out, sizeof out, bytes, sizeof bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return out;
+}
+
+json userJson(const User& u) {
+    return json{{"id", u.id}, {"username", u.username}, {"display_name", u.displayName},
+                {"role", domain::toCode(u.role)}, {"areas", u.areas}, {"organisation", u.organisation}};
+}
+
+int64_t queryInt(const HttpRequest& r, const std::string& name, int64_t fallback, int64_t min, int64_t max) {
+    auto it = r.query.find(name);
+    if (it == r.query.end() || it->second.empty()) return fallback;
+    try {
+        size_t used = 0;
+        long long v = std::stoll(it->second, &used);
+        if (used != it->second.size()) throw std::invalid_argument("trailing");
+        if (v < min || v > max)
+            throw HttpError(400, "bad_request", name + " must be between " + std::to_string(min) + " and " + std::to_string(max));
+        return v;
+    } catch (const HttpError&) {
+        throw;
+    } catch (const std::exception&) {
+        throw HttpError(400, "bad_request", name + " must be a whole number");
+    }
+}
+
+const char* knownRoutes[] = {"/healthz", "/metrics", "/v1/login", "/v1/logout", "/v1/me", "/v1/push", "/v1/pull"};
+
+std::string routeLabel(const std::string& path) {
+    for (const char* r : knownRoutes)
+        if (path == r) return r;
+    return "other";
+}
+
+} // namespace
+
+std::string hashPassword(const std::string& password) {
+    if (sodium_init() < 0) throw Error(ErrorDomain::Internal, "libsodium failed to initialise");
+    char out[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        throw Error(ErrorDomain::Internal, "out of memory hashing a password");
+    return out;
+}
+
+bool verifyPassword(const std::string& hash, const std::string& password) {
+    if (hash.empty() || hash.size() >= crypto_pwhash_STRBYTES) return false;
+    return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+// --------------------------------------------------------------------------------- plumbing
+
+struct SyncService::Context {
+    const HttpRequest& request;
+    std::string body;             // decoded
+    std::string route;
+    std::unique_ptr<ServerStore> store;
+    std::optional<User> user;
+    sync::Principal principal;
+    std::string deviceId;
+    std::string tokenHash;
+    size_t ops = 0;
+};
+
+SyncService::SyncService(StoreFactory factory, ServiceOptions options)
+    : m_factory(std::move(factory)), m_options(std::move(options)),
+      m_bucketBounds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
+      m_buckets(m_bucketBounds.size() + 1, 0) {
+    if (sodium_init() < 0) throw Error(ErrorDomain::Internal, "libsodium failed to initialise");
+    giveBack(acquire()); // open (and migrate) the store once, up front
+}
+
+SyncService::~SyncService() = default;
+
+std::unique_ptr<ServerStore> SyncService::acquire() {
+    {
+        std::lock_guard lock(m_poolMutex);
+        if (!m_pool.empty()) {
+            auto store = std::move(m_pool.back());
+            m_pool.pop_back();
+            return store;
+        }
+    }
+    return m_factory();
+}
+
+void SyncService::giveBack(std::unique_ptr<ServerStore> store) {
+    if (!store) return;
+    store->rollback(); // never hand on an open transaction
+    std::lock_guard lock(m_poolMutex);
+    if (m_pool.size() < 16) m_pool.push_back(std::move(store));
+}
+
+int64_t SyncService::now() const {
+    return m_options.clock ? m_options.clock() : static_cast<int64_t>(std::time(nullptr));
+}
+
+HttpResponse SyncService::handle(const HttpRequest& request) {
+    const auto started = std::chrono::steady_clock::now();
+    Context ctx{request, {}, routeLabel(request.path), nullptr, std::nullopt, {}, {}, {}, 0};
+    HttpResponse response;
+    try {
+        if (request.body.size() > sync::kMaxRequestBytes)
+            throw HttpError(413, "too_large", "the request body is larger than " +
+                                                  std::to_string(sync::kMaxRequestBytes / (1024 * 1024)) + " MB");
+        std::string encoding = text::toLowerAscii(header(request, "content-encoding"));
+        if (encoding == "gzip") {
+            try {
+                ctx.body = sync::gzipDecompress(request.body, sync::kMaxDecodedBytes);
+            } catch (const Error& e) {
+                throw HttpError(e.domain() == ErrorDomain::Validation ? 413 : 400,
+                                e.domain() == ErrorDomain::Validation ? "too_large" : "bad_request", e.what());
+            }
+        } else if (encoding.empty() || encoding == "identity") {
+            ctx.body = request.body;
+        } else {
+            throw HttpError(415, "unsupported_encoding", "Content-Encoding must be gzip or identity");
+        }
+        response = dispatch(ctx);
+    } catch (const HttpError& e) {
+        response = errorResponse(e.status, e.code, e.what());
+        if (e.retryAfter > 0) response.headers["retry-after"] = std::to_string(e.retryAfter);
+    } catch (const Error& e) {
+        switch (e.domain()) {
+        case ErrorDomain::Parse:
+        case ErrorDomain::Validation: response = errorResponse(400, "bad_request", e.what()); break;
+        case ErrorDomain::Auth: response = errorResponse(401, "unauthorized", e.what()); break;
+        case ErrorDomain::Forbidden: response = errorResponse(403, "forbidden", e.what()); break;
+        case ErrorDomain::NotFound: response = errorResponse(404, "not_found", e.what()); break;
+        default: response = errorResponse(500, "internal", "the server could not complete the request"); break;
+        }
+    } catch (const std::exception&) {
+        response = errorResponse(500, "internal", "the server could not complete the request");
+    }
+    if (ctx.store) {
+        try {
+            giveBack(std::move(ctx.store));
+        } catch (const std::exception&) {
+            // a connection that cannot roll back is dropped, not pooled
+        }
+    }
+    // Compress what is worth compressing for clients that accept it.
+    if (response.body.size() > 1024 && header(request, "accept-encoding").find("gzip") != std::string::npos) {
+        response.body = sync::gzipCompress(response.body);
+        response.headers["content-encoding"] = "gzip";
+    }
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    recordMetrics(ctx.route, response.status, ms);
+    logLine(ctx, response.status, ms, response.body.size());
+    return response;
+}
+
+HttpResponse SyncService::dispatch(Context& ctx) {
+    const auto& method = ctx.request.method;
+    const auto& path = ctx.request.path;
+    auto allow = [&](const char* want) {
+        if (method != want) throw HttpError(405, "method_not_allowed", path + " takes " + want);
+    };
+    if (path == "/healthz") {
+        allow("GET");
+        return jsonResponse(200, json{{"status", "ok"}, {"protocol", sync::ProtocolVersion}});
+    }
+    if (path == "/v1/login") {
+        allow("POST");
+        return login(ctx);
+    }
+    if (path == "/metrics") {
+        allow("GET");
+        authenticate(ctx);
+        if (ctx.principal.role != domain::Role::Admin) throw HttpError(403, "forbidden", "metrics are for admins");
+        return metrics(ctx);
+    }
+    if (path == "/v1/logout") {
+        allow("POST");
+        authenticate(ctx);
+        return logout(ctx);
+    }
+    if (path == "/v1/me") {
+        allow("GET");
+        authenticate(ctx);
+        return me(ctx);
+    }
+    if (path == "/v1/push") {
+        allow("POST");
+        authenticate(ctx);
+        return push(ctx);
+    }
+    if (path == "/v1/pull") {
+        allow("GET");
+        authenticate(ctx);
+        return pull(ctx);
+    }
+    throw HttpError(404, "not_found", "no such endpoint: " + text::printable(path.substr(0, 200)));
+}
+
+void SyncService::authenticate(Context& ctx) {
+    std::string auth = header(ctx.request, "authorization");
+    if (auth.rfind("Bearer ", 0) != 0 || auth.size() <= 7)
+        throw HttpError(401, "unauthorized", "sign in first: this request carries no bearer token");
+    ctx.tokenHash = tokenHash(auth.substr(7));
+    if (!ctx.store) ctx.store = acquire();
+    auto token = ctx.store->token(ctx.tokenHash);
+    if (!token) throw HttpError(401, "unauthorized", "the token is not valid; sign in again");
+    if (token->revoked) throw HttpError(401, "unauthorized", "this session was signed out; sign in again");
+    if (token->expiresAt <= now()) throw HttpError(401, "unauthorized", "your session has expired; sign in again");
+    ctx.user = ctx.store->userById(token->userId);
+    if (!ctx.user || ctx.user->disabled) throw HttpError(401, "unauthorized", "this account is disabled");
+    ctx.deviceId = token->deviceId;
+    ctx.principal = sync::Principal{ctx.user->id, ctx.user->role, ctx.user->areas, ctx.user->organisation};
+}
+
+// ------------------------------------------------------------------------------------ login
+
+bool SyncService::loginAllowed(const std::string& key, int limit, int64_t& retryAfter) {
+    std::lock_guard lock(m_failMutex);
+    auto& times = m_failures[key];
+    const int64_t t = now();
+    times.erase(std::remove_if(times.begin(), times.end(), [&](int64_t f) { return f <= t - m_options.failureWindowSeconds; }),
+                times.end());
+    if (static_cast<int>(times.size()) < limit) return true;
+    retryAfter = std::max<int64_t>(1, times.front() + m_options.failureWindowSeconds - t);
+    return false;
+}
+
+void SyncService::loginFailed(const std::string& key) {
+    std::lock_guard lock(m_failMutex);
+    m_failures[key].push_back(now());
+}
+
+HttpResponse SyncService::login(Context& ctx) {
+    json body = sync::parseJson(ctx.body);
+    if (!body.is_object()) throw HttpError(400, "bad_request", "the body must be a JSON object");
+    auto str = [&](const char* key) {
+        auto it = body.find(key);
+        if (it == body.end() || !it->is_string()) throw HttpError(400, "bad_request", std::string(key) + " must be a string");
+        return it->get<std::string>();
+    };
+    for (auto it = body.begin(); it != body.end(); ++it)
+        if (it.key() != "username" && it.key() != "password" && it.key() != "device_id")
+            throw HttpError(400, "bad_request", "login." + it.key() + " is not a field of this message");
+    const std::string username = str("username"), password = str("password"), device = str("device_id");
+    if (device.empty() || device.size() > 64) throw HttpError(400, "bad_request", "device_id must be 1 to 64 characters");
+    const std::string userKey = "u:" + text::toLowerAscii(username), addressKey = "a:" + ctx.request.remoteAddress;
+    int64_t retryAfter = 0;
+    if (!loginAllowed(userKey, m_options.maxFailuresPerUser, retryAfter) ||
+        !loginAllowed(addressKey, m_options.maxFailuresPerAddress, retryAfter)) {
+        HttpError e(429, "too_many_requests", "too many failed sign-ins; try again in " + std::to_string(retryAfter) + " s");
+        e.retryAfter = retryAfter;
+        throw e;
+    }
+    ctx.store = acquire();
+    auto user = ctx.store->userByName(username);
+    // Same message whether the user exists or not: sign-in does not reveal who has an account.
+    if (!user || !verifyPassword(user->passwordHash, password)) {
+        loginFailed(userKey);
+        loginFailed(addressKey);
+        throw HttpError(401, "unauthorized", "the username or password is wrong");
+    }
+    if (user->disabled) throw HttpError(403, "forbidden", "this account is disabled; ask an admin");
+    Token token{{}, user->id, device, now() + m_options.tokenLifetimeSeconds, false};
+    const std::string secret = newToken();
+    token.hash = tokenHash(secret);
+    {
+        std::lock_guard lock(m_writeMutex);
+        ctx.store->begin();
+        ctx.store->saveToken(token);
+        ctx.store->commit();
+    }
+    ctx.user = user;
+    return jsonResponse(200, json{{"token", secret},
+                                  {"expires_at", timeutil::isoDateTimeUtc(static_cast<std::time_t>(token.expiresAt))},
+                                  {"user", userJson(*user)},
+                                  {"protocol", sync::ProtocolVersion}});
+}
+
+HttpResponse SyncService::logout(Context& ctx) {
+    std::lock_guard lock(m_writeMutex);
+    ctx.store->begin();
+    ctx.store->revokeToken(ctx.tokenHash);
+    ctx.store->commit();
+    return jsonResponse(200, json{{"status", "signed out"}});
+}
+
+HttpResponse SyncService::me(Context& ctx) { return jsonResponse(200, json{{"user", userJson(*ctx.user)}}); }
+
+// ------------------------------------------------------------------------------- push, pull
+
+HttpResponse SyncService::push(Context& ctx) {
+    json body = sync::parseJson(ctx.body);
+    sync::PushRequest request = sync::pushRequestFromJson(body);
+    if (request.protocol != sync::ProtocolVersion)
+        throw HttpError(426, "upgrade_required", "this server speaks sync protocol " + std::to_string(sync::ProtocolVersion));
+    if (request.deviceId != ctx.deviceId)
+        throw HttpError(400, "bad_request", "device_id does not match the device this session signed in from");
+    ctx.ops = request.ops.size();
+    sync::PushResponse response;
+    const std::string serverTime = timeutil::isoDateTimeUtc(static_cast<std::time_t>(now()));
+    std::lock_guard lock(m_writeMutex);
+    ServerStore& store = *ctx.store;
+    store.begin();
+    try {
+        OpApplier applier(store, ctx.principal, ctx.deviceId, serverTime);
+        for (const auto& incoming : request.ops) {
+            if (auto stored = store.opResult(incoming.opId)) {
+                sync::OpResult replay = *stored;
+                replay.original = stored->status;
+                replay.status = sync::OpStatus::Duplicate;
+                response.results.push_back(std::move(replay));
+                ++m_counters.opsDuplicate;
+                continue;
+            }
+            sync::OpResult result;
+            store.savepoint();
+            try {
+                result = applier.apply(sync::upgradeOp(incoming));
+                store.saveOpResult(incoming.opId, ctx.principal.userId, ctx.deviceId, result);
+                store.release();
+            } catch (const std::exception& e) {
+                // One bad op never blocks the queue: its effects roll back and it is recorded as
+                // rejected, so a retry gets the same answer.
+                store.rollbackToSavepoint();
+                result = sync::OpResult{incoming.opId, sync::OpStatus::Rejected, std::nullopt,
+                                        std::string("could not be applied: ") + e.what(), {}, 0};
+                store.saveOpResult(incoming.opId, ctx.principal.userId, ctx.deviceId, result);
+            }
+            switch (result.status) {
+            case sync::OpStatus::Applied: ++m_counters.opsApplied; break;
+            case sync::OpStatus::Conflict: ++m_counters.opsConflict; break;
+            case sync::OpStatus::Rejected: ++m_counters.opsRejected; break;
+            case sync::OpStatus::Duplicate: break;
+            }
+            response.results.push_back(std::move(result));
+        }
+        m_counters.conflicts += static_cast<int64_t>(applier.conflictsCreated());
+        store.commit();
+    } catch (...) {
+        store.rollback();
+        throw;
+    }
+    return jsonResponse(200, sync::toJson(response));
+}
+
+HttpResponse SyncService::pull(Context& ctx) {
+    const int64_t cursor = queryInt(ctx.request, "cursor", 0, 0, INT64_MAX);
+    const size_t limit = static_cast<size_t>(queryInt(ctx.request, "limit", sync::kDefaultPullRows, 1, 5000));
+    const size_t maxBytes = static_cast<size_t>(
+        queryInt(ctx.request, "max_bytes", sync::kDefaultPullBytes, 16 * 1024, 16 * 1024 * 1024));
+    ServerStore& store = *ctx.store;
+    sync::PullResponse response;
+    response.serverTime = timeutil::isoDateTimeUtc(static_cast<std::time_t>(now()));
+    store.beginRead();
+    if (cursor > 0 && cursor < store.purgedThrough()) {
+        // Tombstones this device has not seen are gone: it must start again.
+        response.resync = true;
+        response.nextCursor = 0;
+        response.hasMore = true;
+        store.rollback();
+        return jsonResponse(200, sync::toJson(response));
+    }
+    const size_t scan = std::max<size_t>(limit * 4, 1000);
+    auto rows = store.changesAfter(cursor, scan);
+    int64_t next = cursor;
+    size_t bytes = 0;
+    bool stoppedEarly = false;
+    for (auto& r : rows) {
+        next = r.seq;
+        if (!sync::canRead(ctx.principal, r)) continue; // not theirs: skipped, and the cursor moves past it
+        bytes += r.fields.dump().size() + 160;
+        response.records.push_back(std::move(r));
+        if (response.records.size() >= limit || bytes >= maxBytes) {
+            stoppedEarly = true;
+            break;
+        }
+    }
+    // Records that left this user's scope in the range the page covers.
+    for (const auto& exit : store.scopeExits(cursor, next)) {
+        if (!sync::canRead(ctx.principal, exit.before)) continue;
+        auto current = store.record(exit.before.collection, exit.before.id);
+        if (current && sync::canRead(ctx.principal, current->record)) continue;
+        response.removals.push_back({exit.before.collection, exit.before.id, exit.seq});
+    }
+    const int64_t max = store.maxSeq();
+    response.nextCursor = next;
+    response.hasMore = (stoppedEarly || rows.size() == scan) && next < max;
+    store.rollback();
+    return jsonResponse(200, sync::toJson(response));
+}
+
+// ---------------------------------------------------------------------------------- metrics
+
+void SyncService::recordMetrics(const std::string& route, int status, double ms) {
+    std::lock_guard lock(m_metricsMutex);
+    ++m_requests[{route, status}];
+    double seconds = ms / 1000.0;
+    size_t bucket = 0;
+    while (bucket < m_bucketBounds.size() && seconds > m_bucketBounds[bucket]) ++bucket;
+    ++m_buckets[bucket];
+    m_latencySum += seconds;
+    ++m_latencyCount;
+}
+
+HttpResponse SyncService::metrics(Context& ctx) {
+    std::string out;
+    char line[256];
+    {
+        std::lock_guard lock(m_metricsMutex);
+        out += "# HELP signpost_requests_total Requests by route and status.\n# TYPE signpost_requests_total counter\n";
+        for (const auto& [key, count] : m_requests) {
+            std::snprintf(line, sizeof line, "signpost_requests_total{route=\"%s\",status=\"%d\"} %lld\n",
+                          key.first.c_str(), key.second, static_cast<long long>(count));
+            out += line;
+        }
+        out += "# HELP signpost_request_duration_seconds Request latency.\n"
+               "# TYPE signpost_request_duration_seconds histogram\n";
+        int64_t cumulative = 0;
+        for (size_t i = 0; i < m_buckets.size(); ++i) {
+            cumulative += m_buckets[i];
+            if (i < m_bucketBounds.size())
+                std::snprintf(line, sizeof line, "signpost_request_duration_seconds_bucket{le=\"%g\"} %lld\n",
+                              m_bucketBounds[i], static_cast<long long>(cumulative));
+            else
+                std::snprintf(line, sizeof line, "signpost_request_duration_seconds_bucket{le=\"+Inf\"} %lld\n",
+                              static_cast<long long>(cumulative));
+            out += line;
+        }
+        std::snprintf(line, sizeof line, "signpost_request_duration_seconds_sum %g\nsignpost_request_duration_seconds_count %lld\n",
+                      m_latencySum, static_cast<long long>(m_latencyCount));
+        out += line;
+    }
+    out += "# HELP signpost_ops_total Pushed ops by result.\n# TYPE signpost_ops_total counter\n";
+    const std::pair<const char*, const std::atomic<int64_t>*> ops[] = {{"applied", &m_counters.opsApplied},
+                                                                       {"duplicate", &m_counters.opsDuplicate},
+                                                                       {"conflict", &m_counters.opsConflict},
+                                                                       {"rejected", &m_counters.opsRejected}};
+    for (const auto& [name, counter] : ops) {
+        std::snprintf(line, sizeof line, "signpost_ops_total{result=\"%s\"} %lld\n", name,
+                      static_cast<long long>(counter->load()));
+        out += line;
+    }
+    std::snprintf(line, sizeof line,
+                  "# HELP signpost_conflicts_total Conflict records created.\n# TYPE signpost_conflicts_total counter\n"
+                  "signpost_conflicts_total %lld\n",
+                  static_cast<long long>(m_counters.conflicts.load()));
+    out += line;
+    std::snprintf(line, sizeof line,
+                  "# HELP signpost_active_tokens Unexpired, unrevoked sign-in tokens.\n# TYPE signpost_active_tokens gauge\n"
+                  "signpost_active_tokens %lld\n",
+                  static_cast<long long>(ctx.store->activeTokens(now())));
+    out += line;
+    HttpResponse r;
+    r.headers["content-type"] = "text/plain; version=0.0.4";
+    r.body = std::move(out);
+    return r;
+}
+
+void SyncService::logLine(const Context& ctx, int status, double ms, size_t bytesOut) {
+    if (!m_options.log) return;
+    LogLevel level = status >= 500 ? LogLevel::Error : status >= 400 ? LogLevel::Warn : LogLevel::Info;
+    if (static_cast<int>(level) > static_cast<int>(m_options.logLevel)) return;
+    static const char* names[] = {"error", "warn", "info", "debug"};
+    // No personal data: the route (not the raw path), sizes, and the user's opaque id.
+    json line{{"ts", timeutil::isoDateTimeUtc(static_cast<std::time_t>(now()))},
+              {"level", names[static_cast<int>(level)]},
+              {"method", ctx.request.method},
+              {"route", ctx.route},
+              {"status", status},
+              {"ms", static_cast<double>(static_cast<int64_t>(ms * 100)) / 100},
+              {"bytes_in", ctx.request.body.size()},
+              {"bytes_out", bytesOut},
+              {"user", ctx.user ? ctx.user->id : std::string()}};
+    if (ctx.ops) line["ops"] = ctx.ops;
+    m_options.log(line.dump());
+}
+
+// ----------------------------------------------------------------------------------- admin
+
+User SyncService::addUser(const std::string& username, const std::string& password, domain::Role role,
+                          std::vector<std::string> areas, std::string organisation, std::string displayName) {
+    if (username.empty() || username.size() > 64) throw Error::validation("a username is 1 to 64 characters");
+    if (password.size() < 10) throw Error::validation("a password needs at least 10 characters");
+    if (role == domain::Role::Provider && organisation.empty())
+        throw Error::validation("a provider user needs --org (their organisation's id)");
+    auto store = acquire();
+    if (store->userByName(username)) throw Error(ErrorDomain::Conflict, "there is already a user called " + username);
+    User u;
+    u.id = uuid::random();
+    u.username = username;
+    u.displayName = displayName.empty() ? username : displayName;
+    u.role = role;
+    u.areas = std::move(areas);
+    u.organisation = std::move(organisation);
+    u.passwordHash = hashPassword(password);
+    u.createdAt = timeutil::isoDateTimeUtc(static_cast<std::time_t>(now()));
+    {
+        std::lock_guard lock(m_writeMutex);
+        store->begin();
+        store->saveUser(u);
+        store->commit();
+    }
+    giveBack(std::move(store));
+    return u;
+}
+
+void SyncService::disableUser(const std::string& username) {
+    auto store = acquire();
+    auto user = store->userByName(username);
+    if (!user) throw Error::notFound("there is no user called " + username);
+    user->disabled = true;
+    std::lock_guard lock(m_writeMutex);
+    store->begin();
+    store->saveUser(*user);
+    store->revokeUserTokens(user->id); // disabling signs them out everywhere
+    store->commit();
+    giveBack(std::move(store));
+}
+
+void SyncService::resetPassword(const std::string& username, const std::string& password) {
+    if (password.size() < 10) throw Error::validation("a password needs at least 10 characters");
+    auto store = acquire();
+    auto user = store->userByName(username);
+    if (!user) throw Error::notFound("there is no user called " + username);
+    user->passwordHash = hashPassword(password);
+    std::lock_guard lock(m_writeMutex);
+    store->begin();
+    store->saveUser(*user);
+    store->revokeUserTokens(user->id);
+    store->commit();
+    giveBack(std::move(store));
+}
+
+std::vector<User> SyncService::listUsers() {
+    auto store = acquire();
+    auto users = store->users();
+    giveBack(std::move(store));
+    return users;
+}
+
+size_t SyncService::purgeTombstonesBefore(int64_t seq) {
+    auto store = acquire();
+    std::lock_guard lock(m_writeMutex);
+    store->begin();
+    size_t n = store->purgeTombstones(seq);
+    store->commit();
+    giveBack(std::move(store));
+    return n;
+}
+
+} // namespace signpost::server

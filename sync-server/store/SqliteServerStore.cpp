@@ -1,0 +1,350 @@
+// The SQLite ServerStore: WAL mode, one connection per store object, portable SQL.
+#include "ServerStore.hpp"
+#include "signpost/db/Database.hpp"
+#include "signpost/db/Migrations.hpp"
+#include "signpost/util/Text.hpp"
+
+#include <array>
+
+namespace signpost::server {
+
+using nlohmann::json;
+
+namespace {
+
+void v1(db::Database& db) {
+    db.exec(R"sql(
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE app_user (
+    id            TEXT PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE,
+    display_name  TEXT NOT NULL DEFAULT '',
+    role          TEXT NOT NULL CHECK (role IN ('practitioner', 'supervisor', 'provider', 'admin')),
+    areas         TEXT NOT NULL DEFAULT '[]',
+    organisation  TEXT NOT NULL DEFAULT '',
+    password_hash TEXT NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE auth_token (
+    token_hash TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES app_user(id),
+    device_id  TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX auth_token_by_user ON auth_token(user_id);
+CREATE TABLE seq_counter (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+INSERT INTO seq_counter (name, value) VALUES ('change', 0);
+CREATE TABLE record (
+    collection   TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    deleted      INTEGER NOT NULL DEFAULT 0,
+    area         TEXT NOT NULL DEFAULT '',
+    organisation TEXT NOT NULL DEFAULT '',
+    owner        TEXT NOT NULL DEFAULT '',
+    status       TEXT NOT NULL DEFAULT '',
+    fields       TEXT NOT NULL,
+    versions     TEXT NOT NULL,
+    writers      TEXT NOT NULL,
+    PRIMARY KEY (collection, id)
+);
+CREATE UNIQUE INDEX record_by_seq ON record(seq);
+CREATE TABLE scope_exit (
+    seq          INTEGER PRIMARY KEY,
+    collection   TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    area         TEXT NOT NULL,
+    organisation TEXT NOT NULL,
+    owner        TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    fields       TEXT NOT NULL
+);
+CREATE TABLE applied_op (
+    op_id       TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL,
+    device_id   TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    reason      TEXT NOT NULL DEFAULT '',
+    conflict_id TEXT NOT NULL DEFAULT '',
+    seq         INTEGER NOT NULL DEFAULT 0
+);
+)sql");
+}
+
+const std::array kMigrations{db::Migration{1, "server tables", v1}};
+
+json parseOr(std::string_view text, json fallback) {
+    json j = json::parse(text, nullptr, false);
+    return j.is_discarded() ? fallback : j;
+}
+
+std::string toText(const std::map<std::string, int64_t>& m) {
+    json j = json::object();
+    for (const auto& [k, v] : m) j[k] = v;
+    return j.dump();
+}
+
+std::string toText(const std::map<std::string, std::string>& m) {
+    json j = json::object();
+    for (const auto& [k, v] : m) j[k] = v;
+    return j.dump();
+}
+
+class SqliteServerStore final : public ServerStore {
+public:
+    explicit SqliteServerStore(const std::string& path) : m_db(path, options()) {
+        db::migrate(m_db, kMigrations);
+    }
+
+    static db::OpenOptions options() {
+        db::OpenOptions o;
+        o.busyTimeoutMs = 30000; // writers queue behind each other under load
+        return o;
+    }
+
+    void begin() override { m_db.cached("BEGIN IMMEDIATE")->exec(); }
+    void beginRead() override { m_db.cached("BEGIN DEFERRED")->exec(); }
+    void commit() override { m_db.cached("COMMIT")->exec(); }
+    void rollback() override {
+        if (m_db.inTransaction()) m_db.cached("ROLLBACK")->exec();
+    }
+    void savepoint() override { m_db.cached("SAVEPOINT op")->exec(); }
+    void release() override { m_db.cached("RELEASE op")->exec(); }
+    void rollbackToSavepoint() override {
+        m_db.cached("ROLLBACK TO op")->exec();
+        m_db.cached("RELEASE op")->exec();
+    }
+
+    // ------------------------------------------------------------------------------- users
+    std::optional<User> userByName(const std::string& username) override {
+        return loadUser("SELECT id, username, display_name, role, areas, organisation, password_hash, disabled, "
+                        "created_at FROM app_user WHERE username = ?1",
+                        username);
+    }
+    std::optional<User> userById(const std::string& id) override {
+        return loadUser("SELECT id, username, display_name, role, areas, organisation, password_hash, disabled, "
+                        "created_at FROM app_user WHERE id = ?1",
+                        id);
+    }
+    void saveUser(const User& u) override {
+        auto q = m_db.cached(R"sql(
+INSERT INTO app_user (id, username, display_name, role, areas, organisation, password_hash, disabled, created_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+ON CONFLICT (id) DO UPDATE SET username = excluded.username, display_name = excluded.display_name,
+    role = excluded.role, areas = excluded.areas, organisation = excluded.organisation,
+    password_hash = excluded.password_hash, disabled = excluded.disabled)sql");
+        q->bindAll(u.id, u.username, u.displayName, domain::toCode(u.role), json(u.areas).dump(), u.organisation,
+                   u.passwordHash, u.disabled, u.createdAt);
+        q->exec();
+    }
+    std::vector<User> users() override {
+        std::vector<User> out;
+        auto q = m_db.cached("SELECT id FROM app_user ORDER BY username");
+        std::vector<std::string> ids;
+        while (q->step()) ids.push_back(q->getText(0));
+        for (const auto& id : ids)
+            if (auto u = userById(id)) out.push_back(*u);
+        return out;
+    }
+    void saveToken(const Token& t) override {
+        auto q = m_db.cached("INSERT INTO auth_token (token_hash, user_id, device_id, expires_at, revoked) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5)");
+        q->bindAll(t.hash, t.userId, t.deviceId, t.expiresAt, t.revoked);
+        q->exec();
+    }
+    std::optional<Token> token(const std::string& hash) override {
+        auto q = m_db.cached("SELECT user_id, device_id, expires_at, revoked FROM auth_token WHERE token_hash = ?1");
+        q->bind(1, hash);
+        if (!q->step()) return std::nullopt;
+        return Token{hash, q->getText(0), q->getText(1), q->getInt64(2), q->getBool(3)};
+    }
+    void revokeToken(const std::string& hash) override {
+        auto q = m_db.cached("UPDATE auth_token SET revoked = 1 WHERE token_hash = ?1");
+        q->bind(1, hash);
+        q->exec();
+    }
+    void revokeUserTokens(const std::string& userId) override {
+        auto q = m_db.cached("UPDATE auth_token SET revoked = 1 WHERE user_id = ?1");
+        q->bind(1, userId);
+        q->exec();
+    }
+    int64_t activeTokens(int64_t now) override {
+        auto q = m_db.cached("SELECT count(*) FROM auth_token WHERE revoked = 0 AND expires_at > ?1");
+        q->bind(1, now);
+        q->step();
+        return q->getInt64(0);
+    }
+
+    // --------------------------------------------------------------------------------- ops
+    std::optional<sync::OpResult> opResult(const std::string& opId) override {
+        auto q = m_db.cached("SELECT status, reason, conflict_id, seq FROM applied_op WHERE op_id = ?1");
+        q->bind(1, opId);
+        if (!q->step()) return std::nullopt;
+        sync::OpResult r;
+        r.opId = opId;
+        r.status = sync::parseOpStatus(q->getTextView(0)).value_or(sync::OpStatus::Applied);
+        r.reason = q->getText(1);
+        r.conflictId = q->getText(2);
+        r.seq = q->getInt64(3);
+        return r;
+    }
+    void saveOpResult(const std::string& opId, const std::string& userId, const std::string& deviceId,
+                      const sync::OpResult& r) override {
+        auto q = m_db.cached("INSERT INTO applied_op (op_id, user_id, device_id, status, reason, conflict_id, seq) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        q->bindAll(opId, userId, deviceId, sync::toCode(r.status), r.reason, r.conflictId, r.seq);
+        q->exec();
+    }
+    int64_t opCount() override { return m_db.queryInt64("SELECT count(*) FROM applied_op").value_or(0); }
+
+    // ----------------------------------------------------------------------------- records
+    int64_t nextSeq() override {
+        auto q = m_db.cached("UPDATE seq_counter SET value = value + 1 WHERE name = 'change' RETURNING value");
+        if (!q->step()) throw Error(ErrorDomain::Internal, "the change counter is missing");
+        return q->getInt64(0);
+    }
+    int64_t maxSeq() override {
+        auto q = m_db.cached("SELECT value FROM seq_counter WHERE name = 'change'");
+        q->step();
+        return q->getInt64(0);
+    }
+    std::optional<StoredRecord> record(const std::string& collection, const std::string& id) override {
+        auto q = m_db.cached("SELECT collection, id, seq, deleted, area, organisation, owner, status, fields, versions, "
+                             "writers FROM record WHERE collection = ?1 AND id = ?2");
+        q->bind(1, collection).bind(2, id);
+        if (!q->step()) return std::nullopt;
+        StoredRecord s;
+        s.record = readRow(*q);
+        json writers = parseOr(q->getTextView(10), json::object());
+        for (auto it = writers.begin(); it != writers.end(); ++it)
+            if (it.value().is_string()) s.writers[it.key()] = it.value().get<std::string>();
+        return s;
+    }
+    void saveRecord(const StoredRecord& s) override {
+        const auto& r = s.record;
+        auto q = m_db.cached(R"sql(
+INSERT INTO record (collection, id, seq, deleted, area, organisation, owner, status, fields, versions, writers)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, area = excluded.area,
+    organisation = excluded.organisation, owner = excluded.owner, status = excluded.status,
+    fields = excluded.fields, versions = excluded.versions, writers = excluded.writers)sql");
+        q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status, r.fields.dump(),
+                   toText(r.versions), toText(s.writers));
+        q->exec();
+    }
+    void saveScopeExit(const ScopeExit& e) override {
+        auto q = m_db.cached("INSERT INTO scope_exit (seq, collection, id, area, organisation, owner, status, fields) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        const auto& b = e.before;
+        q->bindAll(e.seq, b.collection, b.id, b.area, b.organisation, b.owner, b.status, b.fields.dump());
+        q->exec();
+    }
+    std::vector<sync::Record> changesAfter(int64_t cursor, size_t limit) override {
+        auto q = m_db.cached("SELECT collection, id, seq, deleted, area, organisation, owner, status, fields, versions "
+                             "FROM record WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+        q->bind(1, cursor).bind(2, static_cast<int64_t>(limit));
+        std::vector<sync::Record> out;
+        while (q->step()) out.push_back(readRow(*q));
+        return out;
+    }
+    std::vector<ScopeExit> scopeExits(int64_t after, int64_t upTo) override {
+        auto q = m_db.cached("SELECT seq, collection, id, area, organisation, owner, status, fields FROM scope_exit "
+                             "WHERE seq > ?1 AND seq <= ?2 ORDER BY seq");
+        q->bind(1, after).bind(2, upTo);
+        std::vector<ScopeExit> out;
+        while (q->step()) {
+            ScopeExit e;
+            e.seq = q->getInt64(0);
+            e.before.collection = q->getText(1);
+            e.before.id = q->getText(2);
+            e.before.area = q->getText(3);
+            e.before.organisation = q->getText(4);
+            e.before.owner = q->getText(5);
+            e.before.status = q->getText(6);
+            e.before.fields = parseOr(q->getTextView(7), json::object());
+            out.push_back(std::move(e));
+        }
+        return out;
+    }
+    std::vector<sync::Record> allRecords(const std::string& collection) override {
+        auto q = m_db.cached("SELECT collection, id, seq, deleted, area, organisation, owner, status, fields, versions "
+                             "FROM record WHERE collection = ?1 ORDER BY id");
+        q->bind(1, collection);
+        std::vector<sync::Record> out;
+        while (q->step()) out.push_back(readRow(*q));
+        return out;
+    }
+
+    int64_t purgedThrough() override {
+        auto q = m_db.cached("SELECT value FROM meta WHERE key = 'purged_through'");
+        return q->step() ? std::stoll(q->getText(0)) : 0;
+    }
+    size_t purgeTombstones(int64_t beforeSeq) override {
+        auto d = m_db.cached("DELETE FROM record WHERE deleted = 1 AND seq < ?1");
+        d->bind(1, beforeSeq);
+        size_t n = static_cast<size_t>(d->exec());
+        auto e = m_db.cached("DELETE FROM scope_exit WHERE seq < ?1");
+        e->bind(1, beforeSeq);
+        e->exec();
+        auto m = m_db.cached("INSERT INTO meta (key, value) VALUES ('purged_through', ?1) "
+                             "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+        m->bind(1, std::to_string(beforeSeq));
+        m->exec();
+        return n;
+    }
+    std::string integrityCheck() override { return m_db.integrityCheck(); }
+
+private:
+    std::optional<User> loadUser(const char* sql, const std::string& key) {
+        auto q = m_db.cached(sql);
+        q->bind(1, key);
+        if (!q->step()) return std::nullopt;
+        User u;
+        u.id = q->getText(0);
+        u.username = q->getText(1);
+        u.displayName = q->getText(2);
+        u.role = domain::parseRole(q->getTextView(3)).value_or(domain::Role::Practitioner);
+        json areas = parseOr(q->getTextView(4), json::array());
+        for (const auto& a : areas)
+            if (a.is_string()) u.areas.push_back(a.get<std::string>());
+        u.organisation = q->getText(5);
+        u.passwordHash = q->getText(6);
+        u.disabled = q->getBool(7);
+        u.createdAt = q->getText(8);
+        return u;
+    }
+    static sync::Record readRow(db::Statement& q) {
+        sync::Record r;
+        r.collection = q.getText(0);
+        r.id = q.getText(1);
+        r.seq = q.getInt64(2);
+        r.deleted = q.getBool(3);
+        r.area = q.getText(4);
+        r.organisation = q.getText(5);
+        r.owner = q.getText(6);
+        r.status = q.getText(7);
+        r.fields = parseOr(q.getTextView(8), json::object());
+        json versions = parseOr(q.getTextView(9), json::object());
+        for (auto it = versions.begin(); it != versions.end(); ++it)
+            if (it.value().is_number_integer()) r.versions[it.key()] = it.value().get<int64_t>();
+        return r;
+    }
+
+    db::Database m_db;
+};
+
+} // namespace
+
+std::unique_ptr<ServerStore> openSqliteStore(const std::string& path) {
+    return std::make_unique<SqliteServerStore>(path);
+}
+
+} // namespace signpost::server
