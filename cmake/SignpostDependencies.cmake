@@ -12,10 +12,8 @@ pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 # zlib1g-dev: gzip bodies on the sync wire.
 find_package(ZLIB REQUIRED)
 
-if(SIGNPOST_BUILD_CLIENT OR SIGNPOST_BUILD_SERVER)
-  # libcurl4-openssl-dev: the client sync transport (client/core, linked by signpost-cli too).
-  find_package(CURL REQUIRED)
-endif()
+# libcurl4-openssl-dev: the client sync transport (client/core, linked by signpost-cli too).
+find_package(CURL REQUIRED)
 
 if(SIGNPOST_BUILD_SERVER)
   # libcpprest-dev: the server's http_listener. Its CMake config does not carry OpenSSL, so the

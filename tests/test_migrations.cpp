@@ -36,6 +36,14 @@ INSERT INTO service_location (service_rowid, location_rowid)
          [](db::Database& db) {
              db.exec("INSERT INTO postcode_district (district, latitude, longitude) VALUES ('BL1', 53.58, -2.44)");
          }},
+        {3,
+         [](db::Database& db) {
+             db.exec(R"sql(
+INSERT INTO sync_state (key, value) VALUES ('cursor', '42');
+INSERT INTO record (collection, id, seq, fields, versions) VALUES ('referral', 'r-1', 40, '{"notes":"x"}', '{"notes":40}');
+INSERT INTO outbox (op_id, collection, record_id, body, created_at) VALUES ('op-1', 'referral', 'r-1', '{}', 'now');
+)sql");
+         }},
     };
     return f;
 }

@@ -33,5 +33,6 @@ struct Command {
 
 const std::vector<Command>& directoryCommands();
 const std::vector<Command>& benchCommands();
+const std::vector<Command>& syncCommands();
 
 } // namespace signpost::cli

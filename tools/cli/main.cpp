@@ -16,7 +16,7 @@ namespace {
 
 std::vector<const Command*> allCommands() {
     std::vector<const Command*> out;
-    for (const auto* list : {&directoryCommands(), &benchCommands()})
+    for (const auto* list : {&directoryCommands(), &syncCommands(), &benchCommands()})
         for (const auto& c : *list) out.push_back(&c);
     return out;
 }

@@ -154,9 +154,62 @@ CREATE TABLE postcode_district (
     directory::DirectoryStore(db).reindexAll();
 }
 
+// v3: sync. `record` mirrors what the server holds for this user (fields with per-field server
+// versions), plus local changes not yet acknowledged (`local`). Every local write puts the row
+// and its op in `outbox` in one transaction; pulled changes are written here directly and never
+// enter the outbox. Directory records are also materialised into the directory tables (search);
+// `reindex` marks the ones waiting for that. Rejected ops move to `rejected_op`, visible, and
+// never block the queue.
+void v3Sync(db::Database& db) {
+    db.exec(R"sql(
+CREATE TABLE sync_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE record (
+    collection   TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    seq          INTEGER NOT NULL DEFAULT 0,
+    deleted      INTEGER NOT NULL DEFAULT 0,
+    area         TEXT NOT NULL DEFAULT '',
+    organisation TEXT NOT NULL DEFAULT '',
+    owner        TEXT NOT NULL DEFAULT '',
+    status       TEXT NOT NULL DEFAULT '',
+    fields       TEXT NOT NULL DEFAULT '{}',
+    versions     TEXT NOT NULL DEFAULT '{}',
+    local        INTEGER NOT NULL DEFAULT 0,
+    reindex      INTEGER NOT NULL DEFAULT 0,
+    updated_at   TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (collection, id)
+) WITHOUT ROWID;
+CREATE INDEX record_by_status ON record(collection, status);
+CREATE INDEX record_to_reindex ON record(reindex) WHERE reindex = 1;
+CREATE TABLE outbox (
+    op_seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    op_id      TEXT NOT NULL UNIQUE,
+    collection TEXT NOT NULL,
+    record_id  TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_by_record ON outbox(collection, record_id);
+CREATE TABLE rejected_op (
+    op_id      TEXT PRIMARY KEY,
+    collection TEXT NOT NULL,
+    record_id  TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    at         TEXT NOT NULL
+);
+)sql");
+}
+
 const std::array kLocalMigrations{
     db::Migration{1, "directory tables", v1Directory},
     db::Migration{2, "directory search index", v2Search},
+    db::Migration{3, "sync records and outbox", v3Sync},
 };
 
 } // namespace

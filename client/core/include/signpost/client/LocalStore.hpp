@@ -1,0 +1,89 @@
+#pragma once
+// A device's view of the synced records, and the only way to change them locally: each write
+// stores the record and its outbox op in one transaction, so a change is never saved without
+// being queued for the server, nor queued without being saved (docs/sync-protocol.md).
+#include "signpost/db/Database.hpp"
+#include "signpost/sync/Access.hpp"
+#include "signpost/sync/Protocol.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace signpost::client {
+
+struct OutboxEntry {
+    int64_t seq = 0;
+    sync::Op op;
+    int attempts = 0;
+};
+
+struct RejectedOp {
+    std::string opId;
+    std::string collection;
+    std::string recordId;
+    std::string reason;
+    std::string at;
+};
+
+struct PullApplied {
+    size_t records = 0;
+    size_t removals = 0;
+    size_t directory = 0; // directory records waiting to be materialised into search
+};
+
+class LocalStore {
+public:
+    explicit LocalStore(db::Database& db);
+
+    // --- identity and session (sync_state) ---
+    std::string deviceId();                       // generated once per database
+    std::optional<std::string> state(const std::string& key);
+    void setState(const std::string& key, const std::string& value);
+    void clearState(const std::string& key);
+    // The signed-in user as the server described them, for offline checks and defaults.
+    std::optional<sync::Principal> principal();
+    void setPrincipal(const sync::Principal& who, const std::string& username);
+    int64_t cursor();
+
+    // --- reading ---
+    std::optional<sync::Record> record(const std::string& collection, const std::string& id);
+    std::vector<sync::Record> records(const std::string& collection, bool includeDeleted = false);
+
+    // --- local writes: row + outbox op, one transaction; validated offline where possible ---
+    std::string create(const std::string& collection, const nlohmann::json& fields, std::string id = {});
+    void update(const std::string& collection, const std::string& id, const nlohmann::json& fields);
+    void transition(const std::string& collection, const std::string& id, const std::string& to,
+                    const std::string& reason = {});
+    void remove(const std::string& collection, const std::string& id);
+    void resolveConflict(const std::string& conflictId, const nlohmann::json& value);
+
+    // --- the sync engine's side ---
+    std::vector<OutboxEntry> outbox(size_t limit);
+    size_t outboxSize();
+    // Records each result: acknowledged ops leave the outbox; rejected ones move to the visible
+    // rejected list. Ops without a result stay, for the next attempt.
+    void recordResults(const std::vector<sync::OpResult>& results, const std::string& at);
+    void noteAttempt(const std::vector<OutboxEntry>& batch, const std::string& error);
+    std::vector<RejectedOp> rejected();
+    // Applies a pulled page and its cursor in one transaction. Pulled changes never enter the
+    // outbox; fields with a local change still queued keep their local value.
+    PullApplied applyPull(const sync::PullResponse& page);
+    // Wipes synced data (records, the directory) for a resync; the outbox is kept.
+    void wipeForResync();
+    // Materialises pulled directory records into the search tables, in batches.
+    size_t materialiseDirectory(size_t limit = SIZE_MAX);
+    size_t pendingDirectory();
+
+private:
+    void enqueue(const sync::Op& op);
+    void save(const sync::Record& record, bool local);
+    void materialiseNow(const sync::Record& record);
+    std::string now() const;
+
+    db::Database& m_db;
+};
+
+} // namespace signpost::client

@@ -1,0 +1,115 @@
+#pragma once
+// Runs sync for one local database: sign in, push the outbox, pull changes, materialise the
+// directory. syncOnce() is one round (the CLI's `sync`, tests); SyncLoop runs rounds on a timer
+// with exponential backoff and jitter, and at once when nudged (a local write, a reconnect).
+#include "signpost/client/HttpTransport.hpp"
+#include "signpost/client/LocalStore.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+
+namespace signpost::client {
+
+// What the status bar shows.
+struct SyncStatus {
+    enum class State { SignedOut, Offline, Syncing, UpToDate, Error };
+    State state = State::SignedOut;
+    size_t done = 0;          // syncing n …
+    size_t total = 0;         // … of m (ops to push, then records to pull when known)
+    std::string lastSyncAt;   // ISO time of the last complete round
+    std::string message;      // for Offline and Error: a sentence a person understands
+    size_t pending = 0;       // changes waiting to be sent
+};
+
+struct SyncReport {
+    size_t pushed = 0, applied = 0, duplicates = 0, conflicts = 0, rejected = 0;
+    size_t pulled = 0, removed = 0, indexed = 0;
+    size_t conflictsWaiting = 0; // open conflicts this user can resolve
+    bool resynced = false;
+    bool complete = false;        // push and pull both finished
+    int64_t cursor = 0;
+    std::string error;            // empty when complete
+};
+
+struct EngineOptions {
+    size_t pushBatch = 200;
+    size_t pullLimit = 1000;
+    size_t pullMaxBytes = 4u * 1024 * 1024;
+    bool gzipRequests = true;
+    bool materialiseDirectory = true; // index pulled directory records into search at the end
+};
+
+class SyncEngine {
+public:
+    SyncEngine(db::Database& db, HttpTransport& transport, EngineOptions options = {});
+
+    // Signs in and keeps the token and the user in the local database.
+    void signIn(const std::string& username, const std::string& password);
+    void signOut();
+    bool signedIn();
+
+    SyncReport syncOnce();
+    SyncStatus status() const;
+
+    // Test hook: called between a push being answered and its results being recorded (a crash
+    // there must neither lose nor duplicate anything).
+    std::function<void()> afterPushAnswered;
+
+private:
+    TransportResponse call(const std::string& method, const std::string& path, const std::string& body, bool auth);
+    void push(SyncReport& report);
+    void pull(SyncReport& report);
+    void setStatus(SyncStatus::State state, std::string message = {});
+
+    db::Database& m_db;
+    LocalStore m_store;
+    HttpTransport& m_transport;
+    EngineOptions m_options;
+    mutable std::mutex m_statusMutex;
+    SyncStatus m_status;
+};
+
+// A person-readable reason for a failed round ("No connection to the server; …").
+std::string describeFailure(const std::exception& e);
+
+// Background rounds: every `interval` when all is well; after a failure, backoff doubling from
+// `minBackoff` to `maxBackoff` with ±50% jitter (so a hub full of laptops does not retry in step);
+// nudge() runs a round at once.
+class SyncLoop {
+public:
+    struct Options {
+        std::chrono::milliseconds interval{60'000};
+        std::chrono::milliseconds minBackoff{2'000};
+        std::chrono::milliseconds maxBackoff{300'000};
+    };
+    SyncLoop(std::function<SyncReport()> round, Options options);
+    ~SyncLoop();
+    void start();
+    void stop();
+    void nudge();
+    std::chrono::milliseconds nextDelay() const; // for tests and the status bar
+
+    // The pure backoff schedule: the delay after `failures` consecutive failures.
+    static std::chrono::milliseconds backoff(int failures, const Options& options, std::mt19937& rng);
+
+private:
+    void run();
+    std::function<SyncReport()> m_round;
+    Options m_options;
+    std::thread m_thread;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_stop = false;
+    bool m_nudged = false;
+    int m_failures = 0;
+    std::chrono::milliseconds m_next{0};
+    std::mt19937 m_rng{std::random_device{}()};
+};
+
+} // namespace signpost::client

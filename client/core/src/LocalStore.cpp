@@ -1,0 +1,485 @@
+#include "signpost/client/LocalStore.hpp"
+#include "signpost/db/Transaction.hpp"
+#include "signpost/directory/DirectoryStore.hpp"
+#include "signpost/sync/DirectoryCodec.hpp"
+#include "signpost/util/Time.hpp"
+#include "signpost/util/Uuid.hpp"
+
+#include <set>
+
+namespace signpost::client {
+
+using nlohmann::json;
+using sync::Op;
+using sync::OpType;
+using sync::Record;
+
+namespace {
+
+json parseOr(std::string_view text, json fallback) {
+    json j = json::parse(text, nullptr, false);
+    return j.is_discarded() ? fallback : j;
+}
+
+bool isDirectory(const std::string& collection) { return collection == "service" || collection == "organisation"; }
+
+const sync::CollectionSpec& specOf(const std::string& collection) {
+    const sync::CollectionSpec* spec = sync::findCollection(collection);
+    if (!spec) throw Error::validation("\"" + collection + "\" is not a collection Signpost syncs");
+    return *spec;
+}
+
+Record readRecord(db::Statement& q) {
+    Record r;
+    r.collection = q.getText(0);
+    r.id = q.getText(1);
+    r.seq = q.getInt64(2);
+    r.deleted = q.getBool(3);
+    r.area = q.getText(4);
+    r.organisation = q.getText(5);
+    r.owner = q.getText(6);
+    r.status = q.getText(7);
+    r.fields = parseOr(q.getTextView(8), json::object());
+    json versions = parseOr(q.getTextView(9), json::object());
+    for (auto it = versions.begin(); it != versions.end(); ++it)
+        if (it.value().is_number_integer()) r.versions[it.key()] = it.value().get<int64_t>();
+    return r;
+}
+
+constexpr const char* kRecordColumns =
+    "collection, id, seq, deleted, area, organisation, owner, status, fields, versions";
+
+} // namespace
+
+LocalStore::LocalStore(db::Database& db) : m_db(db) {}
+
+std::string LocalStore::now() const { return timeutil::isoDateTimeUtc(std::time(nullptr)); }
+
+// ----------------------------------------------------------------------------------- state
+
+std::optional<std::string> LocalStore::state(const std::string& key) {
+    auto q = m_db.cached("SELECT value FROM sync_state WHERE key = ?1");
+    q->bind(1, key);
+    if (!q->step()) return std::nullopt;
+    return q->getText(0);
+}
+
+void LocalStore::setState(const std::string& key, const std::string& value) {
+    auto q = m_db.cached("INSERT INTO sync_state (key, value) VALUES (?1, ?2) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    q->bind(1, key).bind(2, value);
+    q->exec();
+}
+
+void LocalStore::clearState(const std::string& key) {
+    auto q = m_db.cached("DELETE FROM sync_state WHERE key = ?1");
+    q->bind(1, key);
+    q->exec();
+}
+
+std::string LocalStore::deviceId() {
+    if (auto id = state("device_id")) return *id;
+    std::string id = uuid::random();
+    setState("device_id", id);
+    return id;
+}
+
+std::optional<sync::Principal> LocalStore::principal() {
+    auto user = state("user");
+    if (!user) return std::nullopt;
+    json j = parseOr(*user, json::object());
+    sync::Principal p;
+    p.userId = j.value("id", "");
+    p.role = domain::parseRole(j.value("role", "")).value_or(domain::Role::Practitioner);
+    for (const auto& a : j.value("areas", json::array()))
+        if (a.is_string()) p.areas.push_back(a.get<std::string>());
+    p.organisation = j.value("organisation", "");
+    if (p.userId.empty()) return std::nullopt;
+    return p;
+}
+
+void LocalStore::setPrincipal(const sync::Principal& who, const std::string& username) {
+    setState("user", json{{"id", who.userId}, {"username", username}, {"role", domain::toCode(who.role)},
+                          {"areas", who.areas}, {"organisation", who.organisation}}
+                         .dump());
+}
+
+int64_t LocalStore::cursor() {
+    auto c = state("cursor");
+    return c ? std::stoll(*c) : 0;
+}
+
+// --------------------------------------------------------------------------------- reading
+
+std::optional<Record> LocalStore::record(const std::string& collection, const std::string& id) {
+    auto q = m_db.cached(std::string("SELECT ") + kRecordColumns + " FROM record WHERE collection = ?1 AND id = ?2");
+    q->bind(1, collection).bind(2, id);
+    if (!q->step()) return std::nullopt;
+    return readRecord(*q);
+}
+
+std::vector<Record> LocalStore::records(const std::string& collection, bool includeDeleted) {
+    auto q = m_db.cached(std::string("SELECT ") + kRecordColumns +
+                         " FROM record WHERE collection = ?1 AND (deleted = 0 OR ?2) ORDER BY id");
+    q->bind(1, collection).bind(2, includeDeleted);
+    std::vector<Record> out;
+    while (q->step()) out.push_back(readRecord(*q));
+    return out;
+}
+
+// ---------------------------------------------------------------------------- local writes
+
+void LocalStore::save(const Record& r, bool local) {
+    json versions = json::object();
+    for (const auto& [k, v] : r.versions) versions[k] = v;
+    auto q = m_db.cached(R"sql(
+INSERT INTO record (collection, id, seq, deleted, area, organisation, owner, status, fields, versions, local, reindex,
+                    updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, area = excluded.area,
+    organisation = excluded.organisation, owner = excluded.owner, status = excluded.status, fields = excluded.fields,
+    versions = excluded.versions, local = excluded.local, reindex = excluded.reindex, updated_at = excluded.updated_at)sql");
+    q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status, r.fields.dump(),
+               versions.dump(), local, !local && isDirectory(r.collection), now());
+    q->exec();
+}
+
+void LocalStore::enqueue(const Op& op) {
+    auto q = m_db.cached("INSERT INTO outbox (op_id, collection, record_id, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+    q->bindAll(op.opId, op.collection, op.recordId, sync::toJson(op).dump(), now());
+    q->exec();
+}
+
+void LocalStore::materialiseNow(const Record& r) {
+    directory::DirectoryStore dir(m_db);
+    if (r.collection == "organisation") {
+        if (!r.deleted) dir.upsertOrganisation(sync::organisationFromFields(r.id, r.fields));
+    } else if (r.collection == "service") {
+        if (r.deleted) dir.deleteService(r.id);
+        else {
+            auto s = sync::serviceFromFields(r.id, r.fields);
+            if (!s.organisationId.empty() && !dir.organisation(s.organisationId)) s.organisationId.clear();
+            dir.upsertService(s);
+        }
+    }
+}
+
+std::string LocalStore::create(const std::string& collection, const json& fields, std::string id) {
+    const auto& spec = specOf(collection);
+    if (!fields.is_object()) throw Error::validation("fields must be an object");
+    Op op;
+    op.opId = uuid::random();
+    op.type = OpType::Create;
+    op.collection = collection;
+    op.recordId = id.empty() ? uuid::random() : std::move(id);
+    op.clientTime = now();
+    for (auto it = fields.begin(); it != fields.end(); ++it) op.fields[it.key()] = {it.value(), 0, nullptr};
+    auto who = principal();
+    if (who)
+        if (auto why = sync::checkWrite(*who, spec, op, nullptr)) throw Error(ErrorDomain::Forbidden, *why);
+    Record r;
+    r.collection = collection;
+    r.id = op.recordId;
+    r.fields = fields;
+    if (who && (spec.scope == sync::ScopeKind::Referral || spec.scope == sync::ScopeKind::Suggestion) &&
+        (!r.fields.contains("owner") || r.fields["owner"] == ""))
+        r.fields["owner"] = who->userId;
+    if (spec.lifecycle) r.fields["status"] = std::string(spec.lifecycle->initial());
+    sync::deriveScope(r);
+    db::Transaction txn(m_db);
+    if (record(collection, r.id)) throw Error(ErrorDomain::Conflict, "a " + collection + " with this id already exists");
+    save(r, true);
+    enqueue(op);
+    if (isDirectory(collection)) materialiseNow(r);
+    txn.commit();
+    return r.id;
+}
+
+void LocalStore::update(const std::string& collection, const std::string& id, const json& fields) {
+    const auto& spec = specOf(collection);
+    db::Transaction txn(m_db);
+    auto r = record(collection, id);
+    if (!r || r->deleted) throw Error::notFound("there is no such " + collection);
+    Op op;
+    op.opId = uuid::random();
+    op.type = OpType::Update;
+    op.collection = collection;
+    op.recordId = id;
+    op.clientTime = now();
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
+        const json current = r->fields.contains(it.key()) ? r->fields[it.key()] : json(nullptr);
+        if (current == it.value()) continue;
+        sync::FieldChange change;
+        change.value = it.value();
+        change.base = r->versions.count(it.key()) ? r->versions[it.key()] : 0;
+        const sync::FieldSpec* field = spec.field(it.key());
+        if (field && field->kind == sync::FieldKind::Text) change.baseValue = current;
+        op.fields[it.key()] = std::move(change);
+        r->fields[it.key()] = it.value();
+    }
+    if (op.fields.empty()) return; // nothing changed
+    if (auto who = principal())
+        if (auto why = sync::checkWrite(*who, spec, op, &*r)) throw Error(ErrorDomain::Forbidden, *why);
+    sync::deriveScope(*r);
+    save(*r, true);
+    enqueue(op);
+    if (isDirectory(collection)) materialiseNow(*r);
+    txn.commit();
+}
+
+void LocalStore::transition(const std::string& collection, const std::string& id, const std::string& to,
+                            const std::string& reason) {
+    const auto& spec = specOf(collection);
+    if (!spec.lifecycle) throw Error::validation("a " + collection + " has no status");
+    db::Transaction txn(m_db);
+    auto r = record(collection, id);
+    if (!r || r->deleted) throw Error::notFound("there is no such " + collection);
+    auto who = principal();
+    if (who)
+        if (auto why = spec.lifecycle->check(r->status, to, who->role, reason)) throw Error::validation(*why);
+    Op op;
+    op.opId = uuid::random();
+    op.type = OpType::Transition;
+    op.collection = collection;
+    op.recordId = id;
+    op.fromStatus = r->status;
+    op.toStatus = to;
+    op.reason = reason;
+    op.clientTime = now();
+    if (who)
+        if (auto why = sync::checkWrite(*who, spec, op, &*r)) throw Error(ErrorDomain::Forbidden, *why);
+    r->fields["status"] = to;
+    r->status = to;
+    save(*r, true);
+    enqueue(op);
+    txn.commit();
+}
+
+void LocalStore::remove(const std::string& collection, const std::string& id) {
+    const auto& spec = specOf(collection);
+    db::Transaction txn(m_db);
+    auto r = record(collection, id);
+    if (!r || r->deleted) return;
+    Op op;
+    op.opId = uuid::random();
+    op.type = OpType::Delete;
+    op.collection = collection;
+    op.recordId = id;
+    op.baseSeq = r->seq;
+    op.clientTime = now();
+    if (auto who = principal())
+        if (auto why = sync::checkWrite(*who, spec, op, &*r)) throw Error(ErrorDomain::Forbidden, *why);
+    r->deleted = true;
+    save(*r, true);
+    enqueue(op);
+    if (isDirectory(collection)) materialiseNow(*r);
+    txn.commit();
+}
+
+void LocalStore::resolveConflict(const std::string& conflictId, const json& value) {
+    db::Transaction txn(m_db);
+    auto c = record("conflict", conflictId);
+    if (!c || c->deleted) throw Error::notFound("there is no such conflict");
+    if (c->status == "resolved") return;
+    Op op;
+    op.opId = uuid::random();
+    op.type = OpType::Resolve;
+    op.collection = "conflict";
+    op.recordId = conflictId;
+    op.conflictId = conflictId;
+    op.fields["value"] = {value, 0, nullptr};
+    op.clientTime = now();
+    c->fields["status"] = "resolved";
+    c->fields["resolution"] = value;
+    c->status = "resolved";
+    save(*c, true);
+    // The chosen value shows at once on the record it is about; the server confirms it.
+    const std::string collection = c->fields.value("collection", ""), recordId = c->fields.value("record_id", ""),
+                      field = c->fields.value("field", "");
+    if (auto target = record(collection, recordId); target && !target->deleted && !field.empty()) {
+        target->fields[field] = value;
+        save(*target, true);
+    }
+    enqueue(op);
+    txn.commit();
+}
+
+// ------------------------------------------------------------------------- the engine's side
+
+std::vector<OutboxEntry> LocalStore::outbox(size_t limit) {
+    auto q = m_db.cached("SELECT op_seq, body, attempts FROM outbox ORDER BY op_seq LIMIT ?1");
+    q->bind(1, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+    std::vector<OutboxEntry> out;
+    while (q->step()) {
+        OutboxEntry e;
+        e.seq = q->getInt64(0);
+        e.op = sync::opFromJson(json::parse(q->getTextView(1)));
+        e.attempts = q->getInt(2);
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+size_t LocalStore::outboxSize() { return static_cast<size_t>(m_db.queryInt64("SELECT count(*) FROM outbox").value_or(0)); }
+
+void LocalStore::recordResults(const std::vector<sync::OpResult>& results, const std::string& at) {
+    db::Transaction txn(m_db);
+    for (const auto& r : results) {
+        const sync::OpStatus effective = r.status == sync::OpStatus::Duplicate && r.original ? *r.original : r.status;
+        if (effective == sync::OpStatus::Rejected) {
+            auto move = m_db.cached("INSERT OR IGNORE INTO rejected_op (op_id, collection, record_id, body, reason, at) "
+                                    "SELECT op_id, collection, record_id, body, ?2, ?3 FROM outbox WHERE op_id = ?1");
+            move->bind(1, r.opId).bind(2, r.reason.empty() ? std::string("rejected") : r.reason).bind(3, at);
+            move->exec();
+        }
+        auto del = m_db.cached("DELETE FROM outbox WHERE op_id = ?1 RETURNING collection, record_id");
+        del->bind(1, r.opId);
+        std::string collection, recordId;
+        if (del->step()) {
+            collection = del->getText(0);
+            recordId = del->getText(1);
+        }
+        del->reset();
+        if (!collection.empty()) {
+            // No change of this record left to send: it is the server's copy again at next pull.
+            auto clear = m_db.cached("UPDATE record SET local = 0 WHERE collection = ?1 AND id = ?2 AND NOT EXISTS "
+                                     "(SELECT 1 FROM outbox WHERE collection = ?1 AND record_id = ?2)");
+            clear->bind(1, collection).bind(2, recordId);
+            clear->exec();
+        }
+    }
+    txn.commit();
+}
+
+void LocalStore::noteAttempt(const std::vector<OutboxEntry>& batch, const std::string& error) {
+    db::Transaction txn(m_db);
+    auto q = m_db.cached("UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE op_seq = ?1");
+    for (const auto& e : batch) {
+        q->bind(1, e.seq).bind(2, error);
+        q->exec();
+        q->reset();
+    }
+    txn.commit();
+}
+
+std::vector<RejectedOp> LocalStore::rejected() {
+    std::vector<RejectedOp> out;
+    auto q = m_db.cached("SELECT op_id, collection, record_id, reason, at FROM rejected_op ORDER BY at, op_id");
+    while (q->step()) out.push_back({q->getText(0), q->getText(1), q->getText(2), q->getText(3), q->getText(4)});
+    return out;
+}
+
+PullApplied LocalStore::applyPull(const sync::PullResponse& page) {
+    PullApplied applied;
+    db::Transaction txn(m_db);
+    const int64_t current = cursor();
+    if (page.nextCursor < current)
+        throw Error(ErrorDomain::Internal, "the server's cursor went backwards (" + std::to_string(page.nextCursor) +
+                                               " < " + std::to_string(current) + "); the page was not applied");
+    auto pendingOps = m_db.cached("SELECT body FROM outbox WHERE collection = ?1 AND record_id = ?2 ORDER BY op_seq");
+    for (const auto& incoming : page.records) {
+        pendingOps->bind(1, incoming.collection).bind(2, incoming.id);
+        std::set<std::string> pendingFields;
+        bool pendingStatus = false, pendingDelete = false, pending = false;
+        while (pendingOps->step()) {
+            pending = true;
+            Op op = sync::opFromJson(json::parse(pendingOps->getTextView(0)));
+            for (const auto& [name, change] : op.fields) {
+                (void)change;
+                pendingFields.insert(name);
+            }
+            if (op.type == OpType::Transition) pendingStatus = true;
+            if (op.type == OpType::Delete) pendingDelete = true;
+        }
+        pendingOps->reset();
+        if (!pending) {
+            save(incoming, false);
+        } else {
+            // Local changes still queued win locally until the server has them; the rest of the
+            // record takes the server's values and versions.
+            Record merged = incoming;
+            if (auto local = record(incoming.collection, incoming.id)) {
+                for (const auto& name : pendingFields) {
+                    if (local->fields.contains(name)) merged.fields[name] = local->fields[name];
+                    if (local->versions.count(name)) merged.versions[name] = local->versions[name];
+                    else merged.versions.erase(name);
+                }
+                if (pendingStatus) {
+                    merged.fields["status"] = local->fields.value("status", merged.status);
+                    merged.status = local->status;
+                }
+                if (pendingDelete) merged.deleted = true;
+            }
+            sync::deriveScope(merged);
+            save(merged, true);
+        }
+        ++applied.records;
+        if (isDirectory(incoming.collection)) ++applied.directory;
+    }
+    auto removal = m_db.cached("DELETE FROM record WHERE collection = ?1 AND id = ?2");
+    for (const auto& r : page.removals) {
+        removal->bind(1, r.collection).bind(2, r.id);
+        removal->exec();
+        removal->reset();
+        ++applied.removals;
+    }
+    setState("cursor", std::to_string(page.nextCursor));
+    txn.commit();
+    return applied;
+}
+
+void LocalStore::wipeForResync() {
+    db::Transaction txn(m_db);
+    m_db.exec("DELETE FROM record WHERE local = 0; DELETE FROM service; DELETE FROM organisation; "
+              "DELETE FROM location; DELETE FROM service_fts; DELETE FROM service_geo; DELETE FROM search_term;");
+    setState("cursor", "0");
+    txn.commit();
+}
+
+size_t LocalStore::pendingDirectory() {
+    return static_cast<size_t>(m_db.queryInt64("SELECT count(*) FROM record WHERE reindex = 1").value_or(0));
+}
+
+size_t LocalStore::materialiseDirectory(size_t limit) {
+    db::Transaction txn(m_db);
+    directory::DirectoryStore dir(m_db);
+    directory::DirectoryStore::BulkWrite bulk(dir);
+    // Organisations first, so services find theirs.
+    auto q = m_db.cached(std::string("SELECT ") + kRecordColumns +
+                         " FROM record WHERE reindex = 1 ORDER BY collection = 'organisation' DESC, seq LIMIT ?1");
+    q->bind(1, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+    std::vector<Record> batch;
+    while (q->step()) batch.push_back(readRecord(*q));
+    q->reset();
+    auto done = m_db.cached("UPDATE record SET reindex = 0 WHERE collection = ?1 AND id = ?2");
+    size_t n = 0;
+    for (const auto& r : batch) {
+        bool complete = true;
+        if (r.collection == "organisation") {
+            if (!r.deleted) dir.upsertOrganisation(sync::organisationFromFields(r.id, r.fields));
+        } else if (r.collection == "service") {
+            if (r.deleted) {
+                dir.deleteService(r.id);
+            } else {
+                auto s = sync::serviceFromFields(r.id, r.fields);
+                if (!s.organisationId.empty() && !dir.organisation(s.organisationId)) {
+                    // Its organisation has not arrived yet: index it without, and again later.
+                    s.organisationId.clear();
+                    complete = false;
+                }
+                dir.upsertService(s);
+            }
+        }
+        if (complete) {
+            done->bind(1, r.collection).bind(2, r.id);
+            done->exec();
+            done->reset();
+        }
+        ++n;
+    }
+    bulk.finish();
+    txn.commit();
+    return n;
+}
+
+} // namespace signpost::client

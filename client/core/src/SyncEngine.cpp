@@ -1,0 +1,293 @@
+#include "signpost/client/SyncEngine.hpp"
+#include "signpost/sync/Gzip.hpp"
+#include "signpost/util/Text.hpp"
+#include "signpost/util/Time.hpp"
+
+namespace signpost::client {
+
+using nlohmann::json;
+
+namespace {
+
+// An HTTP failure with the server's own message, kept apart from network failures.
+struct ServerError : std::runtime_error {
+    int status;
+    std::string code;
+    ServerError(int s, std::string c, const std::string& m) : std::runtime_error(m), status(s), code(std::move(c)) {}
+};
+
+std::string nowIso() { return timeutil::isoDateTimeUtc(std::time(nullptr)); }
+
+} // namespace
+
+std::string describeFailure(const std::exception& e) {
+    if (dynamic_cast<const TransportError*>(&e))
+        return "No connection to the server. Your changes are kept on this device and will be sent when the "
+               "connection is back.";
+    if (auto* s = dynamic_cast<const ServerError*>(&e)) {
+        if (s->status == 401) return "You need to sign in again: " + std::string(s->what());
+        if (s->status == 403) return "The server refused this: " + std::string(s->what());
+        if (s->status == 426) return "This version of Signpost is too old for the server; please update it.";
+        if (s->status == 429) return "Too many attempts; wait a little and try again.";
+        if (s->status >= 500) return "The server had a problem; Signpost will try again shortly.";
+        return "The server could not use this request: " + std::string(s->what());
+    }
+    if (auto* err = dynamic_cast<const Error*>(&e)) {
+        if (err->domain() == ErrorDomain::Parse)
+            return "The server's reply arrived damaged (a poor connection?); Signpost will try again.";
+    }
+    return std::string("Sync stopped: ") + e.what();
+}
+
+SyncEngine::SyncEngine(db::Database& db, HttpTransport& transport, EngineOptions options)
+    : m_db(db), m_store(db), m_transport(transport), m_options(options) {
+    m_status.pending = m_store.outboxSize();
+    m_status.lastSyncAt = m_store.state("last_sync_at").value_or("");
+    if (m_store.state("token")) m_status.state = m_status.lastSyncAt.empty() ? SyncStatus::State::Offline : SyncStatus::State::UpToDate;
+}
+
+SyncStatus SyncEngine::status() const {
+    std::lock_guard lock(m_statusMutex);
+    return m_status;
+}
+
+void SyncEngine::setStatus(SyncStatus::State state, std::string message) {
+    std::lock_guard lock(m_statusMutex);
+    m_status.state = state;
+    m_status.message = std::move(message);
+}
+
+bool SyncEngine::signedIn() { return m_store.state("token").has_value(); }
+
+TransportResponse SyncEngine::call(const std::string& method, const std::string& path, const std::string& body,
+                                   bool auth) {
+    TransportRequest request;
+    request.method = method;
+    request.path = path;
+    request.headers["accept"] = "application/json";
+    request.headers["accept-encoding"] = "gzip";
+    if (auth) {
+        auto token = m_store.state("token");
+        if (!token) throw ServerError(401, "unauthorized", "not signed in");
+        request.headers["authorization"] = "Bearer " + *token;
+    }
+    if (!body.empty()) {
+        request.headers["content-type"] = "application/json";
+        if (m_options.gzipRequests && body.size() > 512) {
+            request.body = sync::gzipCompress(body);
+            request.headers["content-encoding"] = "gzip";
+        } else {
+            request.body = body;
+        }
+    }
+    TransportResponse response = m_transport.send(request);
+    if (auto enc = response.headers.find("content-encoding"); enc != response.headers.end() && enc->second == "gzip") {
+        response.body = sync::gzipDecompress(response.body, sync::kMaxDecodedBytes);
+        response.headers.erase(enc);
+    }
+    if (response.status != 200) {
+        std::string code = "http_" + std::to_string(response.status), message = "HTTP " + std::to_string(response.status);
+        json err = json::parse(response.body, nullptr, false);
+        if (err.is_object()) {
+            code = err.value("error", code);
+            message = err.value("message", message);
+        }
+        throw ServerError(response.status, code, message);
+    }
+    return response;
+}
+
+void SyncEngine::signIn(const std::string& username, const std::string& password) {
+    json body{{"username", username}, {"password", password}, {"device_id", m_store.deviceId()}};
+    TransportResponse response = call("POST", "/v1/login", body.dump(), false);
+    json reply = sync::parseJson(response.body);
+    if (!reply.is_object() || !reply.contains("token") || !reply["token"].is_string() || !reply.contains("user"))
+        throw Error(ErrorDomain::Parse, "the sign-in reply has no token");
+    const json& user = reply["user"];
+    sync::Principal who;
+    who.userId = user.value("id", "");
+    who.role = domain::parseRole(user.value("role", "")).value_or(domain::Role::Practitioner);
+    for (const auto& a : user.value("areas", json::array()))
+        if (a.is_string()) who.areas.push_back(a.get<std::string>());
+    who.organisation = user.value("organisation", "");
+    // A different user on this device starts from an empty view of the records.
+    if (auto previous = m_store.principal(); previous && previous->userId != who.userId) {
+        if (m_store.outboxSize() > 0)
+            throw Error::validation("changes by another user are still waiting to be sent from this device; "
+                                    "that user must sync first");
+        m_store.wipeForResync();
+        m_db.exec("DELETE FROM record");
+    }
+    m_store.setState("token", reply["token"].get<std::string>());
+    m_store.setState("server_url_user", username);
+    m_store.setPrincipal(who, username);
+    setStatus(SyncStatus::State::Offline, "");
+}
+
+void SyncEngine::signOut() {
+    try {
+        call("POST", "/v1/logout", "{}", true);
+    } catch (const std::exception&) {
+        // signing out locally must work offline too
+    }
+    m_store.clearState("token");
+    setStatus(SyncStatus::State::SignedOut);
+}
+
+void SyncEngine::push(SyncReport& report) {
+    const std::string device = m_store.deviceId();
+    size_t total = m_store.outboxSize();
+    {
+        std::lock_guard lock(m_statusMutex);
+        m_status.done = 0;
+        m_status.total = total;
+        m_status.pending = total;
+    }
+    while (true) {
+        auto batch = m_store.outbox(m_options.pushBatch);
+        if (batch.empty()) break;
+        sync::PushRequest request;
+        request.deviceId = device;
+        for (const auto& e : batch) request.ops.push_back(e.op);
+        TransportResponse response;
+        try {
+            response = call("POST", "/v1/push", sync::toJson(request).dump(), true);
+        } catch (const std::exception& e) {
+            m_store.noteAttempt(batch, describeFailure(e));
+            throw;
+        }
+        auto results = sync::pushResponseFromJson(sync::parseJson(response.body)).results;
+        if (afterPushAnswered) afterPushAnswered();
+        m_store.recordResults(results, nowIso());
+        for (const auto& r : results) {
+            ++report.pushed;
+            auto effective = r.status == sync::OpStatus::Duplicate && r.original ? *r.original : r.status;
+            if (r.status == sync::OpStatus::Duplicate) ++report.duplicates;
+            else if (effective == sync::OpStatus::Applied) ++report.applied;
+            if (effective == sync::OpStatus::Conflict) ++report.conflicts;
+            if (effective == sync::OpStatus::Rejected) ++report.rejected;
+        }
+        std::lock_guard lock(m_statusMutex);
+        m_status.done += results.size();
+        m_status.pending = m_store.outboxSize();
+        if (results.size() < batch.size() && results.empty()) break; // the server answered nothing: retry later
+    }
+}
+
+void SyncEngine::pull(SyncReport& report) {
+    bool more = true;
+    while (more) {
+        const int64_t cursor = m_store.cursor();
+        std::string path = "/v1/pull?cursor=" + std::to_string(cursor) + "&limit=" + std::to_string(m_options.pullLimit) +
+                           "&max_bytes=" + std::to_string(m_options.pullMaxBytes);
+        TransportResponse response = call("GET", path, "", true);
+        sync::PullResponse page = sync::pullResponseFromJson(sync::parseJson(response.body));
+        if (page.resync) {
+            // Older than the server's tombstone horizon: our outbox went first (push ran), now
+            // start the view again from nothing.
+            m_store.wipeForResync();
+            report.resynced = true;
+            continue;
+        }
+        auto applied = m_store.applyPull(page);
+        report.pulled += applied.records;
+        report.removed += applied.removals;
+        more = page.hasMore;
+        std::lock_guard lock(m_statusMutex);
+        m_status.done += applied.records;
+    }
+    report.cursor = m_store.cursor();
+}
+
+SyncReport SyncEngine::syncOnce() {
+    SyncReport report;
+    if (!signedIn()) {
+        report.error = "Sign in to sync.";
+        setStatus(SyncStatus::State::SignedOut, report.error);
+        return report;
+    }
+    setStatus(SyncStatus::State::Syncing);
+    try {
+        push(report);
+        pull(report);
+        if (m_options.materialiseDirectory && m_store.pendingDirectory() > 0)
+            report.indexed = m_store.materialiseDirectory();
+        report.complete = true;
+        const std::string at = nowIso();
+        m_store.setState("last_sync_at", at);
+        {
+            std::lock_guard lock(m_statusMutex);
+            m_status.lastSyncAt = at;
+        }
+        setStatus(SyncStatus::State::UpToDate);
+    } catch (const std::exception& e) {
+        report.error = describeFailure(e);
+        bool offline = dynamic_cast<const TransportError*>(&e) != nullptr;
+        if (auto* s = dynamic_cast<const ServerError*>(&e); s && s->status == 401) m_store.clearState("token");
+        setStatus(offline ? SyncStatus::State::Offline : SyncStatus::State::Error, report.error);
+    }
+    report.conflictsWaiting = 0;
+    for (const auto& c : m_store.records("conflict"))
+        if (c.status == "open") ++report.conflictsWaiting;
+    std::lock_guard lock(m_statusMutex);
+    m_status.pending = m_store.outboxSize();
+    return report;
+}
+
+// ---------------------------------------------------------------------------------- SyncLoop
+
+SyncLoop::SyncLoop(std::function<SyncReport()> round, Options options) : m_round(std::move(round)), m_options(options) {}
+
+SyncLoop::~SyncLoop() { stop(); }
+
+std::chrono::milliseconds SyncLoop::backoff(int failures, const Options& o, std::mt19937& rng) {
+    if (failures <= 0) return o.interval;
+    double base = static_cast<double>(o.minBackoff.count());
+    for (int i = 1; i < failures && base < static_cast<double>(o.maxBackoff.count()); ++i) base *= 2;
+    base = std::min(base, static_cast<double>(o.maxBackoff.count()));
+    std::uniform_real_distribution<double> jitter(0.5, 1.5);
+    return std::chrono::milliseconds(static_cast<int64_t>(base * jitter(rng)));
+}
+
+void SyncLoop::start() {
+    std::lock_guard lock(m_mutex);
+    if (m_thread.joinable()) return;
+    m_stop = false;
+    m_thread = std::thread([this] { run(); });
+}
+
+void SyncLoop::stop() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_wake.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+void SyncLoop::nudge() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_nudged = true;
+    }
+    m_wake.notify_all();
+}
+
+std::chrono::milliseconds SyncLoop::nextDelay() const {
+    std::lock_guard lock(m_mutex);
+    return m_next;
+}
+
+void SyncLoop::run() {
+    while (true) {
+        SyncReport report = m_round();
+        std::unique_lock lock(m_mutex);
+        m_failures = report.complete ? 0 : m_failures + 1;
+        m_next = backoff(m_failures, m_options, m_rng);
+        m_wake.wait_for(lock, m_next, [&] { return m_stop || m_nudged; });
+        if (m_stop) return;
+        m_nudged = false;
+    }
+}
+
+} // namespace signpost::client

@@ -1,0 +1,106 @@
+// signpost-cli sync: one headless sync of a local database with a server.
+#include "Commands.hpp"
+#include "signpost/client/CurlTransport.hpp"
+#include "signpost/client/SyncEngine.hpp"
+#include "signpost/schema/LocalSchema.hpp"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+namespace signpost::cli {
+
+namespace {
+
+std::string password(const std::string& user) {
+    if (const char* p = std::getenv("SIGNPOST_PASSWORD"); p && *p) return p;
+    if (!isatty(STDIN_FILENO)) {
+        std::string line;
+        std::getline(std::cin, line);
+        return line;
+    }
+    std::cerr << "Password for " << user << ": " << std::flush;
+    termios old{};
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::string line;
+    std::getline(std::cin, line);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+    return line;
+}
+
+int runSync(const Context& ctx, const ParsedArgs& args) {
+    auto server = args.value("--server");
+    if (!server) throw UsageError("sync needs --server URL (e.g. http://127.0.0.1:8080)");
+    auto parent = std::filesystem::path(ctx.dbPath).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    auto db = schema::openLocal(ctx.dbPath);
+    client::CurlOptions curl;
+    curl.caFile = args.valueOr("--ca-file", "");
+    curl.connectTimeoutMs = args.intValue("--connect-timeout-ms", 10'000, 100, 600'000);
+    curl.transferTimeoutMs = args.intValue("--timeout-ms", 60'000, 100, 3'600'000);
+    client::CurlTransport transport(*server, curl);
+    client::SyncEngine engine(db, transport);
+    client::LocalStore store(db);
+    auto user = args.value("--user");
+    if (user) {
+        auto current = store.state("server_url_user");
+        if (!engine.signedIn() || !current || *current != *user) {
+            try {
+                engine.signIn(*user, password(*user));
+            } catch (const std::exception& e) {
+                std::cerr << "signpost-cli sync: could not sign in: " << client::describeFailure(e) << "\n";
+                return kExitFailure;
+            }
+        }
+    } else if (!engine.signedIn()) {
+        throw UsageError("not signed in on this database: give --user NAME");
+    }
+    auto report = engine.syncOnce();
+    std::cout << "Pushed " << report.pushed << " change(s): " << report.applied << " applied, " << report.duplicates
+              << " already there, " << report.conflicts << " in conflict, " << report.rejected << " rejected.\n";
+    std::cout << "Pulled " << report.pulled << " record(s)";
+    if (report.removed) std::cout << ", " << report.removed << " removed (no longer shared with you)";
+    if (report.indexed) std::cout << "; " << report.indexed << " directory record(s) indexed for search";
+    std::cout << ". Cursor " << report.cursor << (report.resynced ? " (full resync)" : "") << ".\n";
+    if (report.conflictsWaiting)
+        std::cout << report.conflictsWaiting << " conflict(s) wait for you to choose between versions.\n";
+    for (const auto& r : store.rejected()) std::cout << "Rejected: " << r.collection << " " << r.recordId << ": " << r.reason << "\n";
+    size_t pending = store.outboxSize();
+    if (pending) std::cout << pending << " change(s) still waiting to be sent.\n";
+    if (!report.complete) {
+        std::cerr << "signpost-cli sync: " << report.error << "\n";
+        return kExitFailure;
+    }
+    return kExitOk;
+}
+
+} // namespace
+
+const std::vector<Command>& syncCommands() {
+    static const std::vector<Command> commands{
+        {{"sync",
+          "sync --server URL [--user NAME] [--ca-file PEM] [--timeout-ms N]",
+          "Sync this local database with a signpost-server, once",
+          "Signs in when --user is given (password from SIGNPOST_PASSWORD, else a prompt) and keeps the\n"
+          "session in the database. Pushes every queued change, pulls everything new, and prints what was\n"
+          "pushed, pulled and which conflicts wait for a person. Exit status 1 when the round did not finish\n"
+          "(nothing is lost: what was not sent stays queued).",
+          {{"--server", "URL", "The server, e.g. http://127.0.0.1:8080"},
+           {"--user", "NAME", "Sign in as this user"},
+           {"--ca-file", "PEM", "Trust this certificate (a server with a self-signed certificate)"},
+           {"--connect-timeout-ms", "N", "Give up connecting after N ms (default 10000)"},
+           {"--timeout-ms", "N", "Give up on one request after N ms (default 60000)"}},
+          0,
+          0},
+         runSync},
+    };
+    return commands;
+}
+
+} // namespace signpost::cli
