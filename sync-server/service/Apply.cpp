@@ -53,6 +53,7 @@ json tombstoneFields(const json& fields) {
 } // namespace
 
 OpResult OpApplier::apply(const Op& op) {
+    m_opId = op.opId;
     const sync::CollectionSpec* spec = sync::findCollection(op.collection);
     if (!spec) return rejected(op, "\"" + op.collection + "\" is not a collection Signpost syncs");
     if (op.type == OpType::Resolve) return resolve(op);
@@ -265,7 +266,8 @@ std::string OpApplier::createConflict(const StoredRecord& target, const std::str
     StoredRecord c;
     sync::Record& r = c.record;
     r.collection = "conflict";
-    r.id = uuid::random();
+    // Derived from the op that caused it: deterministic, and unique per op, record and field.
+    r.id = uuid::fromName("conflict:" + m_opId + ":" + target.record.collection + "/" + target.record.id + ":" + field);
     r.fields = {{"collection", target.record.collection}, {"record_id", target.record.id}, {"field", field},
                 {"kind", kind}, {"base", base}, {"mine", mine}, {"theirs", theirs}, {"mine_by", m_who.userId},
                 {"theirs_by", theirsBy}, {"status", autoResolved ? "resolved" : "open"}};

@@ -34,6 +34,7 @@ private:
     const sync::Principal& m_who;
     std::string m_device;
     std::string m_now;
+    std::string m_opId;
     size_t m_conflicts = 0;
 };
 

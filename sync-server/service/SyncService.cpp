@@ -49,12 +49,16 @@ std::string hex(const unsigned char* data, size_t size) {
     return out;
 }
 
+} // namespace
+
 std::string tokenHash(const std::string& token) {
     unsigned char digest[32];
     crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(token.data()), token.size(),
                        nullptr, 0);
     return hex(digest, sizeof digest);
 }
+
+namespace {
 
 std::string newToken() {
     unsigned char bytes[32];
@@ -410,9 +414,12 @@ HttpResponse SyncService::pull(Context& ctx) {
     ServerStore& store = *ctx.store;
     sync::PullResponse response;
     response.serverTime = timeutil::isoDateTimeUtc(static_cast<std::time_t>(now()));
+    const int64_t since = queryInt(ctx.request, "horizon", 0, 0, INT64_MAX);
     store.beginRead();
-    if (cursor > 0 && cursor < store.purgedThrough()) {
-        // Tombstones this device has not seen are gone: it must start again.
+    response.horizon = store.purgedThrough();
+    if (cursor > 0 && cursor < response.horizon && since < response.horizon) {
+        // A purge since this device's cursor chain began removed tombstones it has not seen
+        // (their seq lies above its cursor): it must start again.
         response.resync = true;
         response.nextCursor = 0;
         response.hasMore = true;

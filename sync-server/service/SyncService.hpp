@@ -30,6 +30,9 @@ struct ServiceOptions {
     std::function<int64_t()> clock;                     // unix seconds; null: the system clock
 };
 
+// How a bearer token is stored: BLAKE2b-256, hex. The token itself is never stored.
+std::string tokenHash(const std::string& token);
+
 // Argon2id (libsodium crypto_pwhash_str, interactive limits).
 std::string hashPassword(const std::string& password);
 bool verifyPassword(const std::string& hash, const std::string& password);

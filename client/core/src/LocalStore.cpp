@@ -51,9 +51,10 @@ constexpr const char* kRecordColumns =
 
 } // namespace
 
-LocalStore::LocalStore(db::Database& db) : m_db(db) {}
+LocalStore::LocalStore(db::Database& db, std::function<std::time_t()> clock, std::function<std::string()> newId)
+    : m_db(db), m_clock(std::move(clock)), m_newId(std::move(newId)) {}
 
-std::string LocalStore::now() const { return timeutil::isoDateTimeUtc(std::time(nullptr)); }
+std::string LocalStore::now() const { return timeutil::isoDateTimeUtc(m_clock ? m_clock() : std::time(nullptr)); }
 
 // ----------------------------------------------------------------------------------- state
 
@@ -79,7 +80,7 @@ void LocalStore::clearState(const std::string& key) {
 
 std::string LocalStore::deviceId() {
     if (auto id = state("device_id")) return *id;
-    std::string id = uuid::random();
+    std::string id = newId();
     setState("device_id", id);
     return id;
 }
@@ -129,18 +130,22 @@ std::vector<Record> LocalStore::records(const std::string& collection, bool incl
 
 // ---------------------------------------------------------------------------- local writes
 
-void LocalStore::save(const Record& r, bool local) {
+void LocalStore::save(const Record& r, bool local, const Record* serverCopy) {
     json versions = json::object();
     for (const auto& [k, v] : r.versions) versions[k] = v;
+    // The server's copy changes only when a pull brings one; local writes keep it.
     auto q = m_db.cached(R"sql(
 INSERT INTO record (collection, id, seq, deleted, area, organisation, owner, status, fields, versions, local, reindex,
-                    updated_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                    updated_at, base)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?14, 'null'))
 ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, area = excluded.area,
     organisation = excluded.organisation, owner = excluded.owner, status = excluded.status, fields = excluded.fields,
-    versions = excluded.versions, local = excluded.local, reindex = excluded.reindex, updated_at = excluded.updated_at)sql");
+    versions = excluded.versions, local = excluded.local, reindex = excluded.reindex, updated_at = excluded.updated_at,
+    base = coalesce(?14, base), revert = CASE WHEN excluded.local = 0 THEN 0 ELSE revert END)sql");
     q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status, r.fields.dump(),
                versions.dump(), local, !local && isDirectory(r.collection), now());
+    if (serverCopy) q->bind(14, sync::toJson(*serverCopy).dump());
+    else q->bind(14, nullptr);
     q->exec();
 }
 
@@ -168,10 +173,10 @@ std::string LocalStore::create(const std::string& collection, const json& fields
     const auto& spec = specOf(collection);
     if (!fields.is_object()) throw Error::validation("fields must be an object");
     Op op;
-    op.opId = uuid::random();
+    op.opId = newId();
     op.type = OpType::Create;
     op.collection = collection;
-    op.recordId = id.empty() ? uuid::random() : std::move(id);
+    op.recordId = id.empty() ? newId() : std::move(id);
     op.clientTime = now();
     for (auto it = fields.begin(); it != fields.end(); ++it) op.fields[it.key()] = {it.value(), 0, nullptr};
     auto who = principal();
@@ -201,7 +206,7 @@ void LocalStore::update(const std::string& collection, const std::string& id, co
     auto r = record(collection, id);
     if (!r || r->deleted) throw Error::notFound("there is no such " + collection);
     Op op;
-    op.opId = uuid::random();
+    op.opId = newId();
     op.type = OpType::Update;
     op.collection = collection;
     op.recordId = id;
@@ -238,7 +243,7 @@ void LocalStore::transition(const std::string& collection, const std::string& id
     if (who)
         if (auto why = spec.lifecycle->check(r->status, to, who->role, reason)) throw Error::validation(*why);
     Op op;
-    op.opId = uuid::random();
+    op.opId = newId();
     op.type = OpType::Transition;
     op.collection = collection;
     op.recordId = id;
@@ -261,7 +266,7 @@ void LocalStore::remove(const std::string& collection, const std::string& id) {
     auto r = record(collection, id);
     if (!r || r->deleted) return;
     Op op;
-    op.opId = uuid::random();
+    op.opId = newId();
     op.type = OpType::Delete;
     op.collection = collection;
     op.recordId = id;
@@ -282,7 +287,7 @@ void LocalStore::resolveConflict(const std::string& conflictId, const json& valu
     if (!c || c->deleted) throw Error::notFound("there is no such conflict");
     if (c->status == "resolved") return;
     Op op;
-    op.opId = uuid::random();
+    op.opId = newId();
     op.type = OpType::Resolve;
     op.collection = "conflict";
     op.recordId = conflictId;
@@ -324,6 +329,7 @@ size_t LocalStore::outboxSize() { return static_cast<size_t>(m_db.queryInt64("SE
 
 void LocalStore::recordResults(const std::vector<sync::OpResult>& results, const std::string& at) {
     db::Transaction txn(m_db);
+    std::set<std::pair<std::string, std::string>> touched;
     for (const auto& r : results) {
         const sync::OpStatus effective = r.status == sync::OpStatus::Duplicate && r.original ? *r.original : r.status;
         if (effective == sync::OpStatus::Rejected) {
@@ -340,15 +346,53 @@ void LocalStore::recordResults(const std::vector<sync::OpResult>& results, const
             recordId = del->getText(1);
         }
         del->reset();
-        if (!collection.empty()) {
-            // No change of this record left to send: it is the server's copy again at next pull.
-            auto clear = m_db.cached("UPDATE record SET local = 0 WHERE collection = ?1 AND id = ?2 AND NOT EXISTS "
-                                     "(SELECT 1 FROM outbox WHERE collection = ?1 AND record_id = ?2)");
+        if (collection.empty()) continue;
+        if (effective == sync::OpStatus::Rejected || effective == sync::OpStatus::Conflict) {
+            // The server did not take (all of) this change: once nothing else is queued for the
+            // record, show the server's copy again (a pull would not: the server's record may
+            // not have changed at all).
+            auto mark = m_db.cached("UPDATE record SET revert = 1 WHERE collection = ?1 AND id = ?2");
+            mark->bind(1, collection).bind(2, recordId);
+            mark->exec();
+        }
+        touched.emplace(collection, recordId);
+    }
+    for (const auto& [collection, recordId] : touched) {
+        if (pendingFor(collection, recordId)) continue;
+        auto local = m_db.cached("SELECT revert, base FROM record WHERE collection = ?1 AND id = ?2");
+        local->bind(1, collection).bind(2, recordId);
+        if (!local->step()) continue;
+        const bool revert = local->getBool(0);
+        const json base = parseOr(local->getTextView(1), json(nullptr));
+        local->reset();
+        if (!revert) {
+            auto clear = m_db.cached("UPDATE record SET local = 0 WHERE collection = ?1 AND id = ?2");
             clear->bind(1, collection).bind(2, recordId);
             clear->exec();
+            continue;
         }
+        if (base.is_null()) {
+            // Created here and refused by the server: it never existed there.
+            auto drop = m_db.cached("DELETE FROM record WHERE collection = ?1 AND id = ?2");
+            drop->bind(1, collection).bind(2, recordId);
+            drop->exec();
+            if (isDirectory(collection)) materialiseNow(Record{collection, recordId, 0, true, {}, {}, {}, {}, json::object(), {}});
+            continue;
+        }
+        Record server = sync::recordFromJson(base);
+        save(server, false, &server);
+        auto done = m_db.cached("UPDATE record SET revert = 0 WHERE collection = ?1 AND id = ?2");
+        done->bind(1, collection).bind(2, recordId);
+        done->exec();
+        if (isDirectory(collection)) materialiseNow(server);
     }
     txn.commit();
+}
+
+bool LocalStore::pendingFor(const std::string& collection, const std::string& recordId) {
+    auto q = m_db.cached("SELECT 1 FROM outbox WHERE collection = ?1 AND record_id = ?2 LIMIT 1");
+    q->bind(1, collection).bind(2, recordId);
+    return q->step();
 }
 
 void LocalStore::noteAttempt(const std::vector<OutboxEntry>& batch, const std::string& error) {
@@ -376,6 +420,12 @@ PullApplied LocalStore::applyPull(const sync::PullResponse& page) {
     if (page.nextCursor < current)
         throw Error(ErrorDomain::Internal, "the server's cursor went backwards (" + std::to_string(page.nextCursor) +
                                                " < " + std::to_string(current) + "); the page was not applied");
+    if (current == 0) {
+        // A chain from 0 (a new device, or a resync) rebuilds the whole view: drop everything
+        // not waiting to be sent, including rows the server acknowledged but this device never
+        // pulled (they may since have been deleted and purged), then take what the server has.
+        clearSynced();
+    }
     auto pendingOps = m_db.cached("SELECT body FROM outbox WHERE collection = ?1 AND record_id = ?2 ORDER BY op_seq");
     for (const auto& incoming : page.records) {
         pendingOps->bind(1, incoming.collection).bind(2, incoming.id);
@@ -393,7 +443,7 @@ PullApplied LocalStore::applyPull(const sync::PullResponse& page) {
         }
         pendingOps->reset();
         if (!pending) {
-            save(incoming, false);
+            save(incoming, false, &incoming);
         } else {
             // Local changes still queued win locally until the server has them; the rest of the
             // record takes the server's values and versions.
@@ -411,7 +461,7 @@ PullApplied LocalStore::applyPull(const sync::PullResponse& page) {
                 if (pendingDelete) merged.deleted = true;
             }
             sync::deriveScope(merged);
-            save(merged, true);
+            save(merged, true, &incoming);
         }
         ++applied.records;
         if (isDirectory(incoming.collection)) ++applied.directory;
@@ -428,10 +478,16 @@ PullApplied LocalStore::applyPull(const sync::PullResponse& page) {
     return applied;
 }
 
-void LocalStore::wipeForResync() {
-    db::Transaction txn(m_db);
+void LocalStore::clearSynced() {
     m_db.exec("DELETE FROM record WHERE local = 0; DELETE FROM service; DELETE FROM organisation; "
               "DELETE FROM location; DELETE FROM service_fts; DELETE FROM service_geo; DELETE FROM search_term;");
+    // Directory changes made here and not yet sent go back into the search tables.
+    m_db.exec("UPDATE record SET reindex = 1 WHERE local = 1 AND collection IN ('service', 'organisation')");
+}
+
+void LocalStore::wipeForResync() {
+    db::Transaction txn(m_db);
+    clearSynced();
     setState("cursor", "0");
     txn.commit();
 }

@@ -40,7 +40,7 @@ std::string describeFailure(const std::exception& e) {
 }
 
 SyncEngine::SyncEngine(db::Database& db, HttpTransport& transport, EngineOptions options)
-    : m_db(db), m_store(db), m_transport(transport), m_options(options) {
+    : m_db(db), m_store(db, options.clock), m_transport(transport), m_options(options) {
     m_status.pending = m_store.outboxSize();
     m_status.lastSyncAt = m_store.state("last_sync_at").value_or("");
     if (m_store.state("token")) m_status.state = m_status.lastSyncAt.empty() ? SyncStatus::State::Offline : SyncStatus::State::UpToDate;
@@ -178,8 +178,12 @@ void SyncEngine::pull(SyncReport& report) {
     bool more = true;
     while (more) {
         const int64_t cursor = m_store.cursor();
+        // The horizon this cursor chain began under: the server asks for a resync only if a
+        // purge since then removed tombstones this device had not seen.
+        const std::string horizon = cursor == 0 ? "" : m_store.state("horizon").value_or("0");
         std::string path = "/v1/pull?cursor=" + std::to_string(cursor) + "&limit=" + std::to_string(m_options.pullLimit) +
-                           "&max_bytes=" + std::to_string(m_options.pullMaxBytes);
+                           "&max_bytes=" + std::to_string(m_options.pullMaxBytes) +
+                           (horizon.empty() ? "" : "&horizon=" + horizon);
         TransportResponse response = call("GET", path, "", true);
         sync::PullResponse page = sync::pullResponseFromJson(sync::parseJson(response.body));
         if (page.resync) {
@@ -189,6 +193,7 @@ void SyncEngine::pull(SyncReport& report) {
             report.resynced = true;
             continue;
         }
+        if (cursor == 0) m_store.setState("horizon", std::to_string(page.horizon));
         auto applied = m_store.applyPull(page);
         report.pulled += applied.records;
         report.removed += applied.removals;

@@ -178,6 +178,8 @@ CREATE TABLE record (
     fields       TEXT NOT NULL DEFAULT '{}',
     versions     TEXT NOT NULL DEFAULT '{}',
     local        INTEGER NOT NULL DEFAULT 0,
+    base         TEXT NOT NULL DEFAULT 'null', -- the server's last copy (Record JSON), null if never synced
+    revert       INTEGER NOT NULL DEFAULT 0,   -- an op on it was rejected or lost a conflict
     reindex      INTEGER NOT NULL DEFAULT 0,
     updated_at   TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (collection, id)

@@ -173,6 +173,7 @@ json toJson(const PullResponse& response) {
         removals.push_back(json{{"collection", r.collection}, {"id", r.id}, {"seq", r.seq}});
     json j{{"protocol", response.protocol}, {"records", std::move(records)}, {"removals", std::move(removals)},
            {"next_cursor", response.nextCursor}, {"has_more", response.hasMore}};
+    if (response.horizon) j["horizon"] = response.horizon;
     if (response.resync) j["resync"] = true;
     if (!response.serverTime.empty()) j["server_time"] = response.serverTime;
     return j;
@@ -289,6 +290,7 @@ PullResponse pullResponseFromJson(const json& j) {
     }
     response.nextCursor = r.integer("next_cursor");
     response.hasMore = r.boolean("has_more");
+    response.horizon = r.integer("horizon", false, 0);
     response.resync = r.boolean("resync");
     response.serverTime = r.str("server_time", false, 64);
     r.finish();

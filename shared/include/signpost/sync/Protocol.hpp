@@ -105,7 +105,10 @@ struct PullResponse {
     std::vector<Removal> removals;  // left the user's scope: delete locally
     int64_t nextCursor = 0;
     bool hasMore = false;
-    // The cursor is older than the tombstone horizon: push the outbox, wipe the synced
+    // Tombstones below this seq have been purged. A device remembers the horizon its cursor chain
+    // began under and sends it back; if a later purge passed its cursor, it must resync.
+    int64_t horizon = 0;
+    // A purge removed tombstones this device had not seen: push the outbox, wipe the synced
     // collections and pull again from 0.
     bool resync = false;
     std::string serverTime;

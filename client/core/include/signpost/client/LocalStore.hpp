@@ -5,9 +5,12 @@
 #include "signpost/db/Database.hpp"
 #include "signpost/sync/Access.hpp"
 #include "signpost/sync/Protocol.hpp"
+#include "signpost/util/Uuid.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <ctime>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,7 +39,11 @@ struct PullApplied {
 
 class LocalStore {
 public:
-    explicit LocalStore(db::Database& db);
+    // `clock` stamps ops and rows (informative only: device clocks order nothing); injectable so
+    // tests can skew it by days.
+    // `newId` makes record and op ids (default: random UUIDs); the simulation seeds it.
+    explicit LocalStore(db::Database& db, std::function<std::time_t()> clock = {},
+                        std::function<std::string()> newId = {});
 
     // --- identity and session (sync_state) ---
     std::string deviceId();                       // generated once per database
@@ -79,11 +86,17 @@ public:
 
 private:
     void enqueue(const sync::Op& op);
-    void save(const sync::Record& record, bool local);
+    // `serverCopy`: the server's version of the record, kept to fall back on (pulls pass it).
+    void save(const sync::Record& record, bool local, const sync::Record* serverCopy = nullptr);
+    bool pendingFor(const std::string& collection, const std::string& recordId);
+    void clearSynced();
     void materialiseNow(const sync::Record& record);
     std::string now() const;
 
     db::Database& m_db;
+    std::function<std::time_t()> m_clock;
+    std::function<std::string()> m_newId;
+    std::string newId() { return m_newId ? m_newId() : uuid::random(); }
 };
 
 } // namespace signpost::client

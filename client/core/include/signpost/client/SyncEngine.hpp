@@ -43,6 +43,7 @@ struct EngineOptions {
     size_t pullMaxBytes = 4u * 1024 * 1024;
     bool gzipRequests = true;
     bool materialiseDirectory = true; // index pulled directory records into search at the end
+    std::function<std::time_t()> clock; // the device clock (tests skew it); null: the system clock
 };
 
 class SyncEngine {

@@ -1,0 +1,510 @@
+// The deterministic convergence simulation (docs/sync-protocol.md, "Testing the sync").
+//
+// One process: the real SyncService and SQLite ServerStore (in-memory), and six devices with
+// in-memory local databases and the real LocalStore and SyncEngine, talking through a network
+// that drops requests, drops responses after the server committed, duplicates, delays and
+// reorders, truncates bodies both ways. Devices crash between the server's answer and recording
+// it, their clocks are skewed by days, and the server purges tombstones now and then. Seeded
+// random ops: creates, text and value edits, status transitions (valid, stale and invalid),
+// deletes, scope moves, reassignment, directory edits, suggestions, conflict resolution.
+//
+// After every run, with the network healed: every op is recorded exactly once (applied,
+// conflict or rejected); no outbox holds anything; each device's records equal the server's
+// view of that user's scope, field for field and version for version; its directory search
+// tables hold exactly the server's services; cursors never moved backwards; integrity_check ok.
+//
+// SIGNPOST_SIM_SEEDS=N runs N seeds (default 1000; CI runs the default), SIGNPOST_SIM_SEED=S
+// replays one. A failure names its seed.
+
+#include "SyncSimulation.hpp"
+#include "service/SyncService.hpp"
+#include "signpost/client/LocalStore.hpp"
+#include "signpost/client/SyncEngine.hpp"
+#include "signpost/directory/DirectoryStore.hpp"
+#include "signpost/schema/LocalSchema.hpp"
+#include "signpost/sync/DirectoryCodec.hpp"
+#include "signpost/util/Uuid.hpp"
+
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <set>
+#include <sstream>
+
+using nlohmann::json;
+
+namespace signpost::sim {
+
+namespace {
+
+struct Rng {
+    uint64_t state;
+    uint64_t next() {
+        uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    }
+    size_t below(size_t n) { return n ? static_cast<size_t>(next() % n) : 0; }
+    double unit() { return static_cast<double>(next() >> 11) / static_cast<double>(1ull << 53); }
+    bool chance(double p) { return unit() < p; }
+    template <typename T> const T& pick(const std::vector<T>& v) { return v[below(v.size())]; }
+};
+
+struct Faults {
+    double dropRequest = 0.06, holdRequest = 0.04, deliverHeld = 0.3, truncateRequest = 0.03;
+    double duplicate = 0.05, dropResponse = 0.08, truncateResponse = 0.04, crashAfterAnswer = 0.05;
+};
+
+// A network that loses, delays, repeats and damages messages, deterministically.
+class SimNetwork final : public client::HttpTransport {
+public:
+    SimNetwork(server::SyncService& service, Rng& rng, const Faults& faults) : m_service(service), m_rng(rng), m_faults(faults) {}
+    bool faulty = true;
+
+    client::TransportResponse send(const client::TransportRequest& request) override {
+        server::HttpRequest in;
+        in.method = request.method;
+        auto q = request.path.find('?');
+        in.path = request.path.substr(0, q);
+        if (q != std::string::npos) {
+            std::stringstream ss(request.path.substr(q + 1));
+            std::string pair;
+            while (std::getline(ss, pair, '&')) {
+                auto eq = pair.find('=');
+                in.query[pair.substr(0, eq)] = eq == std::string::npos ? "" : pair.substr(eq + 1);
+            }
+        }
+        in.headers = request.headers;
+        in.body = request.body;
+        in.remoteAddress = "10.0.0.1";
+        if (faulty) {
+            if (!m_held.empty() && m_rng.chance(m_faults.deliverHeld)) deliverOneHeld(); // reordering
+            double roll = m_rng.unit();
+            if (roll < m_faults.dropRequest) throw client::TransportError("timed out (request lost)");
+            if (roll < m_faults.dropRequest + m_faults.holdRequest) {
+                m_held.push_back(in);
+                throw client::TransportError("timed out (request delayed)");
+            }
+            if (m_rng.chance(m_faults.truncateRequest) && in.body.size() > 1) in.body.resize(in.body.size() / 2);
+        }
+        server::HttpResponse out = m_service.handle(in);
+        if (faulty && m_rng.chance(m_faults.duplicate)) out = m_service.handle(in);
+        if (faulty && m_rng.chance(m_faults.dropResponse)) throw client::TransportError("timed out (response lost)");
+        client::TransportResponse response{out.status, out.headers, out.body};
+        if (faulty && m_rng.chance(m_faults.truncateResponse) && response.body.size() > 1)
+            response.body.resize(response.body.size() / 2);
+        return response;
+    }
+    void deliverOneHeld() {
+        m_service.handle(m_held.front());
+        m_held.pop_front();
+    }
+    void deliverAllHeld() {
+        while (!m_held.empty()) deliverOneHeld();
+    }
+
+private:
+    server::SyncService& m_service;
+    Rng& m_rng;
+    const Faults& m_faults;
+    std::deque<server::HttpRequest> m_held;
+};
+
+// A check that failed: the simulation stops and reports it with the seed.
+struct SimFailure : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct CrashAfterAnswer : std::runtime_error {
+    CrashAfterAnswer() : std::runtime_error("device crashed before recording the server's answer") {}
+};
+
+struct Device {
+    std::string name;
+    sync::Principal who;
+    db::Database db = db::Database::memory();
+    std::unique_ptr<SimNetwork> net;
+    std::unique_ptr<client::SyncEngine> engine;
+    int64_t skewSeconds = 0;
+    int64_t lastCursor = 0;
+};
+
+class Simulation {
+public:
+    Simulation(uint64_t seed, Coverage& coverage) : m_seed(seed), m_rng{seed}, m_coverage(coverage) {
+        static int counter = 0;
+        m_uri = "file:signpost-sim-" + std::to_string(seed) + "-" + std::to_string(++counter) + "?mode=memory&cache=shared";
+        m_keepAlive = std::make_unique<db::Database>(m_uri);
+        server::ServiceOptions options;
+        options.clock = [this] { return m_serverNow; };
+        m_service = std::make_unique<server::SyncService>([uri = m_uri] { return server::openSqliteStore(uri); }, options);
+        m_admin = server::openSqliteStore(m_uri);
+        setUp();
+    }
+
+    void run(int steps) {
+        for (int step = 0; step < steps; ++step) {
+            m_serverNow += 60 + static_cast<int64_t>(m_rng.below(3600));
+            Device& d = *m_devices[m_rng.below(m_devices.size())];
+            double roll = m_rng.unit();
+            if (roll < 0.62) act(d);
+            else if (roll < 0.97) syncOnce(d, true);
+            else purge();
+        }
+        quiesce();
+        verify();
+    }
+
+private:
+    // ------------------------------------------------------------------------------ set-up
+    void addUser(const std::string& name, domain::Role role, std::vector<std::string> areas, std::string org = {}) {
+        server::User u;
+        u.id = uuid::fromName("sim:" + name);
+        u.username = name;
+        u.role = role;
+        u.areas = areas;
+        u.organisation = org;
+        u.passwordHash = "not-used-in-the-simulation";
+        u.createdAt = "2026-01-01T00:00:00Z";
+        auto owned = std::make_unique<Device>();
+        Device& d = *owned;
+        d.name = name;
+        d.who = sync::Principal{u.id, role, areas, org};
+        const std::string token = "token-" + name;
+        const std::string device = uuid::fromName("sim-device:" + name + std::to_string(m_seed));
+        m_admin->begin();
+        m_admin->saveUser(u);
+        m_admin->saveToken({server::tokenHash(token), u.id, device, INT64_MAX / 2, false});
+        m_admin->commit();
+        db::migrate(d.db, schema::localMigrations());
+        client::LocalStore local(d.db);
+        local.setState("device_id", device);
+        local.setState("token", token);
+        local.setPrincipal(d.who, name);
+        // Clocks skewed by days either way: nothing may depend on them.
+        d.skewSeconds = (static_cast<int64_t>(m_rng.below(11)) - 5) * 86400;
+        d.net = std::make_unique<SimNetwork>(*m_service, m_rng, m_faults);
+        m_devices.push_back(std::move(owned));
+        restart(d);
+        m_users[name] = u.id;
+    }
+
+    void restart(Device& d) {
+        client::EngineOptions options;
+        options.pushBatch = 1 + m_rng.below(6); // small batches: more interleavings
+        options.pullLimit = 1 + m_rng.below(8);
+        options.clock = [this, skew = d.skewSeconds] { return static_cast<std::time_t>(m_serverNow + skew); };
+        d.engine = std::make_unique<client::SyncEngine>(d.db, *d.net, options);
+        d.engine->afterPushAnswered = [this, &d] {
+            if (d.net->faulty && m_rng.chance(m_faults.crashAfterAnswer)) throw CrashAfterAnswer();
+        };
+    }
+
+    void setUp() {
+        // The directory every device syncs: three organisations, six services.
+        m_admin->begin();
+        int64_t seq = 0;
+        for (int o = 0; o < 3; ++o) {
+            server::StoredRecord r;
+            r.record.collection = "organisation";
+            r.record.id = "org-" + std::to_string(o);
+            r.record.fields = {{"name", "Org " + std::to_string(o)}, {"isa_status", "in_force"}};
+            r.record.seq = seq = m_admin->nextSeq();
+            for (auto it = r.record.fields.begin(); it != r.record.fields.end(); ++it) r.record.versions[it.key()] = seq;
+            m_admin->saveRecord(r);
+        }
+        for (int s = 0; s < 6; ++s) {
+            domain::Service svc;
+            svc.id = "svc-" + std::to_string(s);
+            svc.organisationId = "org-" + std::to_string(s % 3);
+            svc.name = "Service " + std::to_string(s);
+            svc.description = "Help with things";
+            svc.areas = {s % 2 ? "PDU-GWENT" : "PDU-CARDIFFVALE"};
+            svc.needs = {"wellbeing"};
+            server::StoredRecord r;
+            r.record.collection = "service";
+            r.record.id = svc.id;
+            r.record.fields = sync::serviceFields(svc);
+            r.record.seq = seq = m_admin->nextSeq();
+            for (auto it = r.record.fields.begin(); it != r.record.fields.end(); ++it) r.record.versions[it.key()] = seq;
+            m_admin->saveRecord(r);
+        }
+        m_admin->commit();
+        using domain::Role;
+        addUser("admin", Role::Admin, {});
+        addUser("sup-gwent", Role::Supervisor, {"PDU-GWENT"});
+        addUser("sup-cardiff", Role::Supervisor, {"PDU-CARDIFFVALE"});
+        addUser("prac-gwent", Role::Practitioner, {"PDU-GWENT"});
+        addUser("prac-newport", Role::Practitioner, {"W06000022"});
+        addUser("prac-cardiff", Role::Practitioner, {"PDU-CARDIFFVALE"});
+        addUser("provider", Role::Provider, {}, "org-1");
+    }
+
+    // -------------------------------------------------------------------------------- acts
+    std::string text() {
+        static const std::vector<std::string> words{"housing", "debt", "mentor", "recovery", "licence", "family",
+                                                    "Tŷ", "Môn", "support", "appointment", "needs", "risk"};
+        std::string out;
+        for (size_t i = 0, n = 2 + m_rng.below(4); i < n; ++i) out += (i ? " " : "") + m_rng.pick(words);
+        return out;
+    }
+
+    void act(Device& d) {
+        client::LocalStore local(
+            d.db, [this, &d] { return static_cast<std::time_t>(m_serverNow + d.skewSeconds); },
+            [this] { return uuid::fromName("sim:" + std::to_string(m_seed) + ":" + std::to_string(++m_ids)); });
+        const size_t before = local.outboxSize();
+        try {
+            actAs(d, local);
+        } catch (const Error&) {
+            // Refused offline (invalid transition, no access …): nothing may be queued.
+            if (local.outboxSize() != before) fail("an op was queued by a write that was refused offline");
+            return;
+        }
+        if (local.outboxSize() > before) {
+            auto q = d.db.prepare("SELECT op_id FROM outbox ORDER BY op_seq DESC LIMIT ?1");
+            q.bind(1, static_cast<int64_t>(local.outboxSize() - before));
+            while (q.step()) m_generated.insert(q.getText(0));
+        }
+    }
+
+    void actAs(Device& d, client::LocalStore& local) {
+        auto referrals = local.records("referral");
+        const auto role = d.who.role;
+        double roll = m_rng.unit();
+        if (role == domain::Role::Admin || (role == domain::Role::Supervisor && roll < 0.25)) {
+            auto services = local.records("service");
+            if (!services.empty() && m_rng.chance(0.7)) {
+                const auto& s = m_rng.pick(services);
+                json change;
+                switch (m_rng.below(3)) {
+                case 0: change["description"] = text(); break;
+                case 1: change["keywords"] = text(); break;
+                default: change["women_only"] = m_rng.chance(0.5); break;
+                }
+                local.update("service", s.id, change);
+                return;
+            }
+            if (role == domain::Role::Admin) {
+                auto suggestions = local.records("suggestion");
+                for (const auto& sg : suggestions)
+                    if (sg.status == "open") {
+                        local.transition("suggestion", sg.id, m_rng.chance(0.5) ? "accepted" : "rejected", "checked");
+                        return;
+                    }
+            }
+        }
+        // Resolve a conflict now and then.
+        for (const auto& c : local.records("conflict")) {
+            if (c.status == "open" && m_rng.chance(0.5)) {
+                local.resolveConflict(c.id, "merged: " + text());
+                return;
+            }
+        }
+        if (role == domain::Role::Provider) {
+            if (referrals.empty()) return;
+            const auto& r = m_rng.pick(referrals);
+            static const std::map<std::string, std::vector<std::string>> next{
+                {"sent", {"accepted", "declined"}}, {"accepted", {"in_progress"}}, {"in_progress", {"completed"}}};
+            auto it = next.find(r.status);
+            if (it == next.end()) return;
+            local.transition("referral", r.id, m_rng.pick(it->second), "provider decision");
+            return;
+        }
+        if (role == domain::Role::Admin) return;
+        // Practitioners and supervisors: referrals.
+        if (referrals.empty() || roll < 0.22) {
+            json fields{{"person_name", text()}, {"crn", "X" + std::to_string(100000 + m_rng.below(900000))},
+                        {"area", m_rng.pick(d.who.areas)}, {"notes", text()}, {"reason", text()},
+                        {"needs", json::array({"wellbeing"})}};
+            local.create("referral", fields);
+            return;
+        }
+        const auto& r = m_rng.pick(referrals);
+        double choice = m_rng.unit();
+        if (choice < 0.35) {
+            json change;
+            switch (m_rng.below(4)) {
+            case 0: change["notes"] = text(); break;
+            case 1: change["reason"] = text(); break;
+            case 2: change["completion_deadline"] = "2027-0" + std::to_string(1 + m_rng.below(9)) + "-01"; break;
+            default: change["organisation_id"] = "org-" + std::to_string(m_rng.below(3)); break;
+            }
+            local.update("referral", r.id, change);
+        } else if (choice < 0.75) {
+            static const std::vector<std::string> statuses{"submitted", "approved", "returned", "sent", "withdrawn",
+                                                           "cancelled", "accepted"};
+            local.transition("referral", r.id, m_rng.pick(statuses), m_rng.chance(0.8) ? "because" : "");
+        } else if (choice < 0.83) {
+            local.remove("referral", r.id);
+        } else if (choice < 0.92 && role == domain::Role::Supervisor) {
+            // A scope move: the referral goes to another PDU (and out of some devices' sight).
+            local.update("referral", r.id, json{{"area", m_rng.chance(0.5) ? "PDU-GWENT" : "PDU-CARDIFFVALE"}});
+        } else if (role == domain::Role::Supervisor) {
+            // Reassignment to another practitioner.
+            static const std::vector<std::string> practitioners{"prac-gwent", "prac-newport", "prac-cardiff"};
+            local.update("referral", r.id, json{{"owner", m_users.at(m_rng.pick(practitioners))}});
+        } else {
+            json fields{{"service_id", "svc-" + std::to_string(m_rng.below(6))}, {"field", "description"},
+                        {"proposed", text()}, {"note", text()}};
+            local.create("suggestion", fields);
+        }
+    }
+
+    void syncOnce(Device& d, bool faulty) {
+        d.net->faulty = faulty;
+        client::SyncReport report;
+        report = d.engine->syncOnce();
+        if (!report.complete && report.error.find("crashed") != std::string::npos) {
+            m_coverage.add("crashes after answer", 1);
+            restart(d);
+        }
+        if (report.resynced) m_coverage.add("resyncs", 1);
+        m_coverage.add("removals pulled", static_cast<int64_t>(report.removed));
+        m_coverage.add("duplicates answered", static_cast<int64_t>(report.duplicates));
+        if (!report.complete) m_coverage.add("failed rounds", 1);
+        client::LocalStore local(d.db);
+        const int64_t cursor = local.cursor();
+        if (!report.resynced && cursor < d.lastCursor) fail(d.name + "'s cursor moved backwards");
+        d.lastCursor = cursor;
+    }
+
+    void purge() {
+        // The tombstone horizon passes: devices older than it must resync.
+        m_admin->begin();
+        int64_t max = m_admin->maxSeq();
+        m_admin->commit();
+        if (max > 10) m_service->purgeTombstonesBefore(max - 5);
+    }
+
+    void quiesce() {
+        for (auto& d : m_devices) d->net->deliverAllHeld();
+        // Heal the network and sync until a full pass changes nothing anywhere.
+        for (int pass = 0; pass < 12; ++pass) {
+            bool quiet = true;
+            for (auto& device : m_devices) {
+                Device& d = *device;
+                client::LocalStore local(d.db);
+                const int64_t before = local.cursor();
+                const size_t pending = local.outboxSize();
+                syncOnce(d, false);
+                if (pending || local.cursor() != before) quiet = false;
+            }
+            if (quiet) return;
+        }
+    }
+
+    // ------------------------------------------------------------------------- invariants
+    static std::map<std::string, json> view(const std::vector<sync::Record>& records) {
+        std::map<std::string, json> out;
+        for (const auto& r : records) {
+            if (r.deleted) continue;
+            json versions = json::object();
+            for (const auto& [k, v] : r.versions) versions[k] = v;
+            out[r.collection + "/" + r.id] = json{{"fields", r.fields}, {"versions", versions}, {"status", r.status}};
+        }
+        return out;
+    }
+
+    void verify() {
+        // Every op recorded exactly once, and nothing recorded that no device generated.
+        for (const auto& opId : m_generated) {
+            auto result = m_admin->opResult(opId);
+            if (!result) fail("op " + opId + " never reached the server");
+            if (result->status == sync::OpStatus::Duplicate) fail("op " + opId + " is stored as a duplicate");
+        }
+        if (m_admin->opCount() != static_cast<int64_t>(m_generated.size()))
+            fail("the server recorded " + std::to_string(m_admin->opCount()) + " ops; the devices generated " +
+                 std::to_string(m_generated.size()));
+        std::vector<sync::Record> serverRecords;
+        for (const auto* c : {"organisation", "service", "suggestion", "referral", "conflict"})
+            for (auto& r : m_admin->allRecords(c)) serverRecords.push_back(std::move(r));
+        for (auto& device : m_devices) {
+            Device& d = *device;
+            const std::string who = "device " + d.name + ": ";
+            client::LocalStore local(d.db);
+            if (local.outboxSize() != 0) fail(who + std::to_string(local.outboxSize()) + " op(s) never left the outbox");
+            std::vector<sync::Record> visible;
+            for (const auto& r : serverRecords)
+                if (sync::canRead(d.who, r)) visible.push_back(r);
+            std::vector<sync::Record> mine;
+            for (const auto* c : {"organisation", "service", "suggestion", "referral", "conflict"})
+                for (auto& r : local.records(c, true)) mine.push_back(std::move(r));
+            auto expected = view(visible), actual = view(mine);
+            for (const auto& [key, value] : expected) {
+                auto it = actual.find(key);
+                if (it == actual.end()) fail(who + key + " is missing");
+                if (it->second != value)
+                    fail(who + key + " differs:\n  device " + it->second.dump() + "\n  server " + value.dump());
+            }
+            for (const auto& [key, value] : actual) {
+                if (expected.count(key)) continue;
+                std::string onServer = "absent", row;
+                for (const auto& r : serverRecords)
+                    if (r.collection + "/" + r.id == key) onServer = sync::toJson(r).dump();
+                auto q = d.db.prepare("SELECT local, revert, seq, base FROM record WHERE collection || '/' || id = ?1");
+                q.bind(1, key);
+                if (q.step())
+                    row = "local=" + q.getText(0) + " revert=" + q.getText(1) + " seq=" + q.getText(2) + " base=" + q.getText(3);
+                fail(who + key + " is on the device but not in its scope on the server\n  device " + value.dump() +
+                     "\n  row " + row + "\n  server " + onServer);
+            }
+            // The directory search tables hold exactly the server's services.
+            std::set<std::string> services;
+            for (const auto& r : visible)
+                if (r.collection == "service") services.insert(r.id);
+            auto ids = directory::DirectoryStore(d.db).serviceIds();
+            if (std::set<std::string>(ids.begin(), ids.end()) != services)
+                fail(who + "the directory search tables do not hold the server's services");
+            if (d.db.integrityCheck() != "ok") fail(who + "integrity check: " + d.db.integrityCheck());
+        }
+        if (m_keepAlive->integrityCheck() != "ok") fail("server integrity check: " + m_keepAlive->integrityCheck());
+        auto q = m_keepAlive->prepare("SELECT status, count(*) FROM applied_op GROUP BY status");
+        while (q.step()) m_coverage.add("ops " + q.getText(0), q.getInt64(1));
+        m_coverage.add("conflict records", m_keepAlive->queryInt64("SELECT count(*) FROM record WHERE collection = 'conflict'").value_or(0));
+        m_coverage.add("scope exits", m_keepAlive->queryInt64("SELECT count(*) FROM scope_exit").value_or(0));
+        m_coverage.add("tombstones", m_keepAlive->queryInt64("SELECT count(*) FROM record WHERE deleted = 1").value_or(0));
+    }
+
+    [[noreturn]] void fail(const std::string& what) { throw SimFailure(what); }
+
+    uint64_t m_seed;
+    Rng m_rng;
+    Coverage& m_coverage;
+    Faults m_faults;
+    std::string m_uri;
+    std::unique_ptr<db::Database> m_keepAlive;
+    std::unique_ptr<server::SyncService> m_service;
+    std::unique_ptr<server::ServerStore> m_admin;
+    std::vector<std::unique_ptr<Device>> m_devices;
+    std::map<std::string, std::string> m_users;
+    std::set<std::string> m_generated;
+    int64_t m_serverNow = 1795000000;
+    uint64_t m_ids = 0;
+};
+
+} // namespace
+
+void Coverage::add(const std::string& key, int64_t n) { counts[key] += n; }
+
+SimResult runSimulation(uint64_t seed, int steps, Coverage& coverage) {
+    SimResult result;
+    result.seed = seed;
+    try {
+        Simulation(seed, coverage).run(steps);
+    } catch (const std::exception& e) {
+        result.ok = false;
+        result.failure = e.what();
+    }
+    return result;
+}
+
+const std::vector<std::string>& pathsToExercise() {
+    static const std::vector<std::string> paths{"ops applied", "ops conflict", "ops rejected", "crashes after answer",
+                                                "resyncs", "removals pulled", "duplicates answered", "failed rounds",
+                                                "tombstones"};
+    return paths;
+}
+
+} // namespace signpost::sim
