@@ -43,7 +43,8 @@ const CommandSpec& serveSpec() {
          {"--data-dir", "DIR", "Where the database lives (default ./signpost-data)"},
          {"--tls-cert", "FILE", "PEM certificate chain: serve https"},
          {"--tls-key", "FILE", "PEM private key for --tls-cert"},
-         {"--log-level", "LEVEL", "error, warn, info (default) or debug"}},
+         {"--log-level", "LEVEL", "error, warn, info (default) or debug"},
+         {"--token-lifetime", "SECONDS", "How long a sign-in lasts (default 43200, 12 hours)"}},
         0,
         0,
         "signpost-server"};
@@ -139,6 +140,7 @@ int serve(const ParsedArgs& a) {
     else if (level == "info") options.logLevel = LogLevel::Info;
     else if (level == "debug") options.logLevel = LogLevel::Debug;
     else throw args::UsageError("--log-level takes error, warn, info or debug");
+    options.tokenLifetimeSeconds = a.intValue("--token-lifetime", 12 * 3600, 1, 30 * 86400);
     static std::mutex logMutex;
     options.log = [](const std::string& line) {
         std::lock_guard lock(logMutex);

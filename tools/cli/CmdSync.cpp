@@ -80,6 +80,27 @@ int runSync(const Context& ctx, const ParsedArgs& args) {
     return kExitOk;
 }
 
+int runLogin(const Context& ctx, const ParsedArgs& args) {
+    auto server = args.value("--server");
+    auto user = args.value("--user");
+    if (!server || !user) throw UsageError("login needs --server URL and --user NAME");
+    auto parent = std::filesystem::path(ctx.dbPath).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    auto db = schema::openLocal(ctx.dbPath);
+    client::CurlOptions curl;
+    curl.caFile = args.valueOr("--ca-file", "");
+    client::CurlTransport transport(*server, curl);
+    client::SyncEngine engine(db, transport);
+    try {
+        engine.signIn(*user, password(*user));
+    } catch (const std::exception& e) {
+        std::cerr << "signpost-cli login: " << client::describeFailure(e) << "\n";
+        return kExitFailure;
+    }
+    std::cout << "Signed in as " << *user << " on " << ctx.dbPath << ".\n";
+    return kExitOk;
+}
+
 } // namespace
 
 const std::vector<Command>& syncCommands() {
@@ -99,6 +120,13 @@ const std::vector<Command>& syncCommands() {
           0,
           0},
          runSync},
+        {{"login", "login --server URL --user NAME [--ca-file PEM]",
+          "Sign in on this local database without syncing (password from SIGNPOST_PASSWORD or a prompt)", "",
+          {{"--server", "URL", "The server"}, {"--user", "NAME", "Sign in as this user"},
+           {"--ca-file", "PEM", "Trust this certificate"}},
+          0,
+          0},
+         runLogin},
     };
     return commands;
 }

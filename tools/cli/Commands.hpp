@@ -34,5 +34,6 @@ struct Command {
 const std::vector<Command>& directoryCommands();
 const std::vector<Command>& benchCommands();
 const std::vector<Command>& syncCommands();
+const std::vector<Command>& recordCommands();
 
 } // namespace signpost::cli

@@ -1,0 +1,434 @@
+#!/usr/bin/env python3
+"""Sync with real processes: signpost-server on a free 127.0.0.1 port, signpost-cli sync clients.
+
+- A server killed with SIGKILL mid-push and restarted; a client killed mid-pull and restarted:
+  nothing lost, nothing duplicated, PRAGMA integrity_check ok on both sides.
+- Security: wrong password, rate limiting, expired / revoked / forged tokens, disabled users,
+  another area's referral, a provider's view: 401/403 or nothing returned, and nothing leaked.
+- Malformed requests: invalid JSON, wrong types, unknown fields, oversized bodies, bad gzip,
+  100k ops in one batch: 4xx with a JSON error, and the server keeps serving.
+- gzip both ways, /healthz, /metrics, graceful shutdown on SIGTERM, TLS with a self-signed
+  certificate.
+"""
+import argparse
+import gzip
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+SERVER = CLI = None
+PASSWORD = "correct-horse-battery"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data_dir, extra=(), tls=None):
+        self.data_dir, self.extra, self.tls = data_dir, list(extra), tls
+        self.port = free_port()
+        self.proc = None
+        self.log_path = os.path.join(data_dir, "server.log")
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+
+    def start(self):
+        args = [SERVER, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data_dir] + self.extra
+        if self.tls:
+            args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(args, stderr=self.log, stdout=self.log)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("signpost-server exited: " + open(self.log_path).read())
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("signpost-server did not start listening")
+
+    def kill(self, sig=signal.SIGKILL):
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=60)
+        self.log.close()
+
+    def admin(self, *args, password=PASSWORD):
+        env = dict(os.environ, SIGNPOST_PASSWORD=password)
+        return subprocess.run([SERVER, *args, "--data-dir", self.data_dir], env=env, check=True,
+                              capture_output=True, text=True).stdout
+
+    def db(self):
+        return sqlite3.connect(os.path.join(self.data_dir, "signpost-server.db"))
+
+    def log_text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+
+def http(method, url, body=None, token=None, headers=None, raw=None):
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(url, data=data, method=method)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            payload = resp.read()
+            if resp.headers.get("Content-Encoding") == "gzip":
+                payload = gzip.decompress(payload)
+            return resp.status, payload.decode(), resp.headers
+    except urllib.error.HTTPError as e:
+        payload = e.read()
+        if e.headers.get("Content-Encoding") == "gzip":
+            payload = gzip.decompress(payload)
+        return e.code, payload.decode(), e.headers
+
+
+def login(server, user, password=PASSWORD, device="dev-test"):
+    status, body, _ = http("POST", server.url + "/v1/login", {"username": user, "password": password, "device_id": device})
+    assert status == 200, body
+    return json.loads(body)["token"]
+
+
+def cli(db, *args, check=True, password=PASSWORD):
+    env = dict(os.environ, SIGNPOST_PASSWORD=password)
+    proc = subprocess.run([CLI, "--db", db, *args], env=env, capture_output=True, text=True, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"signpost-cli {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def op(op_id, kind, collection, record_id, fields=None, **extra):
+    body = {"op_id": op_id, "schema": 1, "type": kind, "collection": collection, "id": record_id}
+    if fields:
+        body["fields"] = {k: {"value": v, "base": 0} for k, v in fields.items()}
+    body.update(extra)
+    return body
+
+
+class SyncProcesses(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="signpost-sync-test-")
+        self.data = os.path.join(self.tmp, "server")
+        os.mkdir(self.data)
+        self.server = Server(self.data)
+        self.server.admin("user", "add", "admin", "--role", "admin")
+        self.server.admin("user", "add", "alice", "--role", "practitioner", "--area", "Gwent")
+        self.server.admin("user", "add", "carol", "--role", "practitioner", "--area", "Cardiff and Vale")
+        self.server.admin("user", "add", "sam", "--role", "supervisor", "--area", "Gwent")
+        self.server.admin("user", "add", "pat", "--role", "provider", "--org", "org-provider")
+        self.server.admin("directory", "seed")
+        self.server.start()
+
+    def tearDown(self):
+        if self.server.proc and self.server.proc.poll() is None:
+            self.server.kill(signal.SIGTERM)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # ----------------------------------------------------------------- crash and restart
+
+    def test_server_killed_mid_push_loses_and_duplicates_nothing(self):
+        client = os.path.join(self.tmp, "alice.db")
+        cli(client, "sync", "--server", self.server.url, "--user", "alice")
+        n = 3000
+        cli(client, "record", "create", "referral", "--set", "area=PDU-GWENT", "--set", "person_name=Test Person",
+            "--set", "notes=offline for three days", "--repeat", str(n))
+        sync = subprocess.Popen([CLI, "--db", client, "sync", "--server", self.server.url],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Kill the server once a couple of push batches have been answered: the next is in flight.
+        deadline = time.time() + 60
+        while self.server.log_text().count('"route":"/v1/push"') < 2 and time.time() < deadline:
+            time.sleep(0.01)
+        self.server.kill(signal.SIGKILL)
+        sync.wait(timeout=120)
+        self.assertNotEqual(sync.returncode, 0, "the interrupted sync should report failure")
+        self.server.start()
+        out = cli(client, "sync", "--server", self.server.url).stdout
+        self.assertIn("Pulled", out)
+        with self.server.db() as con:
+            self.assertEqual(con.execute("SELECT count(*) FROM record WHERE collection='referral'").fetchone()[0], n)
+            self.assertEqual(con.execute("SELECT count(*) FROM applied_op").fetchone()[0], n)
+            self.assertEqual(con.execute("SELECT count(DISTINCT id) FROM record WHERE collection='referral'").fetchone()[0], n)
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        with sqlite3.connect(client) as con:
+            self.assertEqual(con.execute("SELECT count(*) FROM outbox").fetchone()[0], 0)
+            self.assertEqual(con.execute("SELECT count(*) FROM record WHERE collection='referral'").fetchone()[0], n)
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+
+    def test_client_killed_mid_pull_resumes_from_its_cursor(self):
+        # A big directory to pull: 8,000 synthetic services.
+        self.server.kill(signal.SIGTERM)
+        self.server.admin("directory", "seed", "--synthetic", "8000")
+        self.server.start()
+        client = os.path.join(self.tmp, "carol.db")
+        cli(client, "sync", "--server", self.server.url, "--user", "carol")  # signs in, pulls everything
+        fresh = os.path.join(self.tmp, "fresh.db")
+        cli(fresh, "login", "--server", self.server.url, "--user", "carol")
+        sync = subprocess.Popen([CLI, "--db", fresh, "sync", "--server", self.server.url],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with sqlite3.connect(fresh, timeout=5) as con:
+                    row = con.execute("SELECT value FROM sync_state WHERE key='cursor'").fetchone()
+                if row and int(row[0]) > 0:
+                    break
+            except sqlite3.OperationalError:
+                pass
+            time.sleep(0.005)
+        sync.send_signal(signal.SIGKILL)
+        sync.wait(timeout=60)
+        with sqlite3.connect(fresh) as con:
+            partial = int(con.execute("SELECT value FROM sync_state WHERE key='cursor'").fetchone()[0])
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        with self.server.db() as con:
+            server_max = con.execute("SELECT value FROM seq_counter").fetchone()[0]
+            services = con.execute("SELECT count(*) FROM record WHERE collection='service' AND deleted=0").fetchone()[0]
+        self.assertGreater(partial, 0)
+        self.assertLess(partial, server_max, "the pull was meant to be interrupted part way")
+        cli(fresh, "sync", "--server", self.server.url)
+        with sqlite3.connect(fresh) as con:
+            self.assertEqual(int(con.execute("SELECT value FROM sync_state WHERE key='cursor'").fetchone()[0]), server_max)
+            self.assertEqual(con.execute("SELECT count(*) FROM record WHERE collection='service'").fetchone()[0], services)
+            self.assertEqual(con.execute("SELECT count(DISTINCT id) FROM service").fetchone()[0], services)
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        # Search works offline on what was pulled.
+        res = json.loads(cli(fresh, "search", "debt", "--area", "Cardiff", "--json").stdout)
+        self.assertTrue(res["results"])
+
+    def test_two_devices_converge_and_a_clash_becomes_a_conflict(self):
+        a, b = os.path.join(self.tmp, "a.db"), os.path.join(self.tmp, "b.db")
+        cli(a, "sync", "--server", self.server.url, "--user", "alice")
+        cli(b, "sync", "--server", self.server.url, "--user", "sam")
+        rid = cli(a, "record", "create", "referral", "--set", "area=PDU-GWENT", "--set", "notes=first notes").stdout.strip()
+        cli(a, "sync", "--server", self.server.url)
+        cli(b, "sync", "--server", self.server.url)
+        # Both edit offline: the same text field (a clash), and different fields (they merge).
+        cli(a, "record", "update", "referral", rid, "--set", "notes=alice's notes", "--set", "reason=needs work")
+        cli(b, "record", "update", "referral", rid, "--set", "notes=sam's notes", "--set", "completion_deadline=2027-03-01")
+        cli(a, "sync", "--server", self.server.url)
+        out = cli(b, "sync", "--server", self.server.url).stdout
+        self.assertIn("1 in conflict", out)
+        self.assertIn("1 conflict(s) wait", out)
+        cli(a, "sync", "--server", self.server.url)
+        ra = json.loads(cli(a, "record", "list", "referral", "--json").stdout)[0]
+        rb = json.loads(cli(b, "record", "list", "referral", "--json").stdout)[0]
+        self.assertEqual(ra, rb)
+        self.assertEqual(ra["fields"]["notes"], "alice's notes")      # first to arrive stays
+        self.assertEqual(ra["fields"]["reason"], "needs work")        # independent fields merged
+        self.assertEqual(ra["fields"]["completion_deadline"], "2027-03-01")
+        conflicts = cli(b, "conflicts").stdout
+        self.assertIn("sam's notes", conflicts)
+        conflict_id = conflicts.split()[0]
+        cli(b, "conflicts", "--resolve", conflict_id, "--value", "merged notes")
+        cli(b, "sync", "--server", self.server.url)
+        cli(a, "sync", "--server", self.server.url)
+        ra = json.loads(cli(a, "record", "list", "referral", "--json").stdout)[0]
+        self.assertEqual(ra["fields"]["notes"], "merged notes")
+        self.assertIn("0 open conflict(s)", cli(a, "conflicts").stdout)
+
+    # ------------------------------------------------------------------------- security
+
+    def test_authentication(self):
+        url = self.server.url
+        status, body, _ = http("POST", url + "/v1/login", {"username": "alice", "password": "wrong", "device_id": "d"})
+        self.assertEqual(status, 401)
+        self.assertEqual(json.loads(body)["error"], "unauthorized")
+        status, body, _ = http("POST", url + "/v1/login", {"username": "nobody", "password": "wrong", "device_id": "d"})
+        self.assertEqual(status, 401)
+        self.assertEqual(json.loads(body)["message"], "the username or password is wrong")  # no user enumeration
+        for token in ["", "forged-token", "A" * 43]:
+            status, body, _ = http("GET", url + "/v1/pull", token=token or None)
+            self.assertEqual(status, 401, token)
+            self.assertEqual(set(json.loads(body)), {"error", "message"})
+        token = login(self.server, "alice")
+        self.assertEqual(http("GET", url + "/v1/pull", token=token)[0], 200)
+        self.assertEqual(http("POST", url + "/v1/logout", {}, token=token)[0], 200)
+        status, body, _ = http("GET", url + "/v1/pull", token=token)
+        self.assertEqual(status, 401)
+        self.assertIn("signed out", body)
+        # Disabling a user revokes their tokens.
+        token = login(self.server, "carol")
+        self.server.admin("user", "disable", "carol")
+        self.assertEqual(http("GET", url + "/v1/pull", token=token)[0], 401)
+        status, _, _ = http("POST", url + "/v1/login", {"username": "carol", "password": PASSWORD, "device_id": "d"})
+        self.assertEqual(status, 403)
+
+    def test_rate_limit_on_failed_logins(self):
+        url = self.server.url
+        for _ in range(5):
+            self.assertEqual(http("POST", url + "/v1/login", {"username": "sam", "password": "nope", "device_id": "d"})[0], 401)
+        status, body, headers = http("POST", url + "/v1/login", {"username": "sam", "password": PASSWORD, "device_id": "d"})
+        self.assertEqual(status, 429)
+        self.assertTrue(int(headers["Retry-After"]) > 0)
+        # Another user from the same address is still fine (below the per-address limit).
+        self.assertEqual(http("POST", url + "/v1/login", {"username": "alice", "password": PASSWORD, "device_id": "d"})[0], 200)
+
+    def test_expired_token(self):
+        self.server.kill(signal.SIGTERM)
+        short = Server(self.data, extra=["--token-lifetime", "1"])
+        short.start()
+        try:
+            token = login(short, "alice")
+            self.assertEqual(http("GET", short.url + "/v1/pull", token=token)[0], 200)
+            time.sleep(2.2)
+            status, body, _ = http("GET", short.url + "/v1/pull", token=token)
+            self.assertEqual(status, 401)
+            self.assertIn("expired", body)
+        finally:
+            short.kill(signal.SIGTERM)
+        self.server.proc = None
+
+    def test_scope_is_enforced_on_reads_and_writes(self):
+        url = self.server.url
+        alice, carol, pat = login(self.server, "alice", device="dev-a"), login(self.server, "carol", device="dev-c"), \
+            login(self.server, "pat", device="dev-p")
+        secret = "Jane Secretperson"
+        rid = "11111111-2222-4333-8444-555555555555"
+        push = {"protocol": 1, "device_id": "dev-a",
+                "ops": [op("op-1", "create", "referral", rid, {"area": "PDU-GWENT", "person_name": secret,
+                                                               "organisation_id": "org-provider"})]}
+        status, body, _ = http("POST", url + "/v1/push", push, token=alice)
+        self.assertEqual(json.loads(body)["results"][0]["status"], "applied")
+        # Carol (Cardiff and Vale) neither sees it nor can write to it.
+        status, body, _ = http("GET", url + "/v1/pull?limit=5000", token=carol)
+        self.assertEqual(status, 200)
+        self.assertNotIn(rid, body)
+        self.assertNotIn(secret, body)
+        push = {"protocol": 1, "device_id": "dev-c",
+                "ops": [op("op-2", "update", "referral", rid, {"notes": "peeking"})]}
+        status, body, _ = http("POST", url + "/v1/push", push, token=carol)
+        result = json.loads(body)["results"][0]
+        self.assertEqual(result["status"], "rejected")
+        self.assertNotIn(secret, body)
+        # Creating in another area is refused too.
+        push = {"protocol": 1, "device_id": "dev-c",
+                "ops": [op("op-3", "create", "referral", "99999999-2222-4333-8444-555555555555", {"area": "PDU-GWENT"})]}
+        self.assertEqual(json.loads(http("POST", url + "/v1/push", push, token=carol)[1])["results"][0]["status"], "rejected")
+        # The provider sees nothing until the referral is sent to its organisation.
+        self.assertNotIn(rid, http("GET", url + "/v1/pull?limit=5000", token=pat)[1])
+        push = {"protocol": 1, "device_id": "dev-p",
+                "ops": [op("op-4", "transition", "referral", rid, to="accepted")]}
+        self.assertEqual(json.loads(http("POST", url + "/v1/push", push, token=pat)[1])["results"][0]["status"], "rejected")
+        # Directory edits need an admin or supervisor.
+        push = {"protocol": 1, "device_id": "dev-a", "ops": [op("op-5", "update", "service", "x", {"name": "mine"})]}
+        self.assertEqual(json.loads(http("POST", url + "/v1/push", push, token=alice)[1])["results"][0]["status"], "rejected")
+        # A token used from another device id is refused.
+        push = {"protocol": 1, "device_id": "dev-other", "ops": []}
+        self.assertEqual(http("POST", url + "/v1/push", push, token=alice)[0], 400)
+        # Metrics are for admins.
+        self.assertEqual(http("GET", url + "/metrics", token=alice)[0], 403)
+
+    # ------------------------------------------------------------------ malformed input
+
+    def test_malformed_requests_get_json_errors_and_the_server_keeps_serving(self):
+        url = self.server.url
+        token = login(self.server, "alice", device="dev-a")
+        good_op = op("op-ok", "create", "referral", "12345678-2222-4333-8444-555555555555", {"area": "PDU-GWENT"})
+        cases = [
+            ("invalid json", b"{not json", {}, 400),
+            ("wrong type", json.dumps({"protocol": "one", "device_id": "dev-a", "ops": []}).encode(), {}, 400),
+            ("unknown field", json.dumps({"protocol": 1, "device_id": "dev-a", "ops": [], "extra": 1}).encode(), {}, 400),
+            ("op unknown field", json.dumps({"protocol": 1, "device_id": "dev-a", "ops": [dict(good_op, colour="red")]}).encode(), {}, 400),
+            ("ops not a list", json.dumps({"protocol": 1, "device_id": "dev-a", "ops": {}}).encode(), {}, 400),
+            ("bad gzip", b"\x1f\x8b\x08\x00garbage", {"Content-Encoding": "gzip"}, 400),
+            ("unknown encoding", b"{}", {"Content-Encoding": "br"}, 415),
+            ("too big", b"x" * (9 * 1024 * 1024), {}, 413),
+            ("zip bomb", gzip.compress(b"[" + b"0," * (20 * 1024 * 1024) + b"0]"), {"Content-Encoding": "gzip"}, 413),
+            ("old protocol", json.dumps({"protocol": 99, "device_id": "dev-a", "ops": []}).encode(), {}, 426),
+        ]
+        many = {"protocol": 1, "device_id": "dev-a",
+                "ops": [op(f"op-{i}", "create", "referral", f"r-{i}", {"area": "PDU-GWENT"}) for i in range(100_000)]}
+        cases.append(("100k ops", gzip.compress(json.dumps(many).encode()), {"Content-Encoding": "gzip"}, 400))
+        for name, raw, headers, expected in cases:
+            status, body, _ = http("POST", url + "/v1/push", token=token, raw=raw, headers=headers)
+            self.assertEqual(status, expected, f"{name}: {body[:200]}")
+            err = json.loads(body)
+            self.assertEqual(set(err), {"error", "message"}, name)
+            self.assertTrue(err["message"], name)
+            self.assertEqual(http("GET", url + "/healthz")[0], 200, f"server stopped serving after {name}")
+        for path in ["/v1/pull?cursor=-1", "/v1/pull?cursor=abc", "/v1/pull?limit=0", "/v1/pull?limit=999999"]:
+            status, body, _ = http("GET", url + path, token=token)
+            self.assertEqual(status, 400, path)
+            self.assertEqual(set(json.loads(body)), {"error", "message"})
+        self.assertEqual(http("GET", url + "/nope", token=token)[0], 404)
+        self.assertEqual(http("GET", url + "/v1/push", token=token)[0], 405)
+        # Nothing half-written: no referral from any of it.
+        with self.server.db() as con:
+            self.assertEqual(con.execute("SELECT count(*) FROM record WHERE collection='referral'").fetchone()[0], 0)
+
+    # ----------------------------------------------------------------------- operations
+
+    def test_gzip_metrics_logs_and_graceful_shutdown(self):
+        url = self.server.url
+        admin = login(self.server, "admin", device="dev-admin")
+        status, body, headers = http("GET", url + "/v1/pull?limit=50", token=admin, headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(status, 200)
+        self.assertEqual(headers.get("Content-Encoding"), "gzip")
+        self.assertIn("records", json.loads(body))
+        # A gzip request body.
+        push = {"protocol": 1, "device_id": "dev-admin", "ops": []}
+        status, _, _ = http("POST", url + "/v1/push", token=admin, raw=gzip.compress(json.dumps(push).encode()),
+                            headers={"Content-Encoding": "gzip"})
+        self.assertEqual(status, 200)
+        status, metrics, _ = http("GET", url + "/metrics", token=admin)
+        self.assertEqual(status, 200)
+        for line in ['signpost_requests_total{route="/v1/pull",status="200"}', "signpost_request_duration_seconds_bucket",
+                     'signpost_ops_total{result="applied"}', "signpost_conflicts_total", "signpost_active_tokens"]:
+            self.assertIn(line, metrics)
+        self.server.kill(signal.SIGTERM)
+        self.assertEqual(self.server.proc.returncode, 0)
+        log = self.server.log_text()
+        self.assertIn('"event":"stopped"', log)
+        for line in log.splitlines():
+            entry = json.loads(line)  # every line is JSON
+            self.assertNotIn(PASSWORD, line)
+            self.assertNotIn("alice", line)  # user ids only, never names
+        self.server.proc = None
+
+    def test_tls(self):
+        if shutil.which("openssl") is None:
+            self.fail("openssl is required for the TLS test (tools/dev installs it)")
+        cert, key = os.path.join(self.tmp, "cert.pem"), os.path.join(self.tmp, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        self.server.kill(signal.SIGTERM)
+        tls = Server(self.data, tls=(cert, key))
+        tls.start()
+        try:
+            client = os.path.join(self.tmp, "tls.db")
+            out = cli(client, "sync", "--server", tls.url, "--user", "alice", "--ca-file", cert).stdout
+            self.assertIn("Pulled", out)
+            # Without trusting the certificate the client refuses.
+            other = os.path.join(self.tmp, "untrusted.db")
+            proc = cli(other, "sync", "--server", tls.url, "--user", "alice", check=False)
+            self.assertNotEqual(proc.returncode, 0)
+        finally:
+            tls.kill(signal.SIGTERM)
+        self.server.proc = None
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server", required=True)
+    parser.add_argument("--cli", required=True)
+    args, rest = parser.parse_known_args()
+    SERVER, CLI = os.path.abspath(args.server), os.path.abspath(args.cli)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
