@@ -6,11 +6,13 @@
 #include "http/HttpServer.hpp"
 #include "service/DirectorySeed.hpp"
 #include "service/SyncService.hpp"
+#include "signpost/Error.hpp"
 #include "signpost/domain/Areas.hpp"
 #include "signpost/util/Args.hpp"
 #include "signpost/util/Text.hpp"
 
 #include <csignal>
+#include <fstream>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -179,7 +181,33 @@ int user(const ParsedArgs& a) {
         }
         return 0;
     }
-    if (a.positionals.size() < 2) throw args::UsageError("'user " + verb + "' needs a USERNAME");
+    if (a.positionals.size() < 2) throw args::UsageError("'user " + verb + "' needs a USERNAME (or FILE)");
+    if (verb == "import") {
+        // CSV lines: username,role,areas separated by ';',organisation. One password for all
+        // (SIGNPOST_PASSWORD), hashed once: for setting up a pilot or a load test.
+        std::ifstream in(a.positionals[1]);
+        if (!in) throw Error::io("cannot read " + a.positionals[1]);
+        const std::string password = readPassword("Password for the imported users: ");
+        std::vector<server::NewUser> users;
+        std::string line;
+        while (std::getline(in, line)) {
+            auto cols = text::split(line, ',', false);
+            if (cols.empty() || cols[0].empty() || cols[0] == "username") continue;
+            cols.resize(4);
+            auto role = domain::parseRole(cols[1]);
+            if (!role) throw args::UsageError("line \"" + line + "\": unknown role");
+            std::vector<std::string> areas;
+            for (const auto& t : text::split(cols[2], ';')) {
+                const domain::Area* area = domain::findArea(t);
+                if (!area) throw args::UsageError("line \"" + line + "\": unknown area " + t);
+                areas.emplace_back(area->code);
+            }
+            users.push_back({cols[0], *role, areas, cols[3]});
+        }
+        service.importUsers(users, password);
+        std::cout << "Imported " << users.size() << " users.\n";
+        return 0;
+    }
     const std::string username = a.positionals[1];
     if (verb == "add") {
         auto role = domain::parseRole(a.valueOr("--role", ""));
@@ -207,7 +235,7 @@ int user(const ParsedArgs& a) {
         std::cout << "Reset the password of " << username << " and signed them out everywhere.\n";
         return 0;
     }
-    throw args::UsageError("user takes add, disable, reset-password or list");
+    throw args::UsageError("user takes add, import, disable, reset-password or list");
 }
 
 int directory(const ParsedArgs& a) {

@@ -183,3 +183,22 @@ TEST_CASE("a moved database keeps its cached statements working") {
     CHECK(q->getInt(0) == 7);
     CHECK_THROWS_AS(b.prepare("SELECT nope FROM t"), Error);
 }
+
+TEST_CASE("a transaction inside a transaction nests as a savepoint") {
+    Database db = Database::memory();
+    db.exec("CREATE TABLE t (x INTEGER)");
+    Transaction outer(db);
+    {
+        Transaction inner(db);
+        db.exec("INSERT INTO t VALUES (1)");
+        inner.commit();
+    }
+    {
+        Transaction inner(db);
+        db.exec("INSERT INTO t VALUES (2)");
+        // not committed: only this unit rolls back
+    }
+    CHECK(db.inTransaction());
+    outer.commit();
+    CHECK(db.queryText("SELECT group_concat(x) FROM t") == "1");
+}

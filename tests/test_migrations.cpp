@@ -83,6 +83,8 @@ TEST_CASE("every earlier version upgrades with its data intact") {
             db::migrate(db, schema::localMigrations(), start);
             REQUIRE(db.userVersion() == start);
             for (int v = 1; v <= start; ++v) fixtures().at(v)(db);
+            // From v2 on, the app indexes what it writes; the raw fixture rows get the same.
+            if (start >= 2) directory::DirectoryStore(db).reindexAll();
         }
         db::Database db(path);
         auto result = db::migrate(db, schema::localMigrations());

@@ -570,6 +570,34 @@ User SyncService::addUser(const std::string& username, const std::string& passwo
     return u;
 }
 
+void SyncService::importUsers(const std::vector<NewUser>& users, const std::string& password) {
+    if (password.size() < 10) throw Error::validation("a password needs at least 10 characters");
+    const std::string hash = hashPassword(password);
+    auto store = acquire();
+    std::lock_guard lock(m_writeMutex);
+    store->begin();
+    try {
+        for (const auto& n : users) {
+            if (store->userByName(n.username)) throw Error(ErrorDomain::Conflict, "there is already a user called " + n.username);
+            User u;
+            u.id = uuid::random();
+            u.username = n.username;
+            u.displayName = n.username;
+            u.role = n.role;
+            u.areas = n.areas;
+            u.organisation = n.organisation;
+            u.passwordHash = hash;
+            u.createdAt = timeutil::isoDateTimeUtc(static_cast<std::time_t>(now()));
+            store->saveUser(u);
+        }
+        store->commit();
+    } catch (...) {
+        store->rollback();
+        throw;
+    }
+    giveBack(std::move(store));
+}
+
 void SyncService::disableUser(const std::string& username) {
     auto store = acquire();
     auto user = store->userByName(username);

@@ -37,6 +37,13 @@ std::string tokenHash(const std::string& token);
 std::string hashPassword(const std::string& password);
 bool verifyPassword(const std::string& hash, const std::string& password);
 
+struct NewUser {
+    std::string username;
+    domain::Role role;
+    std::vector<std::string> areas;
+    std::string organisation;
+};
+
 class SyncService {
 public:
     using StoreFactory = std::function<std::unique_ptr<ServerStore>()>;
@@ -48,6 +55,8 @@ public:
     // Administration (signpost-server user …, tests).
     User addUser(const std::string& username, const std::string& password, domain::Role role,
                  std::vector<std::string> areas, std::string organisation, std::string displayName = {});
+    // Many users sharing one password, hashed once (a pilot's set-up, a load test).
+    void importUsers(const std::vector<NewUser>& users, const std::string& password);
     void disableUser(const std::string& username);
     void resetPassword(const std::string& username, const std::string& password);
     std::vector<User> listUsers();

@@ -35,5 +35,6 @@ const std::vector<Command>& directoryCommands();
 const std::vector<Command>& benchCommands();
 const std::vector<Command>& syncCommands();
 const std::vector<Command>& recordCommands();
+const std::vector<Command>& benchSyncCommands();
 
 } // namespace signpost::cli

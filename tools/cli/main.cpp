@@ -18,6 +18,9 @@ std::vector<const Command*> allCommands() {
     std::vector<const Command*> out;
     for (const auto* list : {&directoryCommands(), &syncCommands(), &recordCommands(), &benchCommands()})
         for (const auto& c : *list) out.push_back(&c);
+#ifdef SIGNPOST_WITH_BENCH_SYNC
+    for (const auto& c : benchSyncCommands()) out.push_back(&c);
+#endif
     return out;
 }
 

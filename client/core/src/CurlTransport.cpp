@@ -45,7 +45,8 @@ CurlTransport::~CurlTransport() {
 }
 
 CurlTransport::CurlTransport(CurlTransport&& other) noexcept
-    : m_curl(other.m_curl), m_base(std::move(other.m_base)), m_options(std::move(other.m_options)) {
+    : m_sent(other.m_sent), m_received(other.m_received), m_curl(other.m_curl), m_base(std::move(other.m_base)),
+      m_options(std::move(other.m_options)) {
     other.m_curl = nullptr;
 }
 
@@ -83,6 +84,11 @@ TransportResponse CurlTransport::send(const TransportRequest& request) {
     if (rc != CURLE_OK) throw TransportError(curl_easy_strerror(rc));
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_off_t up = 0, down = 0;
+    curl_easy_getinfo(curl, CURLINFO_SIZE_UPLOAD_T, &up);
+    curl_easy_getinfo(curl, CURLINFO_SIZE_DOWNLOAD_T, &down);
+    m_sent += static_cast<uint64_t>(up);
+    m_received += static_cast<uint64_t>(down);
     response.status = static_cast<int>(status);
     // libcurl decoded the body; the header no longer describes it.
     response.headers.erase("content-encoding");

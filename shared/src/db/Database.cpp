@@ -267,6 +267,12 @@ std::optional<std::string> Database::queryText(std::string_view sql) {
 // -------------------------------------------------------------------------------- Transaction
 
 Transaction::Transaction(Database& db, Mode mode) : m_db(db) {
+    if (db.inTransaction()) {
+        m_nested = true;
+        m_db.cached("SAVEPOINT nested_txn")->exec();
+        m_active = true;
+        return;
+    }
     switch (mode) {
     case Mode::Deferred: db.exec("BEGIN DEFERRED"); break;
     case Mode::Immediate: db.exec("BEGIN IMMEDIATE"); break;
@@ -278,20 +284,22 @@ Transaction::Transaction(Database& db, Mode mode) : m_db(db) {
 Transaction::~Transaction() {
     if (m_active) {
         // Never throw from a destructor; a failed rollback leaves SQLite to roll back on close.
-        sqlite3_exec(m_db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_exec(m_db.handle(), m_nested ? "ROLLBACK TO nested_txn; RELEASE nested_txn" : "ROLLBACK", nullptr,
+                     nullptr, nullptr);
     }
 }
 
 void Transaction::commit() {
     if (!m_active) throw Error(ErrorDomain::Internal, "commit of a transaction that is not active");
-    m_db.exec("COMMIT");
+    if (m_nested) m_db.cached("RELEASE nested_txn")->exec();
+    else m_db.exec("COMMIT");
     m_active = false;
 }
 
 void Transaction::rollback() {
     if (!m_active) return;
     m_active = false;
-    m_db.exec("ROLLBACK");
+    m_db.exec(m_nested ? "ROLLBACK TO nested_txn; RELEASE nested_txn" : "ROLLBACK");
 }
 
 // Savepoints open and close once per record on bulk paths, so their statements are cached

@@ -4,7 +4,8 @@
 namespace signpost::db {
 
 // Rolls back in its destructor unless commit() was called: an exception anywhere between
-// begin and commit leaves the database exactly as it was.
+// begin and commit leaves the database exactly as it was. Inside an open transaction it nests as a
+// savepoint, so a unit of work (one local write) composes into a caller's batch.
 class Transaction {
 public:
     enum class Mode { Deferred, Immediate, Exclusive };
@@ -20,6 +21,7 @@ public:
 private:
     Database& m_db;
     bool m_active = false;
+    bool m_nested = false;
 };
 
 // A nested unit inside a transaction: release() keeps it, anything else rolls it back. The sync

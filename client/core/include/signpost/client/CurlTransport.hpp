@@ -1,6 +1,7 @@
 #pragma once
 #include "signpost/client/HttpTransport.hpp"
 
+#include <cstdint>
 #include <string>
 
 namespace signpost::client {
@@ -25,7 +26,13 @@ public:
 
     TransportResponse send(const TransportRequest& request) override;
 
+    // Bytes on the wire (compressed bodies, headers excluded) since construction.
+    uint64_t bytesSent() const { return m_sent; }
+    uint64_t bytesReceived() const { return m_received; }
+
 private:
+    uint64_t m_sent = 0;
+    uint64_t m_received = 0;
     void* m_curl = nullptr;
     std::string m_base;
     CurlOptions m_options;
