@@ -9,6 +9,7 @@
 #include "signpost/domain/Lifecycle.hpp"
 #include "signpost/sync/Protocol.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +85,15 @@ public:
     virtual void saveScopeExit(const ScopeExit& exit) = 0;
     // Records changed after `cursor`, oldest first, at most `limit`.
     virtual std::vector<sync::Record> changesAfter(int64_t cursor, size_t limit) = 0;
+    // The same, with fields and versions left as the stored JSON text: a pull can send most
+    // records without parsing and re-serialising them.
+    struct RawRecord {
+        sync::Record meta; // everything but fields and versions
+        std::string fields;
+        std::string versions;
+    };
+    // Streams them to `visit` until it returns false (the page is full) or `limit` rows passed.
+    virtual void scanChanges(int64_t cursor, size_t limit, const std::function<bool(RawRecord&)>& visit) = 0;
     virtual std::vector<ScopeExit> scopeExits(int64_t after, int64_t upTo) = 0;
     virtual std::vector<sync::Record> allRecords(const std::string& collection) = 0;
 

@@ -255,6 +255,26 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
         while (q->step()) out.push_back(readRow(*q));
         return out;
     }
+    void scanChanges(int64_t cursor, size_t limit, const std::function<bool(RawRecord&)>& visit) override {
+        auto q = m_db.cached("SELECT collection, id, seq, deleted, area, organisation, owner, status, fields, versions "
+                             "FROM record WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+        q->bind(1, cursor).bind(2, static_cast<int64_t>(limit));
+        RawRecord r;
+        while (q->step()) {
+            r.meta.collection = q->getTextView(0);
+            r.meta.id = q->getTextView(1);
+            r.meta.seq = q->getInt64(2);
+            r.meta.deleted = q->getBool(3);
+            r.meta.area = q->getTextView(4);
+            r.meta.organisation = q->getTextView(5);
+            r.meta.owner = q->getTextView(6);
+            r.meta.status = q->getTextView(7);
+            r.meta.fields = nlohmann::json();
+            r.fields = q->getTextView(8);
+            r.versions = q->getTextView(9);
+            if (!visit(r)) return;
+        }
+    }
     std::vector<ScopeExit> scopeExits(int64_t after, int64_t upTo) override {
         auto q = m_db.cached("SELECT seq, collection, id, area, organisation, owner, status, fields FROM scope_exit "
                              "WHERE seq > ?1 AND seq <= ?2 ORDER BY seq");

@@ -130,10 +130,14 @@ std::vector<Record> LocalStore::records(const std::string& collection, bool incl
 
 // ---------------------------------------------------------------------------- local writes
 
-void LocalStore::save(const Record& r, bool local, const Record* serverCopy) {
+void LocalStore::save(const Record& r, bool local, const Record* serverCopy, const Record* before) {
     json versions = json::object();
     for (const auto& [k, v] : r.versions) versions[k] = v;
-    // The server's copy changes only when a pull brings one; local writes keep it.
+    // `base` holds the server's copy for falling back on: 'same' while the row is exactly it (the
+    // usual case: no second copy stored), the copy itself once a local change is layered on top,
+    // 'null' for a record created here and not yet pulled.
+    std::optional<std::string> base;
+    if (serverCopy) base = local ? sync::toJson(*serverCopy).dump() : std::string("same");
     auto q = m_db.cached(R"sql(
 INSERT INTO record (collection, id, seq, deleted, area, organisation, owner, status, fields, versions, local, reindex,
                     updated_at, base)
@@ -141,11 +145,15 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?14, 'n
 ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, area = excluded.area,
     organisation = excluded.organisation, owner = excluded.owner, status = excluded.status, fields = excluded.fields,
     versions = excluded.versions, local = excluded.local, reindex = excluded.reindex, updated_at = excluded.updated_at,
-    base = coalesce(?14, base), revert = CASE WHEN excluded.local = 0 THEN 0 ELSE revert END)sql");
+    base = coalesce(?14, CASE WHEN base = 'same' THEN ?15 ELSE base END),
+    revert = CASE WHEN excluded.local = 0 THEN 0 ELSE revert END)sql");
     q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status, r.fields.dump(),
                versions.dump(), local, !local && isDirectory(r.collection), now());
-    if (serverCopy) q->bind(14, sync::toJson(*serverCopy).dump());
+    if (base) q->bind(14, *base);
     else q->bind(14, nullptr);
+    // A first local change on a row that was the server's copy: keep that copy.
+    if (before) q->bind(15, sync::toJson(*before).dump());
+    else q->bind(15, "same");
     q->exec();
 }
 
@@ -205,6 +213,7 @@ void LocalStore::update(const std::string& collection, const std::string& id, co
     db::Transaction txn(m_db);
     auto r = record(collection, id);
     if (!r || r->deleted) throw Error::notFound("there is no such " + collection);
+    const Record before = *r;
     Op op;
     op.opId = newId();
     op.type = OpType::Update;
@@ -226,7 +235,7 @@ void LocalStore::update(const std::string& collection, const std::string& id, co
     if (auto who = principal())
         if (auto why = sync::checkWrite(*who, spec, op, &*r)) throw Error(ErrorDomain::Forbidden, *why);
     sync::deriveScope(*r);
-    save(*r, true);
+    save(*r, true, nullptr, &before);
     enqueue(op);
     if (isDirectory(collection)) materialiseNow(*r);
     txn.commit();
@@ -253,9 +262,10 @@ void LocalStore::transition(const std::string& collection, const std::string& id
     op.clientTime = now();
     if (who)
         if (auto why = sync::checkWrite(*who, spec, op, &*r)) throw Error(ErrorDomain::Forbidden, *why);
+    const Record before = *r;
     r->fields["status"] = to;
     r->status = to;
-    save(*r, true);
+    save(*r, true, nullptr, &before);
     enqueue(op);
     txn.commit();
 }
@@ -274,8 +284,9 @@ void LocalStore::remove(const std::string& collection, const std::string& id) {
     op.clientTime = now();
     if (auto who = principal())
         if (auto why = sync::checkWrite(*who, spec, op, &*r)) throw Error(ErrorDomain::Forbidden, *why);
+    const Record before = *r;
     r->deleted = true;
-    save(*r, true);
+    save(*r, true, nullptr, &before);
     enqueue(op);
     if (isDirectory(collection)) materialiseNow(*r);
     txn.commit();
@@ -294,16 +305,18 @@ void LocalStore::resolveConflict(const std::string& conflictId, const json& valu
     op.conflictId = conflictId;
     op.fields["value"] = {value, 0, nullptr};
     op.clientTime = now();
+    const Record conflictBefore = *c;
     c->fields["status"] = "resolved";
     c->fields["resolution"] = value;
     c->status = "resolved";
-    save(*c, true);
+    save(*c, true, nullptr, &conflictBefore);
     // The chosen value shows at once on the record it is about; the server confirms it.
     const std::string collection = c->fields.value("collection", ""), recordId = c->fields.value("record_id", ""),
                       field = c->fields.value("field", "");
     if (auto target = record(collection, recordId); target && !target->deleted && !field.empty()) {
+        const Record targetBefore = *target;
         target->fields[field] = value;
-        save(*target, true);
+        save(*target, true, nullptr, &targetBefore);
     }
     enqueue(op);
     txn.commit();
@@ -363,10 +376,11 @@ void LocalStore::recordResults(const std::vector<sync::OpResult>& results, const
         local->bind(1, collection).bind(2, recordId);
         if (!local->step()) continue;
         const bool revert = local->getBool(0);
-        const json base = parseOr(local->getTextView(1), json(nullptr));
+        const bool same = local->getTextView(1) == "same";
+        const json base = same ? json(nullptr) : parseOr(local->getTextView(1), json(nullptr));
         local->reset();
-        if (!revert) {
-            auto clear = m_db.cached("UPDATE record SET local = 0 WHERE collection = ?1 AND id = ?2");
+        if (!revert || same) {
+            auto clear = m_db.cached("UPDATE record SET local = 0, revert = 0 WHERE collection = ?1 AND id = ?2");
             clear->bind(1, collection).bind(2, recordId);
             clear->exec();
             continue;

@@ -86,8 +86,10 @@ public:
 
 private:
     void enqueue(const sync::Op& op);
-    // `serverCopy`: the server's version of the record, kept to fall back on (pulls pass it).
-    void save(const sync::Record& record, bool local, const sync::Record* serverCopy = nullptr);
+    // `serverCopy`: the server's version of the record (pulls pass it). `before`: the row as it
+    // was, for a local write (kept as the server's copy if the row was exactly that).
+    void save(const sync::Record& record, bool local, const sync::Record* serverCopy = nullptr,
+              const sync::Record* before = nullptr);
     bool pendingFor(const std::string& collection, const std::string& recordId);
     void clearSynced();
     void materialiseNow(const sync::Record& record);

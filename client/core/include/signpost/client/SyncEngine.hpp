@@ -39,8 +39,8 @@ struct SyncReport {
 
 struct EngineOptions {
     size_t pushBatch = 200;
-    size_t pullLimit = 1000;
-    size_t pullMaxBytes = 4u * 1024 * 1024;
+    size_t pullLimit = 5000;
+    size_t pullMaxBytes = 8u * 1024 * 1024;
     bool gzipRequests = true;
     bool materialiseDirectory = true; // index pulled directory records into search at the end
     std::function<std::time_t()> clock; // the device clock (tests skew it); null: the system clock
