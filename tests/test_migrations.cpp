@@ -44,6 +44,11 @@ INSERT INTO record (collection, id, seq, fields, versions) VALUES ('referral', '
 INSERT INTO outbox (op_id, collection, record_id, body, created_at) VALUES ('op-1', 'referral', 'r-1', '{}', 'now');
 )sql");
          }},
+        {4,
+         [](db::Database& db) {
+             db.exec("INSERT INTO audit_log (seq, at, user, device, action, collection, record_id, detail, prev_hash, hash) "
+                     "VALUES (1, '2026-01-01T00:00:00Z', 'u', 'd', 'view', 'referral', 'r-1', '', 'genesis', 'x')");
+         }},
     };
     return f;
 }

@@ -1,6 +1,6 @@
 // Runs the convergence simulation (tools/sim/SyncSimulation.cpp) over many seeds.
 // SIGNPOST_SIM_SEEDS=N runs N seeds (default 1000); SIGNPOST_SIM_SEED=S replays one;
-// SIGNPOST_SIM_STEPS sets the history length (default 80).
+// SIGNPOST_SIM_STEPS sets the history length (default 120).
 #include "SyncSimulation.hpp"
 
 #include <doctest/doctest.h>
@@ -17,7 +17,7 @@ uint64_t envNumber(const char* name, uint64_t fallback) {
 TEST_CASE("every device converges with the server under faults, for every seed") {
     const uint64_t only = envNumber("SIGNPOST_SIM_SEED", 0);
     const uint64_t seeds = only ? 1 : envNumber("SIGNPOST_SIM_SEEDS", 1000);
-    const int steps = static_cast<int>(envNumber("SIGNPOST_SIM_STEPS", 80));
+    const int steps = static_cast<int>(envNumber("SIGNPOST_SIM_STEPS", 120));
     signpost::sim::Coverage coverage;
     for (uint64_t i = 0; i < seeds; ++i) {
         const uint64_t seed = only ? only : i + 1;

@@ -6,18 +6,69 @@
 #include <cpprest/uri.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 namespace signpost::server {
 
 using namespace web::http;
 using namespace web::http::experimental::listener;
 
+// Request handling (SQLite, CPU) runs on these threads, never on cpprestsdk's pool: a handler
+// that blocks a pool thread while its own body is still being read by that pool deadlocks the
+// listener once every pool thread is doing it (seen with 200 concurrent clients).
+class Workers {
+public:
+    explicit Workers(unsigned count) {
+        for (unsigned i = 0; i < count; ++i) m_threads.emplace_back([this] { run(); });
+    }
+    ~Workers() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_wake.notify_all();
+        for (auto& t : m_threads) t.join();
+    }
+    void post(std::function<void()> job) {
+        {
+            std::lock_guard lock(m_mutex);
+            m_jobs.push_back(std::move(job));
+        }
+        m_wake.notify_one();
+    }
+
+private:
+    void run() {
+        while (true) {
+            std::function<void()> job;
+            {
+                std::unique_lock lock(m_mutex);
+                m_wake.wait(lock, [&] { return m_stop || !m_jobs.empty(); });
+                if (m_jobs.empty()) return;
+                job = std::move(m_jobs.front());
+                m_jobs.pop_front();
+            }
+            job();
+        }
+    }
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<std::function<void()>> m_jobs;
+    bool m_stop = false;
+    std::vector<std::thread> m_threads;
+};
+
 struct HttpServer::Impl {
     SyncService& service;
     std::unique_ptr<http_listener> listener;
     std::atomic<int> inFlight{0};
     std::atomic<bool> draining{false};
+    Workers workers{std::max(4u, std::thread::hardware_concurrency() * 2)};
     explicit Impl(SyncService& s) : service(s) {}
 
     void reply(http_request& request, const HttpResponse& out) {
@@ -44,44 +95,51 @@ struct HttpServer::Impl {
     }
 
     void handle(http_request request) {
-        struct Guard {
-            std::atomic<int>& n;
-            explicit Guard(std::atomic<int>& c) : n(c) { ++n; }
-            ~Guard() { --n; }
-        } guard(inFlight);
+        ++inFlight; // released when the reply is handed to cpprestsdk, whatever the path
+        auto done = [this] { --inFlight; };
         if (draining) {
             reply(request, simpleError(503, "unavailable", "the server is shutting down; try again shortly"));
+            done();
             return;
         }
-        HttpRequest in;
-        in.method = request.method();
+        auto in = std::make_shared<HttpRequest>();
+        in->method = request.method();
         const auto& uri = request.relative_uri();
-        in.path = web::uri::decode(uri.path());
+        in->path = web::uri::decode(uri.path());
         for (const auto& [key, value] : web::uri::split_query(uri.query()))
-            in.query[web::uri::decode(key)] = web::uri::decode(value);
+            in->query[web::uri::decode(key)] = web::uri::decode(value);
         for (const auto& [name, value] : request.headers()) {
             std::string lower = name;
             for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            in.headers[lower] = value;
+            in->headers[lower] = value;
         }
-        in.remoteAddress = request.remote_address();
+        in->remoteAddress = request.remote_address();
         // Refuse an oversized body before reading it.
         if (request.headers().content_length() > sync::kMaxRequestBytes) {
             reply(request, simpleError(413, "too_large", "the request body is larger than the server accepts"));
+            done();
             return;
         }
-        try {
-            auto bytes = request.extract_vector().get();
-            if (bytes.size() > sync::kMaxRequestBytes) {
-                reply(request, simpleError(413, "too_large", "the request body is larger than the server accepts"));
+        // Read the body without blocking, then hand the work to our own threads.
+        request.extract_vector().then([this, request, in, done](pplx::task<std::vector<unsigned char>> body) mutable {
+            try {
+                auto bytes = body.get(); // ready: this continuation runs when it is
+                if (bytes.size() > sync::kMaxRequestBytes) {
+                    reply(request, simpleError(413, "too_large", "the request body is larger than the server accepts"));
+                    done();
+                    return;
+                }
+                in->body.assign(bytes.begin(), bytes.end());
+            } catch (const std::exception&) {
+                reply(request, simpleError(400, "bad_request", "the request body could not be read"));
+                done();
                 return;
             }
-            in.body.assign(bytes.begin(), bytes.end());
-        } catch (const std::exception&) {
-            reply(request, simpleError(400, "bad_request", "the request body could not be read"));
-            return;
-        }
-        reply(request, service.handle(in));
+            workers.post([this, request, in, done]() mutable {
+                reply(request, service.handle(*in));
+                done();
+            });
+        });
     }
 };
 

@@ -1,5 +1,7 @@
 #include "Apply.hpp"
 #include "signpost/Error.hpp"
+#include "signpost/domain/Referral.hpp"
+#include "signpost/util/Time.hpp"
 #include "signpost/util/Uuid.hpp"
 
 #include <algorithm>
@@ -84,6 +86,20 @@ OpResult OpApplier::create(const Op& op, const sync::CollectionSpec& spec) {
     r.collection = op.collection;
     r.id = op.recordId;
     for (const auto& [name, change] : op.fields) r.fields[name] = change.value;
+    if (op.collection == "appointment") {
+        // An appointment belongs to an accepted referral and is seen by whoever sees that.
+        auto referralId = fieldOr(r.fields, "referral_id");
+        auto referral = referralId.is_string() ? m_store.record("referral", referralId.get<std::string>()) : std::nullopt;
+        if (!referral || referral->record.deleted || !sync::canRead(m_who, referral->record))
+            return rejected(op, "the appointment's referral does not exist or is not shared with you");
+        const auto& status = referral->record.status;
+        if (status != "accepted" && status != "in_progress")
+            return rejected(op, "appointments are booked once the provider has accepted the referral (it is " + status + ")");
+        for (const char* scope : {"area", "organisation_id", "owner", "sent_at"})
+            r.fields[scope] = fieldOr(referral->record.fields, scope);
+    }
+    if (op.collection == "referral" && op.fields.count("area") == 0)
+        return rejected(op, "a referral needs its area (the responsible PDU)");
     if ((spec.scope == sync::ScopeKind::Referral || spec.scope == sync::ScopeKind::Suggestion) &&
         (!r.fields.contains("owner") || !r.fields["owner"].is_string() || r.fields["owner"].get<std::string>().empty()))
         r.fields["owner"] = m_who.userId;
@@ -110,6 +126,22 @@ OpResult OpApplier::update(const Op& op, const sync::CollectionSpec& spec, Store
     }
     if (auto why = sync::checkWrite(m_who, spec, op, &current.record)) return rejected(op, *why);
     const sync::Record before = current.record;
+    // Once a referral has gone to a provider, every change needs a reason and keeps its old and
+    // new values; so does moving an appointment.
+    const bool amendment = op.collection == "referral" &&
+                           (before.status == "sent" || before.status == "accepted" || before.status == "in_progress");
+    const bool reschedule = op.collection == "appointment" && op.fields.count("starts_at") &&
+                            op.fields.at("starts_at").value != fieldOr(before.fields, "starts_at");
+    if ((amendment || reschedule) && op.reason.find_first_not_of(" \t\r\n") == std::string::npos)
+        return rejected(op, amendment ? "changing a referral after it was sent needs a reason"
+                                      : "moving an appointment needs a reason");
+    if (op.collection == "alert" && before.status != "open") return rejected(op, "this alert has already been decided");
+    if (op.collection == "alert" && op.fields.count("decision")) {
+        const auto& d = op.fields.at("decision").value;
+        bool known = false;
+        for (auto decision : domain::kAlertDecisions) known = known || (d.is_string() && d.get<std::string>() == decision);
+        if (!known) return rejected(op, "the decision is one of no_action, warning, breach, recall_consideration");
+    }
     std::vector<std::string> changed;
     std::string firstConflict;
     std::string conflictReason;
@@ -147,6 +179,15 @@ OpResult OpApplier::update(const Op& op, const sync::CollectionSpec& spec, Store
             }
         }
     }
+    if ((amendment || reschedule) && !changed.empty()) {
+        json history = fieldOr(current.record.fields, "history");
+        if (!history.is_array()) history = json::array();
+        for (const auto& name : changed)
+            history.push_back({{"field", name}, {"old", fieldOr(before.fields, name)}, {"new", current.record.fields[name]},
+                               {"by", m_who.userId}, {"at", m_now}, {"reason", op.reason}});
+        current.record.fields["history"] = std::move(history);
+        changed.push_back("history");
+    }
     commitChange(current, before, changed);
     if (!firstConflict.empty()) return result(op, OpStatus::Conflict, conflictReason, firstConflict, current.record.seq);
     return result(op, OpStatus::Applied, {}, {}, changed.empty() ? 0 : current.record.seq);
@@ -174,12 +215,17 @@ OpResult OpApplier::transition(const Op& op, const sync::CollectionSpec& spec, S
         }
         return rejected(op, *why);
     }
+    if (auto why = transitionRules(op, current.record)) return rejected(op, *why);
     const sync::Record before = current.record;
     std::vector<std::string> changed{"status"};
     current.record.fields["status"] = op.toStatus;
     if (op.toStatus == "sent" && fieldOr(current.record.fields, "sent_at").is_null()) {
         current.record.fields["sent_at"] = m_now;
         changed.push_back("sent_at");
+    }
+    if (op.collection == "referral" && op.toStatus == "submitted") {
+        current.record.fields["submitted_at"] = m_now;
+        changed.push_back("submitted_at");
     }
     if (spec.field("history") || op.collection == "referral" || op.collection == "suggestion") {
         // Every transition records who, when and why.
@@ -191,7 +237,69 @@ OpResult OpApplier::transition(const Op& op, const sync::CollectionSpec& spec, S
         changed.push_back("history");
     }
     commitChange(current, before, changed);
+    if (op.collection == "appointment" && op.toStatus == "absent_unacceptable") raiseAlert(current.record);
     return result(op, OpStatus::Applied, {}, {}, current.record.seq);
+}
+
+std::optional<std::string> OpApplier::transitionRules(const Op& op, const sync::Record& current) {
+    if (op.collection == "referral" && op.toStatus == "submitted") {
+        // A referral is complete before a supervisor sees it.
+        auto errors = domain::validateReferral(domain::referralFromFields(current.id, current.fields),
+                                               domain::ValidationStage::Submit);
+        if (!errors.empty()) {
+            std::string why = "the referral is not complete: ";
+            for (size_t i = 0; i < errors.size(); ++i) why += (i ? " " : "") + errors[i].message;
+            return why;
+        }
+    }
+    if (op.collection == "referral" && op.toStatus == "sent") {
+        // Nothing leaves for an organisation without an Information Sharing Agreement in force.
+        auto orgId = fieldOr(current.fields, "organisation_id");
+        if (!orgId.is_string() || orgId.get<std::string>().empty()) return "choose the provider organisation first";
+        auto org = m_store.record("organisation", orgId.get<std::string>());
+        if (!org || org->record.deleted) return "the provider organisation is not in the directory";
+        const std::string name = fieldOr(org->record.fields, "name").is_string() ? org->record.fields["name"].get<std::string>() : "the organisation";
+        const auto status = fieldOr(org->record.fields, "isa_status");
+        if (!status.is_string() || status.get<std::string>() != "in_force")
+            return name + " has no Information Sharing Agreement in force, so nothing can be shared with it";
+        const auto to = fieldOr(org->record.fields, "isa_to");
+        if (to.is_string() && !to.get<std::string>().empty() && to.get<std::string>() < m_now.substr(0, 10))
+            return name + "'s Information Sharing Agreement expired on " + to.get<std::string>();
+    }
+    if (op.collection == "alert" && op.toStatus == "decided") {
+        auto decision = fieldOr(current.fields, "decision");
+        if (!decision.is_string() || decision.get<std::string>().empty())
+            return "record the decision (no action, warning, breach or recall consideration) first";
+    }
+    return std::nullopt;
+}
+
+void OpApplier::raiseAlert(const sync::Record& appointment) {
+    // An unacceptable absence reaches the responsible practitioner, who decides what to do.
+    const std::string referralId = fieldOr(appointment.fields, "referral_id").is_string()
+                                       ? appointment.fields["referral_id"].get<std::string>()
+                                       : std::string();
+    auto referral = m_store.record("referral", referralId);
+    if (!referral) return;
+    StoredRecord a;
+    sync::Record& r = a.record;
+    r.collection = "alert";
+    r.id = uuid::fromName("alert:" + appointment.id + ":" + m_opId);
+    r.fields = {{"referral_id", referralId},
+                {"appointment_id", appointment.id},
+                {"kind", "unacceptable_absence"},
+                {"decision", ""},
+                {"status", "open"},
+                {"area", fieldOr(referral->record.fields, "area")},
+                {"owner", fieldOr(referral->record.fields, "owner")},
+                {"created_by", m_who.userId}};
+    r.seq = m_store.nextSeq();
+    for (auto it = r.fields.begin(); it != r.fields.end(); ++it) {
+        r.versions[it.key()] = r.seq;
+        a.writers[it.key()] = writerTag();
+    }
+    sync::deriveScope(r);
+    m_store.saveRecord(a);
 }
 
 OpResult OpApplier::remove(const Op& op, const sync::CollectionSpec& spec, StoredRecord current) {

@@ -22,6 +22,9 @@ private:
     sync::OpResult transition(const sync::Op& op, const sync::CollectionSpec& spec, StoredRecord current);
     sync::OpResult remove(const sync::Op& op, const sync::CollectionSpec& spec, StoredRecord current);
     sync::OpResult resolve(const sync::Op& op);
+    // Collection rules a lifecycle table cannot express (completeness, ISA, alert decisions).
+    std::optional<std::string> transitionRules(const sync::Op& op, const sync::Record& current);
+    void raiseAlert(const sync::Record& appointment);
 
     // Saves a changed record at a new seq, logging a scope exit if its readers may have changed.
     void commitChange(StoredRecord& record, const sync::Record& before, const std::vector<std::string>& changed);

@@ -138,7 +138,7 @@ void prepareServer(const fs::path& data, const fs::path& log, const std::string&
 int soak(const ParsedArgs& args) {
     const uint64_t seeds = static_cast<uint64_t>(args.intValue("--soak", 1000, 1, 100'000'000));
     const uint64_t first = static_cast<uint64_t>(args.intValue("--first-seed", 1, 1, INT64_MAX));
-    const int steps = static_cast<int>(args.intValue("--steps", 80, 10, 100'000));
+    const int steps = static_cast<int>(args.intValue("--steps", 120, 10, 100'000));
     sim::Coverage coverage;
     auto start = Clock::now();
     for (uint64_t i = 0; i < seeds; ++i) {
@@ -343,7 +343,7 @@ const std::vector<Command>& benchSyncCommands() {
            {"--seconds", "S", "Length of the concurrent run (default 60)"},
            {"--soak", "N", "Run N seeds of the convergence simulation instead"},
            {"--first-seed", "S", "With --soak: start at seed S (replay one with --soak 1 --first-seed S)"},
-           {"--steps", "N", "With --soak: random steps per seed (default 80)"},
+           {"--steps", "N", "With --soak: random steps per seed (default 120)"},
            {"--keep", "", "Keep the work directory"}},
           0,
           0},

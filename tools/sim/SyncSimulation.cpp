@@ -18,6 +18,7 @@
 
 #include "SyncSimulation.hpp"
 #include "service/SyncService.hpp"
+#include "signpost/client/AuditLog.hpp"
 #include "signpost/client/LocalStore.hpp"
 #include "signpost/client/SyncEngine.hpp"
 #include "signpost/directory/DirectoryStore.hpp"
@@ -52,8 +53,8 @@ struct Rng {
 };
 
 struct Faults {
-    double dropRequest = 0.06, holdRequest = 0.04, deliverHeld = 0.3, truncateRequest = 0.03;
-    double duplicate = 0.05, dropResponse = 0.08, truncateResponse = 0.04, crashAfterAnswer = 0.05;
+    double dropRequest = 0.04, holdRequest = 0.03, deliverHeld = 0.3, truncateRequest = 0.02;
+    double duplicate = 0.05, dropResponse = 0.05, truncateResponse = 0.03, crashAfterAnswer = 0.04;
 };
 
 // A network that loses, delays, repeats and damages messages, deterministically.
@@ -116,6 +117,9 @@ struct SimFailure : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+constexpr const char* kCollections[] = {"organisation", "service", "suggestion", "referral", "conflict",
+                                        "appointment", "alert"};
+
 struct CrashAfterAnswer : std::runtime_error {
     CrashAfterAnswer() : std::runtime_error("device crashed before recording the server's answer") {}
 };
@@ -128,6 +132,7 @@ struct Device {
     std::unique_ptr<client::SyncEngine> engine;
     int64_t skewSeconds = 0;
     int64_t lastCursor = 0;
+    std::unique_ptr<crypto::Vault> vault; // cheap Argon2id parameters: many devices, many seeds
 };
 
 class Simulation {
@@ -146,11 +151,19 @@ public:
     void run(int steps) {
         for (int step = 0; step < steps; ++step) {
             m_serverNow += 60 + static_cast<int64_t>(m_rng.below(3600));
-            Device& d = *m_devices[m_rng.below(m_devices.size())];
+            // The provider acts twice as often: there is one of it, and it moves every sent referral.
+            size_t pick = m_rng.below(m_devices.size() + 1);
+            Device& d = *m_devices[std::min(pick, m_devices.size() - 1)];
             double roll = m_rng.unit();
-            if (roll < 0.62) act(d);
-            else if (roll < 0.97) syncOnce(d, true);
-            else purge();
+            if (roll < 0.62) {
+                act(d);
+                // A write nudges the device's sync loop, as in the client; often it gets through.
+                if (m_rng.chance(0.6)) syncOnce(d, true);
+            } else if (roll < 0.99) {
+                syncOnce(d, true);
+            } else {
+                purge();
+            }
         }
         quiesce();
         verify();
@@ -179,6 +192,7 @@ private:
         m_admin->commit();
         db::migrate(d.db, schema::localMigrations());
         client::LocalStore local(d.db);
+        d.vault = std::make_unique<crypto::Vault>(local.openVault("passphrase-" + name, crypto::KdfCost::Minimum));
         local.setState("device_id", device);
         local.setState("token", token);
         local.setPrincipal(d.who, name);
@@ -195,6 +209,7 @@ private:
         options.pushBatch = 1 + m_rng.below(6); // small batches: more interleavings
         options.pullLimit = 1 + m_rng.below(8);
         options.clock = [this, skew = d.skewSeconds] { return static_cast<std::time_t>(m_serverNow + skew); };
+        options.vault = d.vault.get();
         d.engine = std::make_unique<client::SyncEngine>(d.db, *d.net, options);
         d.engine->afterPushAnswered = [this, &d] {
             if (d.net->faulty && m_rng.chance(m_faults.crashAfterAnswer)) throw CrashAfterAnswer();
@@ -254,28 +269,37 @@ private:
         client::LocalStore local(
             d.db, [this, &d] { return static_cast<std::time_t>(m_serverNow + d.skewSeconds); },
             [this] { return uuid::fromName("sim:" + std::to_string(m_seed) + ":" + std::to_string(++m_ids)); });
-        const size_t before = local.outboxSize();
+        local.setVault(d.vault.get());
+        const auto before = outboxIds(d);
         try {
             actAs(d, local);
         } catch (const Error&) {
-            // Refused offline (invalid transition, no access …): nothing may be queued.
-            if (local.outboxSize() != before) fail("an op was queued by a write that was refused offline");
+            // Refused offline (invalid transition, no access, incomplete …): nothing may be queued.
+            if (outboxIds(d) != before) fail("an op was queued by a write that was refused offline");
             return;
         }
-        if (local.outboxSize() > before) {
-            auto q = d.db.prepare("SELECT op_id FROM outbox ORDER BY op_seq DESC LIMIT ?1");
-            q.bind(1, static_cast<int64_t>(local.outboxSize() - before));
-            while (q.step()) m_generated.insert(q.getText(0));
-        }
+        const auto after = outboxIds(d);
+        for (const auto& id : after)
+            if (!before.count(id)) m_generated.insert(id);
+        // A draft discarded before it ever left the device takes its ops with it.
+        for (const auto& id : before)
+            if (!after.count(id)) m_generated.erase(id);
+    }
+
+    static std::set<std::string> outboxIds(Device& d) {
+        std::set<std::string> ids;
+        auto q = d.db.prepare("SELECT op_id FROM outbox");
+        while (q.step()) ids.insert(q.getText(0));
+        return ids;
     }
 
     void actAs(Device& d, client::LocalStore& local) {
         auto referrals = local.records("referral");
         const auto role = d.who.role;
         double roll = m_rng.unit();
+        auto services = local.records("service");
         if (role == domain::Role::Admin || (role == domain::Role::Supervisor && roll < 0.25)) {
-            auto services = local.records("service");
-            if (!services.empty() && m_rng.chance(0.7)) {
+            if (!services.empty() && m_rng.chance(0.6)) {
                 const auto& s = m_rng.pick(services);
                 json change;
                 switch (m_rng.below(3)) {
@@ -284,6 +308,13 @@ private:
                 default: change["women_only"] = m_rng.chance(0.5); break;
                 }
                 local.update("service", s.id, change);
+                return;
+            }
+            if (role == domain::Role::Admin && m_rng.chance(0.15)) {
+                // Admins can remove anything: tombstones for referrals and services.
+                auto referralsAll = local.records("referral");
+                if (!referralsAll.empty() && m_rng.chance(0.6)) local.remove("referral", m_rng.pick(referralsAll).id);
+                else if (!services.empty()) local.remove("service", m_rng.pick(services).id);
                 return;
             }
             if (role == domain::Role::Admin) {
@@ -305,6 +336,21 @@ private:
         if (role == domain::Role::Provider) {
             if (referrals.empty()) return;
             const auto& r = m_rng.pick(referrals);
+            auto appointments = local.records("appointment");
+            if (!appointments.empty() && m_rng.chance(0.35)) {
+                const auto& a = m_rng.pick(appointments);
+                static const std::vector<std::string> attendance{"attended", "late", "absent_acceptable",
+                                                                 "absent_unacceptable", "did_not_happen"};
+                if (m_rng.chance(0.2)) local.update("appointment", a.id, json{{"starts_at", "2027-02-0" + std::to_string(1 + m_rng.below(9)) + "T10:00:00Z"}},
+                                                    "the person asked to move it");
+                else local.transition("appointment", a.id, m_rng.pick(attendance), "the venue was closed");
+                return;
+            }
+            if ((r.status == "accepted" || r.status == "in_progress") && m_rng.chance(0.4)) {
+                local.create("appointment", json{{"referral_id", r.id}, {"starts_at", "2027-01-15T10:00:00Z"},
+                                                 {"location", "hub"}, {"session_notes", text()}});
+                return;
+            }
             static const std::map<std::string, std::vector<std::string>> next{
                 {"sent", {"accepted", "declined"}}, {"accepted", {"in_progress"}}, {"in_progress", {"completed"}}};
             auto it = next.find(r.status);
@@ -314,28 +360,59 @@ private:
         }
         if (role == domain::Role::Admin) return;
         // Practitioners and supervisors: referrals.
-        if (referrals.empty() || roll < 0.22) {
-            json fields{{"person_name", text()}, {"crn", "X" + std::to_string(100000 + m_rng.below(900000))},
-                        {"area", m_rng.pick(d.who.areas)}, {"notes", text()}, {"reason", text()},
-                        {"needs", json::array({"wellbeing"})}};
+        for (const auto& alert : local.records("alert")) {
+            if (alert.status == "open" && m_rng.chance(0.5)) {
+                static const std::vector<std::string> decisions{"no_action", "warning", "breach", "recall_consideration"};
+                local.update("alert", alert.id, json{{"decision", m_rng.pick(decisions)}, {"decision_note", text()}});
+                if (m_rng.chance(0.7)) local.transition("alert", alert.id, "decided");
+                return;
+            }
+        }
+        if (referrals.empty() || roll < 0.12) {
+            json fields{{"given_name", text()}, {"family_name", "Jones"},
+                        {"crn", "X" + std::to_string(100000 + m_rng.below(900000))},
+                        {"date_of_birth", "1990-04-0" + std::to_string(1 + m_rng.below(9))},
+                        {"supervision_type", "licence"}, {"area", m_rng.pick(d.who.areas)}, {"notes", text()},
+                        {"reason", text()}, {"needs", json::array({json{{"need", "wellbeing"}, {"complexity", "medium"}}})},
+                        {"service_id", "svc-" + std::to_string(m_rng.below(6))},
+                        {"organisation_id", m_rng.chance(0.6) ? std::string("org-1") : "org-" + std::to_string(m_rng.below(3))}};
+            // Most are complete; some lack the risk summary, and cannot be submitted until it is written.
+            if (m_rng.chance(0.85)) fields["risk_summary"] = text();
             local.create("referral", fields);
             return;
         }
-        const auto& r = m_rng.pick(referrals);
+        // Prefer a referral this role can move on: the lifecycle should get somewhere in a run.
+        const sync::Record* movable = nullptr;
+        for (const auto& candidate : referrals)
+            for (const auto& t : domain::referralLifecycle().transitions())
+                if (t.from == candidate.status && (t.roles & domain::bit(role)) && t.to != "withdrawn" && t.to != "cancelled")
+                    movable = &candidate;
+        const auto& r = movable && m_rng.chance(0.6) ? *movable : m_rng.pick(referrals);
         double choice = m_rng.unit();
+        if (movable && &r == movable) choice = 0.36 + m_rng.unit() * 0.38; // a transition
         if (choice < 0.35) {
             json change;
             switch (m_rng.below(4)) {
             case 0: change["notes"] = text(); break;
             case 1: change["reason"] = text(); break;
             case 2: change["completion_deadline"] = "2027-0" + std::to_string(1 + m_rng.below(9)) + "-01"; break;
-            default: change["organisation_id"] = "org-" + std::to_string(m_rng.below(3)); break;
+            default:
+                if (m_rng.chance(0.5)) change["risk_summary"] = text();
+                else change["organisation_id"] = "org-" + std::to_string(m_rng.below(3));
+                break;
             }
-            local.update("referral", r.id, change);
+            // After it has gone to a provider, a change needs a reason (mostly given).
+            local.update("referral", r.id, change, m_rng.chance(0.85) ? "new information from the person" : "");
         } else if (choice < 0.75) {
-            static const std::vector<std::string> statuses{"submitted", "approved", "returned", "sent", "withdrawn",
-                                                           "cancelled", "accepted"};
-            local.transition("referral", r.id, m_rng.pick(statuses), m_rng.chance(0.8) ? "because" : "");
+            // Mostly a move the lifecycle allows this role from where the referral is; sometimes one
+            // it does not (refused offline, or by the server if the status moved meanwhile).
+            std::vector<std::string> next;
+            for (const auto& t : domain::referralLifecycle().transitions())
+                if (t.from == r.status && (t.roles & domain::bit(role))) next.emplace_back(t.to);
+            static const std::vector<std::string> any{"submitted", "approved", "returned", "sent", "withdrawn",
+                                                      "cancelled", "accepted"};
+            const std::string to = !next.empty() && m_rng.chance(0.8) ? m_rng.pick(next) : m_rng.pick(any);
+            local.transition("referral", r.id, to, m_rng.chance(0.85) ? "because" : "");
         } else if (choice < 0.83) {
             local.remove("referral", r.id);
         } else if (choice < 0.92 && role == domain::Role::Supervisor) {
@@ -408,6 +485,11 @@ private:
     }
 
     void verify() {
+        // Drafts that never left their device keep their ops there, by design.
+        for (auto& device : m_devices) {
+            auto q = device->db.prepare("SELECT op_id FROM outbox");
+            while (q.step()) m_generated.erase(q.getText(0));
+        }
         // Every op recorded exactly once, and nothing recorded that no device generated.
         for (const auto& opId : m_generated) {
             auto result = m_admin->opResult(opId);
@@ -418,19 +500,27 @@ private:
             fail("the server recorded " + std::to_string(m_admin->opCount()) + " ops; the devices generated " +
                  std::to_string(m_generated.size()));
         std::vector<sync::Record> serverRecords;
-        for (const auto* c : {"organisation", "service", "suggestion", "referral", "conflict"})
+        for (const auto* c : kCollections)
             for (auto& r : m_admin->allRecords(c)) serverRecords.push_back(std::move(r));
         for (auto& device : m_devices) {
             Device& d = *device;
             const std::string who = "device " + d.name + ": ";
             client::LocalStore local(d.db);
+            local.setVault(d.vault.get());
             if (local.outboxSize() != 0) fail(who + std::to_string(local.outboxSize()) + " op(s) never left the outbox");
+            if (auto audit = client::AuditLog(d.db).verify(); !audit.ok) fail(who + "audit log: " + audit.problem);
             std::vector<sync::Record> visible;
             for (const auto& r : serverRecords)
                 if (sync::canRead(d.who, r)) visible.push_back(r);
             std::vector<sync::Record> mine;
-            for (const auto* c : {"organisation", "service", "suggestion", "referral", "conflict"})
-                for (auto& r : local.records(c, true)) mine.push_back(std::move(r));
+            std::set<std::string> held;
+            {
+                auto q = d.db.prepare("SELECT id FROM record WHERE collection = 'referral' AND status = 'draft' AND base = 'null'");
+                while (q.step()) held.insert(q.getText(0));
+            }
+            for (const auto* c : kCollections)
+                for (auto& r : local.records(c, true))
+                    if (!(r.collection == "referral" && held.count(r.id))) mine.push_back(std::move(r));
             auto expected = view(visible), actual = view(mine);
             for (const auto& [key, value] : expected) {
                 auto it = actual.find(key);
@@ -453,10 +543,16 @@ private:
             // The directory search tables hold exactly the server's services.
             std::set<std::string> services;
             for (const auto& r : visible)
-                if (r.collection == "service") services.insert(r.id);
+                if (r.collection == "service" && !r.deleted) services.insert(r.id);
             auto ids = directory::DirectoryStore(d.db).serviceIds();
-            if (std::set<std::string>(ids.begin(), ids.end()) != services)
-                fail(who + "the directory search tables do not hold the server's services");
+            if (std::set<std::string>(ids.begin(), ids.end()) != services) {
+                std::string diff;
+                for (const auto& id : ids)
+                    if (!services.count(id)) diff += " extra:" + id;
+                for (const auto& id : services)
+                    if (std::find(ids.begin(), ids.end(), id) == ids.end()) diff += " missing:" + id;
+                fail(who + "the directory search tables do not hold the server's services:" + diff);
+            }
             if (d.db.integrityCheck() != "ok") fail(who + "integrity check: " + d.db.integrityCheck());
         }
         if (m_keepAlive->integrityCheck() != "ok") fail("server integrity check: " + m_keepAlive->integrityCheck());
@@ -465,6 +561,9 @@ private:
         m_coverage.add("conflict records", m_keepAlive->queryInt64("SELECT count(*) FROM record WHERE collection = 'conflict'").value_or(0));
         m_coverage.add("scope exits", m_keepAlive->queryInt64("SELECT count(*) FROM scope_exit").value_or(0));
         m_coverage.add("tombstones", m_keepAlive->queryInt64("SELECT count(*) FROM record WHERE deleted = 1").value_or(0));
+        m_coverage.add("alerts raised", m_keepAlive->queryInt64("SELECT count(*) FROM record WHERE collection = 'alert'").value_or(0));
+        m_coverage.add("appointments", m_keepAlive->queryInt64("SELECT count(*) FROM record WHERE collection = 'appointment'").value_or(0));
+        m_coverage.add("referrals sent", m_keepAlive->queryInt64("SELECT count(*) FROM record WHERE collection = 'referral' AND fields LIKE '%sent_at%'").value_or(0));
     }
 
     [[noreturn]] void fail(const std::string& what) { throw SimFailure(what); }
@@ -503,7 +602,7 @@ SimResult runSimulation(uint64_t seed, int steps, Coverage& coverage) {
 const std::vector<std::string>& pathsToExercise() {
     static const std::vector<std::string> paths{"ops applied", "ops conflict", "ops rejected", "crashes after answer",
                                                 "resyncs", "removals pulled", "duplicates answered", "failed rounds",
-                                                "tombstones"};
+                                                "tombstones", "referrals sent", "appointments", "alerts raised"};
     return paths;
 }
 

@@ -1,6 +1,8 @@
 #include "signpost/client/LocalStore.hpp"
+#include "signpost/client/AuditLog.hpp"
 #include "signpost/db/Transaction.hpp"
 #include "signpost/directory/DirectoryStore.hpp"
+#include "signpost/domain/Referral.hpp"
 #include "signpost/sync/DirectoryCodec.hpp"
 #include "signpost/util/Time.hpp"
 #include "signpost/util/Uuid.hpp"
@@ -29,7 +31,9 @@ const sync::CollectionSpec& specOf(const std::string& collection) {
     return *spec;
 }
 
-Record readRecord(db::Statement& q) {
+constexpr const char* kLocked = "Signpost is locked: sign in to work with people's details";
+
+Record rawRecord(db::Statement& q) {
     Record r;
     r.collection = q.getText(0);
     r.id = q.getText(1);
@@ -53,6 +57,106 @@ constexpr const char* kRecordColumns =
 
 LocalStore::LocalStore(db::Database& db, std::function<std::time_t()> clock, std::function<std::string()> newId)
     : m_db(db), m_clock(std::move(clock)), m_newId(std::move(newId)) {}
+
+// ------------------------------------------------------------------------- personal data
+
+crypto::Vault LocalStore::openVault(const std::string& passphrase, crypto::KdfCost cost) {
+    if (auto stored = state("vault")) {
+        json j = parseOr(*stored, json::object());
+        crypto::VaultParams params{j.value("salt", ""), j.value("check", ""), j.value("ops", 0ull),
+                                   j.value("mem", size_t{0})};
+        return crypto::Vault::unlock(passphrase, params);
+    }
+    crypto::VaultParams params;
+    crypto::Vault vault = crypto::Vault::create(passphrase, params, cost);
+    setState("vault", json{{"salt", params.salt}, {"check", params.check}, {"ops", params.opsLimit}, {"mem", params.memLimit}}.dump());
+    return vault;
+}
+
+namespace {
+// Which of a record's fields hold a person's details. A conflict is as personal as the field it
+// is about; one about a whole record (a delete that won) holds the record's last values.
+bool personalField(const std::string& collection, const json& fields, const std::string& name) {
+    if (collection == "conflict") {
+        if (name != "base" && name != "mine" && name != "theirs" && name != "resolution") return false;
+        const sync::CollectionSpec* target = sync::findCollection(fields.value("collection", ""));
+        const std::string field = fields.value("field", "");
+        if (field.empty()) return target && target->scope == sync::ScopeKind::Referral;
+        const sync::FieldSpec* f = target ? target->field(field) : nullptr;
+        return f && f->personal;
+    }
+    const sync::CollectionSpec* spec = sync::findCollection(collection);
+    const sync::FieldSpec* f = spec ? spec->field(name) : nullptr;
+    return f && f->personal;
+}
+} // namespace
+
+json LocalStore::sealFields(const std::string& collection, const std::string& id, const json& fields) const {
+    if (!fields.is_object()) return fields;
+    json out = fields;
+    for (auto it = out.begin(); it != out.end(); ++it) {
+        if (it->is_null() || !personalField(collection, fields, it.key())) continue;
+        if (it->is_string() && crypto::Vault::isSealed(it->get_ref<const std::string&>())) continue;
+        if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
+        *it = m_vault->seal(it->dump(), collection + "/" + id + "/" + it.key());
+    }
+    return out;
+}
+
+json LocalStore::revealFields(const std::string& collection, const std::string& id, const json& fields) const {
+    if (!fields.is_object()) return fields;
+    json out = fields;
+    for (auto it = out.begin(); it != out.end(); ++it) {
+        if (!it->is_string() || !crypto::Vault::isSealed(it->get_ref<const std::string&>())) continue;
+        if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
+        *it = json::parse(m_vault->open(it->get_ref<const std::string&>(), collection + "/" + id + "/" + it.key()));
+    }
+    return out;
+}
+
+std::string LocalStore::sealedRecordJson(const Record& r) const {
+    json j = sync::toJson(r);
+    j["fields"] = sealFields(r.collection, r.id, r.fields);
+    return j.dump();
+}
+
+std::string LocalStore::sealedOpJson(const Op& op) const {
+    json j = sync::toJson(op);
+    if (!j.contains("fields")) return j.dump();
+    for (auto it = j["fields"].begin(); it != j["fields"].end(); ++it) {
+        bool personal = op.type == OpType::Resolve || personalField(op.collection, json::object(), it.key());
+        if (!personal) continue;
+        for (const char* part : {"value", "base_value"}) {
+            if (!it->contains(part) || (*it)[part].is_null()) continue;
+            if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
+            (*it)[part] = m_vault->seal((*it)[part].dump(), op.collection + "/" + op.recordId + "/" + it.key());
+        }
+    }
+    return j.dump();
+}
+
+Op LocalStore::revealOp(const json& body) const {
+    json j = body;
+    if (j.contains("fields")) {
+        const std::string collection = j.value("collection", ""), id = j.value("id", "");
+        for (auto it = j["fields"].begin(); it != j["fields"].end(); ++it) {
+            for (const char* part : {"value", "base_value"}) {
+                if (!it->contains(part) || !(*it)[part].is_string()) continue;
+                const auto& text = (*it)[part].get_ref<const std::string&>();
+                if (!crypto::Vault::isSealed(text)) continue;
+                if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
+                (*it)[part] = json::parse(m_vault->open(text, collection + "/" + id + "/" + it.key()));
+            }
+        }
+    }
+    return sync::opFromJson(j);
+}
+
+Record LocalStore::readRow(db::Statement& q) const {
+    Record r = rawRecord(q);
+    r.fields = revealFields(r.collection, r.id, r.fields);
+    return r;
+}
 
 std::string LocalStore::now() const { return timeutil::isoDateTimeUtc(m_clock ? m_clock() : std::time(nullptr)); }
 
@@ -116,7 +220,7 @@ std::optional<Record> LocalStore::record(const std::string& collection, const st
     auto q = m_db.cached(std::string("SELECT ") + kRecordColumns + " FROM record WHERE collection = ?1 AND id = ?2");
     q->bind(1, collection).bind(2, id);
     if (!q->step()) return std::nullopt;
-    return readRecord(*q);
+    return readRow(*q);
 }
 
 std::vector<Record> LocalStore::records(const std::string& collection, bool includeDeleted) {
@@ -124,9 +228,33 @@ std::vector<Record> LocalStore::records(const std::string& collection, bool incl
                          " FROM record WHERE collection = ?1 AND (deleted = 0 OR ?2) ORDER BY id");
     q->bind(1, collection).bind(2, includeDeleted);
     std::vector<Record> out;
-    while (q->step()) out.push_back(readRecord(*q));
+    while (q->step()) out.push_back(readRow(*q));
     return out;
 }
+
+std::optional<Record> LocalStore::view(const std::string& collection, const std::string& id) {
+    db::Transaction txn(m_db);
+    auto r = record(collection, id);
+    if (r) audit("view", collection, id, "opened the record");
+    txn.commit();
+    return r;
+}
+
+void LocalStore::audit(const std::string& action, const std::string& collection, const std::string& recordId,
+                       const std::string& detail) {
+    if (collection == "audit") return; // the log's own entries are not logged again
+    auto who = principal();
+    AuditLog(m_db, m_clock).record(who ? who->userId : std::string(), deviceId(), action, collection, recordId, detail,
+                                   this);
+}
+
+namespace {
+std::string fieldNames(const json& fields) {
+    std::string out;
+    for (auto it = fields.begin(); it != fields.end(); ++it) out += (out.empty() ? "" : ",") + it.key();
+    return out;
+}
+} // namespace
 
 // ---------------------------------------------------------------------------- local writes
 
@@ -137,7 +265,7 @@ void LocalStore::save(const Record& r, bool local, const Record* serverCopy, con
     // usual case: no second copy stored), the copy itself once a local change is layered on top,
     // 'null' for a record created here and not yet pulled.
     std::optional<std::string> base;
-    if (serverCopy) base = local ? sync::toJson(*serverCopy).dump() : std::string("same");
+    if (serverCopy) base = local ? sealedRecordJson(*serverCopy) : std::string("same");
     auto q = m_db.cached(R"sql(
 INSERT INTO record (collection, id, seq, deleted, area, organisation, owner, status, fields, versions, local, reindex,
                     updated_at, base)
@@ -147,19 +275,20 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
     versions = excluded.versions, local = excluded.local, reindex = excluded.reindex, updated_at = excluded.updated_at,
     base = coalesce(?14, CASE WHEN base = 'same' THEN ?15 ELSE base END),
     revert = CASE WHEN excluded.local = 0 THEN 0 ELSE revert END)sql");
-    q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status, r.fields.dump(),
-               versions.dump(), local, !local && isDirectory(r.collection), now());
+    q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status,
+               sealFields(r.collection, r.id, r.fields).dump(), versions.dump(), local, !local && isDirectory(r.collection),
+               now());
     if (base) q->bind(14, *base);
     else q->bind(14, nullptr);
     // A first local change on a row that was the server's copy: keep that copy.
-    if (before) q->bind(15, sync::toJson(*before).dump());
+    if (before) q->bind(15, sealedRecordJson(*before));
     else q->bind(15, "same");
     q->exec();
 }
 
 void LocalStore::enqueue(const Op& op) {
     auto q = m_db.cached("INSERT INTO outbox (op_id, collection, record_id, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
-    q->bindAll(op.opId, op.collection, op.recordId, sync::toJson(op).dump(), now());
+    q->bindAll(op.opId, op.collection, op.recordId, sealedOpJson(op), now());
     q->exec();
 }
 
@@ -200,15 +329,23 @@ std::string LocalStore::create(const std::string& collection, const json& fields
     if (spec.lifecycle) r.fields["status"] = std::string(spec.lifecycle->initial());
     sync::deriveScope(r);
     db::Transaction txn(m_db);
+    if (collection == "audit") {
+        // The device's chain lives in audit_log; the server keeps the copies. Only the op goes.
+        enqueue(op);
+        txn.commit();
+        return r.id;
+    }
     if (record(collection, r.id)) throw Error(ErrorDomain::Conflict, "a " + collection + " with this id already exists");
     save(r, true);
     enqueue(op);
     if (isDirectory(collection)) materialiseNow(r);
+    audit("create", collection, r.id, fieldNames(fields));
     txn.commit();
     return r.id;
 }
 
-void LocalStore::update(const std::string& collection, const std::string& id, const json& fields) {
+void LocalStore::update(const std::string& collection, const std::string& id, const json& fields,
+                        const std::string& reason) {
     const auto& spec = specOf(collection);
     db::Transaction txn(m_db);
     auto r = record(collection, id);
@@ -232,12 +369,22 @@ void LocalStore::update(const std::string& collection, const std::string& id, co
         r->fields[it.key()] = it.value();
     }
     if (op.fields.empty()) return; // nothing changed
+    op.reason = reason;
+    const bool blank = reason.find_first_not_of(" \t\r\n") == std::string::npos;
+    if (blank && collection == "referral" &&
+        (before.status == "sent" || before.status == "accepted" || before.status == "in_progress"))
+        throw Error::validation("changing a referral after it was sent needs a reason");
+    if (blank && collection == "appointment" && op.fields.count("starts_at"))
+        throw Error::validation("moving an appointment needs a reason");
     if (auto who = principal())
         if (auto why = sync::checkWrite(*who, spec, op, &*r)) throw Error(ErrorDomain::Forbidden, *why);
     sync::deriveScope(*r);
     save(*r, true, nullptr, &before);
     enqueue(op);
     if (isDirectory(collection)) materialiseNow(*r);
+    json changed = json::object();
+    for (const auto& [name, change] : op.fields) changed[name] = nullptr;
+    audit("update", collection, id, fieldNames(changed));
     txn.commit();
 }
 
@@ -251,6 +398,15 @@ void LocalStore::transition(const std::string& collection, const std::string& id
     auto who = principal();
     if (who)
         if (auto why = spec.lifecycle->check(r->status, to, who->role, reason)) throw Error::validation(*why);
+    if (collection == "referral" && to == "submitted") {
+        // The same completeness check the server makes, offline, with a message per field.
+        auto errors = domain::validateReferral(domain::referralFromFields(id, r->fields), domain::ValidationStage::Submit);
+        if (!errors.empty()) {
+            std::string why = "the referral is not complete:";
+            for (const auto& e : errors) why += " " + e.message;
+            throw Error::validation(why);
+        }
+    }
     Op op;
     op.opId = newId();
     op.type = OpType::Transition;
@@ -267,6 +423,7 @@ void LocalStore::transition(const std::string& collection, const std::string& id
     r->status = to;
     save(*r, true, nullptr, &before);
     enqueue(op);
+    audit("transition", collection, id, op.fromStatus + " -> " + to);
     txn.commit();
 }
 
@@ -275,6 +432,23 @@ void LocalStore::remove(const std::string& collection, const std::string& id) {
     db::Transaction txn(m_db);
     auto r = record(collection, id);
     if (!r || r->deleted) return;
+    if (collection == "referral" && r->status == "draft") {
+        auto q = m_db.cached("SELECT base FROM record WHERE collection = ?1 AND id = ?2");
+        q->bind(1, collection).bind(2, id);
+        if (q->step() && q->getTextView(0) == "null") {
+            q->reset();
+            // A draft that never left this device: it is simply gone, ops and all.
+            auto drop = m_db.cached("DELETE FROM outbox WHERE collection = ?1 AND record_id = ?2");
+            drop->bind(1, collection).bind(2, id);
+            drop->exec();
+            auto row = m_db.cached("DELETE FROM record WHERE collection = ?1 AND id = ?2");
+            row->bind(1, collection).bind(2, id);
+            row->exec();
+            audit("delete", collection, id, "draft discarded on this device");
+            txn.commit();
+            return;
+        }
+    }
     Op op;
     op.opId = newId();
     op.type = OpType::Delete;
@@ -289,6 +463,7 @@ void LocalStore::remove(const std::string& collection, const std::string& id) {
     save(*r, true, nullptr, &before);
     enqueue(op);
     if (isDirectory(collection)) materialiseNow(*r);
+    audit("delete", collection, id, "");
     txn.commit();
 }
 
@@ -319,26 +494,40 @@ void LocalStore::resolveConflict(const std::string& conflictId, const json& valu
         save(*target, true, nullptr, &targetBefore);
     }
     enqueue(op);
+    audit("resolve", "conflict", conflictId, collection + "." + field);
     txn.commit();
 }
 
 // ------------------------------------------------------------------------- the engine's side
 
+// A referral that is a draft and has never left the device (no server copy) keeps its ops here.
+static constexpr const char* kHeld = "EXISTS (SELECT 1 FROM record r WHERE r.collection = 'referral' AND "
+                                     "r.collection = o.collection AND r.id = o.record_id AND r.status = 'draft' AND "
+                                     "r.base = 'null')";
+
+size_t LocalStore::heldDrafts() {
+    return static_cast<size_t>(m_db.queryInt64(std::string("SELECT count(DISTINCT o.record_id) FROM outbox o WHERE ") + kHeld)
+                                   .value_or(0));
+}
+
 std::vector<OutboxEntry> LocalStore::outbox(size_t limit) {
-    auto q = m_db.cached("SELECT op_seq, body, attempts FROM outbox ORDER BY op_seq LIMIT ?1");
+    auto q = m_db.cached(std::string("SELECT op_seq, body, attempts FROM outbox o WHERE NOT ") + kHeld +
+                         " ORDER BY op_seq LIMIT ?1");
     q->bind(1, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
     std::vector<OutboxEntry> out;
     while (q->step()) {
         OutboxEntry e;
         e.seq = q->getInt64(0);
-        e.op = sync::opFromJson(json::parse(q->getTextView(1)));
+        e.op = revealOp(json::parse(q->getTextView(1)));
         e.attempts = q->getInt(2);
         out.push_back(std::move(e));
     }
     return out;
 }
 
-size_t LocalStore::outboxSize() { return static_cast<size_t>(m_db.queryInt64("SELECT count(*) FROM outbox").value_or(0)); }
+size_t LocalStore::outboxSize() {
+    return static_cast<size_t>(m_db.queryInt64(std::string("SELECT count(*) FROM outbox o WHERE NOT ") + kHeld).value_or(0));
+}
 
 void LocalStore::recordResults(const std::vector<sync::OpResult>& results, const std::string& at) {
     db::Transaction txn(m_db);
@@ -394,6 +583,7 @@ void LocalStore::recordResults(const std::vector<sync::OpResult>& results, const
             continue;
         }
         Record server = sync::recordFromJson(base);
+        server.fields = revealFields(server.collection, server.id, server.fields);
         save(server, false, &server);
         auto done = m_db.cached("UPDATE record SET revert = 0 WHERE collection = ?1 AND id = ?2");
         done->bind(1, collection).bind(2, recordId);
@@ -519,7 +709,7 @@ size_t LocalStore::materialiseDirectory(size_t limit) {
                          " FROM record WHERE reindex = 1 ORDER BY collection = 'organisation' DESC, seq LIMIT ?1");
     q->bind(1, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
     std::vector<Record> batch;
-    while (q->step()) batch.push_back(readRecord(*q));
+    while (q->step()) batch.push_back(readRow(*q));
     q->reset();
     auto done = m_db.cached("UPDATE record SET reindex = 0 WHERE collection = ?1 AND id = ?2");
     size_t n = 0;

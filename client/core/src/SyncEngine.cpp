@@ -41,6 +41,7 @@ std::string describeFailure(const std::exception& e) {
 
 SyncEngine::SyncEngine(db::Database& db, HttpTransport& transport, EngineOptions options)
     : m_db(db), m_store(db, options.clock), m_transport(transport), m_options(options) {
+    m_store.setVault(options.vault);
     m_status.pending = m_store.outboxSize();
     m_status.lastSyncAt = m_store.state("last_sync_at").value_or("");
     if (m_store.state("token")) m_status.state = m_status.lastSyncAt.empty() ? SyncStatus::State::Offline : SyncStatus::State::UpToDate;

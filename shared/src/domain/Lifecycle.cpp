@@ -42,9 +42,23 @@ constexpr std::array kConflict{
     Transition{"open", "resolved", P | S | V | A},
 };
 
+constexpr std::array kAppointment{
+    Transition{"scheduled", "attended", V | P | S},
+    Transition{"scheduled", "late", V | P | S},
+    Transition{"scheduled", "absent_acceptable", V | P | S},
+    Transition{"scheduled", "absent_unacceptable", V | P | S},
+    Transition{"scheduled", "did_not_happen", V | P | S, true},
+};
+
+constexpr std::array kAlert{
+    Transition{"open", "decided", P | S},
+};
+
 const StateMachine kReferralMachine{"referral", "draft", kReferral};
 const StateMachine kSuggestionMachine{"suggestion", "open", kSuggestion};
 const StateMachine kConflictMachine{"conflict", "open", kConflict};
+const StateMachine kAppointmentMachine{"appointment", "scheduled", kAppointment};
+const StateMachine kAlertMachine{"alert", "open", kAlert};
 } // namespace
 
 const char* toCode(Role role) { return kRoles[static_cast<int>(role)]; }
@@ -86,5 +100,7 @@ std::optional<std::string> StateMachine::check(std::string_view from, std::strin
 const StateMachine& referralLifecycle() { return kReferralMachine; }
 const StateMachine& suggestionLifecycle() { return kSuggestionMachine; }
 const StateMachine& conflictLifecycle() { return kConflictMachine; }
+const StateMachine& appointmentLifecycle() { return kAppointmentMachine; }
+const StateMachine& alertLifecycle() { return kAlertMachine; }
 
 } // namespace signpost::domain

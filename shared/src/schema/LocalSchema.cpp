@@ -208,10 +208,34 @@ CREATE TABLE rejected_op (
 )sql");
 }
 
+// v4: referrals. The device's hash-chained audit log (client/core/AuditLog.hpp), and indexes the
+// queues read: a practitioner's own referrals by status, a supervisor's areas by status.
+void v4Referrals(db::Database& db) {
+    db.exec(R"sql(
+CREATE TABLE audit_log (
+    seq        INTEGER PRIMARY KEY,
+    at         TEXT NOT NULL,
+    user       TEXT NOT NULL,
+    device     TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    record_id  TEXT NOT NULL,
+    detail     TEXT NOT NULL,
+    prev_hash  TEXT NOT NULL,
+    hash       TEXT NOT NULL
+);
+CREATE INDEX audit_by_time ON audit_log(at);
+CREATE INDEX record_by_owner ON record(collection, owner, status);
+CREATE INDEX record_by_area ON record(collection, area, status);
+CREATE INDEX record_by_organisation ON record(collection, organisation, status);
+)sql");
+}
+
 const std::array kLocalMigrations{
     db::Migration{1, "directory tables", v1Directory},
     db::Migration{2, "directory search index", v2Search},
     db::Migration{3, "sync records and outbox", v3Sync},
+    db::Migration{4, "referrals: audit log, queue indexes", v4Referrals},
 };
 
 } // namespace

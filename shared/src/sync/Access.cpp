@@ -68,10 +68,15 @@ bool canRead(const Principal& who, const Record& r) {
     case ScopeKind::Suggestion:
         return who.role == Role::Admin || who.role == Role::Supervisor || r.owner == who.userId;
     case ScopeKind::Conflict: {
-        // A conflict carries a copy of its record's scope; directory conflicts are for editors.
-        if (text(r.fields, "collection") == "referral") return readsReferral(who, r);
+        // A conflict carries a copy of its record's scope. Referral conflicts hold what two
+        // practitioners wrote, which no ISA granted: staff only. Appointment conflicts reach the
+        // provider who records them. Directory conflicts are for its editors.
+        const std::string about = text(r.fields, "collection");
+        if (about == "referral") return who.role != Role::Provider && readsReferral(who, r);
+        if (about == "appointment") return readsReferral(who, r);
         return who.role == Role::Admin || who.role == Role::Supervisor;
     }
+    case ScopeKind::Audit: return who.role == Role::Admin;
     }
     return false;
 }
@@ -101,8 +106,26 @@ std::optional<std::string> checkWrite(const Principal& who, const CollectionSpec
     case ScopeKind::Conflict:
         if (op.type != OpType::Resolve) return "conflicts change only by being resolved";
         return std::nullopt;
+    case ScopeKind::Audit:
+        if (op.type != OpType::Create) return "the audit log is append-only";
+        return std::nullopt;
     case ScopeKind::Referral: {
         if (op.type == OpType::Transition || op.type == OpType::Resolve) return std::nullopt; // lifecycle roles decide
+        if (spec.name == "appointment") {
+            // Providers and outreach staff book and record appointments (the server checks the
+            // referral they belong to).
+            if (op.type == OpType::Delete) return "appointments are not deleted; record that it did not happen";
+            return std::nullopt;
+        }
+        if (spec.name == "alert") {
+            if (op.type != OpType::Update) return "alerts are raised by the server and only decided on";
+            if (who.role == Role::Provider) return "the responsible practitioner decides on an alert";
+            for (const auto& [name, change] : op.fields) {
+                (void)change;
+                if (name != "decision" && name != "decision_note") return "only the decision can be recorded on an alert";
+            }
+            return std::nullopt;
+        }
         if (who.role == Role::Provider)
             return "providers record appointments and attendance; they do not edit the referral";
         if (!isStaff(who.role) && who.role != Role::Admin) return "not allowed";

@@ -32,13 +32,47 @@ constexpr std::array kSuggestion{
     FieldSpec{"owner", V},      FieldSpec{"decision_note", T}, FieldSpec{"history", V},
 };
 
-// Referral fields (the referral issue widens this record; see domain/Referral.hpp).
+// A referral (domain/Referral.hpp). Personal fields are sealed at rest on devices and reach a
+// provider only as its ISA allows.
 constexpr std::array kReferral{
-    FieldSpec{"crn", V, true},         FieldSpec{"person_name", T, true}, FieldSpec{"notes", T, true},
-    FieldSpec{"reason", T},            FieldSpec{"area", V},              FieldSpec{"owner", V},
-    FieldSpec{"organisation_id", V},   FieldSpec{"service_id", V},        FieldSpec{"needs", V},
-    FieldSpec{"completion_deadline", V}, FieldSpec{"sent_at", V},        FieldSpec{"created_by", V},
+    FieldSpec{"crn", V, true},                 FieldSpec{"given_name", T, true},
+    FieldSpec{"family_name", T, true},         FieldSpec{"date_of_birth", V, true},
+    FieldSpec{"gender", V, true},              FieldSpec{"preferred_language", V},
+    FieldSpec{"interpreter_language", V},      FieldSpec{"accessibility_needs", T, true},
+    FieldSpec{"supervision_type", V},          FieldSpec{"in_custody", V},
+    FieldSpec{"expected_release_date", V},     FieldSpec{"needs", V},
+    FieldSpec{"desired_outcomes", T},          FieldSpec{"reason", T},
+    FieldSpec{"risk_summary", T, true},        FieldSpec{"unavailability", T},
+    FieldSpec{"area", V},                      FieldSpec{"owner", V},
+    FieldSpec{"organisation_id", V},           FieldSpec{"service_id", V},
+    FieldSpec{"completion_deadline", V},       FieldSpec{"max_enforceable_days", V},
+    FieldSpec{"notes", T, true},               FieldSpec{"outcomes", V},
+    FieldSpec{"withdrawal_code", V},           FieldSpec{"sent_at", V},
+    FieldSpec{"submitted_at", V},              FieldSpec{"created_by", V},
     FieldSpec{"history", V},
+};
+
+// An appointment with the provider; its scope is copied from its referral when it is made.
+constexpr std::array kAppointment{
+    FieldSpec{"referral_id", V},   FieldSpec{"starts_at", V},        FieldSpec{"location", V},
+    FieldSpec{"session_notes", T, true}, FieldSpec{"reschedule_reason", T}, FieldSpec{"area", V},
+    FieldSpec{"organisation_id", V}, FieldSpec{"owner", V},          FieldSpec{"sent_at", V},
+    FieldSpec{"created_by", V},    FieldSpec{"history", V},
+};
+
+// An enforcement alert: an unacceptable absence, for the responsible practitioner to decide on.
+constexpr std::array kAlert{
+    FieldSpec{"referral_id", V},  FieldSpec{"appointment_id", V}, FieldSpec{"kind", V},
+    FieldSpec{"decision", V},     FieldSpec{"decision_note", T},  FieldSpec{"area", V},
+    FieldSpec{"owner", V},        FieldSpec{"organisation_id", V}, FieldSpec{"created_by", V},
+    FieldSpec{"history", V},
+};
+
+// One entry of a device's hash-chained audit log (client/core/AuditLog.hpp).
+constexpr std::array kAudit{
+    FieldSpec{"device", V}, FieldSpec{"device_seq", V}, FieldSpec{"at", V},     FieldSpec{"user", V},
+    FieldSpec{"action", V}, FieldSpec{"target_collection", V}, FieldSpec{"target_id", V},
+    FieldSpec{"detail", V}, FieldSpec{"prev_hash", V},  FieldSpec{"hash", V},
 };
 
 constexpr std::array kConflict{
@@ -53,6 +87,9 @@ const std::array kCollections{
     CollectionSpec{"service", kService, nullptr, ScopeKind::Everyone},
     CollectionSpec{"suggestion", kSuggestion, &domain::suggestionLifecycle(), ScopeKind::Suggestion},
     CollectionSpec{"referral", kReferral, &domain::referralLifecycle(), ScopeKind::Referral},
+    CollectionSpec{"appointment", kAppointment, &domain::appointmentLifecycle(), ScopeKind::Referral},
+    CollectionSpec{"alert", kAlert, &domain::alertLifecycle(), ScopeKind::Referral},
+    CollectionSpec{"audit", kAudit, nullptr, ScopeKind::Audit},
     CollectionSpec{"conflict", kConflict, &domain::conflictLifecycle(), ScopeKind::Conflict},
 };
 

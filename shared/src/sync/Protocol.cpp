@@ -298,8 +298,20 @@ PullResponse pullResponseFromJson(const json& j) {
 }
 
 Op upgradeOp(Op op) {
-    // Schema 1 is the first; each later version adds a step here (e.g. a renamed field moves to
-    // its new name) so an op queued on an old client for days still lands.
+    // Each step takes an op one schema forward, so an op queued on an old device for days lands.
+    if (op.schema < 2 && op.collection == "referral") {
+        // 1 → 2: person_name became given_name + family_name (split at the last space).
+        if (auto it = op.fields.find("person_name"); it != op.fields.end()) {
+            FieldChange change = it->second;
+            op.fields.erase(it);
+            std::string full = change.value.is_string() ? change.value.get<std::string>() : std::string();
+            auto space = full.find_last_of(' ');
+            std::string given = space == std::string::npos ? full : full.substr(0, space);
+            std::string family = space == std::string::npos ? std::string() : full.substr(space + 1);
+            op.fields["given_name"] = FieldChange{given, 0, nullptr};
+            op.fields["family_name"] = FieldChange{family, 0, nullptr};
+        }
+    }
     op.schema = SchemaVersion;
     return op;
 }

@@ -52,5 +52,13 @@ const StateMachine& referralLifecycle();
 const StateMachine& suggestionLifecycle();
 // A clash two people made: open → resolved (by a person, through a Resolve op).
 const StateMachine& conflictLifecycle();
+// An appointment: scheduled → attended | late | absent_acceptable | absent_unacceptable |
+// did_not_happen, recorded by the provider (or outreach staff).
+const StateMachine& appointmentLifecycle();
+// An enforcement alert: open → decided (the practitioner records their decision; Signpost never
+// decides).
+const StateMachine& alertLifecycle();
+// Decisions a practitioner can record on an alert.
+inline constexpr std::string_view kAlertDecisions[] = {"no_action", "warning", "breach", "recall_consideration"};
 
 } // namespace signpost::domain

@@ -29,6 +29,7 @@ enum class ScopeKind {
     Referral,    // area / owner / provider organisation, per role
     Suggestion,  // its author, supervisors and admins
     Conflict,    // whoever may read the record it is about
+    Audit,       // admins (inspection); devices only ever add to it
 };
 
 struct CollectionSpec {
@@ -43,6 +44,6 @@ std::span<const CollectionSpec> collections();
 const CollectionSpec* findCollection(std::string_view name);
 
 // Fields the server derives and clients may not set directly.
-inline constexpr std::string_view kServerFields[] = {"sent_at", "created_by", "history"};
+inline constexpr std::string_view kServerFields[] = {"sent_at", "submitted_at", "created_by", "history"};
 
 } // namespace signpost::sync

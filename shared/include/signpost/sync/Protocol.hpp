@@ -15,8 +15,9 @@ namespace signpost::sync {
 // Bumped when the wire format changes incompatibly; the server answers 426 to another version.
 inline constexpr uint32_t ProtocolVersion = 1;
 // The record schema ops are written against. Older clients' ops are up-migrated by the server
-// (upgradeOp), never dropped.
-inline constexpr uint32_t SchemaVersion = 1;
+// (upgradeOp), never dropped. 1: the first referral record (one person_name field). 2: the full
+// referral record (given_name and family_name).
+inline constexpr uint32_t SchemaVersion = 2;
 
 // Limits both ends enforce (the server rejects beyond them with 413 / 400).
 inline constexpr size_t kMaxOpsPerPush = 500;

@@ -2,6 +2,7 @@
 // A device's view of the synced records, and the only way to change them locally: each write
 // stores the record and its outbox op in one transaction, so a change is never saved without
 // being queued for the server, nor queued without being saved (docs/sync-protocol.md).
+#include "signpost/crypto/Vault.hpp"
 #include "signpost/db/Database.hpp"
 #include "signpost/sync/Access.hpp"
 #include "signpost/sync/Protocol.hpp"
@@ -45,6 +46,14 @@ public:
     explicit LocalStore(db::Database& db, std::function<std::time_t()> clock = {},
                         std::function<std::string()> newId = {});
 
+    // --- personal data: sealed with the vault's key at rest (crypto/Vault.hpp) ---
+    // Without an unlocked vault, anything that must read or write a person's details throws
+    // Error{Auth, "Signpost is locked …"}; the directory works regardless.
+    void setVault(const crypto::Vault* vault) { m_vault = vault; }
+    bool unlocked() const { return m_vault != nullptr; }
+    // Opens this device's vault with the passphrase, creating it on first use.
+    crypto::Vault openVault(const std::string& passphrase, crypto::KdfCost cost = crypto::KdfCost::Interactive);
+
     // --- identity and session (sync_state) ---
     std::string deviceId();                       // generated once per database
     std::optional<std::string> state(const std::string& key);
@@ -57,18 +66,28 @@ public:
 
     // --- reading ---
     std::optional<sync::Record> record(const std::string& collection, const std::string& id);
+    // Reading a person's details to show them: recorded in the audit log.
+    std::optional<sync::Record> view(const std::string& collection, const std::string& id);
+    // Records an action outside the store (an export, a report) in the audit log.
+    void audit(const std::string& action, const std::string& collection, const std::string& recordId,
+               const std::string& detail);
     std::vector<sync::Record> records(const std::string& collection, bool includeDeleted = false);
 
     // --- local writes: row + outbox op, one transaction; validated offline where possible ---
     std::string create(const std::string& collection, const nlohmann::json& fields, std::string id = {});
-    void update(const std::string& collection, const std::string& id, const nlohmann::json& fields);
+    // `reason`: required to change a referral once it has been sent, and to move an appointment.
+    void update(const std::string& collection, const std::string& id, const nlohmann::json& fields,
+                const std::string& reason = {});
     void transition(const std::string& collection, const std::string& id, const std::string& to,
                     const std::string& reason = {});
     void remove(const std::string& collection, const std::string& id);
     void resolveConflict(const std::string& conflictId, const nlohmann::json& value);
 
     // --- the sync engine's side ---
+    // Ops ready to send, oldest first. A referral's ops wait on the device while it is a draft
+    // that has never left it: drafts stay here until submitted.
     std::vector<OutboxEntry> outbox(size_t limit);
+    size_t heldDrafts();
     size_t outboxSize();
     // Records each result: acknowledged ops leave the outbox; rejected ones move to the visible
     // rejected list. Ops without a result stay, for the next attempt.
@@ -96,8 +115,16 @@ private:
     std::string now() const;
 
     db::Database& m_db;
+    nlohmann::json sealFields(const std::string& collection, const std::string& id, const nlohmann::json& fields) const;
+    nlohmann::json revealFields(const std::string& collection, const std::string& id, const nlohmann::json& fields) const;
+    std::string sealedRecordJson(const sync::Record& record) const;
+    std::string sealedOpJson(const sync::Op& op) const;
+    sync::Op revealOp(const nlohmann::json& body) const;
+    sync::Record readRow(db::Statement& q) const;
+
     std::function<std::time_t()> m_clock;
     std::function<std::string()> m_newId;
+    const crypto::Vault* m_vault = nullptr;
     std::string newId() { return m_newId ? m_newId() : uuid::random(); }
 };
 

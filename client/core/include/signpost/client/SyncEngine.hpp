@@ -44,6 +44,7 @@ struct EngineOptions {
     bool gzipRequests = true;
     bool materialiseDirectory = true; // index pulled directory records into search at the end
     std::function<std::time_t()> clock; // the device clock (tests skew it); null: the system clock
+    const crypto::Vault* vault = nullptr; // unlocked at sign-in; without it referrals cannot sync
 };
 
 class SyncEngine {

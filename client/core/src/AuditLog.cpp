@@ -1,0 +1,129 @@
+#include "signpost/client/AuditLog.hpp"
+#include "signpost/client/LocalStore.hpp"
+#include "signpost/util/Time.hpp"
+#include "signpost/util/Uuid.hpp"
+
+#include <sodium.h>
+
+namespace signpost::client {
+
+namespace {
+constexpr const char* kGenesis = "genesis";
+
+std::string csvField(const std::string& v) {
+    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+    std::string out = "\"";
+    for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+AuditEntry readEntry(db::Statement& q) {
+    return {q.getInt64(0), q.getText(1), q.getText(2), q.getText(3), q.getText(4),
+            q.getText(5), q.getText(6), q.getText(7), q.getText(8), q.getText(9)};
+}
+
+constexpr const char* kColumns = "seq, at, user, device, action, collection, record_id, detail, prev_hash, hash";
+} // namespace
+
+std::string AuditLog::hashOf(const AuditEntry& e) {
+    // Unambiguous: every part is length-prefixed, so no choice of text can collide two entries.
+    std::string canonical;
+    for (const std::string& part : {std::to_string(e.seq), e.at, e.user, e.device, e.action, e.collection, e.recordId,
+                                    e.detail, e.prevHash}) {
+        canonical += std::to_string(part.size());
+        canonical += ':';
+        canonical += part;
+    }
+    unsigned char digest[32];
+    crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(),
+                       reinterpret_cast<const unsigned char*>("signpost.audit.v1"), 17);
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return hex;
+}
+
+AuditEntry AuditLog::record(const std::string& user, const std::string& device, const std::string& action,
+                            const std::string& collection, const std::string& recordId, const std::string& detail,
+                            LocalStore* store) {
+    AuditEntry e;
+    {
+        auto q = m_db.cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+        if (q->step()) {
+            e.seq = q->getInt64(0) + 1;
+            e.prevHash = q->getText(1);
+        } else {
+            e.seq = 1;
+            e.prevHash = kGenesis;
+        }
+    }
+    e.at = timeutil::isoDateTimeUtc(m_clock ? m_clock() : std::time(nullptr));
+    e.user = user;
+    e.device = device;
+    e.action = action;
+    e.collection = collection;
+    e.recordId = recordId;
+    e.detail = detail;
+    e.hash = hashOf(e);
+    auto q = m_db.cached(std::string("INSERT INTO audit_log (") + kColumns + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    q->bindAll(e.seq, e.at, e.user, e.device, e.action, e.collection, e.recordId, e.detail, e.prevHash, e.hash);
+    q->exec();
+    if (store) {
+        nlohmann::json fields{{"device", e.device},    {"device_seq", e.seq},   {"at", e.at},
+                              {"user", e.user},        {"action", e.action},    {"target_collection", e.collection},
+                              {"target_id", e.recordId}, {"detail", e.detail}, {"prev_hash", e.prevHash},
+                              {"hash", e.hash}};
+        store->create("audit", fields, uuid::fromName("audit:" + e.device + ":" + std::to_string(e.seq)));
+    }
+    return e;
+}
+
+std::vector<AuditEntry> AuditLog::entries(const std::string& from, const std::string& to) {
+    auto q = m_db.cached(std::string("SELECT ") + kColumns +
+                         " FROM audit_log WHERE (?1 = '' OR at >= ?1) AND (?2 = '' OR at < ?2) ORDER BY seq");
+    q->bind(1, from).bind(2, to);
+    std::vector<AuditEntry> out;
+    while (q->step()) out.push_back(readEntry(*q));
+    return out;
+}
+
+AuditLog::Verification AuditLog::verify() {
+    Verification v;
+    std::string previous = kGenesis;
+    int64_t expected = 1;
+    auto q = m_db.cached(std::string("SELECT ") + kColumns + " FROM audit_log ORDER BY seq");
+    while (q->step()) {
+        AuditEntry e = readEntry(*q);
+        if (e.seq != expected) {
+            v.ok = false;
+            v.problem = "entry " + std::to_string(expected) + (e.seq > expected ? " is missing" : " is duplicated");
+            return v;
+        }
+        if (e.prevHash != previous) {
+            v.ok = false;
+            v.problem = "entry " + std::to_string(e.seq) + " does not follow entry " + std::to_string(e.seq - 1) +
+                        " (one of them was altered or removed)";
+            return v;
+        }
+        if (hashOf(e) != e.hash) {
+            v.ok = false;
+            v.problem = "entry " + std::to_string(e.seq) + " was altered after it was written";
+            return v;
+        }
+        previous = e.hash;
+        ++expected;
+        ++v.checked;
+    }
+    return v;
+}
+
+std::string AuditLog::exportCsv(const std::string& from, const std::string& to) {
+    std::string out = "seq,at,user,device,action,collection,record_id,detail,prev_hash,hash\r\n";
+    for (const auto& e : entries(from, to)) {
+        out += std::to_string(e.seq) + "," + csvField(e.at) + "," + csvField(e.user) + "," + csvField(e.device) + "," +
+               csvField(e.action) + "," + csvField(e.collection) + "," + csvField(e.recordId) + "," + csvField(e.detail) +
+               "," + e.prevHash + "," + e.hash + "\r\n";
+    }
+    return out;
+}
+
+} // namespace signpost::client

@@ -1,0 +1,135 @@
+#include "signpost/crypto/Vault.hpp"
+#include "signpost/Error.hpp"
+
+#include <sodium.h>
+
+#include <cstring>
+#include <vector>
+
+namespace signpost::crypto {
+
+namespace {
+
+constexpr std::string_view kPrefix = "sealed:v1:";
+constexpr std::string_view kCheck = "signpost vault check";
+
+void ready() {
+    static const bool ok = sodium_init() >= 0;
+    if (!ok) throw Error(ErrorDomain::Internal, "libsodium failed to initialise");
+}
+
+std::string toBase64(const unsigned char* data, size_t size) {
+    std::string out(sodium_base64_ENCODED_LEN(size, sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(out.data(), out.size(), data, size, sodium_base64_VARIANT_ORIGINAL);
+    out.resize(std::strlen(out.c_str()));
+    return out;
+}
+
+std::vector<unsigned char> fromBase64(std::string_view text) {
+    std::vector<unsigned char> out(text.size());
+    size_t len = 0;
+    if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, nullptr,
+                          sodium_base64_VARIANT_ORIGINAL) != 0)
+        throw Error(ErrorDomain::Auth, "a protected value is damaged");
+    out.resize(len);
+    return out;
+}
+
+} // namespace
+
+// The key lives in sodium_malloc'd memory: guard pages around it, mlock'ed, wiped on free.
+struct Vault::Key {
+    unsigned char* bytes;
+    Key() : bytes(static_cast<unsigned char*>(sodium_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES))) {
+        if (!bytes) throw Error(ErrorDomain::Internal, "cannot allocate protected memory for the key");
+    }
+    ~Key() { sodium_free(bytes); }
+};
+
+Vault::Vault() : m_key(std::make_unique<Key>()) {}
+Vault::Vault(Vault&&) noexcept = default;
+Vault& Vault::operator=(Vault&&) noexcept = default;
+Vault::~Vault() = default;
+
+static void derive(unsigned char* key, const std::string& passphrase, const std::vector<unsigned char>& salt,
+                   unsigned long long ops, size_t mem) {
+    if (salt.size() != crypto_pwhash_SALTBYTES) throw Error(ErrorDomain::Validation, "the vault's salt is damaged");
+    if (crypto_pwhash(key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES, passphrase.data(), passphrase.size(), salt.data(),
+                      ops, mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
+        throw Error(ErrorDomain::Internal, "not enough memory to derive the key");
+}
+
+Vault Vault::create(const std::string& passphrase, VaultParams& params, KdfCost cost) {
+    ready();
+    if (passphrase.size() < 8) throw Error::validation("a passphrase needs at least 8 characters");
+    switch (cost) {
+    case KdfCost::Minimum:
+        params.opsLimit = crypto_pwhash_OPSLIMIT_MIN;
+        params.memLimit = crypto_pwhash_MEMLIMIT_MIN;
+        break;
+    case KdfCost::Interactive:
+        params.opsLimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+        params.memLimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+        break;
+    case KdfCost::Moderate:
+        params.opsLimit = crypto_pwhash_OPSLIMIT_MODERATE;
+        params.memLimit = crypto_pwhash_MEMLIMIT_MODERATE;
+        break;
+    }
+    std::vector<unsigned char> salt(crypto_pwhash_SALTBYTES);
+    randombytes_buf(salt.data(), salt.size());
+    params.salt = toBase64(salt.data(), salt.size());
+    Vault vault;
+    derive(vault.m_key->bytes, passphrase, salt, params.opsLimit, params.memLimit);
+    params.check = vault.seal(kCheck, "vault");
+    return vault;
+}
+
+Vault Vault::unlock(const std::string& passphrase, const VaultParams& params) {
+    ready();
+    if (params.opsLimit < crypto_pwhash_OPSLIMIT_MIN || params.memLimit < crypto_pwhash_MEMLIMIT_MIN)
+        throw Error(ErrorDomain::Validation, "the vault's parameters are damaged");
+    Vault vault;
+    derive(vault.m_key->bytes, passphrase, fromBase64(params.salt), params.opsLimit, params.memLimit);
+    try {
+        if (vault.open(params.check, "vault") != kCheck) throw Error(ErrorDomain::Auth, "");
+    } catch (const Error&) {
+        throw Error(ErrorDomain::Auth, "the passphrase is wrong");
+    }
+    return vault;
+}
+
+bool Vault::isSealed(std::string_view value) { return value.substr(0, kPrefix.size()) == kPrefix; }
+
+std::string Vault::seal(std::string_view plaintext, std::string_view context) const {
+    std::vector<unsigned char> out(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plaintext.size() +
+                                   crypto_aead_xchacha20poly1305_ietf_ABYTES);
+    unsigned char* nonce = out.data();
+    randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+    unsigned long long written = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &written,
+                                               reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+                                               reinterpret_cast<const unsigned char*>(context.data()), context.size(),
+                                               nullptr, nonce, m_key->bytes);
+    return std::string(kPrefix) + toBase64(out.data(), crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + written);
+}
+
+std::string Vault::open(std::string_view sealed, std::string_view context) const {
+    if (!isSealed(sealed)) throw Error(ErrorDomain::Auth, "the value is not a protected value");
+    auto bytes = fromBase64(sealed.substr(kPrefix.size()));
+    if (bytes.size() < crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES)
+        throw Error(ErrorDomain::Auth, "a protected value is damaged");
+    std::string plain(bytes.size() - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES - crypto_aead_xchacha20poly1305_ietf_ABYTES,
+                      '\0');
+    unsigned long long len = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(plain.data()), &len, nullptr,
+                                                   bytes.data() + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                                   bytes.size() - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                                   reinterpret_cast<const unsigned char*>(context.data()), context.size(),
+                                                   bytes.data(), m_key->bytes) != 0)
+        throw Error(ErrorDomain::Auth, "a protected value was altered or belongs to another record");
+    plain.resize(len);
+    return plain;
+}
+
+} // namespace signpost::crypto
