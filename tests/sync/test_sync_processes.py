@@ -114,8 +114,15 @@ def cli(db, *args, check=True, password=PASSWORD):
     return proc
 
 
+# A complete referral, ready to submit (--set arguments for signpost-cli record create).
+REFERRAL = ["--set", "area=PDU-GWENT", "--set", "crn=X123456", "--set", "given_name=Test", "--set", "family_name=Person",
+            "--set", "date_of_birth=1990-05-01", "--set", "supervision_type=licence", "--set",
+            'needs=[{"need":"finance","complexity":"medium"}]', "--set", "reason=debts are mounting",
+            "--set", "risk_summary=no concerns for a group setting", "--set", "service_id=svc-1"]
+
+
 def op(op_id, kind, collection, record_id, fields=None, **extra):
-    body = {"op_id": op_id, "schema": 1, "type": kind, "collection": collection, "id": record_id}
+    body = {"op_id": op_id, "schema": 2, "type": kind, "collection": collection, "id": record_id}
     if fields:
         body["fields"] = {k: {"value": v, "base": 0} for k, v in fields.items()}
     body.update(extra)
@@ -146,24 +153,33 @@ class SyncProcesses(unittest.TestCase):
     def test_server_killed_mid_push_loses_and_duplicates_nothing(self):
         client = os.path.join(self.tmp, "alice.db")
         cli(client, "sync", "--server", self.server.url, "--user", "alice")
-        n = 3000
-        cli(client, "record", "create", "referral", "--set", "area=PDU-GWENT", "--set", "person_name=Test Person",
-            "--set", "notes=offline for three days", "--repeat", str(n))
-        sync = subprocess.Popen([CLI, "--db", client, "sync", "--server", self.server.url],
+        n = 1500
+        cli(client, "record", "create", "referral", *REFERRAL, "--set", "notes=offline for three days",
+            "--repeat", str(n), "--submit")
+        env = dict(os.environ, SIGNPOST_PASSWORD=PASSWORD)
+        sync = subprocess.Popen([CLI, "--db", client, "sync", "--server", self.server.url], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # Kill the server once a couple of push batches have been answered: the next is in flight.
         deadline = time.time() + 60
         while self.server.log_text().count('"route":"/v1/push"') < 2 and time.time() < deadline:
+            self.assertIsNone(sync.poll(), "the sync ended before the server could be killed mid-push")
             time.sleep(0.01)
+        self.assertGreaterEqual(self.server.log_text().count('"route":"/v1/push"'), 2, "no pushes were seen")
         self.server.kill(signal.SIGKILL)
         sync.wait(timeout=120)
         self.assertNotEqual(sync.returncode, 0, "the interrupted sync should report failure")
+        with self.server.db() as con:
+            landed = con.execute("SELECT count(*) FROM record WHERE collection='referral'").fetchone()[0]
+        self.assertLess(landed, n, "the kill was meant to land mid-push")
         self.server.start()
         out = cli(client, "sync", "--server", self.server.url).stdout
         self.assertIn("Pulled", out)
         with self.server.db() as con:
             self.assertEqual(con.execute("SELECT count(*) FROM record WHERE collection='referral'").fetchone()[0], n)
-            self.assertEqual(con.execute("SELECT count(*) FROM applied_op").fetchone()[0], n)
+            self.assertEqual(con.execute("SELECT count(*) FROM record WHERE collection='referral' AND status='submitted'").fetchone()[0], n)
+            # Per referral: its creation, its submission, and an audit entry for each.
+            self.assertEqual(con.execute("SELECT count(*) FROM applied_op").fetchone()[0], 4 * n)
+            self.assertEqual(con.execute("SELECT count(*) FROM record WHERE collection='audit'").fetchone()[0], 2 * n)
             self.assertEqual(con.execute("SELECT count(DISTINCT id) FROM record WHERE collection='referral'").fetchone()[0], n)
             self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
         with sqlite3.connect(client) as con:
@@ -181,6 +197,7 @@ class SyncProcesses(unittest.TestCase):
         fresh = os.path.join(self.tmp, "fresh.db")
         cli(fresh, "login", "--server", self.server.url, "--user", "carol")
         sync = subprocess.Popen([CLI, "--db", fresh, "sync", "--server", self.server.url],
+                                env=dict(os.environ, SIGNPOST_PASSWORD=PASSWORD),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -191,6 +208,7 @@ class SyncProcesses(unittest.TestCase):
                     break
             except sqlite3.OperationalError:
                 pass
+            self.assertIsNone(sync.poll(), "the sync ended before it could be killed mid-pull")
             time.sleep(0.005)
         sync.send_signal(signal.SIGKILL)
         sync.wait(timeout=60)
@@ -216,7 +234,7 @@ class SyncProcesses(unittest.TestCase):
         a, b = os.path.join(self.tmp, "a.db"), os.path.join(self.tmp, "b.db")
         cli(a, "sync", "--server", self.server.url, "--user", "alice")
         cli(b, "sync", "--server", self.server.url, "--user", "sam")
-        rid = cli(a, "record", "create", "referral", "--set", "area=PDU-GWENT", "--set", "notes=first notes").stdout.strip()
+        rid = cli(a, "record", "create", "referral", *REFERRAL, "--set", "notes=first notes", "--submit").stdout.strip()
         cli(a, "sync", "--server", self.server.url)
         cli(b, "sync", "--server", self.server.url)
         # Both edit offline: the same text field (a clash), and different fields (they merge).
@@ -227,8 +245,8 @@ class SyncProcesses(unittest.TestCase):
         self.assertIn("1 in conflict", out)
         self.assertIn("1 conflict(s) wait", out)
         cli(a, "sync", "--server", self.server.url)
-        ra = json.loads(cli(a, "record", "list", "referral", "--json").stdout)[0]
-        rb = json.loads(cli(b, "record", "list", "referral", "--json").stdout)[0]
+        ra = json.loads(cli(a, "record", "list", "referral", "--json", "--reveal").stdout)[0]
+        rb = json.loads(cli(b, "record", "list", "referral", "--json", "--reveal").stdout)[0]
         self.assertEqual(ra, rb)
         self.assertEqual(ra["fields"]["notes"], "alice's notes")      # first to arrive stays
         self.assertEqual(ra["fields"]["reason"], "needs work")        # independent fields merged
@@ -239,7 +257,7 @@ class SyncProcesses(unittest.TestCase):
         cli(b, "conflicts", "--resolve", conflict_id, "--value", "merged notes")
         cli(b, "sync", "--server", self.server.url)
         cli(a, "sync", "--server", self.server.url)
-        ra = json.loads(cli(a, "record", "list", "referral", "--json").stdout)[0]
+        ra = json.loads(cli(a, "record", "list", "referral", "--json", "--reveal").stdout)[0]
         self.assertEqual(ra["fields"]["notes"], "merged notes")
         self.assertIn("0 open conflict(s)", cli(a, "conflicts").stdout)
 
@@ -302,7 +320,7 @@ class SyncProcesses(unittest.TestCase):
         secret = "Jane Secretperson"
         rid = "11111111-2222-4333-8444-555555555555"
         push = {"protocol": 1, "device_id": "dev-a",
-                "ops": [op("op-1", "create", "referral", rid, {"area": "PDU-GWENT", "person_name": secret,
+                "ops": [op("op-1", "create", "referral", rid, {"area": "PDU-GWENT", "given_name": secret,
                                                                "organisation_id": "org-provider"})]}
         status, body, _ = http("POST", url + "/v1/push", push, token=alice)
         self.assertEqual(json.loads(body)["results"][0]["status"], "applied")

@@ -1,6 +1,8 @@
 // signpost-cli record …: the synced records of a local database, headless. Every change goes
 // through LocalStore: the row and its outbox op in one transaction, checked offline first.
 #include "Commands.hpp"
+#include "DeviceVault.hpp"
+#include "signpost/db/Transaction.hpp"
 #include "signpost/client/LocalStore.hpp"
 #include "signpost/schema/LocalSchema.hpp"
 #include "signpost/sync/Collections.hpp"
@@ -41,15 +43,27 @@ void requireCollection(const std::string& name) {
     }
 }
 
+bool personal(const std::string& collection) {
+    return collection == "referral" || collection == "appointment" || collection == "conflict" || collection == "alert";
+}
+
 int runCreate(const Context& ctx, const ParsedArgs& args) {
     const std::string collection = args.positionals.at(0);
     requireCollection(collection);
     auto db = open(ctx);
     client::LocalStore store(db);
+    auto vault = unlockVault(store, personal(collection));
     json fields = fieldsFrom(args);
     const long long repeat = args.intValue("--repeat", 1, 1, 1'000'000);
+    const bool submit = args.has("--submit");
+    if (submit && collection != "referral") throw UsageError("--submit is for referrals");
     std::string last;
-    for (long long i = 0; i < repeat; ++i) last = store.create(collection, fields);
+    db::Transaction txn(db);
+    for (long long i = 0; i < repeat; ++i) {
+        last = store.create(collection, fields);
+        if (submit) store.transition(collection, last, "submitted");
+    }
+    txn.commit();
     if (repeat == 1) std::cout << last << "\n";
     else std::cout << "Created " << repeat << " " << collection << " records (last " << last << ").\n";
     return kExitOk;
@@ -58,22 +72,27 @@ int runCreate(const Context& ctx, const ParsedArgs& args) {
 int runUpdate(const Context& ctx, const ParsedArgs& args) {
     requireCollection(args.positionals.at(0));
     auto db = open(ctx);
-    client::LocalStore(db).update(args.positionals[0], args.positionals.at(1), fieldsFrom(args));
+    client::LocalStore store(db);
+    auto vault = unlockVault(store, personal(args.positionals[0]));
+    store.update(args.positionals[0], args.positionals.at(1), fieldsFrom(args), args.valueOr("--reason", ""));
     return kExitOk;
 }
 
 int runTransition(const Context& ctx, const ParsedArgs& args) {
     requireCollection(args.positionals.at(0));
     auto db = open(ctx);
-    client::LocalStore(db).transition(args.positionals[0], args.positionals.at(1), args.positionals.at(2),
-                                      args.valueOr("--reason", ""));
+    client::LocalStore store(db);
+    auto vault = unlockVault(store, personal(args.positionals[0]));
+    store.transition(args.positionals[0], args.positionals.at(1), args.positionals.at(2), args.valueOr("--reason", ""));
     return kExitOk;
 }
 
 int runDelete(const Context& ctx, const ParsedArgs& args) {
     requireCollection(args.positionals.at(0));
     auto db = open(ctx);
-    client::LocalStore(db).remove(args.positionals[0], args.positionals.at(1));
+    client::LocalStore store(db);
+    auto vault = unlockVault(store, personal(args.positionals[0]));
+    store.remove(args.positionals[0], args.positionals.at(1));
     return kExitOk;
 }
 
@@ -81,8 +100,14 @@ int runList(const Context& ctx, const ParsedArgs& args) {
     requireCollection(args.positionals.at(0));
     auto db = open(ctx);
     client::LocalStore store(db);
+    // People's details only with --reveal (and the passphrase); opening them is audited.
+    const bool reveal = args.has("--reveal");
+    auto vault = unlockVault(store, reveal);
     json out = json::array();
-    for (const auto& r : store.records(args.positionals[0])) out.push_back(sync::toJson(r));
+    for (const auto& r : store.records(args.positionals[0], false, false)) {
+        if (reveal) out.push_back(sync::toJson(*store.view(r.collection, r.id)));
+        else out.push_back(sync::toJson(r));
+    }
     if (args.has("--json")) std::cout << out.dump(2) << "\n";
     else {
         for (const auto& r : out)
@@ -96,6 +121,7 @@ int runList(const Context& ctx, const ParsedArgs& args) {
 int runConflicts(const Context& ctx, const ParsedArgs& args) {
     auto db = open(ctx);
     client::LocalStore store(db);
+    auto vault = unlockVault(store, true);
     if (auto id = args.value("--resolve")) {
         auto value = args.value("--value");
         if (!value) throw UsageError("--resolve needs --value (the text to keep)");
@@ -123,10 +149,12 @@ const std::vector<Command>& recordCommands() {
         {{"record create", "record create COLLECTION --set NAME=VALUE… [--repeat N]",
           "Create a synced record locally (queued for the next sync)",
           "COLLECTION: referral, suggestion, service, organisation. VALUE is JSON when it parses as JSON.",
-          {{"--set", "NAME=VALUE", "A field", true}, {"--repeat", "N", "Create N such records"}}, 1, 1},
+          {{"--set", "NAME=VALUE", "A field", true}, {"--repeat", "N", "Create N such records"},
+           {"--submit", "", "Referrals: submit at once (it must be complete)"}}, 1, 1},
          runCreate},
-        {{"record update", "record update COLLECTION ID --set NAME=VALUE…", "Change fields of a record locally", "",
-          {{"--set", "NAME=VALUE", "A field", true}}, 2, 2},
+        {{"record update", "record update COLLECTION ID --set NAME=VALUE… [--reason TEXT]", "Change fields of a record locally",
+          "A referral already sent to a provider, or an appointment's time, changes only with a --reason.",
+          {{"--set", "NAME=VALUE", "A field", true}, {"--reason", "TEXT", "Why (see above)"}}, 2, 2},
          runUpdate},
         {{"record transition", "record transition COLLECTION ID STATUS [--reason TEXT]",
           "Move a record through its lifecycle (checked offline, then by the server)", "",
@@ -134,8 +162,9 @@ const std::vector<Command>& recordCommands() {
          runTransition},
         {{"record delete", "record delete COLLECTION ID", "Delete a record locally (drafts only for referrals)", "", {}, 2, 2},
          runDelete},
-        {{"record list", "record list COLLECTION [--json]", "List the records this device holds", "",
-          {{"--json", "", "Print JSON"}}, 1, 1},
+        {{"record list", "record list COLLECTION [--json] [--reveal]", "List the records this device holds",
+          "People's details stay sealed unless --reveal (needs the passphrase; each record opened is audited).",
+          {{"--json", "", "Print JSON"}, {"--reveal", "", "Open people's details"}}, 1, 1},
          runList},
         {{"conflicts", "conflicts [--resolve ID --value TEXT]", "List open conflicts, or resolve one", "",
           {{"--resolve", "ID", "The conflict to resolve"}, {"--value", "TEXT", "The text to keep"}}, 0, 0},

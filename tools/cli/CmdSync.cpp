@@ -1,5 +1,6 @@
 // signpost-cli sync: one headless sync of a local database with a server.
 #include "Commands.hpp"
+#include "DeviceVault.hpp"
 #include "signpost/client/CurlTransport.hpp"
 #include "signpost/client/SyncEngine.hpp"
 #include "signpost/schema/LocalSchema.hpp"
@@ -45,8 +46,17 @@ int runSync(const Context& ctx, const ParsedArgs& args) {
     curl.connectTimeoutMs = args.intValue("--connect-timeout-ms", 10'000, 100, 600'000);
     curl.transferTimeoutMs = args.intValue("--timeout-ms", 60'000, 100, 3'600'000);
     client::CurlTransport transport(*server, curl);
-    client::SyncEngine engine(db, transport);
     client::LocalStore store(db);
+    std::unique_ptr<crypto::Vault> vault;
+    try {
+        vault = unlockVault(store, true);
+    } catch (const Error& e) {
+        std::cerr << "signpost-cli sync: " << e.what() << "\n";
+        return kExitFailure;
+    }
+    client::EngineOptions options;
+    options.vault = vault.get();
+    client::SyncEngine engine(db, transport, options);
     auto user = args.value("--user");
     if (user) {
         auto current = store.state("server_url_user");

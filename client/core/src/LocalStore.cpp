@@ -223,12 +223,12 @@ std::optional<Record> LocalStore::record(const std::string& collection, const st
     return readRow(*q);
 }
 
-std::vector<Record> LocalStore::records(const std::string& collection, bool includeDeleted) {
+std::vector<Record> LocalStore::records(const std::string& collection, bool includeDeleted, bool reveal) {
     auto q = m_db.cached(std::string("SELECT ") + kRecordColumns +
                          " FROM record WHERE collection = ?1 AND (deleted = 0 OR ?2) ORDER BY id");
     q->bind(1, collection).bind(2, includeDeleted);
     std::vector<Record> out;
-    while (q->step()) out.push_back(readRow(*q));
+    while (q->step()) out.push_back(reveal ? readRow(*q) : rawRecord(*q));
     return out;
 }
 

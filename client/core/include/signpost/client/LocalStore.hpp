@@ -71,7 +71,9 @@ public:
     // Records an action outside the store (an export, a report) in the audit log.
     void audit(const std::string& action, const std::string& collection, const std::string& recordId,
                const std::string& detail);
-    std::vector<sync::Record> records(const std::string& collection, bool includeDeleted = false);
+    // `reveal`: open sealed personal fields (needs the vault). Lists, queues and reports leave them
+    // sealed: they need no one's details, and work while Signpost is locked.
+    std::vector<sync::Record> records(const std::string& collection, bool includeDeleted = false, bool reveal = true);
 
     // --- local writes: row + outbox op, one transaction; validated offline where possible ---
     std::string create(const std::string& collection, const nlohmann::json& fields, std::string id = {});
