@@ -1,6 +1,7 @@
 #include "SyncService.hpp"
 #include "signpost/Error.hpp"
 #include "Apply.hpp"
+#include "signpost/domain/Referral.hpp"
 #include "signpost/sync/Gzip.hpp"
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Time.hpp"
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 namespace signpost::server {
 
@@ -436,6 +438,16 @@ HttpResponse SyncService::pull(Context& ctx) {
     std::string records;
     records.reserve(std::min<size_t>(maxBytes, 1u << 20) + 4096);
     size_t count = 0;
+    // What an organisation's ISA lets it receive, looked up once per organisation per page.
+    std::map<std::string, std::set<std::string>> granted;
+    auto grantedFor = [&](const std::string& org) -> const std::set<std::string>& {
+        auto it = granted.find(org);
+        if (it != granted.end()) return it->second;
+        std::set<std::string> fields;
+        if (auto o = store.record("organisation", org); o && !o->record.deleted)
+            fields = sync::isaGrantedFields(o->record.fields, response.serverTime);
+        return granted.emplace(org, std::move(fields)).first->second;
+    };
     store.scanChanges(cursor, scan, [&](ServerStore::RawRecord& raw) {
         ++scanned;
         next = raw.meta.seq;
@@ -451,6 +463,20 @@ HttpResponse SyncService::pull(Context& ctx) {
         if (!r.organisation.empty()) head["organisation"] = r.organisation;
         if (!r.owner.empty()) head["owner"] = r.owner;
         if (!r.status.empty()) head["status"] = r.status;
+        if (ctx.principal.role == domain::Role::Provider && r.collection == "referral" && r.fields.is_object()) {
+            // A provider receives a referral's operational fields and only the personal ones its
+            // organisation's ISA grants: nothing else leaves the server for it.
+            r.versions.clear();
+            json versions = json::parse(raw.versions, nullptr, false);
+            if (versions.is_object())
+                for (auto it = versions.begin(); it != versions.end(); ++it)
+                    if (it.value().is_number_integer()) r.versions[it.key()] = it.value().get<int64_t>();
+            sync::Record shown = sync::projectFor(ctx.principal, r, grantedFor(r.organisation));
+            json shownVersions = json::object();
+            for (const auto& [k, v] : shown.versions) shownVersions[k] = v;
+            raw.fields = shown.fields.dump();
+            raw.versions = shownVersions.dump();
+        }
         std::string text = head.dump();
         text.pop_back(); // reopen the object
         text += ",\"fields\":";

@@ -225,6 +225,8 @@ private:
             r.record.collection = "organisation";
             r.record.id = "org-" + std::to_string(o);
             r.record.fields = {{"name", "Org " + std::to_string(o)}, {"isa_status", "in_force"}};
+            // Org 1 (the provider device's) may receive some personal fields; the others none.
+            if (o == 1) r.record.fields["isa_fields"] = {"given_name", "family_name", "crn", "risk_summary"};
             r.record.seq = seq = m_admin->nextSeq();
             for (auto it = r.record.fields.begin(); it != r.record.fields.end(); ++it) r.record.versions[it.key()] = seq;
             m_admin->saveRecord(r);
@@ -510,8 +512,13 @@ private:
             if (local.outboxSize() != 0) fail(who + std::to_string(local.outboxSize()) + " op(s) never left the outbox");
             if (auto audit = client::AuditLog(d.db).verify(); !audit.ok) fail(who + "audit log: " + audit.problem);
             std::vector<sync::Record> visible;
-            for (const auto& r : serverRecords)
-                if (sync::canRead(d.who, r)) visible.push_back(r);
+            for (const auto& r : serverRecords) {
+                if (!sync::canRead(d.who, r)) continue;
+                std::set<std::string> granted;
+                if (auto org = m_admin->record("organisation", r.organisation))
+                    granted = sync::isaGrantedFields(org->record.fields, "2099-01-01");
+                visible.push_back(sync::projectFor(d.who, r, granted));
+            }
             std::vector<sync::Record> mine;
             std::set<std::string> held;
             {

@@ -1,5 +1,6 @@
 #include "signpost/sync/Access.hpp"
 #include "signpost/domain/Areas.hpp"
+#include "signpost/domain/Referral.hpp"
 
 #include <algorithm>
 
@@ -79,6 +80,36 @@ bool canRead(const Principal& who, const Record& r) {
     case ScopeKind::Audit: return who.role == Role::Admin;
     }
     return false;
+}
+
+Record projectFor(const Principal& who, const Record& record, const std::set<std::string>& isaGranted) {
+    if (who.role != Role::Provider || record.collection != "referral") return record;
+    const auto& operational = domain::referralOperationalFields();
+    const auto& shareable = domain::referralShareableFields();
+    Record out = record;
+    out.fields = nlohmann::json::object();
+    out.versions.clear();
+    for (auto it = record.fields.begin(); it != record.fields.end(); ++it) {
+        const std::string& name = it.key();
+        bool share = std::find(operational.begin(), operational.end(), name) != operational.end() ||
+                     (isaGranted.count(name) && std::find(shareable.begin(), shareable.end(), name) != shareable.end());
+        if (!share) continue;
+        out.fields[name] = it.value();
+        if (auto v = record.versions.find(name); v != record.versions.end()) out.versions[name] = v->second;
+    }
+    return out;
+}
+
+std::set<std::string> isaGrantedFields(const nlohmann::json& f, const std::string& todayIso) {
+    std::set<std::string> out;
+    if (!f.is_object() || f.value("isa_status", "") != "in_force") return out;
+    if (auto to = f.find("isa_to"); to != f.end() && to->is_string() && !to->get<std::string>().empty() &&
+                                    to->get<std::string>() < todayIso.substr(0, 10))
+        return out; // expired
+    if (auto fields = f.find("isa_fields"); fields != f.end() && fields->is_array())
+        for (const auto& name : *fields)
+            if (name.is_string()) out.insert(name.get<std::string>());
+    return out;
 }
 
 std::optional<std::string> checkWrite(const Principal& who, const CollectionSpec& spec, const Op& op,

@@ -6,6 +6,7 @@
 #include "signpost/sync/Protocol.hpp"
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,13 @@ bool areasOverlap(const std::vector<std::string>& userAreas, std::string_view re
 void deriveScope(Record& record);
 
 bool canRead(const Principal& who, const Record& record);
+
+// What of a readable record `who` receives. Everyone gets it whole, except a provider reading a
+// referral: its operational fields, and of the personal ones only those the organisation's
+// Information Sharing Agreement grants (`isaGranted`; empty when no ISA is in force).
+Record projectFor(const Principal& who, const Record& record, const std::set<std::string>& isaGranted);
+// The fields an organisation record's ISA grants today (empty unless in force and unexpired).
+std::set<std::string> isaGrantedFields(const nlohmann::json& organisationFields, const std::string& todayIso);
 
 // nullopt when `who` may apply `op` to `current` (nullptr for a record that does not exist yet),
 // else the reason to reject it with. State-machine checks on transitions happen separately
