@@ -49,6 +49,12 @@ INSERT INTO outbox (op_id, collection, record_id, body, created_at) VALUES ('op-
              db.exec("INSERT INTO audit_log (seq, at, user, device, action, collection, record_id, detail, prev_hash, hash) "
                      "VALUES (1, '2026-01-01T00:00:00Z', 'u', 'd', 'view', 'referral', 'r-1', '', 'genesis', 'x')");
          }},
+        {5,
+         [](db::Database& db) {
+             db.exec("INSERT INTO record (collection, id, seq, owner, status, fields, versions, queue_at) VALUES "
+                     "('appointment', 'a-1', 41, 'u-1', 'scheduled', '{\"starts_at\":\"2026-01-02T10:00:00Z\"}', '{}', "
+                     "'2026-01-02T10:00:00Z')");
+         }},
     };
     return f;
 }
@@ -97,6 +103,7 @@ TEST_CASE("every earlier version upgrades with its data intact") {
         CHECK(result.to == latest);
         CHECK(db.integrityCheck() == "ok");
         CHECK(db.queryInt64("SELECT count(*) FROM pragma_foreign_key_check").value_or(0) == 0);
+        if (start >= 3) CHECK(db.queryInt64("SELECT count(*) FROM record WHERE id = 'r-1'").value_or(0) == 1);
         // The v1 service survived and, after the search migration, is searchable.
         directory::DirectoryStore store(db);
         auto service = store.service("svc-1");

@@ -180,13 +180,23 @@ OpResult OpApplier::update(const Op& op, const sync::CollectionSpec& spec, Store
         }
     }
     if ((amendment || reschedule) && !changed.empty()) {
+        // The history says who changed which field, when and why; the old and new values go to
+        // `amendments`, which is personal (sealed on devices, never projected to a provider),
+        // since the field may be a person's details.
         json history = fieldOr(current.record.fields, "history");
         if (!history.is_array()) history = json::array();
-        for (const auto& name : changed)
-            history.push_back({{"field", name}, {"old", fieldOr(before.fields, name)}, {"new", current.record.fields[name]},
-                               {"by", m_who.userId}, {"at", m_now}, {"reason", op.reason}});
+        json amendments = fieldOr(current.record.fields, "amendments");
+        if (!amendments.is_array()) amendments = json::array();
+        for (const auto& name : changed) {
+            history.push_back({{"field", name}, {"by", m_who.userId}, {"at", m_now}, {"reason", op.reason}});
+            amendments.push_back({{"field", name}, {"old", fieldOr(before.fields, name)},
+                                  {"new", current.record.fields[name]}, {"by", m_who.userId}, {"at", m_now},
+                                  {"reason", op.reason}});
+        }
         current.record.fields["history"] = std::move(history);
+        current.record.fields["amendments"] = std::move(amendments);
         changed.push_back("history");
+        changed.push_back("amendments");
     }
     commitChange(current, before, changed);
     if (!firstConflict.empty()) return result(op, OpStatus::Conflict, conflictReason, firstConflict, current.record.seq);
@@ -257,14 +267,8 @@ std::optional<std::string> OpApplier::transitionRules(const Op& op, const sync::
         auto orgId = fieldOr(current.fields, "organisation_id");
         if (!orgId.is_string() || orgId.get<std::string>().empty()) return "choose the provider organisation first";
         auto org = m_store.record("organisation", orgId.get<std::string>());
-        if (!org || org->record.deleted) return "the provider organisation is not in the directory";
-        const std::string name = fieldOr(org->record.fields, "name").is_string() ? org->record.fields["name"].get<std::string>() : "the organisation";
-        const auto status = fieldOr(org->record.fields, "isa_status");
-        if (!status.is_string() || status.get<std::string>() != "in_force")
-            return name + " has no Information Sharing Agreement in force, so nothing can be shared with it";
-        const auto to = fieldOr(org->record.fields, "isa_to");
-        if (to.is_string() && !to.get<std::string>().empty() && to.get<std::string>() < m_now.substr(0, 10))
-            return name + "'s Information Sharing Agreement expired on " + to.get<std::string>();
+        const bool known = org && !org->record.deleted;
+        if (auto why = sync::sendBlockedReason(known ? &org->record.fields : nullptr, m_now)) return why;
     }
     if (op.collection == "alert" && op.toStatus == "decided") {
         auto decision = fieldOr(current.fields, "decision");

@@ -258,6 +258,26 @@ std::string fieldNames(const json& fields) {
 
 // ---------------------------------------------------------------------------- local writes
 
+namespace {
+// The time a queue orders this record by (schema v5): an appointment's start; else when it entered
+// its status: the server's last transition for that status, or this write when the status is a
+// local change (or the record has no transitions yet and is being written here). Empty: keep what
+// the row had.
+std::string queueAt(const Record& r, bool local, const std::string& now) {
+    if (r.collection == "appointment") {
+        auto it = r.fields.find("starts_at");
+        return it != r.fields.end() && it->is_string() ? it->get<std::string>() : std::string();
+    }
+    if (auto h = r.fields.find("history"); h != r.fields.end() && h->is_array())
+        for (auto e = h->rbegin(); e != h->rend(); ++e)
+            if (e->is_object() && e->contains("to")) {
+                if (e->value("to", "") == r.status && (*e)["at"].is_string()) return (*e)["at"].get<std::string>();
+                break;
+            }
+    return local ? now : std::string();
+}
+} // namespace
+
 void LocalStore::save(const Record& r, bool local, const Record* serverCopy, const Record* before) {
     json versions = json::object();
     for (const auto& [k, v] : r.versions) versions[k] = v;
@@ -268,13 +288,14 @@ void LocalStore::save(const Record& r, bool local, const Record* serverCopy, con
     if (serverCopy) base = local ? sealedRecordJson(*serverCopy) : std::string("same");
     auto q = m_db.cached(R"sql(
 INSERT INTO record (collection, id, seq, deleted, area, organisation, owner, status, fields, versions, local, reindex,
-                    updated_at, base)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?14, 'null'))
+                    updated_at, base, queue_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?14, 'null'), coalesce(nullif(?16, ''), ?13))
 ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, area = excluded.area,
     organisation = excluded.organisation, owner = excluded.owner, status = excluded.status, fields = excluded.fields,
     versions = excluded.versions, local = excluded.local, reindex = excluded.reindex, updated_at = excluded.updated_at,
     base = coalesce(?14, CASE WHEN base = 'same' THEN ?15 ELSE base END),
-    revert = CASE WHEN excluded.local = 0 THEN 0 ELSE revert END)sql");
+    revert = CASE WHEN excluded.local = 0 THEN 0 ELSE revert END,
+    queue_at = CASE WHEN ?16 <> '' OR record.status <> excluded.status THEN excluded.queue_at ELSE record.queue_at END)sql");
     q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status,
                sealFields(r.collection, r.id, r.fields).dump(), versions.dump(), local, !local && isDirectory(r.collection),
                now());
@@ -283,6 +304,7 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
     // A first local change on a row that was the server's copy: keep that copy.
     if (before) q->bind(15, sealedRecordJson(*before));
     else q->bind(15, "same");
+    q->bind(16, queueAt(r, local, now()));
     q->exec();
 }
 
@@ -406,6 +428,14 @@ void LocalStore::transition(const std::string& collection, const std::string& id
             for (const auto& e : errors) why += " " + e.message;
             throw Error::validation(why);
         }
+    }
+    if (collection == "referral" && to == "sent") {
+        // The server refuses it too; saying so offline saves a round trip and a rejected op.
+        const std::string orgId = r->fields.value("organisation_id", "");
+        if (orgId.empty()) throw Error::validation("choose the provider organisation first");
+        auto org = record("organisation", orgId);
+        if (auto why = sync::sendBlockedReason(org && !org->deleted ? &org->fields : nullptr, now()))
+            throw Error::validation(*why);
     }
     Op op;
     op.opId = newId();

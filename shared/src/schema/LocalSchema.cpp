@@ -231,11 +231,32 @@ CREATE INDEX record_by_organisation ON record(collection, organisation, status);
 )sql");
 }
 
+// v5: queues read in index order. `queue_at` is the time a queue orders a record by: an
+// appointment's start, else when the record entered its current status (the last transition in
+// its history, or the device's own last write while a change is local). The queue indexes end in
+// it, so "oldest first" and "newest first" are ordered index scans with a LIMIT, never a sort.
+void v5Queues(db::Database& db) {
+    db.exec(R"sql(
+ALTER TABLE record ADD COLUMN queue_at TEXT NOT NULL DEFAULT '';
+UPDATE record SET queue_at = CASE
+    WHEN collection = 'appointment' THEN coalesce(json_extract(fields, '$.starts_at'), '')
+    ELSE coalesce(json_extract(fields, '$.history[#-1].at'), updated_at) END
+WHERE json_valid(fields);
+DROP INDEX record_by_owner;
+DROP INDEX record_by_area;
+DROP INDEX record_by_organisation;
+CREATE INDEX queue_by_owner ON record(collection, owner, status, queue_at) WHERE deleted = 0;
+CREATE INDEX queue_by_area ON record(collection, area, status, queue_at) WHERE deleted = 0;
+CREATE INDEX queue_by_organisation ON record(collection, organisation, status, queue_at) WHERE deleted = 0;
+)sql");
+}
+
 const std::array kLocalMigrations{
     db::Migration{1, "directory tables", v1Directory},
     db::Migration{2, "directory search index", v2Search},
     db::Migration{3, "sync records and outbox", v3Sync},
     db::Migration{4, "referrals: audit log, queue indexes", v4Referrals},
+    db::Migration{5, "queues in index order", v5Queues},
 };
 
 } // namespace

@@ -112,6 +112,48 @@ std::set<std::string> isaGrantedFields(const nlohmann::json& f, const std::strin
     return out;
 }
 
+std::optional<std::string> sendBlockedReason(const nlohmann::json* f, const std::string& todayIso) {
+    if (!f || !f->is_object()) return std::string("the provider organisation is not in the directory");
+    const std::string name = f->value("name", std::string("the organisation"));
+    if (f->value("isa_status", "") != "in_force")
+        return name + " has no Information Sharing Agreement in force, so nothing can be shared with it";
+    if (auto to = f->find("isa_to"); to != f->end() && to->is_string() && !to->get<std::string>().empty() &&
+                                    to->get<std::string>() < todayIso.substr(0, 10))
+        return name + "'s Information Sharing Agreement expired on " + to->get<std::string>();
+    if (auto from = f->find("isa_from"); from != f->end() && from->is_string() && !from->get<std::string>().empty() &&
+                                        from->get<std::string>() > todayIso.substr(0, 10))
+        return name + "'s Information Sharing Agreement starts on " + from->get<std::string>();
+    return std::nullopt;
+}
+
+SharePreview sharePreview(const nlohmann::json& fields, const std::set<std::string>& isaGranted) {
+    SharePreview out;
+    const auto& operational = domain::referralOperationalFields();
+    const auto& shareable = domain::referralShareableFields();
+    auto filled = [&](const std::string& name) {
+        auto it = fields.find(name);
+        if (it == fields.end() || it->is_null()) return false;
+        if (it->is_string()) return !it->get_ref<const std::string&>().empty();
+        if (it->is_array() || it->is_object()) return !it->empty();
+        return true;
+    };
+    for (const auto& name : operational)
+        if (filled(name)) out.shared.push_back(name);
+    for (const auto& name : shareable) {
+        if (!filled(name)) continue;
+        (isaGranted.count(name) ? out.shared : out.withheld).push_back(name);
+    }
+    if (const auto* spec = findCollection("referral"))
+        for (const auto& f : spec->fields) {
+            const std::string name(f.name);
+            if (!filled(name) || std::find(operational.begin(), operational.end(), name) != operational.end() ||
+                std::find(shareable.begin(), shareable.end(), name) != shareable.end())
+                continue;
+            out.withheld.push_back(name); // notes, amendments, …: never shared
+        }
+    return out;
+}
+
 std::optional<std::string> checkWrite(const Principal& who, const CollectionSpec& spec, const Op& op,
                                       const Record* current) {
     for (const auto& [name, change] : op.fields) {

@@ -49,7 +49,7 @@ constexpr std::array kReferral{
     FieldSpec{"notes", T, true},               FieldSpec{"outcomes", V},
     FieldSpec{"withdrawal_code", V},           FieldSpec{"sent_at", V},
     FieldSpec{"submitted_at", V},              FieldSpec{"created_by", V},
-    FieldSpec{"history", V},
+    FieldSpec{"history", V},                   FieldSpec{"amendments", V, true},
 };
 
 // An appointment with the provider; its scope is copied from its referral when it is made.
@@ -57,7 +57,7 @@ constexpr std::array kAppointment{
     FieldSpec{"referral_id", V},   FieldSpec{"starts_at", V},        FieldSpec{"location", V},
     FieldSpec{"session_notes", T, true}, FieldSpec{"reschedule_reason", T}, FieldSpec{"area", V},
     FieldSpec{"organisation_id", V}, FieldSpec{"owner", V},          FieldSpec{"sent_at", V},
-    FieldSpec{"created_by", V},    FieldSpec{"history", V},
+    FieldSpec{"created_by", V},    FieldSpec{"history", V},          FieldSpec{"amendments", V, true},
 };
 
 // An enforcement alert: an unacceptable absence, for the responsible practitioner to decide on.

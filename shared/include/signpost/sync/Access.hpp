@@ -34,6 +34,16 @@ bool canRead(const Principal& who, const Record& record);
 Record projectFor(const Principal& who, const Record& record, const std::set<std::string>& isaGranted);
 // The fields an organisation record's ISA grants today (empty unless in force and unexpired).
 std::set<std::string> isaGrantedFields(const nlohmann::json& organisationFields, const std::string& todayIso);
+// nullopt when a referral may be sent to this organisation today; else why not, in words a
+// practitioner understands. `organisationFields` is null when the organisation is not known.
+std::optional<std::string> sendBlockedReason(const nlohmann::json* organisationFields, const std::string& todayIso);
+// Exactly what a provider organisation would receive of a referral: its operational fields and the
+// personal ones the ISA grants, in the order a person reads them (the "what will be shared" view).
+struct SharePreview {
+    std::vector<std::string> shared;     // field names that leave for the provider
+    std::vector<std::string> withheld;   // filled-in fields that stay with probation
+};
+SharePreview sharePreview(const nlohmann::json& referralFields, const std::set<std::string>& isaGranted);
 
 // nullopt when `who` may apply `op` to `current` (nullptr for a record that does not exist yet),
 // else the reason to reject it with. State-machine checks on transitions happen separately

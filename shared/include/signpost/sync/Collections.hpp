@@ -44,6 +44,6 @@ std::span<const CollectionSpec> collections();
 const CollectionSpec* findCollection(std::string_view name);
 
 // Fields the server derives and clients may not set directly.
-inline constexpr std::string_view kServerFields[] = {"sent_at", "submitted_at", "created_by", "history"};
+inline constexpr std::string_view kServerFields[] = {"sent_at", "submitted_at", "created_by", "history", "amendments"};
 
 } // namespace signpost::sync

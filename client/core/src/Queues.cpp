@@ -1,0 +1,174 @@
+#include "signpost/client/Queues.hpp"
+#include "signpost/domain/Areas.hpp"
+#include "signpost/util/Time.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+namespace signpost::client {
+
+namespace {
+
+using Statuses = std::vector<std::string>;
+
+// Which record column a queue selects on (each has its own index, schema v5).
+enum class Key { Owner, Area, Organisation };
+
+struct QueueSpec {
+    const char* name;
+    const char* collection;
+    Key key;
+    Statuses statuses;
+    bool oldestFirst;
+};
+
+const char* keyColumn(Key key) {
+    switch (key) {
+    case Key::Owner: return "owner";
+    case Key::Area: return "area";
+    case Key::Organisation: return "organisation";
+    }
+    return "owner";
+}
+
+std::string jsonList(const std::vector<std::string>& values) { return nlohmann::json(values).dump(); }
+
+// Every area code a user bound to `areas` works in: the areas, the PDUs above them and the local
+// authorities below them (the same overlap rule the server's access checks use).
+std::vector<std::string> expandAreas(const std::vector<std::string>& areas) {
+    std::set<std::string> out(areas.begin(), areas.end());
+    for (const auto& area : domain::allAreas())
+        if (sync::areasOverlap(areas, area.code)) out.insert(std::string(area.code));
+    return {out.begin(), out.end()};
+}
+
+} // namespace
+
+Queues::Queues(db::Database& db, std::function<std::time_t()> clock, QueueOptions options)
+    : m_db(db), m_clock(clock ? std::move(clock) : [] { return std::time(nullptr); }), m_options(options) {}
+
+namespace {
+
+class Reader {
+public:
+    Reader(db::Database& db, std::time_t now, const QueueOptions& options) : m_db(db), m_options(options) {
+        m_today = timeutil::daysSinceEpoch(now);
+    }
+
+    // `keys`: the values of the key column to match (one user id, several areas, one organisation).
+    // `from`/`to`: an optional queue_at range [from, to).
+    Queue read(const QueueSpec& spec, const std::vector<std::string>& keys, const std::string& from = {},
+               const std::string& to = {}) {
+        Queue q;
+        q.name = spec.name;
+        if (keys.empty()) return q;
+        const std::string column = keyColumn(spec.key);
+        // `keys` and `statuses` arrive as JSON arrays: one statement per queue shape, cached.
+        const std::string where = "collection = ?1 AND " + column + " IN (SELECT value FROM json_each(?2))" +
+                                  " AND status IN (SELECT value FROM json_each(?3)) AND deleted = 0" +
+                                  " AND (?4 = '' OR queue_at >= ?4) AND (?5 = '' OR queue_at < ?5)";
+        {
+            auto count = m_db.cached("SELECT count(*) FROM record WHERE " + where);
+            count->bindAll(spec.collection, jsonList(keys), jsonList(spec.statuses), from, to);
+            if (count->step()) q.total = static_cast<size_t>(count->getInt64(0));
+        }
+        if (q.total == 0) return q;
+        auto rows = m_db.cached(
+            "SELECT id, status, area, organisation, owner, queue_at, local, "
+            "json_extract(fields, '$.service_id'), json_extract(fields, '$.referral_id') FROM record WHERE " +
+            where + " ORDER BY queue_at " + (spec.oldestFirst ? "ASC" : "DESC") + ", id LIMIT ?6");
+        rows->bindAll(spec.collection, jsonList(keys), jsonList(spec.statuses), from, to,
+                      static_cast<int64_t>(m_options.limit));
+        q.items.reserve(std::min(q.total, m_options.limit));
+        while (rows->step()) {
+            QueueItem item;
+            item.collection = spec.collection;
+            item.id = rows->getText(0);
+            item.status = rows->getText(1);
+            item.area = rows->getText(2);
+            item.organisation = rows->getText(3);
+            item.owner = rows->getText(4);
+            item.since = rows->getText(5);
+            item.pending = rows->getBool(6);
+            item.serviceId = rows->getOptText(7).value_or("");
+            item.referralId = rows->getOptText(8).value_or("");
+            if (item.collection == "appointment") item.when = item.since;
+            if (auto day = timeutil::parseIsoDate(item.since)) {
+                item.daysWaiting = static_cast<int>(std::max<int64_t>(0, m_today - *day));
+                item.abandoned = item.status == "draft" && item.daysWaiting > m_options.abandonedDraftDays;
+            }
+            q.items.push_back(std::move(item));
+        }
+        return q;
+    }
+
+private:
+    db::Database& m_db;
+    const QueueOptions& m_options;
+    int64_t m_today = 0;
+};
+
+const Statuses kOpen{"approved", "sent", "accepted", "in_progress"};
+
+} // namespace
+
+std::vector<Queue> Queues::practitioner(const std::string& userId) {
+    Reader reader(m_db, m_clock(), m_options);
+    const std::vector<std::string> me{userId};
+    return {
+        reader.read({"drafts", "referral", Key::Owner, {"draft"}, false}, me),
+        reader.read({"submitted", "referral", Key::Owner, {"submitted"}, false}, me),
+        reader.read({"returned", "referral", Key::Owner, {"returned"}, false}, me),
+        reader.read({"open", "referral", Key::Owner, kOpen, false}, me),
+        reader.read({"alerts", "alert", Key::Owner, {"open"}, true}, me),
+    };
+}
+
+std::vector<Queue> Queues::supervisor(const sync::Principal& who) {
+    Reader reader(m_db, m_clock(), m_options);
+    std::vector<std::string> areas;
+    if (who.role == domain::Role::Admin) {
+        for (const auto& area : domain::allAreas()) areas.emplace_back(area.code);
+    } else {
+        areas = expandAreas(who.areas);
+    }
+    return {
+        reader.read({"awaiting_review", "referral", Key::Area, {"submitted"}, true}, areas),
+        reader.read({"returned", "referral", Key::Area, {"returned"}, true}, areas),
+        reader.read({"approved", "referral", Key::Area, {"approved"}, true}, areas),
+        reader.read({"alerts", "alert", Key::Area, {"open"}, true}, areas),
+    };
+}
+
+std::vector<Queue> Queues::provider(const sync::Principal& who) {
+    const std::time_t now = m_clock();
+    Reader reader(m_db, now, m_options);
+    const std::vector<std::string> org{who.organisation};
+    // "Today" is the UK civil day; appointment times are UTC.
+    const bool bst = timeutil::ukLocalTime(now).summerTime;
+    const int64_t offset = bst ? 3600 : 0;
+    const int64_t localDay = timeutil::daysSinceEpoch(static_cast<std::time_t>(now + offset));
+    const std::string from = timeutil::isoDateTimeUtc(static_cast<std::time_t>(localDay * 86400 - offset));
+    const std::string to = timeutil::isoDateTimeUtc(static_cast<std::time_t>((localDay + 1) * 86400 - offset));
+    return {
+        reader.read({"new", "referral", Key::Organisation, {"sent"}, true}, org),
+        reader.read({"my_cases", "referral", Key::Organisation, {"accepted", "in_progress"}, false}, org),
+        reader.read({"today", "appointment", Key::Organisation,
+                     {"scheduled", "attended", "late", "absent_acceptable", "absent_unacceptable", "did_not_happen"},
+                     true},
+                    org, from, to),
+    };
+}
+
+std::vector<Queue> Queues::forPrincipal(const sync::Principal& who) {
+    switch (who.role) {
+    case domain::Role::Practitioner: return practitioner(who.userId);
+    case domain::Role::Provider: return provider(who);
+    case domain::Role::Supervisor:
+    case domain::Role::Admin: return supervisor(who);
+    }
+    return {};
+}
+
+} // namespace signpost::client
