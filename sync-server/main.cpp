@@ -3,7 +3,9 @@
 //   signpost-server user add|disable|reset-password|list …
 //   signpost-server directory seed [--synthetic N]
 //   signpost-server purge --before-seq N
+//   signpost-server audit verify
 #include "http/HttpServer.hpp"
+#include "service/AuditVerify.hpp"
 #include "service/DirectorySeed.hpp"
 #include "service/SyncService.hpp"
 #include "signpost/Error.hpp"
@@ -74,11 +76,12 @@ const CommandSpec& userSpec() {
 
 const CommandSpec& directorySpec() {
     static const CommandSpec spec{"directory",
-                                  "directory seed [--synthetic N] [--data-dir DIR]",
+                                  "directory seed [--synthetic N] [--sample-isa] [--data-dir DIR]",
                                   "Load the provider directory that devices sync",
                                   "Without --synthetic: the real seed directory from assets/. With it: N deterministic\n"
                                   "synthetic services (sample data) for scale tests.",
                                   {{"--synthetic", "N", "Generate N synthetic services"},
+                                   {"--sample-isa", "", "Demo only: a sample ISA in force for every seeded organisation"},
                                    {"--data-dir", "DIR", "Where the database lives"}},
                                   1,
                                   1,
@@ -95,6 +98,20 @@ const CommandSpec& purgeSpec() {
                                    {"--data-dir", "DIR", "Where the database lives"}},
                                   0,
                                   0,
+                                  "signpost-server"};
+    return spec;
+}
+
+const CommandSpec& auditSpec() {
+    static const CommandSpec spec{"audit",
+                                  "audit verify [--data-dir DIR]",
+                                  "Verify every device's audit log received so far",
+                                  "Each device's entries must form an unbroken hash chain from its first entry; an\n"
+                                  "entry edited or deleted on the device before it synced, or in this database, is\n"
+                                  "reported with the device and the entry. Exit status 1 when any chain is broken.",
+                                  {{"--data-dir", "DIR", "Where the database lives"}},
+                                  1,
+                                  1,
                                   "signpost-server"};
     return spec;
 }
@@ -244,9 +261,28 @@ int directory(const ParsedArgs& a) {
     std::string path = (std::filesystem::path(dir) / "signpost-server.db").string();
     auto store = openSqliteStore(path);
     size_t n = a.has("--synthetic") ? seedSyntheticDirectory(*store, static_cast<size_t>(a.intValue("--synthetic", 0, 1, 10'000'000)))
-                                    : seedDirectory(*store);
+                                    : seedDirectory(*store, a.has("--sample-isa"));
     std::cout << "Loaded " << n << " directory records.\n";
     return 0;
+}
+
+int auditCommand(const ParsedArgs& a) {
+    if (a.positionals.at(0) != "verify") throw args::UsageError("audit takes verify");
+    const std::string path = (std::filesystem::path(dataDir(a)) / "signpost-server.db").string();
+    auto store = openSqliteStore(path);
+    size_t broken = 0, entries = 0;
+    auto chains = verifyAuditChains(*store);
+    for (const auto& c : chains) {
+        entries += c.entries;
+        if (c.ok) {
+            std::cout << "device " << c.device << ": " << c.entries << " entries, chain intact\n";
+        } else {
+            ++broken;
+            std::cout << "device " << c.device << ": BROKEN: " << c.problem << "\n";
+        }
+    }
+    std::cout << chains.size() << " device(s), " << entries << " entries, " << broken << " broken chain(s).\n";
+    return broken ? 1 : 0;
 }
 
 int purge(const ParsedArgs& a) {
@@ -267,13 +303,14 @@ int main(int argc, char** argv) {
     if (!all.empty() && all[0] == "user") spec = &userSpec(), run = user, rest.erase(rest.begin());
     else if (!all.empty() && all[0] == "directory") spec = &directorySpec(), run = directory, rest.erase(rest.begin());
     else if (!all.empty() && all[0] == "purge") spec = &purgeSpec(), run = purge, rest.erase(rest.begin());
+    else if (!all.empty() && all[0] == "audit") spec = &auditSpec(), run = auditCommand, rest.erase(rest.begin());
     else if (!all.empty() && all[0] == "serve") rest.erase(rest.begin());
     try {
         ParsedArgs parsed = args::parseArgs(*spec, rest);
         if (parsed.helpRequested) {
             std::cout << args::helpText(*spec);
             if (spec == &serveSpec())
-                std::cout << "\nOther commands: user, directory, purge ('signpost-server COMMAND --help').\n";
+                std::cout << "\nOther commands: user, directory, purge, audit ('signpost-server COMMAND --help').\n";
             return 0;
         }
         return run(parsed);

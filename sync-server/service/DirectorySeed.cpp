@@ -4,6 +4,9 @@
 #include "signpost/schema/LocalSchema.hpp"
 #include "signpost/sync/DirectoryCodec.hpp"
 #include "signpost/util/Assets.hpp"
+#include "signpost/util/Time.hpp"
+
+#include <ctime>
 
 namespace signpost::server {
 
@@ -28,7 +31,17 @@ void put(ServerStore& store, const std::string& collection, const std::string& i
 
 } // namespace
 
-size_t seedDirectory(ServerStore& store) {
+nlohmann::json sampleIsa(nlohmann::json fields) {
+    const std::time_t now = std::time(nullptr);
+    fields["isa_status"] = "in_force";
+    fields["isa_from"] = timeutil::isoDateUtc(now);
+    fields["isa_to"] = timeutil::isoDateUtc(now + 365 * 86400);
+    fields["isa_fields"] = {"crn", "given_name", "family_name", "date_of_birth", "gender", "accessibility_needs",
+                            "desired_outcomes", "reason", "risk_summary"};
+    return fields;
+}
+
+size_t seedDirectory(ServerStore& store, bool withSampleIsa) {
     // The seed loader writes a local directory; read it back as records.
     db::Database local = db::Database::memory();
     db::migrate(local, schema::localMigrations());
@@ -38,7 +51,8 @@ size_t seedDirectory(ServerStore& store) {
     size_t n = 0;
     try {
         for (const auto& id : dir.organisationIds()) {
-            put(store, "organisation", id, sync::organisationFields(*dir.organisation(id)));
+            auto fields = sync::organisationFields(*dir.organisation(id));
+            put(store, "organisation", id, withSampleIsa ? sampleIsa(std::move(fields)) : fields);
             ++n;
         }
         for (const auto& id : dir.serviceIds()) {

@@ -7,7 +7,11 @@
 namespace signpost::server {
 
 // The real seed directory (assets/seed/directory.json). Re-running updates in place.
-size_t seedDirectory(ServerStore& store);
+// `withSampleIsa` (demos and tests only): every organisation gets a sample Information Sharing
+// Agreement, in force for a year from today, granting the usual person and referral fields. Real
+// ISAs are recorded by an admin on the organisation record (isa_status, isa_from, isa_to,
+// isa_fields); the seed data asserts none, since none are published.
+size_t seedDirectory(ServerStore& store, bool withSampleIsa = false);
 // N deterministic synthetic services and their organisations (sample data), for scale.
 size_t seedSyntheticDirectory(ServerStore& store, size_t services, uint64_t seed = 20261122);
 

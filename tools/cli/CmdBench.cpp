@@ -10,6 +10,9 @@
 #include "signpost/domain/Areas.hpp"
 #include "signpost/domain/Needs.hpp"
 #include "signpost/schema/LocalSchema.hpp"
+#include "signpost/client/LocalStore.hpp"
+#include "signpost/client/Queues.hpp"
+#include "signpost/util/Time.hpp"
 
 #include <algorithm>
 #include <array>
@@ -242,6 +245,155 @@ int runBenchSearch(const Context& ctx, const ParsedArgs& args) {
     return kExitOk;
 }
 
+// --- bench queues -----------------------------------------------------------------------------
+// 50,000 referrals (with appointments and alerts) arrive through the real pull path (sealed by a
+// device vault), then every role's queues are read repeatedly, beside the bare indexed count of one
+// queue as the floor.
+
+int runBenchQueues(const Context&, const ParsedArgs& args) {
+    const size_t referrals = static_cast<size_t>(args.intValue("--referrals", 50'000, 100, 5'000'000));
+    const size_t rounds = static_cast<size_t>(args.intValue("--rounds", 200, 10, 100'000));
+    std::mt19937_64 rng(static_cast<uint64_t>(args.intValue("--seed", 20261122, 0, INT64_MAX)));
+    auto dir = std::filesystem::temp_directory_path() / ("signpost-bench-queues-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    struct Cleanup {
+        std::filesystem::path dir;
+        bool keep;
+        ~Cleanup() {
+            std::error_code ec;
+            if (!keep) std::filesystem::remove_all(dir, ec);
+        }
+    } cleanup{dir, args.has("--keep")};
+    auto db = schema::openLocal((dir / "queues.db").string());
+    client::LocalStore store(db);
+    auto vault = store.openVault("bench passphrase", crypto::KdfCost::Minimum);
+    store.setVault(&vault);
+
+    std::vector<std::string> pdus;
+    for (const auto& a : domain::allAreas())
+        if (a.kind == domain::AreaKind::Pdu) pdus.emplace_back(a.code);
+    const size_t practitioners = 200, organisations = 40;
+    const char* statuses[] = {"draft", "submitted", "returned", "approved", "sent", "accepted", "in_progress",
+                              "completed", "withdrawn", "declined"};
+    const int weights[] = {8, 15, 4, 8, 12, 10, 18, 18, 4, 3};
+    std::discrete_distribution<int> pickStatus(std::begin(weights), std::end(weights));
+    const std::time_t now = std::time(nullptr);
+    auto at = [&](int64_t secondsAgo) { return timeutil::isoDateTimeUtc(static_cast<std::time_t>(now - secondsAgo)); };
+
+    std::printf("Building %zu referrals (+ appointments, alerts) through the pull path…\n", referrals);
+    auto buildStart = Clock::now();
+    int64_t seq = 0;
+    size_t appointments = 0, alerts = 0;
+    sync::PullResponse page;
+    auto flush = [&] {
+        page.nextCursor = seq;
+        store.applyPull(page);
+        page.records.clear();
+    };
+    for (size_t i = 0; i < referrals; ++i) {
+        sync::Record r;
+        r.collection = "referral";
+        r.id = "ref-" + std::to_string(i);
+        r.seq = ++seq;
+        r.status = statuses[pickStatus(rng)];
+        r.owner = "prac-" + std::to_string(rng() % practitioners);
+        r.area = pdus[rng() % pdus.size()];
+        const bool sent = r.status != "draft" && r.status != "submitted" && r.status != "returned" && r.status != "approved";
+        if (sent) r.organisation = "org-" + std::to_string(rng() % organisations);
+        const int64_t age = static_cast<int64_t>(rng() % (120 * 86400));
+        nlohmann::json history = nlohmann::json::array();
+        history.push_back({{"from", "draft"}, {"to", "submitted"}, {"by", r.owner}, {"at", at(age)}});
+        if (r.status != "draft" && r.status != "submitted")
+            history.push_back({{"from", "submitted"}, {"to", r.status}, {"by", "sup"}, {"at", at(age / 2)}});
+        r.fields = {{"status", r.status}, {"area", r.area}, {"owner", r.owner},
+                    {"crn", "X" + std::to_string(100000 + i % 900000)}, {"given_name", "Sample"},
+                    {"family_name", "Person " + std::to_string(i)}, {"date_of_birth", "1990-01-01"},
+                    {"needs", {{{"need", "finance"}, {"complexity", "medium"}}}},
+                    {"reason", "Needs help with debts after release."}, {"risk_summary", "Sample risk summary."},
+                    {"service_id", "svc-" + std::to_string(rng() % 1000)}, {"history", history},
+                    {"submitted_at", at(age)}};
+        if (sent) {
+            r.fields["organisation_id"] = r.organisation;
+            r.fields["sent_at"] = at(age / 2);
+        }
+        for (auto it = r.fields.begin(); it != r.fields.end(); ++it) r.versions[it.key()] = r.seq;
+        if (r.status == "draft") { // a draft is never pulled: it lives on its author's device
+            r.fields.erase("history");
+            r.fields.erase("submitted_at");
+        }
+        page.records.push_back(r);
+        if (sent && rng() % 2 == 0) {
+            sync::Record a;
+            a.collection = "appointment";
+            a.id = "appt-" + std::to_string(appointments++);
+            a.seq = ++seq;
+            a.status = rng() % 3 ? "scheduled" : "attended";
+            a.area = r.area;
+            a.organisation = r.organisation;
+            a.owner = r.owner;
+            const int64_t offset = static_cast<int64_t>(rng() % (40 * 86400)) - 20 * 86400;
+            a.fields = {{"referral_id", r.id}, {"starts_at", at(offset)}, {"status", a.status}, {"area", a.area},
+                        {"organisation_id", a.organisation}, {"owner", a.owner}};
+            for (auto it = a.fields.begin(); it != a.fields.end(); ++it) a.versions[it.key()] = a.seq;
+            page.records.push_back(a);
+            if (rng() % 10 == 0) {
+                sync::Record al;
+                al.collection = "alert";
+                al.id = "alert-" + std::to_string(alerts++);
+                al.seq = ++seq;
+                al.status = "open";
+                al.area = r.area;
+                al.owner = r.owner;
+                al.fields = {{"referral_id", r.id}, {"appointment_id", a.id}, {"kind", "unacceptable_absence"},
+                             {"status", "open"}, {"area", r.area}, {"owner", r.owner},
+                             {"history", {{{"to", "open"}, {"at", at(offset > 0 ? 0 : -offset)}}}}};
+                for (auto it = al.fields.begin(); it != al.fields.end(); ++it) al.versions[it.key()] = al.seq;
+                page.records.push_back(al);
+            }
+        }
+        if (page.records.size() >= 5000) flush();
+    }
+    flush();
+    std::printf("  built in %.1f s: %zu referrals, %zu appointments, %zu open alerts\n\n", msSince(buildStart) / 1000,
+                referrals, appointments, alerts);
+
+    client::Queues queues(db);
+    std::vector<double> practitioner, supervisor, provider, bare;
+    size_t shown = 0;
+    for (size_t i = 0; i < rounds; ++i) {
+        const std::string prac = "prac-" + std::to_string(rng() % practitioners);
+        auto t = Clock::now();
+        for (const auto& q : queues.practitioner(prac)) shown += q.items.size();
+        practitioner.push_back(msSince(t));
+
+        sync::Principal sup{"sup", domain::Role::Supervisor, {pdus[rng() % pdus.size()]}, ""};
+        t = Clock::now();
+        for (const auto& q : queues.supervisor(sup)) shown += q.items.size();
+        supervisor.push_back(msSince(t));
+
+        sync::Principal prov{"prov", domain::Role::Provider, {}, "org-" + std::to_string(rng() % organisations)};
+        t = Clock::now();
+        for (const auto& q : queues.provider(prov)) shown += q.items.size();
+        provider.push_back(msSince(t));
+
+        t = Clock::now();
+        auto q = db.cached("SELECT count(*) FROM record INDEXED BY queue_by_owner WHERE collection = 'referral' AND owner = ?1 AND "
+                           "status = 'submitted' AND deleted = 0");
+        q->bind(1, prac);
+        if (q->step()) shown += static_cast<size_t>(q->getInt64(0) > 0);
+        bare.push_back(msSince(t));
+    }
+    std::printf("Queues over %zu referrals, %zu rounds (every queue of the role, up to 200 items each):\n", referrals, rounds);
+    auto p = percentiles(practitioner), s = percentiles(supervisor), v = percentiles(provider), b = percentiles(bare);
+    printRow("practitioner (5 queues)", p);
+    printRow("supervisor (4 queues, 1 PDU)", s);
+    printRow("provider (3 queues)", v);
+    printRow("bare: one indexed count", b);
+    std::printf("  target: every queue answers in <= 20 ms (p99 above: %.2f / %.2f / %.2f ms)\n", p.p99, s.p99, v.p99);
+    std::printf("  (%zu items listed in all)\n", shown);
+    return kExitOk;
+}
+
 } // namespace
 
 const std::vector<Command>& benchCommands() {
@@ -263,6 +415,16 @@ const std::vector<Command>& benchCommands() {
           0,
           0},
          runBenchSearch},
+        {{"bench queues", "bench queues [--referrals N] [--rounds R] [--seed S] [--keep]",
+          "Benchmark the practitioner, supervisor and provider queues",
+          "Loads N referrals (default 50000) with appointments and alerts into a temporary device database\n"
+          "through the pull path, then times every role's queues R times (default 200) beside a bare\n"
+          "indexed count.",
+          {{"--referrals", "N", "Referrals to load (default 50000)"}, {"--rounds", "R", "Rounds to time (default 200)"},
+           {"--seed", "S", "Random seed"}, {"--keep", "", "Keep the temporary database"}},
+          0,
+          0},
+         runBenchQueues},
     };
     return commands;
 }

@@ -36,5 +36,6 @@ const std::vector<Command>& benchCommands();
 const std::vector<Command>& syncCommands();
 const std::vector<Command>& recordCommands();
 const std::vector<Command>& benchSyncCommands();
+const std::vector<Command>& referralCommands();
 
 } // namespace signpost::cli

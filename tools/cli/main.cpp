@@ -16,7 +16,7 @@ namespace {
 
 std::vector<const Command*> allCommands() {
     std::vector<const Command*> out;
-    for (const auto* list : {&directoryCommands(), &syncCommands(), &recordCommands(), &benchCommands()})
+    for (const auto* list : {&directoryCommands(), &syncCommands(), &recordCommands(), &referralCommands(), &benchCommands()})
         for (const auto& c : *list) out.push_back(&c);
 #ifdef SIGNPOST_WITH_BENCH_SYNC
     for (const auto& c : benchSyncCommands()) out.push_back(&c);
@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
     // "bench search" is one command named by two words.
     std::string name = rest[0];
     size_t consumed = 1;
-    if (rest.size() >= 2 && (name == "bench" || name == "record") && rest[1].rfind("-", 0) != 0) {
+    if (rest.size() >= 2 && (name == "bench" || name == "record" || name == "referral" || name == "audit") && rest[1].rfind("-", 0) != 0) {
         name += " " + rest[1];
         consumed = 2;
     }

@@ -3,12 +3,11 @@
 #include "signpost/util/Time.hpp"
 #include "signpost/util/Uuid.hpp"
 
-#include <sodium.h>
 
 namespace signpost::client {
 
 namespace {
-constexpr const char* kGenesis = "genesis";
+using audit::kGenesis;
 
 std::string csvField(const std::string& v) {
     if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
@@ -24,23 +23,6 @@ AuditEntry readEntry(db::Statement& q) {
 
 constexpr const char* kColumns = "seq, at, user, device, action, collection, record_id, detail, prev_hash, hash";
 } // namespace
-
-std::string AuditLog::hashOf(const AuditEntry& e) {
-    // Unambiguous: every part is length-prefixed, so no choice of text can collide two entries.
-    std::string canonical;
-    for (const std::string& part : {std::to_string(e.seq), e.at, e.user, e.device, e.action, e.collection, e.recordId,
-                                    e.detail, e.prevHash}) {
-        canonical += std::to_string(part.size());
-        canonical += ':';
-        canonical += part;
-    }
-    unsigned char digest[32];
-    crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(),
-                       reinterpret_cast<const unsigned char*>("signpost.audit.v1"), 17);
-    char hex[65];
-    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-    return hex;
-}
 
 AuditEntry AuditLog::record(const std::string& user, const std::string& device, const std::string& action,
                             const std::string& collection, const std::string& recordId, const std::string& detail,
@@ -87,33 +69,7 @@ std::vector<AuditEntry> AuditLog::entries(const std::string& from, const std::st
 }
 
 AuditLog::Verification AuditLog::verify() {
-    Verification v;
-    std::string previous = kGenesis;
-    int64_t expected = 1;
-    auto q = m_db.cached(std::string("SELECT ") + kColumns + " FROM audit_log ORDER BY seq");
-    while (q->step()) {
-        AuditEntry e = readEntry(*q);
-        if (e.seq != expected) {
-            v.ok = false;
-            v.problem = "entry " + std::to_string(expected) + (e.seq > expected ? " is missing" : " is duplicated");
-            return v;
-        }
-        if (e.prevHash != previous) {
-            v.ok = false;
-            v.problem = "entry " + std::to_string(e.seq) + " does not follow entry " + std::to_string(e.seq - 1) +
-                        " (one of them was altered or removed)";
-            return v;
-        }
-        if (hashOf(e) != e.hash) {
-            v.ok = false;
-            v.problem = "entry " + std::to_string(e.seq) + " was altered after it was written";
-            return v;
-        }
-        previous = e.hash;
-        ++expected;
-        ++v.checked;
-    }
-    return v;
+    return audit::verifyChain(entries());
 }
 
 std::string AuditLog::exportCsv(const std::string& from, const std::string& to) {

@@ -288,14 +288,15 @@ void LocalStore::save(const Record& r, bool local, const Record* serverCopy, con
     if (serverCopy) base = local ? sealedRecordJson(*serverCopy) : std::string("same");
     auto q = m_db.cached(R"sql(
 INSERT INTO record (collection, id, seq, deleted, area, organisation, owner, status, fields, versions, local, reindex,
-                    updated_at, base, queue_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?14, 'null'), coalesce(nullif(?16, ''), ?13))
+                    updated_at, base, queue_at, link)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?14, 'null'), coalesce(nullif(?16, ''), ?13), ?17)
 ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, area = excluded.area,
     organisation = excluded.organisation, owner = excluded.owner, status = excluded.status, fields = excluded.fields,
     versions = excluded.versions, local = excluded.local, reindex = excluded.reindex, updated_at = excluded.updated_at,
     base = coalesce(?14, CASE WHEN base = 'same' THEN ?15 ELSE base END),
     revert = CASE WHEN excluded.local = 0 THEN 0 ELSE revert END,
-    queue_at = CASE WHEN ?16 <> '' OR record.status <> excluded.status THEN excluded.queue_at ELSE record.queue_at END)sql");
+    queue_at = CASE WHEN ?16 <> '' OR record.status <> excluded.status THEN excluded.queue_at ELSE record.queue_at END,
+    link = excluded.link)sql");
     q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status,
                sealFields(r.collection, r.id, r.fields).dump(), versions.dump(), local, !local && isDirectory(r.collection),
                now());
@@ -305,6 +306,11 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
     if (before) q->bind(15, sealedRecordJson(*before));
     else q->bind(15, "same");
     q->bind(16, queueAt(r, local, now()));
+    {
+        // What a queue line shows beside the record (schema v5): a referral's service, else its referral.
+        auto link = r.fields.find(r.collection == "referral" ? "service_id" : "referral_id");
+        q->bind(17, link != r.fields.end() && link->is_string() ? link->get<std::string>() : std::string());
+    }
     q->exec();
 }
 

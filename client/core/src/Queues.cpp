@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <set>
 
 namespace signpost::client {
@@ -32,7 +33,16 @@ const char* keyColumn(Key key) {
     return "owner";
 }
 
-std::string jsonList(const std::vector<std::string>& values) { return nlohmann::json(values).dump(); }
+// Named outright: without statistics SQLite's planner prefers the (collection, id) primary key for
+// `collection = ?` and would walk every record of the collection (EXPLAIN QUERY PLAN showed it).
+const char* keyIndex(Key key) {
+    switch (key) {
+    case Key::Owner: return "queue_by_owner";
+    case Key::Area: return "queue_by_area";
+    case Key::Organisation: return "queue_by_organisation";
+    }
+    return "queue_by_owner";
+}
 
 // Every area code a user bound to `areas` works in: the areas, the PDUs above them and the local
 // authorities below them (the same overlap rule the server's access checks use).
@@ -64,41 +74,48 @@ public:
         q.name = spec.name;
         if (keys.empty()) return q;
         const std::string column = keyColumn(spec.key);
-        // `keys` and `statuses` arrive as JSON arrays: one statement per queue shape, cached.
-        const std::string where = "collection = ?1 AND " + column + " IN (SELECT value FROM json_each(?2))" +
-                                  " AND status IN (SELECT value FROM json_each(?3)) AND deleted = 0" +
-                                  " AND (?4 = '' OR queue_at >= ?4) AND (?5 = '' OR queue_at < ?5)";
-        {
-            auto count = m_db.cached("SELECT count(*) FROM record WHERE " + where);
-            count->bindAll(spec.collection, jsonList(keys), jsonList(spec.statuses), from, to);
-            if (count->step()) q.total = static_cast<size_t>(count->getInt64(0));
-        }
-        if (q.total == 0) return q;
-        auto rows = m_db.cached(
-            "SELECT id, status, area, organisation, owner, queue_at, local, "
-            "json_extract(fields, '$.service_id'), json_extract(fields, '$.referral_id') FROM record WHERE " +
-            where + " ORDER BY queue_at " + (spec.oldestFirst ? "ASC" : "DESC") + ", id LIMIT ?6");
-        rows->bindAll(spec.collection, jsonList(keys), jsonList(spec.statuses), from, to,
-                      static_cast<int64_t>(m_options.limit));
-        q.items.reserve(std::min(q.total, m_options.limit));
-        while (rows->step()) {
-            QueueItem item;
-            item.collection = spec.collection;
-            item.id = rows->getText(0);
-            item.status = rows->getText(1);
-            item.area = rows->getText(2);
-            item.organisation = rows->getText(3);
-            item.owner = rows->getText(4);
-            item.since = rows->getText(5);
-            item.pending = rows->getBool(6);
-            item.serviceId = rows->getOptText(7).value_or("");
-            item.referralId = rows->getOptText(8).value_or("");
+        // One ordered index range per (key, status), each cut at the limit, merged here: no query
+        // ever sorts, and none reads more than `limit` entries (docs/benchmarks.md, queues).
+        const std::string source = std::string(" FROM record INDEXED BY ") + keyIndex(spec.key) +
+                                   " WHERE collection = ?1 AND " + column + " = ?2 AND status = ?3 AND deleted = 0" +
+                                   " AND queue_at >= ?4 AND (?5 = '' OR queue_at < ?5)";
+        const std::string order = spec.oldestFirst ? " ORDER BY queue_at ASC, id ASC" : " ORDER BY queue_at DESC, id DESC";
+        for (const auto& key : keys)
+            for (const auto& status : spec.statuses) {
+                {
+                    auto count = m_db.cached("SELECT count(*)" + source);
+                    count->bindAll(spec.collection, key, status, from, to);
+                    if (count->step()) q.total += static_cast<size_t>(count->getInt64(0));
+                }
+                auto rows = m_db.cached("SELECT id, status, area, organisation, owner, queue_at, local, link" + source +
+                                        order + " LIMIT ?6");
+                rows->bindAll(spec.collection, key, status, from, to, static_cast<int64_t>(m_options.limit));
+                while (rows->step()) {
+                    QueueItem item;
+                    item.collection = spec.collection;
+                    item.id = rows->getText(0);
+                    item.status = rows->getText(1);
+                    item.area = rows->getText(2);
+                    item.organisation = rows->getText(3);
+                    item.owner = rows->getText(4);
+                    item.since = rows->getText(5);
+                    item.pending = rows->getBool(6);
+                    (item.collection == "referral" ? item.serviceId : item.referralId) = rows->getText(7);
+                    q.items.push_back(std::move(item));
+                }
+            }
+        auto before = [&](const QueueItem& x, const QueueItem& y) {
+            if (x.since != y.since) return spec.oldestFirst ? x.since < y.since : x.since > y.since;
+            return spec.oldestFirst ? x.id < y.id : x.id > y.id;
+        };
+        std::sort(q.items.begin(), q.items.end(), before);
+        if (q.items.size() > m_options.limit) q.items.resize(m_options.limit);
+        for (auto& item : q.items) {
             if (item.collection == "appointment") item.when = item.since;
             if (auto day = timeutil::parseIsoDate(item.since)) {
                 item.daysWaiting = static_cast<int>(std::max<int64_t>(0, m_today - *day));
                 item.abandoned = item.status == "draft" && item.daysWaiting > m_options.abandonedDraftDays;
             }
-            q.items.push_back(std::move(item));
         }
         return q;
     }

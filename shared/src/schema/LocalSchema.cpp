@@ -233,21 +233,30 @@ CREATE INDEX record_by_organisation ON record(collection, organisation, status);
 
 // v5: queues read in index order. `queue_at` is the time a queue orders a record by: an
 // appointment's start, else when the record entered its current status (the last transition in
-// its history, or the device's own last write while a change is local). The queue indexes end in
-// it, so "oldest first" and "newest first" are ordered index scans with a LIMIT, never a sort.
+// its history, or the device's own last write while a change is local). `link` is what a queue
+// line shows beside it: a referral's service, an appointment's or alert's referral. The queue
+// indexes cover every column a queue reads, so a queue is one ordered index range with a LIMIT:
+// no sort, and no visit to the (large, partly sealed) record rows.
 void v5Queues(db::Database& db) {
     db.exec(R"sql(
 ALTER TABLE record ADD COLUMN queue_at TEXT NOT NULL DEFAULT '';
-UPDATE record SET queue_at = CASE
-    WHEN collection = 'appointment' THEN coalesce(json_extract(fields, '$.starts_at'), '')
-    ELSE coalesce(json_extract(fields, '$.history[#-1].at'), updated_at) END
+ALTER TABLE record ADD COLUMN link TEXT NOT NULL DEFAULT '';
+UPDATE record SET
+    queue_at = CASE
+        WHEN collection = 'appointment' THEN coalesce(json_extract(fields, '$.starts_at'), '')
+        ELSE coalesce(json_extract(fields, '$.history[#-1].at'), updated_at) END,
+    link = coalesce(CASE WHEN collection = 'referral' THEN json_extract(fields, '$.service_id')
+                         ELSE json_extract(fields, '$.referral_id') END, '')
 WHERE json_valid(fields);
 DROP INDEX record_by_owner;
 DROP INDEX record_by_area;
 DROP INDEX record_by_organisation;
-CREATE INDEX queue_by_owner ON record(collection, owner, status, queue_at) WHERE deleted = 0;
-CREATE INDEX queue_by_area ON record(collection, area, status, queue_at) WHERE deleted = 0;
-CREATE INDEX queue_by_organisation ON record(collection, organisation, status, queue_at) WHERE deleted = 0;
+CREATE INDEX queue_by_owner ON record(collection, owner, status, queue_at, area, organisation, link, local, deleted)
+    WHERE deleted = 0;
+CREATE INDEX queue_by_area ON record(collection, area, status, queue_at, owner, organisation, link, local, deleted)
+    WHERE deleted = 0;
+CREATE INDEX queue_by_organisation ON record(collection, organisation, status, queue_at, area, owner, link, local,
+    deleted) WHERE deleted = 0;
 )sql");
 }
 

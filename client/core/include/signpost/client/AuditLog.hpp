@@ -4,6 +4,7 @@
 // hash and its own content, so editing or deleting an entry breaks every hash after it. Entries
 // also go to the server (collection "audit"), which keeps them beyond the device's reach; an
 // inspector reads them there. Entries never contain a person's details, only record ids.
+#include "signpost/audit/AuditChain.hpp"
 #include "signpost/db/Database.hpp"
 
 #include <ctime>
@@ -15,18 +16,7 @@ namespace signpost::client {
 
 class LocalStore;
 
-struct AuditEntry {
-    int64_t seq = 0;              // this device's sequence, from 1
-    std::string at;               // ISO time (device clock)
-    std::string user;             // user id
-    std::string device;
-    std::string action;           // create, update, transition, delete, view, export, resolve, sign_in …
-    std::string collection;
-    std::string recordId;
-    std::string detail;           // what: field names, "draft → submitted", "csv 2026-01-01..2026-03-31"
-    std::string prevHash;
-    std::string hash;
-};
+using audit::AuditEntry;
 
 class AuditLog {
 public:
@@ -40,16 +30,12 @@ public:
 
     std::vector<AuditEntry> entries(const std::string& fromIso = {}, const std::string& toIso = {});
 
-    struct Verification {
-        bool ok = true;
-        size_t checked = 0;
-        std::string problem; // the first break, in words
-    };
+    using Verification = audit::Verification;
     Verification verify();
     // The entries between two dates as CSV (RFC 4180), for an inspection.
     std::string exportCsv(const std::string& fromIso, const std::string& toIso);
 
-    static std::string hashOf(const AuditEntry& entry);
+    static std::string hashOf(const AuditEntry& entry) { return audit::hashOf(entry); }
 
 private:
     db::Database& m_db;
