@@ -1,0 +1,598 @@
+// Referrals (issue 4) on a device: the record's validation, the lifecycle, drafts held on the
+// device, information sharing, queues, reports, the audit chain, and personal data sealed at rest.
+// Real SQLite files throughout; the server's side runs in tests/sync/test_referral_flow.py.
+#include "TestSupport.hpp"
+#include "signpost/client/AuditLog.hpp"
+#include "signpost/client/LocalStore.hpp"
+#include "signpost/client/Queues.hpp"
+#include "signpost/client/Report.hpp"
+#include "signpost/domain/Lifecycle.hpp"
+#include "signpost/domain/Referral.hpp"
+#include "signpost/schema/LocalSchema.hpp"
+#include "signpost/sync/Access.hpp"
+#include "signpost/util/Time.hpp"
+
+#include <doctest/doctest.h>
+
+#include <memory>
+
+using namespace signpost;
+using nlohmann::json;
+
+namespace {
+
+// 2026-11-22 12:00 UTC (GMT) and 2026-07-01 12:00 UTC (BST).
+constexpr std::time_t kNovember = 1795348800;
+constexpr std::time_t kJuly = 1782907200;
+
+json completeReferral() {
+    return {{"crn", "X123456"},
+            {"given_name", "Zebedee"},
+            {"family_name", "Quartermaine"},
+            {"date_of_birth", "1990-05-01"},
+            {"supervision_type", "licence"},
+            {"needs", {{{"need", "finance"}, {"complexity", "medium"}}}},
+            {"reason", "debts are mounting"},
+            {"risk_summary", "no concerns for a group setting"},
+            {"notes", "met at the hub"},
+            {"area", "PDU-GWENT"},
+            {"service_id", "svc-1"}};
+}
+
+bool hasField(const std::vector<domain::FieldError>& errors, const std::string& field) {
+    for (const auto& e : errors)
+        if (e.field == field) return !e.message.empty();
+    return false;
+}
+
+// A device: a real database file, its store, an unlocked vault and a signed-in user.
+struct Device {
+    test::TempDir dir;
+    std::time_t now = kNovember;
+    std::unique_ptr<db::Database> db;
+    std::unique_ptr<client::LocalStore> store;
+    std::unique_ptr<crypto::Vault> vault;
+    int64_t cursor = 0;
+
+    explicit Device(sync::Principal who, const std::string& passphrase = "a long passphrase") {
+        db = std::make_unique<db::Database>(schema::openLocal((dir / "device.db").string()));
+        store = std::make_unique<client::LocalStore>(*db, [this] { return now; });
+        vault = std::make_unique<crypto::Vault>(store->openVault(passphrase, crypto::KdfCost::Minimum));
+        store->setVault(vault.get());
+        store->setPrincipal(who, who.userId);
+    }
+
+    // Records arriving from the server, as a pull page.
+    void pull(std::vector<sync::Record> records) {
+        sync::PullResponse page;
+        for (auto& r : records) {
+            r.seq = ++cursor;
+            sync::deriveScope(r);
+            for (auto it = r.fields.begin(); it != r.fields.end(); ++it) r.versions[it.key()] = r.seq;
+            page.records.push_back(r);
+        }
+        page.nextCursor = cursor;
+        store->applyPull(page);
+    }
+};
+
+sync::Record record(const std::string& collection, const std::string& id, json fields) {
+    sync::Record r;
+    r.collection = collection;
+    r.id = id;
+    r.status = fields.value("status", "");
+    r.fields = std::move(fields);
+    return r;
+}
+
+json history(std::initializer_list<std::pair<const char*, const char*>> steps) {
+    json h = json::array();
+    std::string from = "draft";
+    for (const auto& [to, at] : steps) {
+        h.push_back({{"from", from}, {"to", to}, {"by", "someone"}, {"at", at}});
+        from = to;
+    }
+    return h;
+}
+
+sync::Principal practitioner(const std::string& id = "prac-1") {
+    return {id, domain::Role::Practitioner, {"PDU-GWENT"}, ""};
+}
+sync::Principal supervisor() { return {"sup-1", domain::Role::Supervisor, {"PDU-GWENT"}, ""}; }
+sync::Principal provider(const std::string& org = "org-1") { return {"prov-1", domain::Role::Provider, {}, org}; }
+
+} // namespace
+
+// ------------------------------------------------------------------------------- the record
+
+TEST_CASE("a referral is validated field by field; a draft may be incomplete") {
+    domain::Referral r = domain::referralFromFields("r-1", completeReferral());
+    CHECK(domain::validateReferral(r, domain::ValidationStage::Submit).empty());
+
+    r.crn = "123";
+    r.inCustody = true;
+    r.needs.clear();
+    auto errors = domain::validateReferral(r, domain::ValidationStage::Submit);
+    CHECK(hasField(errors, "crn"));
+    CHECK(hasField(errors, "expected_release_date"));
+    CHECK(hasField(errors, "needs"));
+
+    r.expectedReleaseDate = "2027-02-30"; // not a date
+    CHECK(hasField(domain::validateReferral(r, domain::ValidationStage::Submit), "expected_release_date"));
+    r.expectedReleaseDate = "2027-02-28";
+    CHECK_FALSE(hasField(domain::validateReferral(r, domain::ValidationStage::Submit), "expected_release_date"));
+
+    domain::Referral empty;
+    CHECK_FALSE(hasField(domain::validateReferral(empty, domain::ValidationStage::Draft), "needs"));
+    CHECK(hasField(domain::validateReferral(empty, domain::ValidationStage::Submit), "needs"));
+    CHECK(domain::validCrn("X123456"));
+    CHECK_FALSE(domain::validCrn("X12345"));
+    CHECK_FALSE(domain::validCrn("x123456; DROP TABLE"));
+}
+
+TEST_CASE("the lifecycle allows exactly its transitions, by role, with reasons where required") {
+    const auto& m = domain::referralLifecycle();
+    using domain::Role;
+    // The documented path.
+    CHECK_FALSE(m.check("draft", "submitted", Role::Practitioner, ""));
+    CHECK_FALSE(m.check("submitted", "approved", Role::Supervisor, ""));
+    CHECK_FALSE(m.check("approved", "sent", Role::Practitioner, ""));
+    CHECK_FALSE(m.check("sent", "accepted", Role::Provider, ""));
+    CHECK_FALSE(m.check("accepted", "in_progress", Role::Provider, ""));
+    CHECK_FALSE(m.check("in_progress", "completed", Role::Provider, ""));
+    // Reasons.
+    CHECK(m.check("submitted", "returned", Role::Supervisor, ""));
+    CHECK_FALSE(m.check("submitted", "returned", Role::Supervisor, "the risk summary is missing detail"));
+    CHECK(m.check("sent", "declined", Role::Provider, "  "));
+    CHECK(m.check("in_progress", "withdrawn", Role::Practitioner, ""));
+    // Roles.
+    CHECK(m.check("submitted", "approved", Role::Practitioner, "")); // no self-approval
+    CHECK(m.check("sent", "accepted", Role::Supervisor, ""));       // only the provider accepts
+    CHECK(m.check("draft", "submitted", Role::Provider, ""));
+    // Not a transition at all.
+    auto why = m.check("draft", "completed", Role::Supervisor, "");
+    REQUIRE(why);
+    CHECK(why->find("draft") != std::string::npos);
+    CHECK(m.check("completed", "draft", Role::Admin, ""));
+    // Every transition's role mask is honoured exactly.
+    for (const auto& t : m.transitions())
+        for (Role role : {Role::Practitioner, Role::Supervisor, Role::Provider, Role::Admin}) {
+            const bool allowed = (t.roles & domain::bit(role)) != 0;
+            CAPTURE(t.from);
+            CAPTURE(t.to);
+            CHECK(allowed == !m.check(t.from, t.to, role, "a reason").has_value());
+        }
+
+    const auto& appointment = domain::appointmentLifecycle();
+    CHECK_FALSE(appointment.check("scheduled", "absent_unacceptable", Role::Provider, ""));
+    CHECK(appointment.check("scheduled", "did_not_happen", Role::Provider, ""));
+    CHECK(appointment.check("attended", "scheduled", Role::Provider, "x"));
+    CHECK_FALSE(domain::alertLifecycle().check("open", "decided", Role::Practitioner, ""));
+    CHECK(domain::alertLifecycle().check("open", "decided", Role::Provider, "")); // the toolkit never lets a provider decide
+}
+
+// ------------------------------------------------------------------------ on the device
+
+TEST_CASE("drafts stay on the device until submitted, which checks completeness offline") {
+    Device d(practitioner());
+    json fields = completeReferral();
+    fields.erase("needs");
+    const std::string id = d.store->create("referral", fields);
+    d.store->update("referral", id, {{"reason", "debts and rent arrears"}});
+    CHECK(d.store->outbox(100).empty() == false); // audit entries go, the draft does not
+    for (const auto& e : d.store->outbox(100)) CHECK(e.op.collection != "referral");
+    CHECK(d.store->heldDrafts() == 1);
+
+    try {
+        d.store->transition("referral", id, "submitted");
+        FAIL("an incomplete referral was submitted");
+    } catch (const Error& e) {
+        CHECK(e.domain() == ErrorDomain::Validation);
+        CHECK(std::string(e.what()).find("need") != std::string::npos);
+    }
+    CHECK(d.store->record("referral", id)->status == "draft");
+
+    d.store->update("referral", id, {{"needs", {{{"need", "finance"}, {"complexity", "high"}}}}});
+    d.store->transition("referral", id, "submitted");
+    size_t referralOps = 0;
+    for (const auto& e : d.store->outbox(100)) referralOps += e.op.collection == "referral";
+    CHECK(referralOps == 4); // create, two updates, the submission: released together
+    CHECK(d.store->heldDrafts() == 0);
+
+    // A practitioner cannot approve their own referral, even offline.
+    CHECK_THROWS_AS(d.store->transition("referral", id, "approved"), Error);
+}
+
+TEST_CASE("an abandoned draft is flagged in the queue and never deleted") {
+    Device d(practitioner());
+    const std::string old = d.store->create("referral", {{"area", "PDU-GWENT"}});
+    d.now += 20 * 86400;
+    const std::string fresh = d.store->create("referral", {{"area", "PDU-GWENT"}});
+    client::Queues queues(*d.db, [&] { return d.now; }, {200, 14});
+    auto all = queues.practitioner("prac-1");
+    REQUIRE(all[0].name == "drafts");
+    REQUIRE(all[0].total == 2);
+    CHECK(all[0].items[0].id == fresh); // newest change first
+    CHECK_FALSE(all[0].items[0].abandoned);
+    CHECK(all[0].items[1].id == old);
+    CHECK(all[0].items[1].abandoned);
+    CHECK(all[0].items[1].daysWaiting == 20);
+    // Touching it un-flags it.
+    d.store->update("referral", old, {{"reason", "still working on it"}});
+    for (const auto& item : queues.practitioner("prac-1")[0].items) CHECK_FALSE(item.abandoned);
+    CHECK(d.store->record("referral", old).has_value());
+}
+
+TEST_CASE("sending needs an Information Sharing Agreement in force, checked offline") {
+    Device d(supervisor());
+    json referral = completeReferral();
+    referral["status"] = "approved";
+    referral["owner"] = "prac-1";
+    referral["history"] = history({{"submitted", "2026-11-01T09:00:00Z"}, {"approved", "2026-11-02T09:00:00Z"}});
+    d.pull({record("organisation", "org-none", {{"name", "No ISA Ltd"}, {"isa_status", "none"}}),
+            record("organisation", "org-expired",
+                   {{"name", "Lapsed CIC"}, {"isa_status", "in_force"}, {"isa_to", "2026-10-31"}}),
+            record("organisation", "org-ok",
+                   {{"name", "Good Trust"}, {"isa_status", "in_force"}, {"isa_to", "2027-10-31"},
+                    {"isa_fields", {"given_name", "needs"}}}),
+            record("referral", "r-1", referral)});
+
+    CHECK_THROWS_WITH_AS(d.store->transition("referral", "r-1", "sent"), doctest::Contains("choose the provider"), Error);
+    d.store->update("referral", "r-1", {{"organisation_id", "org-none"}});
+    CHECK_THROWS_WITH_AS(d.store->transition("referral", "r-1", "sent"),
+                         doctest::Contains("No ISA Ltd has no Information Sharing Agreement in force"), Error);
+    d.store->update("referral", "r-1", {{"organisation_id", "org-expired"}});
+    CHECK_THROWS_WITH_AS(d.store->transition("referral", "r-1", "sent"), doctest::Contains("expired on 2026-10-31"), Error);
+    d.store->update("referral", "r-1", {{"organisation_id", "org-gone"}});
+    CHECK_THROWS_WITH_AS(d.store->transition("referral", "r-1", "sent"), doctest::Contains("not in the directory"), Error);
+    CHECK(d.store->record("referral", "r-1")->status == "approved");
+
+    d.store->update("referral", "r-1", {{"organisation_id", "org-ok"}});
+    d.store->transition("referral", "r-1", "sent");
+    CHECK(d.store->record("referral", "r-1")->status == "sent");
+
+    // After sending, changes need a reason (the server keeps old and new values).
+    CHECK_THROWS_WITH_AS(d.store->update("referral", "r-1", {{"reason", "changed"}}),
+                         doctest::Contains("needs a reason"), Error);
+    d.store->update("referral", "r-1", {{"reason", "changed"}}, "the person asked for an evening slot");
+}
+
+TEST_CASE("a provider receives operational fields and only the personal ones its ISA grants") {
+    json org{{"name", "Good Trust"}, {"isa_status", "in_force"}, {"isa_from", "2026-01-01"}, {"isa_to", "2027-01-01"},
+             {"isa_fields", {"given_name", "family_name", "risk_summary", "status"}}};
+    auto granted = sync::isaGrantedFields(org, "2026-11-22T10:00:00Z");
+    CHECK(granted.count("given_name"));
+    CHECK(sync::isaGrantedFields(org, "2027-01-02T00:00:00Z").empty()); // expired
+    json none = org;
+    none["isa_status"] = "none";
+    CHECK(sync::isaGrantedFields(none, "2026-11-22").empty());
+    CHECK_FALSE(sync::sendBlockedReason(&org, "2026-11-22"));
+    CHECK(sync::sendBlockedReason(&org, "2025-12-31")->find("starts on 2026-01-01") != std::string::npos);
+    CHECK(sync::sendBlockedReason(nullptr, "2026-11-22"));
+
+    sync::Record r = record("referral", "r-1", completeReferral());
+    r.fields["status"] = "sent";
+    r.fields["sent_at"] = "2026-11-20T10:00:00Z";
+    r.fields["amendments"] = json::array({{{"field", "crn"}, {"old", "X000000"}, {"new", "X123456"}}});
+    r.organisation = "org-1";
+    for (auto it = r.fields.begin(); it != r.fields.end(); ++it) r.versions[it.key()] = 7;
+    auto shown = sync::projectFor(provider(), r, granted);
+    CHECK(shown.fields.contains("given_name"));
+    CHECK(shown.fields.contains("risk_summary"));
+    CHECK(shown.fields.contains("needs"));      // operational
+    CHECK(shown.fields.contains("service_id")); // operational
+    for (const char* hidden : {"crn", "date_of_birth", "notes", "reason", "amendments"}) {
+        CAPTURE(hidden);
+        CHECK_FALSE(shown.fields.contains(hidden));
+        CHECK_FALSE(shown.versions.count(hidden));
+    }
+    CHECK(shown.fields.dump().find("X123456") == std::string::npos);
+    // Everyone else sees the record whole.
+    CHECK(sync::projectFor(supervisor(), r, granted).fields == r.fields);
+
+    auto preview = sync::sharePreview(r.fields, granted);
+    auto has = [](const std::vector<std::string>& v, const char* s) { return std::find(v.begin(), v.end(), s) != v.end(); };
+    CHECK(has(preview.shared, "given_name"));
+    CHECK(has(preview.shared, "needs"));
+    CHECK(has(preview.withheld, "crn"));
+    CHECK(has(preview.withheld, "notes"));
+    CHECK(has(preview.withheld, "amendments"));
+    CHECK_FALSE(has(preview.shared, "crn"));
+}
+
+// ------------------------------------------------------------------------------- queues
+
+TEST_CASE("queues group each role's work, oldest first where waiting matters") {
+    Device d(supervisor());
+    auto ref = [](const std::string& id, const std::string& status, const std::string& owner, const std::string& area,
+                  json hist, const std::string& org = "") {
+        json f{{"status", status}, {"owner", owner}, {"area", area}, {"service_id", "svc-" + id}, {"history", hist}};
+        if (!org.empty()) {
+            f["organisation_id"] = org;
+            f["sent_at"] = "2026-11-10T09:00:00Z";
+        }
+        return record("referral", id, f);
+    };
+    d.pull({
+        ref("s-new", "submitted", "prac-1", "PDU-GWENT", history({{"submitted", "2026-11-21T09:00:00Z"}})),
+        ref("s-old", "submitted", "prac-2", "PDU-GWENT", history({{"submitted", "2026-11-12T09:00:00Z"}})),
+        ref("s-cardiff", "submitted", "prac-3", "PDU-CARDIFFVALE", history({{"submitted", "2026-11-01T09:00:00Z"}})),
+        ref("ret", "returned", "prac-1", "PDU-GWENT",
+            history({{"submitted", "2026-11-01T09:00:00Z"}, {"returned", "2026-11-03T09:00:00Z"}})),
+        ref("open-1", "accepted", "prac-1", "PDU-GWENT",
+            history({{"submitted", "2026-11-01T09:00:00Z"}, {"approved", "2026-11-02T09:00:00Z"},
+                     {"sent", "2026-11-02T10:00:00Z"}, {"accepted", "2026-11-04T10:00:00Z"}}),
+            "org-1"),
+        ref("new-1", "sent", "prac-2", "PDU-GWENT",
+            history({{"submitted", "2026-11-01T09:00:00Z"}, {"approved", "2026-11-02T09:00:00Z"},
+                     {"sent", "2026-11-05T10:00:00Z"}}),
+            "org-1"),
+        record("alert", "al-1", {{"status", "open"}, {"owner", "prac-1"}, {"area", "PDU-GWENT"}, {"referral_id", "open-1"},
+                                 {"history", json::array({{{"to", "open"}, {"at", "2026-11-20T10:00:00Z"}}})}}),
+        // Today (22 Nov, GMT) at 09:30 and 16:00; yesterday; tomorrow.
+        record("appointment", "ap-1", {{"status", "scheduled"}, {"organisation_id", "org-1"}, {"area", "PDU-GWENT"},
+                                       {"referral_id", "open-1"}, {"starts_at", "2026-11-22T16:00:00Z"}}),
+        record("appointment", "ap-2", {{"status", "attended"}, {"organisation_id", "org-1"}, {"area", "PDU-GWENT"},
+                                       {"referral_id", "open-1"}, {"starts_at", "2026-11-22T09:30:00Z"}}),
+        record("appointment", "ap-3", {{"status", "scheduled"}, {"organisation_id", "org-1"}, {"area", "PDU-GWENT"},
+                                       {"referral_id", "open-1"}, {"starts_at", "2026-11-21T09:30:00Z"}}),
+        record("appointment", "ap-4", {{"status", "scheduled"}, {"organisation_id", "org-1"}, {"area", "PDU-GWENT"},
+                                       {"referral_id", "open-1"}, {"starts_at", "2026-11-23T00:30:00Z"}}),
+    });
+    client::Queues queues(*d.db, [&] { return d.now; });
+
+    auto sup = queues.supervisor(supervisor());
+    REQUIRE(sup[0].name == "awaiting_review");
+    REQUIRE(sup[0].total == 2); // Cardiff's is not this supervisor's
+    CHECK(sup[0].items[0].id == "s-old");
+    CHECK(sup[0].items[0].daysWaiting == 10);
+    CHECK(sup[0].items[1].id == "s-new");
+    CHECK(sup[0].items[1].daysWaiting == 1);
+    CHECK(sup[0].items[0].serviceId == "svc-s-old");
+    CHECK(sup[1].name == "returned");
+    CHECK(sup[1].total == 1);
+    CHECK(sup[3].name == "alerts");
+    CHECK(sup[3].total == 1);
+    // A supervisor bound to a local authority in Gwent sees the PDU's queue too.
+    CHECK(queues.supervisor({"sup-2", domain::Role::Supervisor, {"W06000022"}, ""})[0].total == 2);
+    // Admins see every area.
+    CHECK(queues.supervisor({"admin", domain::Role::Admin, {}, ""})[0].total == 3);
+
+    auto prac = queues.practitioner("prac-1");
+    REQUIRE(prac.size() == 5);
+    CHECK(prac[1].name == "submitted");
+    CHECK(prac[1].total == 1);
+    CHECK(prac[2].name == "returned");
+    CHECK(prac[2].items.at(0).id == "ret");
+    CHECK(prac[3].name == "open");
+    CHECK(prac[3].items.at(0).id == "open-1");
+    CHECK(prac[4].name == "alerts");
+    CHECK(prac[4].items.at(0).referralId == "open-1");
+
+    auto prov = queues.provider(provider());
+    CHECK(prov[0].name == "new");
+    CHECK(prov[0].items.at(0).id == "new-1");
+    CHECK(prov[1].name == "my_cases");
+    CHECK(prov[1].items.at(0).id == "open-1");
+    REQUIRE(prov[2].name == "today");
+    REQUIRE(prov[2].total == 2);
+    CHECK(prov[2].items[0].id == "ap-2"); // by time
+    CHECK(prov[2].items[1].id == "ap-1");
+    CHECK(queues.provider(provider("org-other"))[0].total == 0);
+
+    // In summer "today" is the UK day: 00:30 UTC on the 23rd is already the 23rd in BST, and
+    // 23:30 UTC on 30 June is 1 July.
+    d.pull({record("appointment", "ap-s1", {{"status", "scheduled"}, {"organisation_id", "org-1"}, {"area", "PDU-GWENT"},
+                                           {"referral_id", "open-1"}, {"starts_at", "2026-06-30T23:30:00Z"}}),
+            record("appointment", "ap-s2", {{"status", "scheduled"}, {"organisation_id", "org-1"}, {"area", "PDU-GWENT"},
+                                           {"referral_id", "open-1"}, {"starts_at", "2026-07-01T23:30:00Z"}})});
+    client::Queues summer(*d.db, [] { return kJuly; });
+    auto today = summer.provider(provider())[2];
+    REQUIRE(today.total == 1);
+    CHECK(today.items[0].id == "ap-s1");
+
+    // Totals count everything; items stop at the limit.
+    client::Queues small(*d.db, [&] { return d.now; }, {1, 14});
+    CHECK(small.supervisor(supervisor())[0].total == 2);
+    CHECK(small.supervisor(supervisor())[0].items.size() == 1);
+    CHECK(small.supervisor(supervisor())[0].items[0].id == "s-old");
+}
+
+// ------------------------------------------------------------------------------- reports
+
+TEST_CASE("the contract-monitoring report counts, times and rates from the synced records") {
+    Device d(supervisor());
+    auto ref = [](const std::string& id, const std::string& status, const std::string& org, json hist,
+                  const std::string& need = "finance") {
+        json f{{"status", status}, {"owner", "prac-1"}, {"area", "PDU-GWENT"}, {"organisation_id", org},
+               {"needs", {{{"need", need}, {"complexity", "low"}}}}, {"history", hist},
+               {"submitted_at", hist[0]["at"]}};
+        for (const auto& h : hist)
+            if (h["to"] == "sent") f["sent_at"] = h["at"];
+        return record("referral", id, f);
+    };
+    d.pull({
+        record("organisation", "org-1", {{"name", "Good Trust"}}),
+        ref("r-1", "completed", "org-1",
+            history({{"submitted", "2026-11-01T09:00:00Z"}, {"approved", "2026-11-03T09:00:00Z"},
+                     {"sent", "2026-11-03T10:00:00Z"}, {"accepted", "2026-11-04T10:00:00Z"},
+                     {"in_progress", "2026-11-05T10:00:00Z"}, {"completed", "2026-11-20T10:00:00Z"}})),
+        ref("r-2", "accepted", "org-1",
+            history({{"submitted", "2026-11-02T09:00:00Z"}, {"approved", "2026-11-03T09:00:00Z"},
+                     {"sent", "2026-11-03T10:00:00Z"}, {"accepted", "2026-11-06T10:00:00Z"}}),
+            "accommodation"),
+        ref("r-3", "submitted", "", history({{"submitted", "2026-11-10T09:00:00Z"}})),
+        ref("r-old", "submitted", "", history({{"submitted", "2026-09-10T09:00:00Z"}})),
+        record("appointment", "a-1", {{"status", "attended"}, {"referral_id", "r-1"}, {"organisation_id", "org-1"},
+                                      {"area", "PDU-GWENT"}, {"starts_at", "2026-11-06T09:00:00Z"}}),
+        record("appointment", "a-2", {{"status", "absent_unacceptable"}, {"referral_id", "r-1"},
+                                      {"organisation_id", "org-1"}, {"area", "PDU-GWENT"},
+                                      {"starts_at", "2026-11-13T10:00:00Z"}}),
+        record("appointment", "a-3", {{"status", "late"}, {"referral_id", "r-2"}, {"organisation_id", "org-1"},
+                                      {"area", "PDU-GWENT"}, {"starts_at", "2026-11-09T09:00:00Z"}}),
+        record("appointment", "a-4", {{"status", "scheduled"}, {"referral_id", "r-2"}, {"organisation_id", "org-1"},
+                                      {"area", "PDU-GWENT"}, {"starts_at", "2026-11-30T09:00:00Z"}}),
+    });
+    // A draft on this device is never in a report.
+    d.store->create("referral", {{"area", "PDU-GWENT"}});
+
+    auto report = client::buildReport(*d.db, {"PDU-GWENT", "2026-11-01", "2026-11-30"});
+    CHECK(report.referrals == 3);
+    auto count = [](const std::vector<client::ReportCount>& rows, const std::string& key) -> size_t {
+        for (const auto& r : rows)
+            if (r.key == key) return r.count;
+        return 0;
+    };
+    CHECK(count(report.byStatus, "completed") == 1);
+    CHECK(count(report.byStatus, "submitted") == 1);
+    CHECK(count(report.byNeed, "finance") == 2);
+    CHECK(count(report.byNeed, "accommodation") == 1);
+    CHECK(count(report.byArea, "PDU-GWENT") == 3);
+    CHECK(count(report.byProvider, "org-1") == 2);
+    REQUIRE(report.durations.size() == 3);
+    CHECK(report.durations[0].samples == 2);                           // submission → approval: 2 and 1 days
+    CHECK(report.durations[0].medianDays == doctest::Approx(1.5));
+    CHECK(report.durations[1].medianDays == doctest::Approx(2.0));     // sending → acceptance: 1 and 3 days
+    CHECK(report.durations[2].samples == 2);                           // referral → first appointment: 5 and 7 days
+    CHECK(report.durations[2].meanDays == doctest::Approx(6.0));
+    REQUIRE(report.providers.size() == 1);
+    const auto& p = report.providers[0];
+    CHECK(p.name == "Good Trust");
+    CHECK(p.referrals == 2);
+    CHECK(p.accepted == 2);
+    CHECK(p.completed == 1);
+    CHECK(p.completionRate == doctest::Approx(0.5));
+    CHECK(p.appointments == 3); // the scheduled one has no attendance yet
+    CHECK(p.attended == 2);
+    CHECK(p.attendanceRate == doctest::Approx(2.0 / 3.0));
+
+    auto csv = client::reportCsv(report);
+    CHECK(csv.rfind("section,key,label,value\r\n", 0) == 0);
+    CHECK(csv.find("provider_attendance_rate,org-1,Good Trust,66.7") != std::string::npos);
+    CHECK(client::reportText(report).find("Good Trust") != std::string::npos);
+
+    CHECK(client::buildReport(*d.db, {"", "", ""}).referrals == 4);
+    CHECK(client::buildReport(*d.db, {"PDU-CARDIFFVALE", "", ""}).referrals == 0);
+    CHECK_THROWS_WITH_AS(client::buildReport(*d.db, {"", "2026-13-01", ""}), doctest::Contains("--from"), Error);
+    CHECK_THROWS_WITH_AS(client::buildReport(*d.db, {"", "2026-11-30", "2026-11-01"}), doctest::Contains("before"), Error);
+    CHECK_THROWS_WITH_AS(client::buildReport(*d.db, {"Atlantis", "", ""}), doctest::Contains("Atlantis"), Error);
+}
+
+// --------------------------------------------------------------------------------- audit
+
+TEST_CASE("the audit chain records every write and view, and shows any edit or deletion") {
+    Device d(practitioner());
+    const std::string id = d.store->create("referral", completeReferral());
+    d.store->update("referral", id, {{"reason", "more detail"}});
+    d.store->view("referral", id);
+    d.store->transition("referral", id, "submitted");
+    client::AuditLog log(*d.db);
+    auto entries = log.entries();
+    REQUIRE(entries.size() == 4);
+    CHECK(entries[0].action == "create");
+    CHECK(entries[1].action == "update");
+    CHECK(entries[2].action == "view");
+    CHECK(entries[3].action == "transition");
+    for (const auto& e : entries) {
+        CHECK(e.user == "prac-1");
+        CHECK(e.recordId == id);
+        CHECK(e.detail.find("Zebedee") == std::string::npos); // never a person's details
+    }
+    CHECK(log.verify().ok);
+    CHECK(log.verify().checked == 4);
+    // Every entry goes to the server too.
+    size_t auditOps = 0;
+    for (const auto& e : d.store->outbox(100)) auditOps += e.op.collection == "audit";
+    CHECK(auditOps == 4);
+
+    auto csv = log.exportCsv("2026-11-22", "2026-11-23");
+    CHECK(std::count(csv.begin(), csv.end(), '\n') == 5);
+    CHECK(log.exportCsv("2026-11-23", "").find(id) == std::string::npos);
+
+    SUBCASE("an edited entry") {
+        d.db->exec("UPDATE audit_log SET detail = 'nothing to see' WHERE seq = 2");
+        auto v = log.verify();
+        CHECK_FALSE(v.ok);
+        CHECK(v.problem.find("entry 2 was altered") != std::string::npos);
+    }
+    SUBCASE("a deleted entry") {
+        d.db->exec("DELETE FROM audit_log WHERE seq = 3");
+        auto v = log.verify();
+        CHECK_FALSE(v.ok);
+        CHECK(v.problem.find("entry 3 is missing") != std::string::npos);
+    }
+    SUBCASE("an entry rewritten with a fresh hash") {
+        auto e = entries[1];
+        e.detail = "rewritten";
+        e.hash = client::AuditLog::hashOf(e);
+        auto q = d.db->prepare("UPDATE audit_log SET detail = ?1, hash = ?2 WHERE seq = 2");
+        q.bindAll(e.detail, e.hash);
+        q.exec();
+        auto v = log.verify();
+        CHECK_FALSE(v.ok);
+        CHECK(v.problem.find("entry 3 does not follow entry 2") != std::string::npos);
+    }
+}
+
+// ------------------------------------------------------------------------ data at rest
+
+namespace {
+bool fileContains(const std::filesystem::path& path, const std::string& needle) {
+    if (!std::filesystem::exists(path)) return false;
+    return test::readFile(path).find(needle) != std::string::npos;
+}
+} // namespace
+
+TEST_CASE("a person's details are sealed at rest: the file and its WAL hold neither name nor CRN") {
+    test::TempDir dir;
+    const auto path = dir / "laptop.db";
+    const std::string passphrase = "correct horse battery staple";
+    std::string id;
+    {
+        auto db = schema::openLocal(path.string());
+        client::LocalStore store(db);
+        auto vault = store.openVault(passphrase, crypto::KdfCost::Minimum);
+        store.setVault(&vault);
+        store.setPrincipal(practitioner(), "prac-1");
+        id = store.create("referral", completeReferral());
+        store.update("referral", id, {{"given_name", "Zebedee"}, {"accessibility_needs", "Quartermaine uses a wheelchair"}});
+        store.transition("referral", id, "submitted");
+        // While open, the WAL holds the latest pages.
+        const auto wal = std::filesystem::path(path.string() + "-wal");
+        CHECK(std::filesystem::exists(wal));
+        for (const char* secret : {"Zebedee", "Quartermaine", "X123456", "met at the hub", "no concerns for a group"}) {
+            CAPTURE(secret);
+            CHECK_FALSE(fileContains(path, secret));
+            CHECK_FALSE(fileContains(wal, secret));
+        }
+        CHECK_FALSE(fileContains(path, passphrase));
+        CHECK_FALSE(fileContains(wal, passphrase));
+        // The directory and the workflow stay readable: status, area, needs.
+        CHECK(store.record("referral", id)->status == "submitted");
+    }
+    for (const char* secret : {"Zebedee", "Quartermaine", "X123456", "met at the hub"}) {
+        CAPTURE(secret);
+        CHECK_FALSE(fileContains(path, secret));
+        CHECK_FALSE(fileContains(std::filesystem::path(path.string() + "-wal"), secret));
+    }
+
+    auto db = schema::openLocal(path.string());
+    client::LocalStore store(db);
+    // Locked: lists work, details do not.
+    CHECK(store.records("referral", false, false).size() == 1);
+    CHECK_THROWS_WITH_AS(store.view("referral", id), doctest::Contains("locked"), Error);
+    // The wrong passphrase opens nothing.
+    try {
+        store.openVault("wrong passphrase", crypto::KdfCost::Minimum);
+        FAIL("a wrong passphrase unlocked the vault");
+    } catch (const Error& e) {
+        CHECK(e.domain() == ErrorDomain::Auth);
+        CHECK(std::string(e.what()).find("passphrase") != std::string::npos);
+    }
+    auto vault = store.openVault(passphrase, crypto::KdfCost::Minimum);
+    store.setVault(&vault);
+    auto r = store.view("referral", id);
+    REQUIRE(r);
+    CHECK(r->fields["given_name"] == "Zebedee");
+    CHECK(r->fields["crn"] == "X123456");
+}
