@@ -252,16 +252,8 @@ OpResult OpApplier::transition(const Op& op, const sync::CollectionSpec& spec, S
 }
 
 std::optional<std::string> OpApplier::transitionRules(const Op& op, const sync::Record& current) {
-    if (op.collection == "referral" && op.toStatus == "submitted") {
-        // A referral is complete before a supervisor sees it.
-        auto errors = domain::validateReferral(domain::referralFromFields(current.id, current.fields),
-                                               domain::ValidationStage::Submit);
-        if (!errors.empty()) {
-            std::string why = "the referral is not complete: ";
-            for (size_t i = 0; i < errors.size(); ++i) why += (i ? " " : "") + errors[i].message;
-            return why;
-        }
-    }
+    // A referral is complete before a supervisor sees it; an alert closes only with a decision.
+    if (auto why = sync::transitionBlockedReason(current, op.toStatus)) return why;
     if (op.collection == "referral" && op.toStatus == "sent") {
         // Nothing leaves for an organisation without an Information Sharing Agreement in force.
         auto orgId = fieldOr(current.fields, "organisation_id");
@@ -269,11 +261,6 @@ std::optional<std::string> OpApplier::transitionRules(const Op& op, const sync::
         auto org = m_store.record("organisation", orgId.get<std::string>());
         const bool known = org && !org->record.deleted;
         if (auto why = sync::sendBlockedReason(known ? &org->record.fields : nullptr, m_now)) return why;
-    }
-    if (op.collection == "alert" && op.toStatus == "decided") {
-        auto decision = fieldOr(current.fields, "decision");
-        if (!decision.is_string() || decision.get<std::string>().empty())
-            return "record the decision (no action, warning, breach or recall consideration) first";
     }
     return std::nullopt;
 }

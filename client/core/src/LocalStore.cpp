@@ -351,6 +351,18 @@ std::string LocalStore::create(const std::string& collection, const json& fields
     r.collection = collection;
     r.id = op.recordId;
     r.fields = fields;
+    if (collection == "appointment") {
+        // As on the server: an appointment belongs to an accepted referral and takes its scope.
+        const std::string referralId = fields.value("referral_id", "");
+        auto referral = referralId.empty() ? std::nullopt : record("referral", referralId);
+        if (!referral || referral->deleted)
+            throw Error::validation("the appointment's referral is not on this device (sync, then try again)");
+        if (referral->status != "accepted" && referral->status != "in_progress")
+            throw Error::validation("appointments are booked once the provider has accepted the referral (it is " +
+                                    referral->status + ")");
+        for (const char* scope : {"area", "organisation_id", "owner", "sent_at"})
+            r.fields[scope] = referral->fields.contains(scope) ? referral->fields[scope] : json();
+    }
     if (who && (spec.scope == sync::ScopeKind::Referral || spec.scope == sync::ScopeKind::Suggestion) &&
         (!r.fields.contains("owner") || r.fields["owner"] == ""))
         r.fields["owner"] = who->userId;
@@ -426,15 +438,8 @@ void LocalStore::transition(const std::string& collection, const std::string& id
     auto who = principal();
     if (who)
         if (auto why = spec.lifecycle->check(r->status, to, who->role, reason)) throw Error::validation(*why);
-    if (collection == "referral" && to == "submitted") {
-        // The same completeness check the server makes, offline, with a message per field.
-        auto errors = domain::validateReferral(domain::referralFromFields(id, r->fields), domain::ValidationStage::Submit);
-        if (!errors.empty()) {
-            std::string why = "the referral is not complete:";
-            for (const auto& e : errors) why += " " + e.message;
-            throw Error::validation(why);
-        }
-    }
+    // The same preconditions the server checks (completeness, an alert's decision), offline.
+    if (auto why = sync::transitionBlockedReason(*r, to)) throw Error::validation(*why);
     if (collection == "referral" && to == "sent") {
         // The server refuses it too; saying so offline saves a round trip and a rejected op.
         const std::string orgId = r->fields.value("organisation_id", "");

@@ -1,5 +1,6 @@
 #include "signpost/sync/Access.hpp"
 #include "signpost/domain/Areas.hpp"
+#include "signpost/domain/Lifecycle.hpp"
 #include "signpost/domain/Referral.hpp"
 
 #include <algorithm>
@@ -94,7 +95,27 @@ Record projectFor(const Principal& who, const Record& record, const std::set<std
         bool share = std::find(operational.begin(), operational.end(), name) != operational.end() ||
                      (isaGranted.count(name) && std::find(shareable.begin(), shareable.end(), name) != shareable.end());
         if (!share) continue;
-        out.fields[name] = it.value();
+        if (name == "history" && it.value().is_array()) {
+            // Transitions travel whole (a provider needs to know a referral was withdrawn, and
+            // why). An amendment says which field changed, when and by whom, but its reason is
+            // free text about the person: it travels only if the field itself is shared.
+            nlohmann::json history = nlohmann::json::array();
+            for (const auto& entry : it.value()) {
+                if (!entry.is_object() || !entry.contains("field")) {
+                    history.push_back(entry);
+                    continue;
+                }
+                const std::string field = entry.value("field", "");
+                const bool fieldShared =
+                    std::find(operational.begin(), operational.end(), field) != operational.end() ||
+                    (isaGranted.count(field) && std::find(shareable.begin(), shareable.end(), field) != shareable.end());
+                if (!fieldShared) continue;
+                history.push_back(entry);
+            }
+            out.fields[name] = std::move(history);
+        } else {
+            out.fields[name] = it.value();
+        }
         if (auto v = record.versions.find(name); v != record.versions.end()) out.versions[name] = v->second;
     }
     return out;
@@ -110,6 +131,29 @@ std::set<std::string> isaGrantedFields(const nlohmann::json& f, const std::strin
         for (const auto& name : *fields)
             if (name.is_string()) out.insert(name.get<std::string>());
     return out;
+}
+
+std::optional<std::string> transitionBlockedReason(const Record& current, const std::string& to) {
+    if (current.collection == "referral" && to == "submitted") {
+        auto errors = domain::validateReferral(domain::referralFromFields(current.id, current.fields),
+                                               domain::ValidationStage::Submit);
+        if (!errors.empty()) {
+            std::string why = "the referral is not complete:";
+            for (const auto& e : errors) why += " " + e.message;
+            return why;
+        }
+    }
+    if (current.collection == "alert" && to == "decided") {
+        auto decision = current.fields.find("decision");
+        if (decision == current.fields.end() || !decision->is_string() || decision->get<std::string>().empty())
+            return std::string("record the decision (no action, warning, breach or recall consideration) first");
+        const auto& value = decision->get_ref<const std::string&>();
+        if (std::find(std::begin(domain::kAlertDecisions), std::end(domain::kAlertDecisions), value) ==
+            std::end(domain::kAlertDecisions))
+            return "\"" + decision->get<std::string>() +
+                   "\" is not a decision: choose no_action, warning, breach or recall_consideration";
+    }
+    return std::nullopt;
 }
 
 std::optional<std::string> sendBlockedReason(const nlohmann::json* f, const std::string& todayIso) {

@@ -34,6 +34,10 @@ bool canRead(const Principal& who, const Record& record);
 Record projectFor(const Principal& who, const Record& record, const std::set<std::string>& isaGranted);
 // The fields an organisation record's ISA grants today (empty unless in force and unexpired).
 std::set<std::string> isaGrantedFields(const nlohmann::json& organisationFields, const std::string& todayIso);
+// Conditions a transition needs of the record itself, checked alike on the device (offline, to say
+// so at once) and on the server: a referral is complete before it is submitted; an enforcement
+// alert is closed only with the practitioner's decision recorded. nullopt when they hold.
+std::optional<std::string> transitionBlockedReason(const Record& current, const std::string& to);
 // nullopt when a referral may be sent to this organisation today; else why not, in words a
 // practitioner understands. `organisationFields` is null when the organisation is not known.
 std::optional<std::string> sendBlockedReason(const nlohmann::json* organisationFields, const std::string& todayIso);
