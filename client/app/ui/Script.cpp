@@ -1,0 +1,182 @@
+#include "Script.hpp"
+#include "App.hpp"
+#include "Demo.hpp"
+#include "panels/Panels.hpp"
+
+#include <imgui.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+namespace signpost::app {
+
+namespace {
+constexpr int kSettleFrames = 4; // new windows and popups size themselves over a frame or two
+} // namespace
+
+ScriptRunner::ScriptRunner(std::vector<Step> steps, std::string dir) : m_steps(std::move(steps)), m_dir(std::move(dir)) {
+    if (!m_dir.empty()) std::filesystem::create_directories(m_dir);
+}
+
+void ScriptRunner::fail(UiContext& ctx, const std::string& why) {
+    std::cerr << "signpost --script: step " << (m_index + 1) << " \"" << m_steps[m_index].name << "\" failed: " << why
+              << "\n";
+    m_exitCode = 1;
+    ctx.app.requestQuit(1);
+    m_index = m_steps.size();
+}
+
+void ScriptRunner::advance(UiContext& ctx) {
+    ++m_index;
+    m_stepStart = ctx.time;
+    m_settleFrames = 0;
+    if (m_index >= m_steps.size()) {
+        std::cout << "signpost --script: done, " << m_shots << " screenshot(s)\n";
+        ctx.app.requestQuit(m_exitCode);
+    }
+}
+
+void ScriptRunner::beforeDraw(UiContext& ctx) {
+    if (m_index >= m_steps.size()) return;
+    if (m_stepStart < 0) m_stepStart = ctx.time;
+    Step& step = m_steps[m_index];
+    if (ctx.time - m_stepStart > step.timeout) {
+        fail(ctx, "timed out after " + std::to_string(static_cast<int>(step.timeout)) + " s");
+        return;
+    }
+    if (!step.screenshot.empty()) {
+        // Wait for the worker to go quiet and the layout to settle, then capture after render.
+        if (ctx.worker.pending() > 0) {
+            m_settleFrames = 0;
+            return;
+        }
+        if (++m_settleFrames >= kSettleFrames) m_shotDue = true;
+        return;
+    }
+    if (step.run(ctx.app, ctx)) advance(ctx);
+}
+
+void ScriptRunner::afterRender(UiContext& ctx) {
+    if (!m_shotDue || m_index >= m_steps.size()) return;
+    m_shotDue = false;
+    char prefix[16];
+    std::snprintf(prefix, sizeof prefix, "%02d-", ++m_shots);
+    const std::string base = (std::filesystem::path(m_dir) / (prefix + m_steps[m_index].screenshot)).string();
+    if (!ctx.app.screenshot(base + ".png", base + ".json")) {
+        fail(ctx, "could not write " + base + ".png");
+        return;
+    }
+    std::cout << "screenshot " << base << ".png\n";
+    advance(ctx);
+}
+
+std::string scriptNames() { return "flow"; }
+
+std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::string& dir) {
+    using ScriptStep = ScriptRunner::Step;
+    std::vector<ScriptStep> steps;
+    auto shot = [](const std::string& file) {
+        ScriptStep s;
+        s.name = "screenshot " + file;
+        s.screenshot = file;
+        return s;
+    };
+    auto step = [](std::string label, std::function<bool(App&, UiContext&)> fn, double timeout = 60) {
+        return ScriptStep{std::move(label), std::move(fn), {}, timeout};
+    };
+
+    // Sign in offline with the demo device's passphrase.
+    steps.push_back(step("wait for the sign-in screen", [](App& app, UiContext&) {
+        return app.session().state() == SessionState::Locked;
+    }));
+    steps.push_back(shot("sign-in"));
+    steps.push_back(step("unlock", [](App& app, UiContext& ctx) {
+        app.signInScreen().passphrase() = kDemoPassphrase;
+        app.signInScreen().submitUnlock(ctx);
+        return true;
+    }));
+    steps.push_back(step("wait until unlocked", [](App& app, UiContext&) { return app.session().unlocked(); }));
+
+    if (name == "flow") {
+        steps.push_back(step("search for debt", [](App& app, UiContext&) {
+            app.navigate("find");
+            app.find().filters().text = "debt";
+            return true;
+        }));
+        steps.push_back(step("wait for results", [](App& app, UiContext&) {
+            return !app.find().searching() && !app.find().results().empty();
+        }));
+        steps.push_back(shot("search"));
+        steps.push_back(step("open a service", [](App& app, UiContext& ctx) {
+            // A Welsh service (it has a Welsh name) where there is one: the cy screenshots show it.
+            const auto& results = app.find().results();
+            std::string id = results.front().id;
+            for (const auto& r : results)
+                if (!r.nameCy.empty()) {
+                    id = r.id;
+                    break;
+                }
+            app.find().select(ctx, id);
+            return true;
+        }));
+        steps.push_back(step("wait for the service", [](App& app, UiContext&) { return app.find().detail().has_value(); }));
+        steps.push_back(shot("service"));
+        steps.push_back(step("refer to this service", [](App& app, UiContext& ctx) {
+            app.find().referSelected(ctx);
+            return true;
+        }));
+        steps.push_back(step("fill in the person", [](App& app, UiContext& ctx) {
+            if (app.activePanel() != app.panel("referral")) return false;
+            auto& editor = app.referralEditor();
+            auto& r = editor.referral();
+            r.crn = "X123456";
+            r.givenName = "Alex";
+            r.familyName = "Jones";
+            r.dateOfBirth = "1990-02-3"; // malformed on purpose: the message shows as you type
+            r.preferredLanguage = "cy";
+            for (const char* f : {"crn", "given_name", "family_name", "date_of_birth", "preferred_language"})
+                editor.changed(ctx, f);
+            return true;
+        }));
+        steps.push_back(step("wait for the draft to save", [](App& app, UiContext&) { return app.referralEditor().saved(); }));
+        steps.push_back(shot("referral-person"));
+        steps.push_back(step("fix the date and describe the needs", [](App& app, UiContext& ctx) {
+            auto& editor = app.referralEditor();
+            auto& r = editor.referral();
+            r.dateOfBirth = "1990-02-03";
+            editor.changed(ctx, "date_of_birth");
+            r.supervisionType = domain::SupervisionType::Licence;
+            editor.changed(ctx, "supervision_type");
+            r.needs = {{"finance", domain::Complexity::Medium}};
+            r.reason = "Debts have built up since release; wants help with a repayment plan.";
+            r.riskSummary = "No concerns for a group setting.";
+            for (const char* f : {"needs", "reason", "risk_summary"}) editor.changed(ctx, f);
+            editor.setStep(ctx, Step::Review);
+            return true;
+        }));
+        steps.push_back(step("wait for the draft to save", [](App& app, UiContext&) { return app.referralEditor().saved(); }));
+        steps.push_back(shot("referral-review"));
+        steps.push_back(step("open My referrals", [](App& app, UiContext&) {
+            app.navigate("my_referrals");
+            return true;
+        }));
+        steps.push_back(step("wait for the drafts queue", [](App& app, UiContext&) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel("my_referrals"));
+            if (!q || !q->loaded()) return false;
+            for (const auto& s : q->sections())
+                if (s.name == "drafts" && s.total > 0) return true;
+            return false;
+        }));
+        steps.push_back(shot("my-referrals"));
+        steps.push_back(step("open Settings", [](App& app, UiContext&) {
+            app.navigate("settings");
+            return true;
+        }));
+        steps.push_back(shot("settings"));
+        return std::make_unique<ScriptRunner>(std::move(steps), dir);
+    }
+    return nullptr;
+}
+
+} // namespace signpost::app

@@ -1,0 +1,318 @@
+// Conflicts (base / mine / theirs, choose or edit), Settings, the sign-in screen, and the one
+// place every panel is registered.
+#include "../../model/Names.hpp"
+#include "../../model/Format.hpp"
+#include "../App.hpp"
+#include "../Demo.hpp"
+#include "../Session.hpp"
+#include "../Theme.hpp"
+#include "../Widgets.hpp"
+#include "Panels.hpp"
+
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+#include <cfloat>
+
+namespace signpost::app {
+
+using nlohmann::json;
+
+std::vector<std::unique_ptr<Panel>> makePanels(App&) {
+    std::vector<std::unique_ptr<Panel>> panels;
+    // Navigation order: the first four are the bottom tabs on a phone.
+    panels.push_back(std::make_unique<FindPanel>());
+    panels.push_back(std::make_unique<ReferralEditorPanel>());
+    panels.push_back(std::make_unique<MyReferralsPanel>());
+    panels.push_back(std::make_unique<SupervisorPanel>());
+    panels.push_back(std::make_unique<ProviderPanel>());
+    panels.push_back(std::make_unique<AlertsPanel>());
+    panels.push_back(std::make_unique<ConflictsPanel>());
+    panels.push_back(std::make_unique<SettingsPanel>());
+    return panels;
+}
+
+// ------------------------------------------------------------------------------- conflicts
+
+namespace {
+std::string shown(const json& value) {
+    if (value.is_null()) return tr("conflict.empty_value");
+    if (value.is_string()) return value.get<std::string>();
+    return value.dump();
+}
+} // namespace
+
+void ConflictsPanel::tick(UiContext& ctx) {
+    if (!ctx.session.unlocked() || m_loading || m_loadedGeneration == ctx.dataGeneration) return;
+    m_loading = true;
+    const uint64_t generation = ctx.dataGeneration;
+    UiQueue& ui = ctx.ui;
+    ctx.worker.postLatest("conflicts", [this, generation, &ui](WorkerState& w) {
+        std::vector<sync::Record> open;
+        try {
+            for (auto& c : w.store.records("conflict"))
+                if (c.status == "open") open.push_back(std::move(c));
+        } catch (const std::exception&) {
+            open.clear(); // locked meanwhile: nothing to show
+        }
+        ui.post([this, open = std::move(open), generation]() mutable {
+            m_conflicts = std::move(open);
+            m_loading = false;
+            m_loadedGeneration = generation;
+        });
+    });
+}
+
+void ConflictsPanel::resolve(UiContext& ctx, const std::string& id, json value) {
+    UiQueue& ui = ctx.ui;
+    App& app = ctx.app;
+    ctx.worker.post([id, value, &ui, &app](WorkerState& w) {
+        std::string error;
+        try {
+            w.store.resolveConflict(id, value);
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        ui.post([error, &app] {
+            if (!error.empty()) app.toast(error, true);
+            else app.toast(tr("conflict.resolved"));
+            app.dataChanged();
+        });
+    });
+    m_selected.clear();
+    m_showDetail = false;
+}
+
+void ConflictsPanel::drawContent(UiContext& ctx) {
+    ui::muted(tr("conflict.explain"));
+    if (m_conflicts.empty()) {
+        ui::wrapped(tr("conflict.none"));
+        return;
+    }
+    const sync::Record* selected = nullptr;
+    for (const auto& c : m_conflicts)
+        if (c.id == m_selected) selected = &c;
+    if (!ctx.split() && m_showDetail && selected) {
+        // fall through to the detail below
+    } else {
+        for (const auto& c : m_conflicts) {
+            std::string label = labelFor(fieldKey(c.fields.value("field", "")), c.fields.value("field", "")) + " · " +
+                                c.fields.value("collection", "") + " · " + c.fields.value("theirs_by", "");
+            label += "##" + c.id;
+            if (ImGui::Selectable(label.c_str(), c.id == m_selected, 0, ImVec2(0, ctx.layout.minTarget))) {
+                m_selected = c.id;
+                m_merged = shown(c.fields.value("mine", json()));
+                m_showDetail = true;
+            }
+        }
+        ImGui::Separator();
+        if (!ctx.split()) return;
+    }
+    if (!selected) return;
+    ctx.noteVisible(tr("conflict.detail"));
+    const auto& f = selected->fields;
+    ui::bold(ctx, labelFor(fieldKey(f.value("field", "")), f.value("field", "")));
+    const std::string base = shown(f.value("base", json())), mine = shown(f.value("mine", json())),
+                      theirs = shown(f.value("theirs", json()));
+    auto column = [&](const char* titleKey, const std::string& who, const std::string& value) {
+        ui::bold(ctx, tr(titleKey));
+        if (!who.empty()) ui::muted(who);
+        ui::wrapped(value);
+    };
+    if (ctx.split() && ImGui::BeginTable("##versions", 3, ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchSame)) {
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        column("conflict.base", "", base);
+        ImGui::TableNextColumn();
+        column("conflict.mine", f.value("mine_by", ""), mine);
+        ImGui::TableNextColumn();
+        column("conflict.theirs", f.value("theirs_by", ""), theirs);
+        ImGui::EndTable();
+    } else {
+        column("conflict.base", "", base);
+        column("conflict.mine", f.value("mine_by", ""), mine);
+        column("conflict.theirs", f.value("theirs_by", ""), theirs);
+    }
+    ImGui::Spacing();
+    ui::ButtonRow choose(ctx);
+    if (choose.button(tr("conflict.keep_mine"))) resolve(ctx, selected->id, f.value("mine", json()));
+    if (choose.button(tr("conflict.keep_theirs"))) resolve(ctx, selected->id, f.value("theirs", json()));
+    ImGui::Spacing();
+    ui::inputMultiline(ctx, tr("conflict.merged"), "##merged", &m_merged, nullptr, 5);
+    if (ui::button(ctx, tr("conflict.keep_merged"), true)) resolve(ctx, selected->id, json(m_merged));
+}
+
+// -------------------------------------------------------------------------------- settings
+
+void SettingsPanel::drawContent(UiContext& ctx) {
+    Settings s = ctx.settings;
+    bool changed = false;
+    ui::bold(ctx, tr("settings.language"));
+    int language = s.language == Language::Cy ? 1 : 0;
+    if (ImGui::RadioButton("English", language == 0)) language = 0;
+    ImGui::SameLine();
+    if (ImGui::RadioButton("Cymraeg", language == 1)) language = 1;
+    if ((language == 1) != (s.language == Language::Cy)) {
+        s.language = language == 1 ? Language::Cy : Language::En;
+        changed = true;
+    }
+    ImGui::Spacing();
+    ui::bold(ctx, tr("settings.text_size"));
+    if (m_textSize == 0) m_textSize = s.textSizePercent;
+    ImGui::SetNextItemWidth(-FLT_MIN);
+    ImGui::SliderInt("##text_size", &m_textSize, kMinTextSize, kMaxTextSize, "%d%%");
+    m_textSize = (m_textSize + 5) / 10 * 10;
+    // The font atlas is rebuilt when the slider is let go, not on every step of a drag.
+    if (ImGui::IsItemDeactivatedAfterEdit() && m_textSize != s.textSizePercent) {
+        s.textSizePercent = m_textSize;
+        changed = true;
+    }
+    if (!ImGui::IsItemActive()) m_textSize = s.textSizePercent;
+    if (ImGui::Checkbox(tr("settings.high_contrast"), &s.highContrast)) changed = true;
+    if (ImGui::Checkbox(tr("settings.touch"), &s.touchMode)) changed = true;
+    ui::muted(tr("settings.touch_help"));
+    ImGui::Spacing();
+    ui::bold(ctx, tr("settings.idle_lock"));
+    ImGui::SetNextItemWidth(-FLT_MIN);
+    int minutes = s.idleLockMinutes;
+    if (ImGui::InputInt("##idle", &minutes, 1, 5) && minutes != s.idleLockMinutes) {
+        s.idleLockMinutes = std::clamp(minutes, kMinIdleLockMinutes, kMaxIdleLockMinutes);
+        changed = true;
+    }
+    ui::muted(tr("settings.idle_help"));
+    ImGui::Spacing();
+    ui::bold(ctx, tr("settings.server"));
+    if (!m_serverEdited) m_serverUrl = s.serverUrl;
+    ImGui::SetNextItemWidth(-FLT_MIN);
+    if (ImGui::InputText("##server", &m_serverUrl)) m_serverEdited = true;
+    ImGui::BeginDisabled(!m_serverEdited || m_serverUrl.empty());
+    if (ui::button(ctx, tr("settings.save_server"))) {
+        s.serverUrl = m_serverUrl;
+        m_serverEdited = false;
+        changed = true;
+    }
+    ImGui::EndDisabled();
+    if (changed) ctx.app.applySettings(s);
+
+    ImGui::Spacing();
+    ImGui::Separator();
+    ui::bold(ctx, tr("settings.account"));
+    if (auto who = ctx.session.principal())
+        ui::wrapped(trf("settings.signed_in_as", {ctx.session.username(), labelFor(roleKey(who->role), domain::toCode(who->role))}));
+    ui::wrapped(ctx.app.statusText());
+    if (!ctx.session.hasServerSession()) {
+        ui::muted(tr("settings.no_server"));
+        if (ui::button(ctx, tr("settings.sign_in_server"))) {
+            ctx.session.lock();
+            ctx.session.switchUser();
+        }
+    }
+}
+
+// --------------------------------------------------------------------------------- sign-in
+
+void SignInScreen::submitUnlock(UiContext& ctx) {
+    ctx.session.unlock(m_passphrase);
+    m_passphrase.clear();
+}
+
+void SignInScreen::drawContent(UiContext& ctx) {
+    // A centred column, never wider than a readable form.
+    const float avail = ImGui::GetContentRegionAvail().x;
+    const float width = std::min(avail, 520 * ctx.layout.scale);
+    ImGui::SetCursorPosX(ImGui::GetCursorPosX() + (avail - width) * 0.5f);
+    ImGui::BeginChild("##signin_column", ImVec2(width, 0), false, ImGuiWindowFlags_NavFlattened);
+    ImGui::PushFont(ctx.fonts.heading);
+    ImGui::TextUnformatted("Signpost");
+    ImGui::PopFont();
+    ui::muted(tr("signin.tagline"));
+    // Language first: someone may want to sign in in Welsh.
+    {
+        Settings s = ctx.settings;
+        if (ImGui::RadioButton("English", s.language == Language::En) && s.language != Language::En) {
+            s.language = Language::En;
+            ctx.app.applySettings(s);
+        }
+        ImGui::SameLine();
+        if (ImGui::RadioButton("Cymraeg", s.language == Language::Cy) && s.language != Language::Cy) {
+            s.language = Language::Cy;
+            ctx.app.applySettings(s);
+        }
+    }
+    ImGui::Spacing();
+    auto& session = ctx.session;
+    const std::string problem = session.message().empty() ? std::string()
+                                : session.messageIsKey()   ? std::string(tr(session.message()))
+                                                           : session.message();
+    auto drawProblem = [&] {
+        if (problem.empty()) return;
+        const bool info = session.message() == "signin.locked_idle" || session.message() == "signin.locked";
+        ImGui::PushStyleColor(ImGuiCol_Text, info ? palette().textMuted : palette().danger);
+        ImGui::TextWrapped("%s", problem.c_str());
+        ImGui::PopStyleColor();
+    };
+    switch (session.state()) {
+    case SessionState::Opening:
+        ui::muted(tr("common.loading"));
+        break;
+    case SessionState::Working:
+        ui::muted(tr("signin.working"));
+        break;
+    case SessionState::Failed:
+        drawProblem();
+        break;
+    case SessionState::Locked: {
+        ui::heading(ctx, tr("signin.unlock_title"));
+        ui::wrapped(trf("signin.signed_in_before", {session.username()}));
+        drawProblem();
+        if (m_focus) {
+            ImGui::SetKeyboardFocusHere();
+            m_focus = false;
+        }
+        const bool enter = ui::inputText(ctx, tr("signin.passphrase"), "##passphrase", &m_passphrase, nullptr,
+                                         ImGuiInputTextFlags_Password | ImGuiInputTextFlags_EnterReturnsTrue);
+        if (ctx.app.options().demo && session.username() == kDemoUser) ui::muted(trf("signin.demo_hint", {kDemoPassphrase}));
+        if (ui::button(ctx, tr("signin.unlock"), true) || enter) submitUnlock(ctx);
+        ImGui::Spacing();
+        if (ui::button(ctx, tr("signin.someone_else"))) session.switchUser();
+        break;
+    }
+    case SessionState::FirstSignIn: {
+        ui::heading(ctx, tr("signin.first_title"));
+        ui::wrapped(tr("signin.first_body"));
+        drawProblem();
+        if (!m_serverFilled) {
+            m_server = ctx.settings.serverUrl;
+            m_serverFilled = true;
+        }
+        ui::inputText(ctx, tr("signin.server"), "##server", &m_server);
+        ui::inputText(ctx, tr("signin.username"), "##username", &m_username);
+        ui::inputText(ctx, tr("signin.password"), "##password", &m_password, nullptr, ImGuiInputTextFlags_Password);
+        ui::inputText(ctx, tr("signin.new_passphrase"), "##new_passphrase", &m_newPassphrase, nullptr,
+                      ImGuiInputTextFlags_Password);
+        ui::muted(tr("signin.passphrase_help"));
+        if (ui::button(ctx, tr("signin.sign_in"), true)) {
+            if (m_server != ctx.settings.serverUrl) {
+                Settings s = ctx.settings;
+                s.serverUrl = m_server;
+                ctx.app.applySettings(s);
+            }
+            session.serverUrl = m_server;
+            session.signIn(m_server, m_username, m_password, m_newPassphrase);
+            m_password.clear();
+            m_newPassphrase.clear();
+        }
+        if (session.principal()) {
+            ImGui::SameLine();
+            if (ui::button(ctx, tr("common.cancel"))) session.begin();
+        }
+        break;
+    }
+    case SessionState::Unlocked:
+        break;
+    }
+    ImGui::EndChild();
+}
+
+} // namespace signpost::app

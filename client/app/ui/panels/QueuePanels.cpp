@@ -1,0 +1,550 @@
+// The queue panels over client::Queues: My referrals and Alerts (practitioners), the Supervisor
+// queue (approve, return with a reason, reassign), Provider cases (accept or decline,
+// appointments, attendance). Each offers only the moves the shared lifecycle allows the role.
+#include "../../model/Names.hpp"
+#include "../App.hpp"
+#include "../Session.hpp"
+#include "../Text.hpp"
+#include "../Theme.hpp"
+#include "../Widgets.hpp"
+#include "Panels.hpp"
+
+#include "signpost/client/Queues.hpp"
+#include "signpost/domain/Lifecycle.hpp"
+#include "signpost/domain/Referral.hpp"
+#include "signpost/util/Time.hpp"
+
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <map>
+
+namespace signpost::app {
+
+namespace {
+
+using nlohmann::json;
+
+std::string text(const json& fields, const char* key) {
+    auto it = fields.find(key);
+    if (it == fields.end() || it->is_null()) return {};
+    return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+std::pair<std::string, std::string> serviceNames(db::Database& db, const std::string& id,
+                                                 std::map<std::string, std::pair<std::string, std::string>>& cache) {
+    if (id.empty()) return {};
+    if (auto it = cache.find(id); it != cache.end()) return it->second;
+    // A direct read of the directory's name columns: the queue needs names only, not whole
+    // services with their locations and contacts.
+    auto q = db.cached("SELECT name, name_cy FROM service WHERE id = ?1");
+    q->bind(1, id);
+    std::pair<std::string, std::string> names;
+    if (q->step()) names = {q->getText(0), q->getText(1)};
+    cache.emplace(id, names);
+    return names;
+}
+
+} // namespace
+
+bool QueuePanelBase::visibleFor(const UiContext& ctx) const { return panelVisibleFor(m_kind, ctx.session.role()); }
+
+void QueuePanelBase::tick(UiContext& ctx) {
+    // Reload when the device's data moved on (a local write, a sync round): the badge in the
+    // navigation needs the counts even while another panel is showing.
+    if (!ctx.session.unlocked() || !visibleFor(ctx)) return;
+    if (m_reopen) {
+        // After a change to the open item: show it again as it now is.
+        m_reopen = false;
+        if (!m_selId.empty()) select(ctx, m_selCollection, m_selId);
+    }
+    if (m_loadedGeneration != ctx.dataGeneration && !m_loading) load(ctx);
+}
+
+void QueuePanelBase::load(UiContext& ctx) {
+    m_loading = true;
+    const uint64_t generation = ctx.dataGeneration;
+    const QueuePanel kind = m_kind;
+    UiQueue& ui = ctx.ui;
+    App& app = ctx.app;
+    ctx.worker.postLatest("queue_" + key(), [this, kind, generation, &ui, &app](WorkerState& w) {
+        std::vector<QueueSectionView> views;
+        std::string error;
+        try {
+            auto who = w.store.principal();
+            if (who) {
+                client::Queues queues(w.db, w.clock);
+                std::vector<client::Queue> raw;
+                switch (kind) {
+                case QueuePanel::MyReferrals:
+                case QueuePanel::Alerts: raw = queues.practitioner(who->userId); break;
+                case QueuePanel::Supervisor: raw = queues.forPrincipal(*who); break;
+                case QueuePanel::Provider: raw = queues.provider(*who); break;
+                }
+                std::map<std::string, std::pair<std::string, std::string>> names;
+                for (auto& section : sectionsFor(kind, raw)) {
+                    QueueSectionView v;
+                    v.name = section.name;
+                    v.titleKey = section.titleKey;
+                    v.total = section.total;
+                    v.overdue = section.overdue;
+                    for (auto& item : section.items) {
+                        QueueEntry e;
+                        auto [name, nameCy] = serviceNames(w.db, item.serviceId, names);
+                        e.serviceName = std::move(name);
+                        e.serviceNameCy = std::move(nameCy);
+                        e.item = std::move(item);
+                        v.entries.push_back(std::move(e));
+                    }
+                    views.push_back(std::move(v));
+                }
+            }
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        ui.post([this, views = std::move(views), generation, error, &app]() mutable {
+            m_loading = false;
+            m_loadedGeneration = generation;
+            if (!error.empty()) {
+                app.toast(error, true);
+                return;
+            }
+            m_sections = std::move(views);
+            m_loaded = true;
+            m_badge = 0;
+            for (const auto& s : m_sections)
+                if (s.name == "awaiting_review" || s.name == "new" || s.name == "alerts" || s.name == "returned" ||
+                    s.name == "today")
+                    m_badge += s.total;
+            app.requestFrames();
+        });
+    });
+}
+
+void QueuePanelBase::select(UiContext& ctx, const std::string& collection, const std::string& id) {
+    m_selCollection = collection;
+    m_selId = id;
+    m_showDetail = true;
+    m_openLoading = true;
+    m_opened.reset();
+    m_action.reset();
+    UiQueue& ui = ctx.ui;
+    App& app = ctx.app;
+    const Language lang = ctx.language();
+    ctx.worker.postLatest("queue_open_" + key(), [this, collection, id, lang, &ui, &app](WorkerState& w) {
+        std::optional<OpenedItem> opened;
+        std::string error;
+        try {
+            // LocalStore::view: reading a person's details is recorded in the audit log.
+            if (auto r = w.store.view(collection, id)) {
+                OpenedItem o;
+                o.record = std::move(*r);
+                std::map<std::string, std::pair<std::string, std::string>> names;
+                std::string serviceId = text(o.record.fields, "service_id");
+                if (collection != "referral") {
+                    if (auto ref = w.store.record("referral", text(o.record.fields, "referral_id")))
+                        serviceId = text(ref->fields, "service_id");
+                }
+                auto [name, nameCy] = serviceNames(w.db, serviceId, names);
+                o.serviceName = localName(name, nameCy, lang);
+                const std::string org = o.record.organisation;
+                if (!org.empty()) {
+                    auto q = w.db.cached("SELECT name, name_cy FROM organisation WHERE id = ?1");
+                    q->bind(1, org);
+                    if (q->step()) o.organisationName = localName(q->getText(0), q->getText(1), lang);
+                    if (auto rec = w.store.record("organisation", org)) o.organisationRecord = rec->fields;
+                }
+                if (collection == "referral")
+                    for (auto& a : w.store.records("appointment"))
+                        if (text(a.fields, "referral_id") == id) o.appointments.push_back(std::move(a));
+                std::sort(o.appointments.begin(), o.appointments.end(), [](const auto& a, const auto& b) {
+                    return text(a.fields, "starts_at") < text(b.fields, "starts_at");
+                });
+                opened = std::move(o);
+            }
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        ui.post([this, collection, id, opened = std::move(opened), error, &app]() mutable {
+            if (collection != m_selCollection || id != m_selId) return;
+            m_openLoading = false;
+            m_opened = std::move(opened);
+            if (!error.empty()) app.toast(error, true);
+        });
+    });
+}
+
+void QueuePanelBase::drawContent(UiContext& ctx) {
+    if (ctx.split()) {
+        const float listWidth = std::min(ctx.layout.listWidth, ImGui::GetContentRegionAvail().x * 0.5f);
+        ImGui::BeginChild("##queue_list", ImVec2(listWidth, 0), false, ImGuiWindowFlags_NavFlattened);
+        drawList(ctx);
+        ImGui::EndChild();
+        ImGui::SameLine();
+        ImGui::BeginChild("##queue_detail", ImVec2(0, 0), true, ImGuiWindowFlags_NavFlattened);
+        drawDetail(ctx);
+        ImGui::EndChild();
+    } else if (m_showDetail) {
+        drawDetail(ctx);
+    } else {
+        drawList(ctx);
+    }
+    drawActionModal(ctx);
+}
+
+void QueuePanelBase::drawList(UiContext& ctx) {
+    const Language lang = ctx.language();
+    if (!m_loaded) {
+        ui::muted(tr("common.loading"));
+        return;
+    }
+    if (m_sections.empty()) ui::muted(tr("queue.empty_all"));
+    const float line = ImGui::GetTextLineHeightWithSpacing();
+    const float pad = ImGui::GetStyle().FramePadding.y;
+    const float rowHeight = std::max(ctx.layout.minTarget, line * 2 + pad * 2);
+    for (const auto& section : m_sections) {
+        std::string title = labelFor(section.titleKey, section.name) + " (" + std::to_string(section.total) + ")";
+        if (section.overdue) title += " · " + trf("queue.overdue_n", {std::to_string(section.overdue)});
+        title += "###" + section.name;
+        ImGui::SetNextItemOpen(true, ImGuiCond_Once);
+        if (!ImGui::CollapsingHeader(title.c_str())) continue;
+        ctx.noteVisible(labelFor(section.titleKey, section.name));
+        if (section.entries.empty()) {
+            ui::muted(tr("queue.empty"));
+            continue;
+        }
+        ImGuiListClipper clipper;
+        clipper.Begin(static_cast<int>(section.entries.size()), rowHeight + ImGui::GetStyle().ItemSpacing.y);
+        while (clipper.Step()) {
+            for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+                const auto& e = section.entries[static_cast<size_t>(i)];
+                ImGui::PushID((section.name + e.item.id).c_str());
+                const ImVec2 start = ImGui::GetCursorScreenPos();
+                const float width = ImGui::GetContentRegionAvail().x;
+                if (ImGui::Selectable("##item", e.item.id == m_selId, 0, ImVec2(width, rowHeight)))
+                    select(ctx, e.item.collection, e.item.id);
+                ImDrawList* draw = ImGui::GetWindowDrawList();
+                std::string first = localName(e.serviceName, e.serviceNameCy, lang);
+                if (first.empty()) first = tr(e.item.collection == "alert" ? "queue.alert" : "queue.no_service");
+                if (!e.item.when.empty()) first = e.item.when.substr(11, 5) + " · " + first;
+                first = ui::ellipsize(first, width - pad * 2, ctx.fonts.bold);
+                draw->AddText(ctx.fonts.bold, ctx.fonts.bold->FontSize, ImVec2(start.x + pad, start.y + pad),
+                              ImGui::GetColorU32(ImGuiCol_Text), first.c_str());
+                std::string second = labelFor(statusKey(e.item.status), e.item.status);
+                if (!e.item.area.empty()) second += " · " + areaName(e.item.area, lang);
+                second += " · " + trf("queue.days_waiting", {std::to_string(e.item.daysWaiting)});
+                if (e.item.pending) second += " · " + std::string(tr("queue.not_sent_yet"));
+                if (e.item.abandoned) second += " · " + std::string(tr("queue.abandoned"));
+                second = ui::ellipsize(second, width - pad * 2, nullptr);
+                const bool overdue = e.item.daysWaiting > kOverdueDays;
+                draw->AddText(ImVec2(start.x + pad, start.y + pad + line),
+                              ImGui::GetColorU32(overdue ? palette().warning : palette().textMuted), second.c_str());
+                ImGui::PopID();
+            }
+        }
+    }
+}
+
+void QueuePanelBase::drawDetail(UiContext& ctx) {
+    if (m_selId.empty()) {
+        ui::muted(tr("queue.choose_item"));
+        return;
+    }
+    if (!m_opened) {
+        ui::muted(m_openLoading ? tr("common.loading") : tr("queue.item_gone"));
+        return;
+    }
+    ctx.noteVisible(tr("queue.detail"));
+    const auto& c = m_opened->record.collection;
+    if (c == "referral") drawReferral(ctx);
+    else if (c == "appointment") drawAppointment(ctx, m_opened->record, false);
+    else if (c == "alert") drawAlert(ctx);
+}
+
+void QueuePanelBase::drawReferral(UiContext& ctx) {
+    const auto& r = m_opened->record;
+    const Language lang = ctx.language();
+    const auto ref = domain::referralFromFields(r.id, r.fields);
+    const auto role = ctx.session.role();
+    ui::heading(ctx, m_opened->serviceName.empty() ? std::string(tr("queue.no_service")) : m_opened->serviceName);
+    if (!m_opened->organisationName.empty()) ui::muted(m_opened->organisationName);
+    ui::tag(labelFor(statusKey(r.status), r.status), palette().accent);
+    ImGui::Spacing();
+    auto row = [&](const char* field, const std::string& value) {
+        if (value.empty()) return;
+        ImGui::PushFont(ctx.fonts.bold);
+        ImGui::TextWrapped("%s", labelFor(fieldKey(field), field).c_str());
+        ImGui::PopFont();
+        ui::wrapped(value);
+    };
+    // A provider sees what the ISA granted: fields that did not come are simply absent.
+    row("crn", ref.crn);
+    if (!ref.givenName.empty() || !ref.familyName.empty()) row("given_name", ref.givenName + " " + ref.familyName);
+    row("date_of_birth", ref.dateOfBirth);
+    if (ref.supervisionType)
+        row("supervision_type", labelFor(supervisionKey(domain::toCode(*ref.supervisionType)), domain::toCode(*ref.supervisionType)));
+    {
+        std::string needs;
+        for (const auto& n : ref.needs)
+            needs += (needs.empty() ? "" : ", ") + needName(n.need, lang) + " (" +
+                     labelFor(complexityKey(domain::toCode(n.complexity)), domain::toCode(n.complexity)) + ")";
+        row("needs", needs);
+    }
+    row("reason", ref.reason);
+    row("risk_summary", ref.riskSummary);
+    row("unavailability", ref.unavailability);
+    row("area", ref.area.empty() ? std::string() : areaName(ref.area, lang));
+    row("owner", ref.owner);
+    row("completion_deadline", ref.completionDeadline);
+
+    // Actions: only what the lifecycle allows this role from this status.
+    ImGui::Spacing();
+    ImGui::Separator();
+    ui::bold(ctx, tr("queue.actions"));
+    const bool owner = ref.owner == ctx.session.userId();
+    ui::ButtonRow actions(ctx);
+    bool any = false;
+    if ((r.status == "draft" || r.status == "returned") && (owner || role == domain::Role::Supervisor) &&
+        role != domain::Role::Provider) {
+        any = true;
+        if (actions.button(tr("queue.edit"), true)) ctx.app.referralEditor().open(ctx, r.id);
+    }
+    for (const auto& offer : offeredActions(domain::referralLifecycle(), role, r.status)) {
+        // Submitting goes through the editor (validated step by step, with the share preview).
+        if (offer.to == "submitted") continue;
+        any = true;
+        const std::string label = labelFor(offer.labelKey, offer.to) + "##" + offer.to;
+        if (actions.button(label.c_str(), offer.to == "approved" || offer.to == "accepted" || offer.to == "sent")) {
+            if (offer.reasonRequired || offer.needsSharePreview) {
+                m_action = PendingAction{r.collection, r.id, offer.to, offer.labelKey, offer.reasonRequired,
+                                         offer.needsSharePreview, {}};
+            } else {
+                transition(ctx, r.collection, r.id, offer.to, {});
+            }
+        }
+    }
+    if (!any) ui::muted(tr("queue.no_actions"));
+
+    // Reassign: a supervisor hands the referral to another practitioner (the owner field).
+    if (role == domain::Role::Supervisor && r.status != "completed" && r.status != "cancelled" && r.status != "withdrawn") {
+        ImGui::Spacing();
+        ui::inputText(ctx, tr("queue.reassign_to"), "##reassign", &m_reassignTo, nullptr, 0, tr("queue.reassign_hint"));
+        ImGui::BeginDisabled(m_reassignTo.empty());
+        if (ui::button(ctx, tr("queue.reassign"))) {
+            const bool sent = r.status == "sent" || r.status == "accepted" || r.status == "in_progress";
+            update(ctx, "referral", r.id, json{{"owner", m_reassignTo}}, sent ? tr("queue.reassign_reason") : "",
+                   trKey("queue.reassigned"));
+            m_reassignTo.clear();
+        }
+        ImGui::EndDisabled();
+    }
+
+    // Appointments (provider cases, and for the practitioner to see).
+    if (r.status == "accepted" || r.status == "in_progress" || !m_opened->appointments.empty()) {
+        ImGui::Spacing();
+        ImGui::Separator();
+        ui::bold(ctx, tr("appointment.title"));
+        if (m_opened->appointments.empty()) ui::muted(tr("appointment.none"));
+        for (const auto& a : m_opened->appointments) {
+            ImGui::PushID(a.id.c_str());
+            drawAppointment(ctx, a, true);
+            ImGui::PopID();
+        }
+        if (role == domain::Role::Provider && (r.status == "accepted" || r.status == "in_progress")) {
+            ui::inputText(ctx, tr("appointment.when"), "##appt_when", &m_apptWhen, nullptr, 0, "2026-12-01 10:30");
+            ui::inputText(ctx, tr("appointment.where"), "##appt_where", &m_apptWhere);
+            const bool valid = m_apptWhen.size() == 16 && timeutil::parseIsoDate(m_apptWhen.substr(0, 10));
+            ImGui::BeginDisabled(!valid);
+            if (ui::button(ctx, tr("appointment.book"), true)) {
+                json fields{{"referral_id", r.id},
+                            {"starts_at", m_apptWhen.substr(0, 10) + "T" + m_apptWhen.substr(11, 5) + ":00Z"},
+                            {"location", m_apptWhere},
+                            {"area", r.area},
+                            {"organisation_id", r.organisation},
+                            {"owner", r.owner}};
+                UiQueue& ui = ctx.ui;
+                App& app = ctx.app;
+                ctx.worker.post([this, fields, &ui, &app](WorkerState& w) {
+                    std::string error;
+                    try {
+                        w.store.create("appointment", fields);
+                    } catch (const std::exception& e) {
+                        error = e.what();
+                    }
+                    ui.post([this, error, &app] {
+                        if (!error.empty()) app.toast(error, true);
+                        else app.toast(tr("appointment.booked"));
+                        m_reopen = true;
+                        app.dataChanged();
+                    });
+                });
+                m_apptWhen.clear();
+                m_apptWhere.clear();
+            }
+            ImGui::EndDisabled();
+        }
+    }
+}
+
+void QueuePanelBase::drawAppointment(UiContext& ctx, const sync::Record& a, bool inReferral) {
+    if (!inReferral) {
+        ui::heading(ctx, tr("appointment.title"));
+        if (!m_opened->serviceName.empty()) ui::muted(m_opened->serviceName);
+    }
+    const std::string when = text(a.fields, "starts_at");
+    std::string line = (when.size() >= 16 ? when.substr(0, 10) + " " + when.substr(11, 5) : when);
+    const std::string where = text(a.fields, "location");
+    if (!where.empty()) line += " · " + where;
+    line += " · " + labelFor(statusKey(a.status), a.status);
+    ui::wrapped(line);
+    ui::ButtonRow attendance(ctx);
+    for (const auto& offer : offeredActions(domain::appointmentLifecycle(), ctx.session.role(), a.status)) {
+        const std::string label = labelFor(offer.labelKey, offer.to) + "##" + offer.to;
+        if (attendance.button(label.c_str())) {
+            if (offer.reasonRequired)
+                m_action = PendingAction{"appointment", a.id, offer.to, offer.labelKey, true, false, {}};
+            else
+                transition(ctx, "appointment", a.id, offer.to, {});
+        }
+    }
+}
+
+void QueuePanelBase::drawAlert(UiContext& ctx) {
+    const auto& a = m_opened->record;
+    ui::heading(ctx, tr("alert.title"));
+    if (!m_opened->serviceName.empty()) ui::muted(m_opened->serviceName);
+    ui::wrapped(tr("alert.explain"));
+    ui::tag(labelFor(statusKey(a.status), a.status), palette().warning);
+    const std::string decided = text(a.fields, "decision");
+    if (!decided.empty()) {
+        ui::bold(ctx, tr("alert.decision"));
+        ui::wrapped(labelFor(alertDecisionKey(decided), decided));
+        ui::wrapped(text(a.fields, "decision_note"));
+    }
+    const auto offers = offeredActions(domain::alertLifecycle(), ctx.session.role(), a.status);
+    if (offers.empty()) return;
+    ImGui::Spacing();
+    ui::muted(tr("alert.yours_to_decide"));
+    std::vector<std::string> decisions;
+    for (auto d : domain::kAlertDecisions) decisions.push_back(labelFor(alertDecisionKey(d), d));
+    ui::comboIndex(tr("alert.decision"), "##decision", &m_decision, decisions, tr("common.choose"));
+    ui::inputMultiline(ctx, tr("alert.note"), "##decision_note", &m_decisionNote);
+    ImGui::BeginDisabled(m_decision < 0);
+    if (ui::button(ctx, tr("action.record_decision"), true)) {
+        const std::string id = a.id;
+        const json fields{{"decision", std::string(domain::kAlertDecisions[m_decision])}, {"decision_note", m_decisionNote}};
+        UiQueue& ui = ctx.ui;
+        App& app = ctx.app;
+        ctx.worker.post([this, id, fields, &ui, &app](WorkerState& w) {
+            std::string error;
+            try {
+                w.store.update("alert", id, fields);
+                w.store.transition("alert", id, "decided");
+            } catch (const std::exception& e) {
+                error = e.what();
+            }
+            ui.post([this, error, &app] {
+                if (!error.empty()) app.toast(error, true);
+                else app.toast(tr("alert.recorded"));
+                m_reopen = true;
+                app.dataChanged();
+            });
+        });
+        m_decision = -1;
+        m_decisionNote.clear();
+    }
+    ImGui::EndDisabled();
+}
+
+void QueuePanelBase::drawActionModal(UiContext& ctx) {
+    if (!m_action) return;
+    const std::string title = labelFor(m_action->labelKey, m_action->to) + "###action";
+    if (!ImGui::IsPopupOpen("###action")) ImGui::OpenPopup("###action");
+    const ImVec2 display = ImGui::GetIO().DisplaySize;
+    ImGui::SetNextWindowSize(ImVec2(std::min(display.x - 16, 600 * ctx.layout.scale), 0));
+    ImGui::SetNextWindowPos(ImVec2(display.x * 0.5f, display.y * 0.5f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+    if (!ImGui::BeginPopupModal(title.c_str(), nullptr, ImGuiWindowFlags_NoMove)) return;
+    ctx.noteVisible(labelFor(m_action->labelKey, m_action->to));
+    bool close = false;
+    if (m_action->sharePreview && m_opened) {
+        // Sending: exactly what the organisation's ISA lets it see.
+        const auto preview =
+            sharePreview(m_opened->record.fields, m_opened->organisationRecord, timeutil::isoDateUtc(ctx.now));
+        const std::string org = m_opened->organisationName.empty() ? std::string(tr("share.the_provider"))
+                                                                   : m_opened->organisationName;
+        ui::wrapped(trf("share.intro_now", {org}));
+        if (preview.blocked) {
+            // LocalStore refuses this send offline too; say why before the person tries.
+            ImGui::PushStyleColor(ImGuiCol_Text, palette().danger);
+            ImGui::TextWrapped("%s", tr("share.cannot_send"));
+            ImGui::PopStyleColor();
+            ui::muted(*preview.blocked);
+        }
+        ui::bold(ctx, tr("share.will_see"));
+        for (const auto& f : preview.shared) ImGui::BulletText("%s", labelFor(fieldKey(f), f).c_str());
+        ui::bold(ctx, tr("share.will_not_see"));
+        for (const auto& f : preview.withheld) ImGui::BulletText("%s", labelFor(fieldKey(f), f).c_str());
+    }
+    if (m_action->reasonRequired) ui::inputMultiline(ctx, tr("queue.reason"), "##reason", &m_action->reason);
+    bool ready = !m_action->reasonRequired || m_action->reason.find_first_not_of(" \t\r\n") != std::string::npos;
+    if (m_action->sharePreview && m_opened &&
+        sharePreview(m_opened->record.fields, m_opened->organisationRecord, timeutil::isoDateUtc(ctx.now)).blocked)
+        ready = false;
+    ui::ButtonRow buttons(ctx);
+    ImGui::BeginDisabled(!ready);
+    if (buttons.button(labelFor(m_action->labelKey, m_action->to).c_str(), true)) {
+        transition(ctx, m_action->collection, m_action->id, m_action->to, m_action->reason);
+        close = true;
+    }
+    ImGui::EndDisabled();
+    if (buttons.button(tr("common.cancel"))) close = true;
+    if (close) {
+        m_action.reset();
+        ImGui::CloseCurrentPopup();
+    }
+    ImGui::EndPopup();
+}
+
+void QueuePanelBase::transition(UiContext& ctx, const std::string& collection, const std::string& id,
+                                const std::string& to, const std::string& reason) {
+    UiQueue& ui = ctx.ui;
+    App& app = ctx.app;
+    ctx.worker.post([this, collection, id, to, reason, &ui, &app](WorkerState& w) {
+        std::string error;
+        try {
+            w.store.transition(collection, id, to, reason);
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        ui.post([this, error, to, &app] {
+            if (!error.empty()) app.toast(error, true);
+            else app.toast(trf("queue.moved_to", {labelFor(statusKey(to), to)}));
+            m_reopen = true;
+            app.dataChanged();
+        });
+    });
+}
+
+void QueuePanelBase::update(UiContext& ctx, const std::string& collection, const std::string& id, json fields,
+                            const std::string& reason, const char* doneKey) {
+    UiQueue& ui = ctx.ui;
+    App& app = ctx.app;
+    ctx.worker.post([this, collection, id, fields, reason, doneKey, &ui, &app](WorkerState& w) {
+        std::string error;
+        try {
+            w.store.update(collection, id, fields, reason);
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        ui.post([this, error, doneKey, &app] {
+            if (!error.empty()) app.toast(error, true);
+            else app.toast(tr(doneKey));
+            m_reopen = true;
+            app.dataChanged();
+        });
+    });
+}
+
+} // namespace signpost::app
