@@ -596,3 +596,27 @@ TEST_CASE("a person's details are sealed at rest: the file and its WAL hold neit
     CHECK(r->fields["given_name"] == "Zebedee");
     CHECK(r->fields["crn"] == "X123456");
 }
+
+TEST_CASE("a supervisor reassigns a referral to another practitioner or provider; others cannot") {
+    Device d(supervisor());
+    json referral = completeReferral();
+    referral["status"] = "submitted";
+    referral["owner"] = "prac-1";
+    referral["history"] = history({{"submitted", "2026-11-20T09:00:00Z"}});
+    d.pull({record("referral", "r-1", referral)});
+    client::Queues queues(*d.db, [&] { return d.now; });
+
+    d.store->update("referral", "r-1", {{"owner", "prac-2"}});
+    CHECK(d.store->record("referral", "r-1")->owner == "prac-2");
+    CHECK(queues.practitioner("prac-2")[1].total == 1);
+    CHECK(queues.practitioner("prac-1")[1].total == 0);
+    d.store->update("referral", "r-1", {{"organisation_id", "org-2"}, {"service_id", "svc-9"}});
+    CHECK(queues.supervisor(supervisor())[0].items.at(0).serviceId == "svc-9");
+
+    // A practitioner in another area may not touch it.
+    d.store->setPrincipal({"prac-9", domain::Role::Practitioner, {"PDU-CARDIFFVALE"}, ""}, "prac-9");
+    CHECK_THROWS_AS(d.store->update("referral", "r-1", {{"owner", "prac-9"}}), Error);
+    // Nor may a provider it was not sent to.
+    d.store->setPrincipal(provider("org-2"), "prov-1");
+    CHECK_THROWS_AS(d.store->update("referral", "r-1", {{"owner", "prov-1"}}), Error);
+}
