@@ -219,7 +219,8 @@ TEST_CASE("an abandoned draft is flagged in the queue and never deleted") {
     CHECK(all[0].items[1].daysWaiting == 20);
     // Touching it un-flags it.
     d.store->update("referral", old, {{"reason", "still working on it"}});
-    for (const auto& item : queues.practitioner("prac-1")[0].items) CHECK_FALSE(item.abandoned);
+    const auto touched = queues.practitioner("prac-1");
+    for (const auto& item : touched[0].items) CHECK_FALSE(item.abandoned);
     CHECK(d.store->record("referral", old).has_value());
 }
 
