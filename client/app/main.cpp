@@ -25,6 +25,7 @@ signpost::args::CommandSpec spec() {
         "practitioner (passphrase \"demo passphrase\").";
     s.options = {
         {"--db", "FILE", "The device database"},
+        {"--server", "URL", "The signpost-server to sign in to and sync with (the saved setting otherwise)"},
         {"--lang", "en|cy", "Language for this run (the saved setting otherwise)"},
         {"--size", "WxH", "Initial window size in pixels (default 1280x800)"},
         {"--text-size", "PERCENT", "Text size 100-200 for this run"},
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
     options.processStart = g_processStart;
     try {
         options.dbPath = parsed.valueOr("--db", defaultDb());
+        options.serverUrl = parsed.valueOr("--server", "");
         if (auto lang = parsed.value("--lang")) {
             if (*lang != "en" && *lang != "cy") throw args::UsageError("--lang is en or cy");
             options.language = app::parseLanguage(*lang);

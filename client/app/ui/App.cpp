@@ -70,6 +70,7 @@ App::App(AppOptions options) : m_options(std::move(options)) {
     if (m_options.textSize) m_settings.textSizePercent = *m_options.textSize;
     if (m_options.touch) m_settings.touchMode = *m_options.touch;
     if (m_options.highContrast) m_settings.highContrast = *m_options.highContrast;
+    if (!m_options.serverUrl.empty()) m_settings.serverUrl = m_options.serverUrl;
     m_settings = clamped(m_settings);
     m_i18n.setLanguage(m_settings.language);
 }
@@ -191,6 +192,7 @@ void App::loadSettings() {
             if (m_options.textSize) s.textSizePercent = *m_options.textSize;
             if (m_options.touch) s.touchMode = *m_options.touch;
             if (m_options.highContrast) s.highContrast = *m_options.highContrast;
+            if (!m_options.serverUrl.empty()) s.serverUrl = m_options.serverUrl;
             m_settings = clamped(s);
             m_i18n.setLanguage(m_settings.language);
             m_session->serverUrl = m_settings.serverUrl;
@@ -344,7 +346,7 @@ int App::run() {
     if (!initWindow()) return 1;
 
     const std::string dbPath = m_options.dbPath;
-    const bool demo = m_options.demo || !m_options.script.empty();
+    const bool demo = m_options.demo || m_options.script == "flow";
     m_worker = std::make_unique<AppWorker>(
         [dbPath] {
             auto parent = std::filesystem::path(dbPath).parent_path();

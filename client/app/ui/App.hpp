@@ -35,6 +35,7 @@ class ScriptRunner;
 
 struct AppOptions {
     std::string dbPath;                 // the device database
+    std::string serverUrl;              // overrides the saved server for this run (tools/dev run)
     std::optional<Language> language;   // overrides the saved setting
     int width = 1280, height = 800;     // initial window size (framebuffer pixels at scale 1)
     std::optional<int> textSize;        // overrides the saved setting

@@ -6,6 +6,7 @@
 #include <imgui.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -25,6 +26,7 @@ void ScriptRunner::fail(UiContext& ctx, const std::string& why) {
     m_exitCode = 1;
     ctx.app.requestQuit(1);
     m_index = m_steps.size();
+    m_failureShot = true; // what the window showed, for whoever reads the failure
 }
 
 void ScriptRunner::advance(UiContext& ctx) {
@@ -58,6 +60,12 @@ void ScriptRunner::beforeDraw(UiContext& ctx) {
 }
 
 void ScriptRunner::afterRender(UiContext& ctx) {
+    if (m_failureShot) {
+        m_failureShot = false;
+        const std::string base = (std::filesystem::path(m_dir) / "failed").string();
+        if (ctx.app.screenshot(base + ".png", base + ".json")) std::cerr << "screenshot of the failure: " << base << ".png\n";
+        return;
+    }
     if (!m_shotDue || m_index >= m_steps.size()) return;
     m_shotDue = false;
     char prefix[16];
@@ -71,7 +79,7 @@ void ScriptRunner::afterRender(UiContext& ctx) {
     advance(ctx);
 }
 
-std::string scriptNames() { return "flow"; }
+std::string scriptNames() { return "flow, server"; }
 
 std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::string& dir) {
     using ScriptStep = ScriptRunner::Step;
@@ -85,6 +93,93 @@ std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::str
     auto step = [](std::string label, std::function<bool(App&, UiContext&)> fn, double timeout = 60) {
         return ScriptStep{std::move(label), std::move(fn), {}, timeout};
     };
+
+    if (name == "server") {
+        // First sign-in against a real signpost-server (SIGNPOST_SCRIPT_USER, _PASSWORD and the
+        // --server URL), a sync that brings the directory, a complete referral submitted through the
+        // "what will be shared" confirmation, and the sync that sends it.
+        const char* user = std::getenv("SIGNPOST_SCRIPT_USER");
+        const char* password = std::getenv("SIGNPOST_SCRIPT_PASSWORD");
+        if (!user || !password) return nullptr;
+        const std::string username = user, secret = password;
+        steps.push_back(step("wait for the first sign-in form", [](App& app, UiContext&) {
+            return app.session().state() == SessionState::FirstSignIn;
+        }));
+        steps.push_back(step("sign in", [username, secret](App& app, UiContext& ctx) {
+            app.signInScreen().fillSignIn(ctx.settings.serverUrl, username, secret, "a device passphrase");
+            app.signInScreen().submitSignIn(ctx);
+            return true;
+        }));
+        steps.push_back(step("wait until signed in", [](App& app, UiContext&) { return app.session().unlocked(); }));
+        steps.push_back(step("wait for the first sync", [](App& app, UiContext&) {
+            return app.session().sync().status().state == client::SyncStatus::State::UpToDate;
+        }, 120));
+        steps.push_back(step("search the synced directory", [](App& app, UiContext&) {
+            app.navigate("find");
+            app.find().filters().text = "finance";
+            return true;
+        }));
+        steps.push_back(step("wait for results", [](App& app, UiContext&) {
+            return !app.find().searching() && !app.find().results().empty();
+        }));
+        steps.push_back(shot("synced-search"));
+        steps.push_back(step("open a Welsh service", [](App& app, UiContext& ctx) {
+            const auto& results = app.find().results();
+            std::string id = results.front().id;
+            for (const auto& r : results)
+                if (r.name.find("Wales") != std::string::npos) id = r.id;
+            app.find().select(ctx, id);
+            return true;
+        }));
+        steps.push_back(step("wait for the service", [](App& app, UiContext&) { return app.find().detail().has_value(); }));
+        steps.push_back(step("refer", [](App& app, UiContext& ctx) {
+            app.find().referSelected(ctx);
+            return true;
+        }));
+        steps.push_back(step("complete the referral", [](App& app, UiContext& ctx) {
+            if (app.activePanel() != app.panel("referral")) return false;
+            auto& editor = app.referralEditor();
+            auto& r = editor.referral();
+            r.crn = "X654321";
+            r.givenName = "Sam";
+            r.familyName = "Evans";
+            r.dateOfBirth = "1988-07-14";
+            r.preferredLanguage = "cy";
+            r.supervisionType = domain::SupervisionType::CommunityOrder;
+            r.needs = {{"finance", domain::Complexity::High}};
+            r.reason = "Rent arrears and a benefits sanction.";
+            r.riskSummary = "Suitable for a group setting.";
+            for (const char* f : {"crn", "given_name", "family_name", "date_of_birth", "preferred_language",
+                                  "supervision_type", "needs", "reason", "risk_summary"})
+                editor.changed(ctx, f);
+            editor.setStep(ctx, Step::Review);
+            return true;
+        }));
+        steps.push_back(step("wait for the draft to save", [](App& app, UiContext&) { return app.referralEditor().saved(); }));
+        steps.push_back(step("submit", [](App& app, UiContext& ctx) {
+            app.referralEditor().submit(ctx);
+            return true;
+        }));
+        steps.push_back(step("wait for the share preview", [](App& app, UiContext&) {
+            return app.referralEditor().sharePreviewShown();
+        }));
+        steps.push_back(shot("share-preview"));
+        steps.push_back(step("confirm", [](App& app, UiContext& ctx) {
+            app.referralEditor().confirmSubmit(ctx);
+            return true;
+        }));
+        steps.push_back(step("wait until it is sent to the server", [](App& app, UiContext&) {
+            const auto s = app.session().sync().status();
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel("my_referrals"));
+            bool submitted = false;
+            if (q)
+                for (const auto& sec : q->sections())
+                    if (sec.name == "submitted" && sec.total > 0) submitted = true;
+            return submitted && s.state == client::SyncStatus::State::UpToDate && s.pending == 0;
+        }, 120));
+        steps.push_back(shot("submitted"));
+        return std::make_unique<ScriptRunner>(std::move(steps), dir);
+    }
 
     // Sign in offline with the demo device's passphrase.
     steps.push_back(step("wait for the sign-in screen", [](App& app, UiContext&) {

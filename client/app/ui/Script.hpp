@@ -39,6 +39,7 @@ private:
     double m_stepStart = -1;
     int m_settleFrames = 0;
     bool m_shotDue = false;
+    bool m_failureShot = false;
     int m_shots = 0;
     int m_exitCode = 0;
 };

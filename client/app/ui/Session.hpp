@@ -7,7 +7,7 @@
 //  - Afterwards, offline: the passphrase alone unlocks the vault (LocalStore::openVault); a wrong
 //    one says so plainly.
 //  - Idle for the configured minutes: lock. Sync stops and the vault is dropped (its key is
-//    wiped); the directory stays searchable.
+//    wiped); the window shows the unlock screen until the passphrase is given again.
 // Everything slow (Argon2id, the network) runs on the worker; the UI thread only sees states.
 #include "../model/Worker.hpp"
 #include "SyncService.hpp"

@@ -14,6 +14,7 @@
 #include "signpost/util/Time.hpp"
 
 #include <imgui.h>
+#include <imgui_internal.h> // ClearActiveID: replacing the text of a field being edited
 #include <imgui_stdlib.h>
 
 #include <algorithm>
@@ -193,11 +194,18 @@ void FindPanel::drawContent(UiContext& ctx) {
 
 void FindPanel::drawSearchBox(UiContext& ctx) {
     ImGui::SetNextItemWidth(-FLT_MIN);
+    if (m_filters.text != m_textShown && ImGui::GetActiveID() == ImGui::GetID("##search")) {
+        // The text changed from outside the field (a need button, a script): an active field
+        // keeps its own copy, so let go of it and take the focus again with the new text.
+        ImGui::ClearActiveID();
+        m_focusSearch = true;
+    }
     if (m_focusSearch) {
         ImGui::SetKeyboardFocusHere();
         m_focusSearch = false;
     }
     ImGui::InputTextWithHint("##search", tr("find.hint"), &m_filters.text);
+    m_textShown = m_filters.text;
     if (m_filters != m_searched && !m_searchInFlight) runSearch(ctx);
 }
 

@@ -217,6 +217,27 @@ void SignInScreen::submitUnlock(UiContext& ctx) {
     m_passphrase.clear();
 }
 
+void SignInScreen::fillSignIn(const std::string& server, const std::string& username, const std::string& password,
+                              const std::string& passphrase) {
+    m_server = server;
+    m_serverFilled = true;
+    m_username = username;
+    m_password = password;
+    m_newPassphrase = passphrase;
+}
+
+void SignInScreen::submitSignIn(UiContext& ctx) {
+    if (m_server != ctx.settings.serverUrl) {
+        Settings s = ctx.settings;
+        s.serverUrl = m_server;
+        ctx.app.applySettings(s);
+    }
+    ctx.session.serverUrl = m_server;
+    ctx.session.signIn(m_server, m_username, m_password, m_newPassphrase);
+    m_password.clear();
+    m_newPassphrase.clear();
+}
+
 void SignInScreen::drawContent(UiContext& ctx) {
     // A centred column, never wider than a readable form.
     const float avail = ImGui::GetContentRegionAvail().x;
@@ -292,17 +313,7 @@ void SignInScreen::drawContent(UiContext& ctx) {
         ui::inputText(ctx, tr("signin.new_passphrase"), "##new_passphrase", &m_newPassphrase, nullptr,
                       ImGuiInputTextFlags_Password);
         ui::muted(tr("signin.passphrase_help"));
-        if (ui::button(ctx, tr("signin.sign_in"), true)) {
-            if (m_server != ctx.settings.serverUrl) {
-                Settings s = ctx.settings;
-                s.serverUrl = m_server;
-                ctx.app.applySettings(s);
-            }
-            session.serverUrl = m_server;
-            session.signIn(m_server, m_username, m_password, m_newPassphrase);
-            m_password.clear();
-            m_newPassphrase.clear();
-        }
+        if (ui::button(ctx, tr("signin.sign_in"), true)) submitSignIn(ctx);
         if (session.principal()) {
             ImGui::SameLine();
             if (ui::button(ctx, tr("common.cancel"))) session.begin();

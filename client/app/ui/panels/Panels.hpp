@@ -78,6 +78,7 @@ private:
     bool m_detailLoading = false;
     bool m_showDetail = false;
     bool m_focusSearch = true;
+    std::string m_textShown; // the search text as the field last showed it
     // "Report a change"
     bool m_reportOpen = false;
     int m_reportField = 0;
@@ -105,6 +106,11 @@ public:
     void setStep(UiContext& ctx, Step step);
     Step step() const { return m_step; }
     bool saved() const { return m_open && !m_dirty && !m_saving && m_lastSaveOk; }
+    // Submit: validates everything, then asks "what will be shared" before it goes.
+    void submit(UiContext& ctx);
+    // The confirmation's "Submit for review".
+    void confirmSubmit(UiContext& ctx);
+    bool sharePreviewShown() const { return m_share.has_value(); }
     const std::string& lastError() const { return m_saveError; }
 
 protected:
@@ -121,7 +127,6 @@ private:
     void drawReview(UiContext& ctx, const FormCheck& check);
     void drawSaveState(UiContext& ctx);
     void drawShareConfirm(UiContext& ctx);
-    void submit(UiContext& ctx);
     void loadSharePreview(UiContext& ctx);
     const FieldMessage* message(const FormCheck& check, const char* field) const;
 
@@ -143,6 +148,7 @@ private:
     std::string m_saveError;
     double m_savedAt = 0;
     bool m_confirmOpen = false;
+    bool m_closeConfirm = false;
     std::optional<SharePreview> m_share;
     bool m_confirmDiscard = false;
 };
@@ -289,6 +295,10 @@ public:
     void drawScreen(UiContext& ctx) { draw(ctx); }
     std::string& passphrase() { return m_passphrase; }
     void submitUnlock(UiContext& ctx);
+    // The first sign-in form, as the person fills it (the script runner too).
+    void fillSignIn(const std::string& server, const std::string& username, const std::string& password,
+                    const std::string& passphrase);
+    void submitSignIn(UiContext& ctx);
 
 protected:
     void drawContent(UiContext& ctx) override;

@@ -534,6 +534,39 @@ void ReferralEditorPanel::submit(UiContext& ctx) {
     m_confirmOpen = true;
 }
 
+void ReferralEditorPanel::confirmSubmit(UiContext& ctx) {
+    const std::string id = m_id;
+    const nlohmann::json fields = domain::referralFields(m_ref);
+    m_dirty = false;
+    m_share.reset();
+    m_closeConfirm = true;
+    UiQueue& ui = ctx.ui;
+    App& app = ctx.app;
+    ctx.worker.post([id, fields, &ui, &app, this](WorkerState& w) {
+        std::string error;
+        try {
+            w.store.update("referral", id, fields); // the last keystrokes, if a save was still due
+            w.store.transition("referral", id, "submitted");
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        ui.post([this, id, error, &app] {
+            if (!error.empty()) {
+                app.toast(error, true);
+                return;
+            }
+            app.toast(tr("editor.submitted"));
+            if (id == m_id) {
+                m_open = false;
+                m_status = "submitted";
+            }
+            app.dataChanged();
+            app.session().nudgeSync(); // a submitted referral leaves the device at once when online
+            app.navigate("my_referrals");
+        });
+    });
+}
+
 void ReferralEditorPanel::drawShareConfirm(UiContext& ctx) {
     if (m_confirmOpen) {
         ImGui::OpenPopup("###share");
@@ -543,7 +576,16 @@ void ReferralEditorPanel::drawShareConfirm(UiContext& ctx) {
     ImGui::SetNextWindowSize(ImVec2(std::min(display.x - 16, 620 * ctx.layout.scale), std::min(display.y - 16, 640 * ctx.layout.scale)));
     ImGui::SetNextWindowPos(ImVec2(display.x * 0.5f, display.y * 0.5f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
     const std::string title = std::string(tr("share.title")) + "###share";
-    if (!ImGui::BeginPopupModal(title.c_str(), nullptr, ImGuiWindowFlags_NoMove)) return;
+    if (!ImGui::BeginPopupModal(title.c_str(), nullptr, ImGuiWindowFlags_NoMove)) {
+        m_closeConfirm = false;
+        return;
+    }
+    if (m_closeConfirm) {
+        m_closeConfirm = false;
+        ImGui::CloseCurrentPopup();
+        ImGui::EndPopup();
+        return;
+    }
     ctx.noteVisible(tr("share.title"));
     ImGui::BeginChild("##share_body", ImVec2(0, -(ctx.layout.minTarget + ImGui::GetStyle().ItemSpacing.y * 2)));
     if (!m_share) {
@@ -575,34 +617,7 @@ void ReferralEditorPanel::drawShareConfirm(UiContext& ctx) {
     ui::ButtonRow buttons(ctx);
     ImGui::BeginDisabled(!m_share);
     if (buttons.button(tr("share.confirm_submit"), true)) {
-        const std::string id = m_id;
-        const nlohmann::json fields = domain::referralFields(m_ref);
-        m_dirty = false;
-        UiQueue& ui = ctx.ui;
-        App& app = ctx.app;
-        ctx.worker.post([id, fields, &ui, &app, this](WorkerState& w) {
-            std::string error;
-            try {
-                w.store.update("referral", id, fields); // the last keystrokes, if a save was still due
-                w.store.transition("referral", id, "submitted");
-            } catch (const std::exception& e) {
-                error = e.what();
-            }
-            ui.post([this, id, error, &app] {
-                if (!error.empty()) {
-                    app.toast(error, true);
-                    return;
-                }
-                app.toast(tr("editor.submitted"));
-                if (id == m_id) {
-                    m_open = false;
-                    m_status = "submitted";
-                }
-                app.dataChanged();
-                app.navigate("my_referrals");
-            });
-        });
-        ImGui::CloseCurrentPopup();
+        confirmSubmit(ctx);
     }
     ImGui::EndDisabled();
     if (buttons.button(tr("common.cancel"))) ImGui::CloseCurrentPopup();
