@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""The client against a real signpost-server on 127.0.0.1, in a real window under Xvfb.
+
+Seeds a server directory (with sample ISAs), adds a practitioner, starts the server on a free
+port, and runs `signpost --script server`: first sign-in with username and password, the first
+sync (the directory arrives and is searchable), a complete referral submitted through the
+"what will be shared" confirmation, and the sync that takes it to the server. Then asks the
+server's own database whether the referral arrived as submitted.
+"""
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--signpost", required=True)
+    parser.add_argument("--server", required=True)
+    parser.add_argument("--out", required=True, type=pathlib.Path)
+    args = parser.parse_args()
+    xvfb = shutil.which("xvfb-run")
+    if not xvfb and not os.environ.get("DISPLAY"):
+        print("SKIP: no xvfb-run and no display")
+        return SKIP
+    with tempfile.TemporaryDirectory(prefix="signpost-client-server-") as tmp:
+        tmp = pathlib.Path(tmp)
+        data = tmp / "server"
+        env = dict(os.environ, SIGNPOST_KDF="minimum")
+        subprocess.run([args.server, "directory", "seed", "--sample-isa", "--data-dir", str(data)], env=env,
+                       check=True, capture_output=True)
+        subprocess.run([args.server, "user", "add", "prac.gwent", "--role", "practitioner", "--area", "Gwent",
+                        "--data-dir", str(data)], env=dict(env, SIGNPOST_PASSWORD="client-test-password"),
+                       check=True, capture_output=True)
+        port = free_port()
+        log = open(tmp / "server.log", "w")
+        server = subprocess.Popen([args.server, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data)],
+                                  stdout=log, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            shots = args.out / "server-flow"
+            if shots.exists():
+                shutil.rmtree(shots)
+            command = [args.signpost, "--db", str(tmp / "client.db"), "--server", f"http://127.0.0.1:{port}",
+                       "--script", "server", "--screenshot-dir", str(shots), "--size", "1280x800", "--lang", "en"]
+            if xvfb:
+                command = [xvfb, "-a", "-s", "-screen 0 1600x1200x24"] + command
+            result = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                                    env=dict(env, SIGNPOST_SCRIPT_USER="prac.gwent",
+                                             SIGNPOST_SCRIPT_PASSWORD="client-test-password"))
+            if result.returncode != 0:
+                print(result.stdout, result.stderr)
+                print((tmp / "server.log").read_text()[-4000:])
+                return 1
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            log.close()
+        problems = []
+        for stem, panel in (("01-synced-search", "find"), ("02-share-preview", "referral"), ("03-submitted", "my_referrals")):
+            meta_path = shots / f"{stem}.json"
+            if not meta_path.exists():
+                problems.append(f"{stem}: no screenshot")
+                continue
+            meta = json.loads(meta_path.read_text())
+            if meta["panel"] != panel:
+                problems.append(f"{stem}: panel {meta['panel']!r}, expected {panel!r}")
+        if "What will be shared" not in json.loads((shots / "02-share-preview.json").read_text())["visible"]:
+            problems.append("the share preview was not on screen before submitting")
+        db = sqlite3.connect(data / "signpost-server.db")
+        rows = db.execute("SELECT status FROM record WHERE collection = 'referral'").fetchall()
+        if rows != [("submitted",)]:
+            problems.append(f"server holds referrals {rows}, expected one submitted")
+        if problems:
+            print("\n".join(problems))
+            return 1
+    print("signed in, synced, submitted; the server holds the submitted referral")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
