@@ -168,6 +168,11 @@ TEST_CASE("names: places and needs in Welsh where the data has them") {
     CHECK(areaName("E08000001", Language::Cy) == "Bolton"); // the same in both
     CHECK(areaName("nowhere", Language::Cy) == "nowhere");
     CHECK(needName("finance", Language::Cy) != needName("finance", Language::En));
+    CHECK(placeName("Flintshire", Language::Cy) == "Sir y Fflint");
+    CHECK(placeName("flintshire", Language::Cy) == "Sir y Fflint");
+    CHECK(placeName("Flintshire", Language::En) == "Flintshire");
+    CHECK(placeName("Bolton", Language::Cy) == "Bolton");
+    CHECK(placeName("Pontypridd", Language::Cy) == "Pontypridd"); // not an area name: as given
     CHECK(localName("Cardiff Wellbeing Hub", "Hyb Llesiant Caerdydd", Language::Cy) == "Hyb Llesiant Caerdydd");
     CHECK(localName("Bolton Advice", "", Language::Cy) == "Bolton Advice");
     // every lifecycle status, supervision type and queue has a label

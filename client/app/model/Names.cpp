@@ -2,6 +2,7 @@
 
 #include "signpost/domain/Areas.hpp"
 #include "signpost/domain/Needs.hpp"
+#include "signpost/util/Text.hpp"
 
 #include <utility>
 
@@ -120,6 +121,13 @@ std::string areaName(std::string_view code, Language language) {
     const auto* area = domain::areaByCode(code);
     if (!area) return std::string(code);
     return std::string(language == Language::Cy && !area->nameCy.empty() ? area->nameCy : area->nameEn);
+}
+
+std::string placeName(const std::string& place, Language language) {
+    if (language != Language::Cy || place.empty()) return place;
+    const auto* area = domain::findArea(place);
+    if (!area || area->nameCy.empty() || !text::iequals(area->nameEn, place)) return place;
+    return std::string(area->nameCy);
 }
 
 std::string needName(std::string_view code, Language language) {

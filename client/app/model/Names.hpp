@@ -12,6 +12,9 @@ namespace signpost::app {
 
 std::string areaName(std::string_view code, Language language);
 std::string needName(std::string_view code, Language language);
+// A town or place as the data has it ("Flintshire"), in Welsh when it is the name of an area that
+// has one ("Sir y Fflint"); otherwise as given.
+std::string placeName(const std::string& place, Language language);
 // `nameCy` may be empty (no Welsh name published): the English name is shown.
 inline const std::string& localName(const std::string& nameEn, const std::string& nameCy, Language language) {
     return language == Language::Cy && !nameCy.empty() ? nameCy : nameEn;

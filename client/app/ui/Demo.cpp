@@ -13,7 +13,14 @@ void prepareDemo(AppWorker& worker, UiQueue& ui, std::function<void(const std::s
     worker.post([&ui, onError](WorkerState& w) {
         try {
             directory::DirectoryStore dir(w.db);
-            if (dir.serviceCount() == 0) directory::loadSeed(w.db, assets::dir());
+            if (dir.serviceCount() == 0) {
+                directory::loadSeed(w.db, assets::dir());
+                // A few hundred synthetic services beside the real seed: opening times, verified
+                // dates, Welsh names and sample contacts to look at (all marked sample data).
+                directory::SyntheticOptions synthetic;
+                synthetic.services = kDemoSyntheticServices;
+                directory::generateSynthetic(w.db, synthetic);
+            }
             if (!w.store.principal()) {
                 sync::Principal who;
                 who.userId = "demo-practitioner";

@@ -194,9 +194,10 @@ std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::str
     steps.push_back(step("wait until unlocked", [](App& app, UiContext&) { return app.session().unlocked(); }));
 
     if (name == "flow") {
-        steps.push_back(step("search for debt", [](App& app, UiContext&) {
+        steps.push_back(step("search for debt", [](App& app, UiContext& ctx) {
             app.navigate("find");
-            app.find().filters().text = "debt";
+            // Typed in the person's language: the directory answers Welsh words too.
+            app.find().filters().text = ctx.language() == Language::Cy ? "dyled" : "debt";
             return true;
         }));
         steps.push_back(step("wait for results", [](App& app, UiContext&) {
@@ -204,11 +205,12 @@ std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::str
         }));
         steps.push_back(shot("search"));
         steps.push_back(step("open a service", [](App& app, UiContext& ctx) {
-            // A Welsh service (it has a Welsh name) where there is one: the cy screenshots show it.
+            // A service delivered in Welsh, with a Welsh name, where there is one: the cy
+            // screenshots show the data's own Welsh.
             const auto& results = app.find().results();
             std::string id = results.front().id;
             for (const auto& r : results)
-                if (!r.nameCy.empty()) {
+                if (!r.nameCy.empty() && r.welshLanguage) {
                     id = r.id;
                     break;
                 }

@@ -350,7 +350,7 @@ void FindPanel::drawResults(UiContext& ctx) {
                           ImGui::GetColorU32(ImGuiCol_Text), name.c_str());
             y += line;
             std::string second = localName(r.organisation, r.organisationCy, lang);
-            if (!r.town.empty()) second += " · " + r.town;
+            if (!r.town.empty()) second += " · " + placeName(r.town, lang);
             if (r.distanceKm) second += " · " + trf("find.km", {ui::oneDecimal(*r.distanceKm)});
             second = ui::ellipsize(second, textWidth, nullptr);
             draw->AddText(ImVec2(start.x + pad, y), ImGui::GetColorU32(palette().textMuted), second.c_str());
@@ -477,7 +477,7 @@ void FindPanel::drawDetail(UiContext& ctx) {
         ui::bold(ctx, tr("find.where"));
         for (const auto& l : s.locations) {
             std::string text = l.name;
-            for (const auto& part : {l.address, l.city, l.postcode})
+            for (const auto& part : {l.address, placeName(l.city, lang), l.postcode})
                 if (!part.empty()) text += (text.empty() ? "" : ", ") + part;
             ui::wrapped(text);
         }
