@@ -14,6 +14,7 @@
 #include "model/Settings.hpp"
 #include "model/Worker.hpp"
 
+#include "signpost/sync/Collections.hpp"
 #include "signpost/util/Assets.hpp"
 
 #include <atomic>
@@ -188,6 +189,11 @@ TEST_CASE("names: places and needs in Welsh where the data has them") {
     for (auto d : domain::kAlertDecisions) CHECK(alertDecisionKey(d) != nullptr);
     for (const auto& field : domain::referralShareableFields()) CHECK(fieldKey(field) != nullptr);
     for (const auto& field : domain::referralOperationalFields()) CHECK(fieldKey(field) != nullptr);
+    // the share preview can list any referral field
+    for (const auto& field : sync::findCollection("referral")->fields) {
+        INFO(field.name);
+        CHECK(fieldKey(field.name) != nullptr);
+    }
 }
 
 // ------------------------------------------------------------------------------- filters

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""The client against a real signpost-server on 127.0.0.1, in a real window under Xvfb.
+"""The client against a real signpost-server on 127.0.0.1, in real windows under Xvfb.
 
-Seeds a server directory (with sample ISAs), adds a practitioner, starts the server on a free
-port, and runs `signpost --script server`: first sign-in with username and password, the first
-sync (the directory arrives and is searchable), a complete referral submitted through the
-"what will be shared" confirmation, and the sync that takes it to the server. Then asks the
-server's own database whether the referral arrived as submitted.
+Seeds a server directory (with sample ISAs), adds a practitioner, a supervisor and a provider in
+Gwent, starts the server on a free port, and runs three devices in turn:
+  1. `--script server` as the practitioner: first sign-in with username and password, the first
+     sync (the directory arrives and is searchable), a complete referral submitted through the
+     "what will be shared" confirmation, and the sync that takes it to the server;
+  2. `--script supervisor`: the referral in the Supervisor queue, approved, then sent to the
+     provider through the share preview;
+  3. `--script provider`: the referral among the provider's new cases, accepted.
+After each, the server's own database must hold the referral in the expected status.
 """
 import argparse
 import json
@@ -44,9 +48,14 @@ def main():
         env = dict(os.environ, SIGNPOST_KDF="minimum")
         subprocess.run([args.server, "directory", "seed", "--sample-isa", "--data-dir", str(data)], env=env,
                        check=True, capture_output=True)
-        subprocess.run([args.server, "user", "add", "prac.gwent", "--role", "practitioner", "--area", "Gwent",
-                        "--data-dir", str(data)], env=dict(env, SIGNPOST_PASSWORD="client-test-password"),
-                       check=True, capture_output=True)
+        org = sqlite3.connect(data / "signpost-server.db").execute(
+            "SELECT id FROM record WHERE collection = 'organisation' AND json_extract(fields, '$.name') = ?",
+            ("Commissioned Rehabilitative Services (Wales)",)).fetchone()[0]
+        for name, role, extra in (("prac.gwent", "practitioner", []), ("sup.gwent", "supervisor", []),
+                                  ("prov.gwent", "provider", ["--org", org])):
+            subprocess.run([args.server, "user", "add", name, "--role", role, "--area", "Gwent",
+                            "--data-dir", str(data)] + extra,
+                           env=dict(env, SIGNPOST_PASSWORD="client-test-password"), check=True, capture_output=True)
         port = free_port()
         log = open(tmp / "server.log", "w")
         server = subprocess.Popen([args.server, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data)],
@@ -58,25 +67,38 @@ def main():
                     break
                 except OSError:
                     time.sleep(0.1)
-            shots = args.out / "server-flow"
-            if shots.exists():
-                shutil.rmtree(shots)
-            command = [args.signpost, "--db", str(tmp / "client.db"), "--server", f"http://127.0.0.1:{port}",
-                       "--script", "server", "--screenshot-dir", str(shots), "--size", "1280x800", "--lang", "en"]
-            if xvfb:
-                command = [xvfb, "-a", "-s", "-screen 0 1600x1200x24"] + command
-            result = subprocess.run(command, capture_output=True, text=True, timeout=600,
-                                    env=dict(env, SIGNPOST_SCRIPT_USER="prac.gwent",
-                                             SIGNPOST_SCRIPT_PASSWORD="client-test-password"))
-            if result.returncode != 0:
-                print(result.stdout, result.stderr)
-                print((tmp / "server.log").read_text()[-4000:])
+            def device(script, user, expected_status):
+                shots = args.out / f"server-{script}"
+                if shots.exists():
+                    shutil.rmtree(shots)
+                command = [args.signpost, "--db", str(tmp / f"{user}.db"), "--server", f"http://127.0.0.1:{port}",
+                           "--script", script, "--screenshot-dir", str(shots), "--size", "1280x800", "--lang", "en"]
+                if xvfb:
+                    command = [xvfb, "-a", "-s", "-screen 0 1600x1200x24"] + command
+                result = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                                        env=dict(env, SIGNPOST_SCRIPT_USER=user,
+                                                 SIGNPOST_SCRIPT_PASSWORD="client-test-password"))
+                if result.returncode != 0:
+                    print(f"--script {script} as {user} failed:\n{result.stdout}\n{result.stderr}")
+                    print((tmp / "server.log").read_text()[-4000:])
+                    return None
+                rows = sqlite3.connect(data / "signpost-server.db").execute(
+                    "SELECT status FROM record WHERE collection = 'referral'").fetchall()
+                if rows != [(expected_status,)]:
+                    problems.append(f"after --script {script}: the server holds referrals {rows}, "
+                                    f"expected one {expected_status}")
+                return shots
+
+            problems = []
+            shots = device("server", "prac.gwent", "submitted")
+            if shots is None:
+                return 1
+            if device("supervisor", "sup.gwent", "sent") is None or device("provider", "prov.gwent", "accepted") is None:
                 return 1
         finally:
             server.terminate()
             server.wait(timeout=30)
             log.close()
-        problems = []
         for stem, panel in (("01-synced-search", "find"), ("02-share-preview", "referral"), ("03-submitted", "my_referrals")):
             meta_path = shots / f"{stem}.json"
             if not meta_path.exists():
@@ -87,14 +109,10 @@ def main():
                 problems.append(f"{stem}: panel {meta['panel']!r}, expected {panel!r}")
         if "What will be shared" not in json.loads((shots / "02-share-preview.json").read_text())["visible"]:
             problems.append("the share preview was not on screen before submitting")
-        db = sqlite3.connect(data / "signpost-server.db")
-        rows = db.execute("SELECT status FROM record WHERE collection = 'referral'").fetchall()
-        if rows != [("submitted",)]:
-            problems.append(f"server holds referrals {rows}, expected one submitted")
         if problems:
             print("\n".join(problems))
             return 1
-    print("signed in, synced, submitted; the server holds the submitted referral")
+    print("practitioner submitted, supervisor approved and sent, provider accepted: all through the client")
     return 0
 
 

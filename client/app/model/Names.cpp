@@ -104,6 +104,10 @@ constexpr Entry kFields[] = {
     {"history", trKey("field.history")},
     {"outcomes", trKey("field.outcomes")},
     {"notes", trKey("field.notes")},
+    {"submitted_at", trKey("field.submitted_at")},
+    {"created_by", trKey("field.created_by")},
+    {"withdrawal_code", trKey("field.withdrawal_code")},
+    {"amendments", trKey("field.amendments")},
 };
 
 constexpr Entry kDecisions[] = {

@@ -79,7 +79,7 @@ void ScriptRunner::afterRender(UiContext& ctx) {
     advance(ctx);
 }
 
-std::string scriptNames() { return "flow, server"; }
+std::string scriptNames() { return "flow; with SIGNPOST_SCRIPT_USER/_PASSWORD and --server: server, supervisor, provider"; }
 
 std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::string& dir) {
     using ScriptStep = ScriptRunner::Step;
@@ -94,13 +94,11 @@ std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::str
         return ScriptStep{std::move(label), std::move(fn), {}, timeout};
     };
 
-    if (name == "server") {
-        // First sign-in against a real signpost-server (SIGNPOST_SCRIPT_USER, _PASSWORD and the
-        // --server URL), a sync that brings the directory, a complete referral submitted through the
-        // "what will be shared" confirmation, and the sync that sends it.
-        const char* user = std::getenv("SIGNPOST_SCRIPT_USER");
-        const char* password = std::getenv("SIGNPOST_SCRIPT_PASSWORD");
-        if (!user || !password) return nullptr;
+    const char* user = std::getenv("SIGNPOST_SCRIPT_USER");
+    const char* password = std::getenv("SIGNPOST_SCRIPT_PASSWORD");
+    // The scripts against a real server begin alike: first sign-in with SIGNPOST_SCRIPT_USER and
+    // _PASSWORD at the --server URL, then the first sync.
+    auto signInToServer = [&] {
         const std::string username = user, secret = password;
         steps.push_back(step("wait for the first sign-in form", [](App& app, UiContext&) {
             return app.session().state() == SessionState::FirstSignIn;
@@ -114,6 +112,88 @@ std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::str
         steps.push_back(step("wait for the first sync", [](App& app, UiContext&) {
             return app.session().sync().status().state == client::SyncStatus::State::UpToDate;
         }, 120));
+    };
+    auto synced = [](App& app) {
+        const auto s = app.session().sync().status();
+        return s.state == client::SyncStatus::State::UpToDate && s.pending == 0;
+    };
+    // Waits for the queue panel to show an item in `section`, then opens it.
+    auto openFirst = [&](const std::string& panelKey, const std::string& section) {
+        steps.push_back(step("open " + panelKey, [panelKey](App& app, UiContext&) {
+            app.navigate(panelKey);
+            return true;
+        }));
+        steps.push_back(step("wait for " + section, [panelKey, section](App& app, UiContext& ctx) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel(panelKey));
+            if (!q || !q->loaded()) return false;
+            for (const auto& sec : q->sections())
+                if (sec.name == section && !sec.entries.empty()) {
+                    q->select(ctx, sec.entries.front().item.collection, sec.entries.front().item.id);
+                    return true;
+                }
+            app.session().nudgeSync(); // not here yet: sync again
+            return false;
+        }, 120));
+        steps.push_back(step("wait for the item", [panelKey](App& app, UiContext&) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel(panelKey));
+            return q && q->opened().has_value();
+        }));
+    };
+    auto act = [&](const std::string& panelKey, const std::string& to, const std::string& reason = {}) {
+        steps.push_back(step(to, [panelKey, to, reason](App& app, UiContext& ctx) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel(panelKey));
+            return q && q->opened() && q->act(ctx, to, reason);
+        }));
+    };
+    auto waitStatus = [&](const std::string& panelKey, const std::string& status) {
+        steps.push_back(step("wait for " + status, [panelKey, status](App& app, UiContext&) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel(panelKey));
+            return q && q->opened() && q->opened()->record.status == status;
+        }));
+    };
+
+    if (name == "supervisor" || name == "provider") {
+        if (!user || !password) return nullptr;
+        signInToServer();
+        if (name == "supervisor") {
+            // Review the practitioner's referral: approve, then send it through the share preview.
+            openFirst("supervisor", "awaiting_review");
+            steps.push_back(shot("supervisor-queue"));
+            act("supervisor", "approved");
+            waitStatus("supervisor", "approved");
+            act("supervisor", "sent");
+            steps.push_back(step("wait for the share preview", [](App& app, UiContext&) {
+                auto* q = dynamic_cast<QueuePanelBase*>(app.panel("supervisor"));
+                return q && q->actionPending();
+            }));
+            steps.push_back(shot("send-share-preview"));
+            steps.push_back(step("send", [](App& app, UiContext& ctx) {
+                dynamic_cast<QueuePanelBase*>(app.panel("supervisor"))->confirmAction(ctx);
+                app.session().nudgeSync();
+                return true;
+            }));
+            waitStatus("supervisor", "sent");
+        } else {
+            // The provider sees the referral as its ISA allows, and accepts it.
+            openFirst("provider", "new");
+            steps.push_back(shot("provider-case"));
+            act("provider", "accepted");
+            waitStatus("provider", "accepted");
+            steps.push_back(step("sync", [](App& app, UiContext&) {
+                app.session().nudgeSync();
+                return true;
+            }));
+        }
+        steps.push_back(step("wait until the server has it", [synced](App& app, UiContext&) { return synced(app); }, 120));
+        return std::make_unique<ScriptRunner>(std::move(steps), dir);
+    }
+
+    if (name == "server") {
+        // First sign-in against a real signpost-server, a sync that brings the directory, a
+        // complete referral submitted through the "what will be shared" confirmation, and the sync
+        // that sends it.
+        if (!user || !password) return nullptr;
+        signInToServer();
         steps.push_back(step("search the synced directory", [](App& app, UiContext&) {
             app.navigate("find");
             app.find().filters().text = "finance";

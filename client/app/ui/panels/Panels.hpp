@@ -191,6 +191,13 @@ public:
     const std::vector<QueueSectionView>& sections() const { return m_sections; }
     bool loaded() const { return m_loaded; }
     void select(UiContext& ctx, const std::string& collection, const std::string& id);
+    const std::optional<OpenedItem>& opened() const { return m_opened; }
+    // What the open item's button for `to` does (the script runner presses it): moves it at once,
+    // or opens the modal for a reason or the share preview. False when no such move is offered.
+    bool act(UiContext& ctx, const std::string& to, const std::string& reason = {});
+    bool actionPending() const { return m_action.has_value(); }
+    // The modal's confirming button.
+    void confirmAction(UiContext& ctx);
 
 protected:
     void drawContent(UiContext& ctx) override;
@@ -217,6 +224,7 @@ protected:
     bool m_openLoading = false;
     bool m_showDetail = false;
     bool m_reopen = false;
+    bool m_closeAction = false;
     // The modal for a move that needs more (a reason, the share preview, a decision).
     struct PendingAction {
         std::string collection, id, to;

@@ -458,7 +458,41 @@ void QueuePanelBase::drawAlert(UiContext& ctx) {
     ImGui::EndDisabled();
 }
 
+bool QueuePanelBase::act(UiContext& ctx, const std::string& to, const std::string& reason) {
+    if (!m_opened) return false;
+    const auto& r = m_opened->record;
+    const auto& lifecycle = r.collection == "appointment" ? domain::appointmentLifecycle()
+                            : r.collection == "alert"     ? domain::alertLifecycle()
+                                                          : domain::referralLifecycle();
+    for (const auto& offer : offeredActions(lifecycle, ctx.session.role(), r.status)) {
+        if (offer.to != to) continue;
+        if (offer.reasonRequired || offer.needsSharePreview)
+            m_action = PendingAction{r.collection, r.id, offer.to, offer.labelKey, offer.reasonRequired,
+                                     offer.needsSharePreview, reason};
+        else
+            transition(ctx, r.collection, r.id, offer.to, reason);
+        return true;
+    }
+    return false;
+}
+
+void QueuePanelBase::confirmAction(UiContext& ctx) {
+    if (!m_action) return;
+    transition(ctx, m_action->collection, m_action->id, m_action->to, m_action->reason);
+    m_action.reset();
+    m_closeAction = true;
+}
+
 void QueuePanelBase::drawActionModal(UiContext& ctx) {
+    if (m_closeAction) {
+        // Confirmed from outside the modal (the script runner): close it where it is drawn.
+        m_closeAction = false;
+        if (ImGui::BeginPopupModal("###action", nullptr, ImGuiWindowFlags_NoMove)) {
+            ImGui::CloseCurrentPopup();
+            ImGui::EndPopup();
+        }
+        return;
+    }
     if (!m_action) return;
     const std::string title = labelFor(m_action->labelKey, m_action->to) + "###action";
     if (!ImGui::IsPopupOpen("###action")) ImGui::OpenPopup("###action");
