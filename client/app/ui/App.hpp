@@ -94,6 +94,7 @@ public:
     GLFWwindow* window() const { return m_window; }
     uint64_t frameCount() const { return m_frames; }
     double lastFrameBuildMs() const { return m_lastBuildMs; }
+    double lastFrameBuildCpuMs() const { return m_lastBuildCpuMs; }
     void requestQuit(int exitCode);
 
 private:
@@ -140,6 +141,7 @@ private:
     double m_lastInput = 0;
     uint64_t m_frames = 0;
     double m_lastBuildMs = 0;
+    double m_lastBuildCpuMs = 0;
     std::vector<std::string> m_visibleTitles;
     std::string m_toast;
     std::string m_lastStatusText;
