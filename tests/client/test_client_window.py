@@ -3,7 +3,8 @@
 
 For each size (390x844 phone, 1280x800 laptop) and language (en, cy) it runs
 `signpost --script flow` on a fresh demo device: sign in offline, search, open a service, start a
-referral, save the draft, check it in My referrals, open Settings. Each step writes a PNG and a
+referral, save the draft, check it in My referrals, open Settings, lock as if idle, and be refused
+with a wrong passphrase before unlocking with the right one. Each step writes a PNG and a
 JSON sidecar naming the active panel and the titled regions drawn. The test checks that every
 PNG has the window's size and is not blank (pixel variance, colour count), that the sidecar
 shows the expected panel with its titles in the right language and layout, and that the pixels
@@ -31,6 +32,7 @@ EXPECTED = [
     ("05-referral-review", "referral", ["panel.referral", "step.review"]),
     ("06-my-referrals", "my_referrals", ["panel.my_referrals", "queue.drafts"]),
     ("07-settings", "settings", ["panel.settings"]),
+    ("08-wrong-passphrase", "sign_in", ["panel.sign_in"]),
 ]
 STATUS_BAR = "status.bar"
 

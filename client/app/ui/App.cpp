@@ -224,12 +224,16 @@ double App::waitTimeout() const {
     return timeout;
 }
 
+void App::lockNow(UiContext& ctx, bool idle) {
+    if (!m_session->unlocked()) return;
+    for (const auto& p : m_panels) p->beforeLock(ctx);
+    m_session->lock(idle);
+    dataChanged();
+}
+
 void App::checkIdleLock(UiContext& ctx) {
     if (!m_session->unlocked() || m_script) return;
-    if (ctx.time - m_lastInput >= m_settings.idleLockMinutes * 60.0) {
-        m_session->lock(true);
-        dataChanged();
-    }
+    if (ctx.time - m_lastInput >= m_settings.idleLockMinutes * 60.0) lockNow(ctx, true);
 }
 
 void App::updateLayout() {
@@ -505,7 +509,7 @@ void App::drawNavRail(UiContext& ctx) {
     ImGui::Spacing();
     ImGui::Separator();
     ImGui::Spacing();
-    if (ui::button(ctx, tr("action.lock"), false, -FLT_MIN)) m_session->lock();
+    if (ui::button(ctx, tr("action.lock"), false, -FLT_MIN)) lockNow(ctx, false);
     ImGui::EndChild();
     ImGui::PopStyleVar(2);
     ImGui::PopStyleColor();
@@ -604,7 +608,7 @@ void App::drawMoreMenu(UiContext& ctx) {
         if (ImGui::Selectable(label.c_str(), false, 0, ImVec2(0, m_layout.minTarget))) navigate(panels[i]->key());
     }
     ImGui::Spacing();
-    if (ui::button(ctx, tr("action.lock"), false, -FLT_MIN)) m_session->lock();
+    if (ui::button(ctx, tr("action.lock"), false, -FLT_MIN)) lockNow(ctx, false);
     ImGui::EndChild();
     ImGui::PopStyleVar(2);
 }

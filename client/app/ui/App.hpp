@@ -77,6 +77,8 @@ public:
     // Wake and draw again by this time (a debounce, a clock), without spinning until then.
     void redrawAt(double imguiTime);
     void applySettings(const Settings& settings); // saves too
+    // Locks Signpost: panels save first (beforeLock), then sync stops and the vault is dropped.
+    void lockNow(UiContext& ctx, bool idle);
     const Settings& settings() const { return m_settings; }
     const Layout& layout() const { return m_layout; }
     Session& session() { return *m_session; }

@@ -42,6 +42,9 @@ public:
     virtual void onShow(UiContext&) {}
     // Every frame, for every panel, before drawing (debounced saves, reloads for badges).
     virtual void tick(UiContext&) {}
+    // Signpost is about to lock (idle, or the person asked): save what is unsaved while the
+    // vault is still open. Jobs posted now run before the vault is dropped.
+    virtual void beforeLock(UiContext&) {}
     // Single column: the panel shows its detail, so the top bar offers "Back" to the list.
     virtual bool showingDetail() const { return false; }
     virtual void back() {}

@@ -351,6 +351,29 @@ std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::str
             return true;
         }));
         steps.push_back(shot("settings"));
+        // Locked as after the idle time; a wrong passphrase is refused plainly, the right one opens.
+        steps.push_back(step("lock as if idle", [](App& app, UiContext& ctx) {
+            app.lockNow(ctx, true);
+            return true;
+        }));
+        steps.push_back(step("wait until locked", [](App& app, UiContext&) {
+            return app.session().state() == SessionState::Locked && app.session().message() == "signin.locked_idle";
+        }));
+        steps.push_back(step("a wrong passphrase", [](App& app, UiContext& ctx) {
+            app.signInScreen().passphrase() = "not the passphrase";
+            app.signInScreen().submitUnlock(ctx);
+            return true;
+        }));
+        steps.push_back(step("wait for the refusal", [](App& app, UiContext&) {
+            return app.session().state() == SessionState::Locked && app.session().message() == "signin.wrong_passphrase";
+        }));
+        steps.push_back(shot("wrong-passphrase"));
+        steps.push_back(step("the right passphrase", [](App& app, UiContext& ctx) {
+            app.signInScreen().passphrase() = kDemoPassphrase;
+            app.signInScreen().submitUnlock(ctx);
+            return true;
+        }));
+        steps.push_back(step("wait until unlocked again", [](App& app, UiContext&) { return app.session().unlocked(); }));
         return std::make_unique<ScriptRunner>(std::move(steps), dir);
     }
     return nullptr;

@@ -22,31 +22,52 @@ client::CurlOptions curlOptions() {
 SyncService::Engine::Engine(const std::string& dbPath, const std::string& url, const crypto::Vault* vault)
     : db(schema::openLocal(dbPath)), transport(url, curlOptions()), engine(db, transport, engineOptions(vault)) {}
 
+SyncService::SyncService(UiQueue& ui) : m_ui(ui), m_control([] { return std::make_unique<Control>(); }) {}
+
+SyncService::~SyncService() {
+    m_wanted = false;
+    m_control.post([this](Control& c) { stopOn(c); });
+    m_control.flush();
+    m_control.stop();
+}
+
 void SyncService::start(const std::string& dbPath, const std::string& serverUrl,
                         std::shared_ptr<const crypto::Vault> vault,
                         std::function<void(const client::SyncReport&)> onRound) {
-    stop();
-    m_dbPath = dbPath;
-    m_serverUrl = serverUrl;
-    m_vault = std::move(vault);
-    m_onRound = std::move(onRound);
-    client::SyncLoop::Options options;
-    options.interval = std::chrono::milliseconds(60'000);
-    m_loop = std::make_unique<client::SyncLoop>([this] { return round(); }, options);
-    m_loop->start();
+    m_wanted = true;
+    m_control.post([this, dbPath, serverUrl, vault = std::move(vault), onRound = std::move(onRound)](Control& c) {
+        stopOn(c);
+        c.dbPath = dbPath;
+        c.serverUrl = serverUrl;
+        c.vault = vault;
+        c.onRound = onRound;
+        client::SyncLoop::Options options;
+        options.interval = std::chrono::milliseconds(60'000);
+        c.loop = std::make_unique<client::SyncLoop>([this, &c] { return round(c); }, options);
+        c.loop->start();
+    });
 }
 
 void SyncService::stop() {
-    if (m_loop) m_loop->stop(); // joins: no round is running after this
-    m_loop.reset();
-    std::lock_guard lock(m_mutex);
-    if (m_engine) m_lastStatus = m_engine->engine.status();
-    m_engine.reset();
-    m_vault.reset();
+    m_wanted = false;
+    m_control.post([this](Control& c) { stopOn(c); });
+}
+
+void SyncService::stopOn(Control& c) {
+    if (c.loop) c.loop->stop(); // joins: no round is running after this
+    c.loop.reset();
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_lastStatus = m_engine->engine.status();
+        m_engine.reset();
+    }
+    c.vault.reset(); // the sync thread's share of the key
 }
 
 void SyncService::nudge() {
-    if (m_loop) m_loop->nudge();
+    m_control.post([](Control& c) {
+        if (c.loop) c.loop->nudge();
+    });
 }
 
 client::SyncStatus SyncService::status() const {
@@ -55,7 +76,7 @@ client::SyncStatus SyncService::status() const {
     return m_lastStatus;
 }
 
-client::SyncReport SyncService::round() {
+client::SyncReport SyncService::round(Control& c) {
     client::SyncReport report;
     try {
         bool build = false;
@@ -64,7 +85,7 @@ client::SyncReport SyncService::round() {
             build = !m_engine;
         }
         if (build) {
-            auto engine = std::make_unique<Engine>(m_dbPath, m_serverUrl, m_vault.get());
+            auto engine = std::make_unique<Engine>(c.dbPath, c.serverUrl, c.vault.get());
             std::lock_guard lock(m_mutex);
             m_engine = std::move(engine);
         }
@@ -76,7 +97,7 @@ client::SyncReport SyncService::round() {
         m_lastStatus.state = client::SyncStatus::State::Error;
         m_lastStatus.message = report.error;
     }
-    auto done = m_onRound;
+    auto done = c.onRound;
     m_ui.post([done, report] {
         if (done) done(report);
     });

@@ -204,7 +204,7 @@ void SettingsPanel::drawContent(UiContext& ctx) {
     if (!ctx.session.hasServerSession()) {
         ui::muted(tr("settings.no_server"));
         if (ui::button(ctx, tr("settings.sign_in_server"))) {
-            ctx.session.lock();
+            ctx.app.lockNow(ctx, false);
             ctx.session.switchUser();
         }
     }

@@ -93,6 +93,9 @@ public:
     ReferralEditorPanel() : Panel("referral", trKey("panel.referral"), trKey("tab.referral")) {}
     bool visibleFor(const UiContext& ctx) const override;
     void tick(UiContext& ctx) override;
+    void beforeLock(UiContext& ctx) override {
+        if (m_dirty) save(ctx);
+    }
 
     // A new draft for this service, or, when the open draft is waiting for a service, that one.
     void referTo(UiContext& ctx, const domain::Service& service, const std::string& serviceName);
