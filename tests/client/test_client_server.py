@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import pathlib
+import random
 import shutil
 import socket
 import sqlite3
@@ -75,9 +76,13 @@ def main():
                            "--script", script, "--screenshot-dir", str(shots), "--size", "1280x800", "--lang", "en"]
                 if xvfb:
                     command = [xvfb, "-a", "-s", "-screen 0 1600x1200x24"] + command
-                result = subprocess.run(command, capture_output=True, text=True, timeout=600,
-                                        env=dict(env, SIGNPOST_SCRIPT_USER=user,
-                                                 SIGNPOST_SCRIPT_PASSWORD="client-test-password"))
+                device_env = dict(env, SIGNPOST_SCRIPT_USER=user, SIGNPOST_SCRIPT_PASSWORD="client-test-password")
+                for _ in range(4):
+                    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=device_env)
+                    # `xvfb-run -a` can race another test for a display number: try again then.
+                    if result.returncode == 0 or "Xvfb failed to start" not in result.stderr:
+                        break
+                    time.sleep(1 + random.random() * 3)
                 if result.returncode != 0:
                     print(f"--script {script} as {user} failed:\n{result.stdout}\n{result.stderr}")
                     print((tmp / "server.log").read_text()[-4000:])

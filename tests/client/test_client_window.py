@@ -14,11 +14,13 @@ import argparse
 import json
 import os
 import pathlib
+import random
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 
 SKIP = 77  # ctest SKIP_RETURN_CODE
@@ -106,6 +108,18 @@ def difference(rows_a, rows_b, step=2):
     return differ / max(total, 1)
 
 
+def run_display(command, env, timeout):
+    """Runs under xvfb-run, retrying when Xvfb itself failed to start: `xvfb-run -a` picks a free
+    display by looking at lock files, and two tests starting at the same moment can pick the same
+    one."""
+    for attempt in range(4):
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+        if result.returncode == 0 or "Xvfb failed to start" not in result.stderr:
+            return result
+        time.sleep(1 + random.random() * 3)
+    return result
+
+
 def run(args, size, lang, out_dir, failures):
     width, height = size
     shots = out_dir / f"{lang}-{width}x{height}"
@@ -117,7 +131,7 @@ def run(args, size, lang, out_dir, failures):
         if args.xvfb:
             command = [args.xvfb, "-a", "-s", "-screen 0 1600x1200x24"] + command
         env = dict(os.environ, SIGNPOST_KDF="minimum")
-        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        result = run_display(command, env, timeout=300)
     if result.returncode != 0:
         failures.append(f"{lang} {width}x{height}: signpost exited {result.returncode}\n{result.stdout}\n{result.stderr}")
         return {}
