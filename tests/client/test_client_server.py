@@ -8,8 +8,12 @@ Gwent, starts the server on a free port, and runs three devices in turn:
      "what will be shared" confirmation, and the sync that takes it to the server;
   2. `--script supervisor`: the referral in the Supervisor queue, approved, then sent to the
      provider through the share preview;
-  3. `--script provider`: the referral among the provider's new cases, accepted.
-After each, the server's own database must hold the referral in the expected status.
+  3. `--script provider`: the referral among the provider's new cases, accepted;
+  4. a clash: the supervisor's device and the practitioner's each change the referral's desired
+     outcomes while apart (signpost-cli record update); the supervisor's reaches the server first;
+     `--script conflict` on the practitioner's device unlocks, syncs, meets the conflict in the
+     Conflicts panel and keeps a merged text.
+After each, the server's own database must hold the referral as expected.
 """
 import argparse
 import json
@@ -37,6 +41,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--signpost", required=True)
     parser.add_argument("--server", required=True)
+    parser.add_argument("--cli", required=True, help="signpost-cli, for the other device's offline edit")
     parser.add_argument("--out", required=True, type=pathlib.Path)
     args = parser.parse_args()
     xvfb = shutil.which("xvfb-run")
@@ -68,7 +73,7 @@ def main():
                     break
                 except OSError:
                     time.sleep(0.1)
-            def device(script, user, expected_status):
+            def device(script, user, expected_status, extra_env=None):
                 shots = args.out / f"server-{script}"
                 if shots.exists():
                     shutil.rmtree(shots)
@@ -76,7 +81,8 @@ def main():
                            "--script", script, "--screenshot-dir", str(shots), "--size", "1280x800", "--lang", "en"]
                 if xvfb:
                     command = [xvfb, "-a", "-s", "-screen 0 1600x1200x24"] + command
-                device_env = dict(env, SIGNPOST_SCRIPT_USER=user, SIGNPOST_SCRIPT_PASSWORD="client-test-password")
+                device_env = dict(env, SIGNPOST_SCRIPT_USER=user, SIGNPOST_SCRIPT_PASSWORD="client-test-password",
+                                  **(extra_env or {}))
                 for _ in range(4):
                     result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=device_env)
                     # `xvfb-run -a` can race another test for a display number: try again then.
@@ -100,6 +106,30 @@ def main():
                 return 1
             if device("supervisor", "sup.gwent", "sent") is None or device("provider", "prov.gwent", "accepted") is None:
                 return 1
+
+            server_db = lambda: sqlite3.connect(data / "signpost-server.db")  # noqa: E731
+            referral_id = server_db().execute("SELECT id FROM record WHERE collection = 'referral'").fetchone()[0]
+            cli_env = dict(env, SIGNPOST_PASSPHRASE="a device passphrase")
+            url = f"http://127.0.0.1:{port}"
+            for user, text in (("sup.gwent", "Stable housing first."), ("prac.gwent", "Clear the rent arrears.")):
+                subprocess.run([args.cli, "--db", str(tmp / f"{user}.db"), "record", "update", "referral", referral_id,
+                                "--set", f"desired_outcomes={text}", "--reason", "Outcomes agreed at supervision"],
+                               env=cli_env, check=True, capture_output=True)
+            subprocess.run([args.cli, "--db", str(tmp / "sup.gwent.db"), "sync", "--server", url],
+                           env=cli_env, check=True, capture_output=True)
+            merged = "Clear the rent arrears, then stable housing."
+            if device("conflict", "prac.gwent", "accepted", {"SIGNPOST_SCRIPT_MERGED": merged}) is None:
+                return 1
+            fields = json.loads(server_db().execute(
+                "SELECT fields FROM record WHERE collection = 'referral'").fetchone()[0])
+            conflicts = server_db().execute(
+                "SELECT status FROM record WHERE collection = 'conflict' "
+                "AND json_extract(fields, '$.field') = 'desired_outcomes'").fetchall()
+            if conflicts != [("resolved",)]:
+                problems.append(f"desired_outcomes conflicts on the server: {conflicts}, expected one resolved")
+            if fields.get("desired_outcomes") != merged:
+                problems.append(f"the server's desired_outcomes is {fields.get('desired_outcomes')!r}, "
+                                f"expected the merged text")
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -117,7 +147,8 @@ def main():
         if problems:
             print("\n".join(problems))
             return 1
-    print("practitioner submitted, supervisor approved and sent, provider accepted: all through the client")
+    print("practitioner submitted, supervisor approved and sent, provider accepted, a clash resolved with a "
+          "merged text: all through the client")
     return 0
 
 

@@ -79,7 +79,7 @@ void ScriptRunner::afterRender(UiContext& ctx) {
     advance(ctx);
 }
 
-std::string scriptNames() { return "flow; with SIGNPOST_SCRIPT_USER/_PASSWORD and --server: server, supervisor, provider"; }
+std::string scriptNames() { return "flow; with SIGNPOST_SCRIPT_USER/_PASSWORD and --server: server, supervisor, provider, conflict (SIGNPOST_SCRIPT_MERGED)"; }
 
 std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::string& dir) {
     using ScriptStep = ScriptRunner::Step;
@@ -151,6 +151,45 @@ std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::str
             return q && q->opened() && q->opened()->record.status == status;
         }));
     };
+
+    if (name == "conflict") {
+        // A device that signed in before: unlock with its passphrase; its sync meets a clash
+        // another device made on the same text; resolve it with a merged text in Conflicts.
+        const char* merged = std::getenv("SIGNPOST_SCRIPT_MERGED");
+        if (!merged) return nullptr;
+        const std::string text = merged;
+        steps.push_back(step("wait for the unlock screen", [](App& app, UiContext&) {
+            return app.session().state() == SessionState::Locked;
+        }));
+        steps.push_back(step("unlock", [](App& app, UiContext& ctx) {
+            app.signInScreen().passphrase() = "a device passphrase";
+            app.signInScreen().submitUnlock(ctx);
+            return true;
+        }));
+        steps.push_back(step("wait for the conflict", [](App& app, UiContext&) {
+            if (!app.session().unlocked()) return false;
+            auto* c = dynamic_cast<ConflictsPanel*>(app.panel("conflicts"));
+            if (c && !c->conflicts().empty()) {
+                app.navigate("conflicts");
+                c->select(c->conflicts().front().id);
+                return true;
+            }
+            return false;
+        }, 120));
+        steps.push_back(shot("conflict"));
+        steps.push_back(step("keep a merged text", [text](App& app, UiContext& ctx) {
+            auto* c = dynamic_cast<ConflictsPanel*>(app.panel("conflicts"));
+            c->mergedText() = text;
+            c->keepMerged(ctx);
+            app.session().nudgeSync();
+            return true;
+        }));
+        steps.push_back(step("wait until the server has it", [synced](App& app, UiContext&) {
+            auto* c = dynamic_cast<ConflictsPanel*>(app.panel("conflicts"));
+            return synced(app) && c->conflicts().empty();
+        }, 120));
+        return std::make_unique<ScriptRunner>(std::move(steps), dir);
+    }
 
     if (name == "supervisor" || name == "provider") {
         if (!user || !password) return nullptr;

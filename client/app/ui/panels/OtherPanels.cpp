@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <string_view>
+#include <utility>
 
 namespace signpost::app {
 
@@ -37,9 +39,24 @@ std::vector<std::unique_ptr<Panel>> makePanels(App&) {
 
 namespace {
 std::string shown(const json& value) {
-    if (value.is_null()) return tr("conflict.empty_value");
+    if (value.is_null() || (value.is_string() && value.get_ref<const std::string&>().empty()))
+        return tr("conflict.empty_value");
     if (value.is_string()) return value.get<std::string>();
     return value.dump();
+}
+
+// What the conflict is about, in words: the field and the kind of record.
+std::string about(const json& fields) {
+    const std::string field = fields.value("field", ""), collection = fields.value("collection", "");
+    static constexpr std::pair<std::string_view, const char*> kCollections[] = {
+        {"referral", trKey("conflict.on_referral")},       {"appointment", trKey("conflict.on_appointment")},
+        {"service", trKey("conflict.on_service")},         {"organisation", trKey("conflict.on_organisation")},
+        {"alert", trKey("conflict.on_alert")},             {"suggestion", trKey("conflict.on_suggestion")},
+    };
+    std::string where = collection;
+    for (const auto& [code, key] : kCollections)
+        if (code == collection) where = tr(key);
+    return (field.empty() ? std::string(tr("conflict.whole_record")) : labelFor(fieldKey(field), field)) + " · " + where;
 }
 } // namespace
 
@@ -84,6 +101,19 @@ void ConflictsPanel::resolve(UiContext& ctx, const std::string& id, json value) 
     m_showDetail = false;
 }
 
+void ConflictsPanel::select(const std::string& id) {
+    for (const auto& c : m_conflicts)
+        if (c.id == id) {
+            m_selected = id;
+            m_merged = shown(c.fields.value("mine", json()));
+            m_showDetail = true;
+        }
+}
+
+void ConflictsPanel::keepMerged(UiContext& ctx) {
+    if (!m_selected.empty()) resolve(ctx, m_selected, json(m_merged));
+}
+
 void ConflictsPanel::drawContent(UiContext& ctx) {
     ui::muted(tr("conflict.explain"));
     if (m_conflicts.empty()) {
@@ -97,14 +127,8 @@ void ConflictsPanel::drawContent(UiContext& ctx) {
         // fall through to the detail below
     } else {
         for (const auto& c : m_conflicts) {
-            std::string label = labelFor(fieldKey(c.fields.value("field", "")), c.fields.value("field", "")) + " · " +
-                                c.fields.value("collection", "") + " · " + c.fields.value("theirs_by", "");
-            label += "##" + c.id;
-            if (ImGui::Selectable(label.c_str(), c.id == m_selected, 0, ImVec2(0, ctx.layout.minTarget))) {
-                m_selected = c.id;
-                m_merged = shown(c.fields.value("mine", json()));
-                m_showDetail = true;
-            }
+            const std::string label = about(c.fields) + "##" + c.id;
+            if (ImGui::Selectable(label.c_str(), c.id == m_selected, 0, ImVec2(0, ctx.layout.minTarget))) select(c.id);
         }
         ImGui::Separator();
         if (!ctx.split()) return;
@@ -112,27 +136,26 @@ void ConflictsPanel::drawContent(UiContext& ctx) {
     if (!selected) return;
     ctx.noteVisible(tr("conflict.detail"));
     const auto& f = selected->fields;
-    ui::bold(ctx, labelFor(fieldKey(f.value("field", "")), f.value("field", "")));
+    ui::bold(ctx, about(f));
     const std::string base = shown(f.value("base", json())), mine = shown(f.value("mine", json())),
                       theirs = shown(f.value("theirs", json()));
-    auto column = [&](const char* titleKey, const std::string& who, const std::string& value) {
+    auto column = [&](const char* titleKey, const std::string& value) {
         ui::bold(ctx, tr(titleKey));
-        if (!who.empty()) ui::muted(who);
         ui::wrapped(value);
     };
     if (ctx.split() && ImGui::BeginTable("##versions", 3, ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchSame)) {
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
-        column("conflict.base", "", base);
+        column("conflict.base", base);
         ImGui::TableNextColumn();
-        column("conflict.mine", f.value("mine_by", ""), mine);
+        column("conflict.mine", mine);
         ImGui::TableNextColumn();
-        column("conflict.theirs", f.value("theirs_by", ""), theirs);
+        column("conflict.theirs", theirs);
         ImGui::EndTable();
     } else {
-        column("conflict.base", "", base);
-        column("conflict.mine", f.value("mine_by", ""), mine);
-        column("conflict.theirs", f.value("theirs_by", ""), theirs);
+        column("conflict.base", base);
+        column("conflict.mine", mine);
+        column("conflict.theirs", theirs);
     }
     ImGui::Spacing();
     ui::ButtonRow choose(ctx);
@@ -140,7 +163,7 @@ void ConflictsPanel::drawContent(UiContext& ctx) {
     if (choose.button(tr("conflict.keep_theirs"))) resolve(ctx, selected->id, f.value("theirs", json()));
     ImGui::Spacing();
     ui::inputMultiline(ctx, tr("conflict.merged"), "##merged", &m_merged, nullptr, 5);
-    if (ui::button(ctx, tr("conflict.keep_merged"), true)) resolve(ctx, selected->id, json(m_merged));
+    if (ui::button(ctx, tr("conflict.keep_merged"), true)) keepMerged(ctx);
 }
 
 // -------------------------------------------------------------------------------- settings

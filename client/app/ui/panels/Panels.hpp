@@ -269,6 +269,12 @@ public:
     size_t badge(const UiContext&) const override { return m_conflicts.size(); }
     bool showingDetail() const override { return m_showDetail; }
     void back() override { m_showDetail = false; }
+    const std::vector<sync::Record>& conflicts() const { return m_conflicts; }
+    // What choosing a conflict in the list does (the script runner too).
+    void select(const std::string& id);
+    std::string& mergedText() { return m_merged; }
+    // "Keep this text" for the selected conflict.
+    void keepMerged(UiContext& ctx);
 
 protected:
     void drawContent(UiContext& ctx) override;
