@@ -12,7 +12,10 @@ Gwent, starts the server on a free port, and runs three devices in turn:
   4. a clash: the supervisor's device and the practitioner's each change the referral's desired
      outcomes while apart (signpost-cli record update); the supervisor's reaches the server first;
      `--script conflict` on the practitioner's device unlocks, syncs, meets the conflict in the
-     Conflicts panel and keeps a merged text.
+     Conflicts panel and keeps a merged text;
+  5. `--script attendance` on the provider's device: an appointment booked and an unacceptable
+     absence recorded; `--script alert` on the practitioner's: the alert the server raised, and
+     the practitioner's decision recorded.
 After each, the server's own database must hold the referral as expected.
 """
 import argparse
@@ -130,6 +133,17 @@ def main():
             if fields.get("desired_outcomes") != merged:
                 problems.append(f"the server's desired_outcomes is {fields.get('desired_outcomes')!r}, "
                                 f"expected the merged text")
+
+            if device("attendance", "prov.gwent", "accepted") is None or device("alert", "prac.gwent", "accepted") is None:
+                return 1
+            appointments = server_db().execute(
+                "SELECT status FROM record WHERE collection = 'appointment'").fetchall()
+            if appointments != [("absent_unacceptable",)]:
+                problems.append(f"appointments on the server: {appointments}, expected one absent_unacceptable")
+            alerts = server_db().execute(
+                "SELECT status, json_extract(fields, '$.decision') FROM record WHERE collection = 'alert'").fetchall()
+            if alerts != [("decided", "warning")]:
+                problems.append(f"alerts on the server: {alerts}, expected one decided as a warning")
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -148,7 +162,8 @@ def main():
             print("\n".join(problems))
             return 1
     print("practitioner submitted, supervisor approved and sent, provider accepted, a clash resolved with a "
-          "merged text: all through the client")
+          "merged text, an unacceptable absence recorded and the practitioner's decision on the alert: "
+          "all through the client")
     return 0
 
 

@@ -3,6 +3,8 @@
 #include "Demo.hpp"
 #include "panels/Panels.hpp"
 
+#include "signpost/util/Time.hpp"
+
 #include <imgui.h>
 
 #include <cstdio>
@@ -79,7 +81,7 @@ void ScriptRunner::afterRender(UiContext& ctx) {
     advance(ctx);
 }
 
-std::string scriptNames() { return "flow; with SIGNPOST_SCRIPT_USER/_PASSWORD and --server: server, supervisor, provider, conflict (SIGNPOST_SCRIPT_MERGED)"; }
+std::string scriptNames() { return "flow; with SIGNPOST_SCRIPT_USER/_PASSWORD and --server: server, supervisor, provider, conflict (SIGNPOST_SCRIPT_MERGED), attendance, alert"; }
 
 std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::string& dir) {
     using ScriptStep = ScriptRunner::Step;
@@ -152,12 +154,8 @@ std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::str
         }));
     };
 
-    if (name == "conflict") {
-        // A device that signed in before: unlock with its passphrase; its sync meets a clash
-        // another device made on the same text; resolve it with a merged text in Conflicts.
-        const char* merged = std::getenv("SIGNPOST_SCRIPT_MERGED");
-        if (!merged) return nullptr;
-        const std::string text = merged;
+    // A device that signed in before (the scripts above): offline unlock with its passphrase.
+    auto unlockDevice = [&] {
         steps.push_back(step("wait for the unlock screen", [](App& app, UiContext&) {
             return app.session().state() == SessionState::Locked;
         }));
@@ -166,8 +164,66 @@ std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::str
             app.signInScreen().submitUnlock(ctx);
             return true;
         }));
+        steps.push_back(step("wait until unlocked", [](App& app, UiContext&) { return app.session().unlocked(); }));
+    };
+
+    if (name == "attendance") {
+        // The provider books an appointment on their case and records an unacceptable absence
+        // (the server raises an alert for the responsible practitioner).
+        unlockDevice();
+        openFirst("provider", "my_cases");
+        steps.push_back(step("book an appointment", [](App& app, UiContext& ctx) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel("provider"));
+            return q->bookAppointment(ctx, timeutil::isoDateUtc(ctx.now) + " 10:00", "Newport hub");
+        }));
+        steps.push_back(step("wait for the appointment", [](App& app, UiContext&) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel("provider"));
+            return q->opened() && !q->opened()->appointments.empty();
+        }));
+        steps.push_back(shot("appointment"));
+        steps.push_back(step("record the absence", [](App& app, UiContext& ctx) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel("provider"));
+            return q->actOnAppointment(ctx, q->opened()->appointments.front().id, "absent_unacceptable");
+        }));
+        steps.push_back(step("wait for the attendance", [](App& app, UiContext&) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel("provider"));
+            return q->opened() && !q->opened()->appointments.empty() &&
+                   q->opened()->appointments.front().status == "absent_unacceptable";
+        }));
+        steps.push_back(step("sync", [](App& app, UiContext&) {
+            app.session().nudgeSync();
+            return true;
+        }));
+        steps.push_back(step("wait until the server has it", [synced](App& app, UiContext&) { return synced(app); }, 120));
+        return std::make_unique<ScriptRunner>(std::move(steps), dir);
+    }
+
+    if (name == "alert") {
+        // The practitioner finds the alert and records their decision (Signpost never decides).
+        unlockDevice();
+        openFirst("alerts", "alerts");
+        steps.push_back(shot("alert"));
+        steps.push_back(step("record a decision", [](App& app, UiContext& ctx) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel("alerts"));
+            return q->recordDecision(ctx, 1, "Spoke to them; a first warning.");
+        }));
+        waitStatus("alerts", "decided");
+        steps.push_back(step("sync", [](App& app, UiContext&) {
+            app.session().nudgeSync();
+            return true;
+        }));
+        steps.push_back(step("wait until the server has it", [synced](App& app, UiContext&) { return synced(app); }, 120));
+        return std::make_unique<ScriptRunner>(std::move(steps), dir);
+    }
+
+    if (name == "conflict") {
+        // A device that signed in before: unlock with its passphrase; its sync meets a clash
+        // another device made on the same text; resolve it with a merged text in Conflicts.
+        const char* merged = std::getenv("SIGNPOST_SCRIPT_MERGED");
+        if (!merged) return nullptr;
+        const std::string text = merged;
+        unlockDevice();
         steps.push_back(step("wait for the conflict", [](App& app, UiContext&) {
-            if (!app.session().unlocked()) return false;
             auto* c = dynamic_cast<ConflictsPanel*>(app.panel("conflicts"));
             if (c && !c->conflicts().empty()) {
                 app.navigate("conflicts");

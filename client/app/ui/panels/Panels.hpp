@@ -201,6 +201,12 @@ public:
     bool actionPending() const { return m_action.has_value(); }
     // The modal's confirming button.
     void confirmAction(UiContext& ctx);
+    // Provider: book an appointment on the open referral ("YYYY-MM-DD HH:MM", UTC).
+    bool bookAppointment(UiContext& ctx, const std::string& when, const std::string& where);
+    // Attendance on one of the open referral's appointments.
+    bool actOnAppointment(UiContext& ctx, const std::string& id, const std::string& to, const std::string& reason = {});
+    // Practitioner: the decision on the open alert (an index into domain::kAlertDecisions).
+    bool recordDecision(UiContext& ctx, int decision, const std::string& note);
 
 protected:
     void drawContent(UiContext& ctx) override;

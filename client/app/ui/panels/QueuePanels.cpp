@@ -92,6 +92,13 @@ void QueuePanelBase::load(UiContext& ctx) {
                     v.overdue = section.overdue;
                     for (auto& item : section.items) {
                         QueueEntry e;
+                        if (item.serviceId.empty() && !item.referralId.empty()) {
+                            // An alert or appointment: its referral's service (not a sealed field).
+                            auto q = w.db.cached("SELECT coalesce(json_extract(fields, '$.service_id'), '') FROM record "
+                                                 "WHERE collection = 'referral' AND id = ?1");
+                            q->bind(1, item.referralId);
+                            if (q->step()) item.serviceId = q->getText(0);
+                        }
                         auto [name, nameCy] = serviceNames(w.db, item.serviceId, names);
                         e.serviceName = std::move(name);
                         e.serviceNameCy = std::move(nameCy);
@@ -357,35 +364,58 @@ void QueuePanelBase::drawReferral(UiContext& ctx) {
             ui::inputText(ctx, tr("appointment.where"), "##appt_where", &m_apptWhere);
             const bool valid = m_apptWhen.size() == 16 && timeutil::parseIsoDate(m_apptWhen.substr(0, 10));
             ImGui::BeginDisabled(!valid);
-            if (ui::button(ctx, tr("appointment.book"), true)) {
-                json fields{{"referral_id", r.id},
-                            {"starts_at", m_apptWhen.substr(0, 10) + "T" + m_apptWhen.substr(11, 5) + ":00Z"},
-                            {"location", m_apptWhere},
-                            {"area", r.area},
-                            {"organisation_id", r.organisation},
-                            {"owner", r.owner}};
-                UiQueue& ui = ctx.ui;
-                App& app = ctx.app;
-                ctx.worker.post([this, fields, &ui, &app](WorkerState& w) {
-                    std::string error;
-                    try {
-                        w.store.create("appointment", fields);
-                    } catch (const std::exception& e) {
-                        error = e.what();
-                    }
-                    ui.post([this, error, &app] {
-                        if (!error.empty()) app.toast(error, true);
-                        else app.toast(tr("appointment.booked"));
-                        m_reopen = true;
-                        app.dataChanged();
-                    });
-                });
-                m_apptWhen.clear();
-                m_apptWhere.clear();
-            }
+            if (ui::button(ctx, tr("appointment.book"), true)) bookAppointment(ctx, m_apptWhen, m_apptWhere);
             ImGui::EndDisabled();
         }
     }
+}
+
+bool QueuePanelBase::bookAppointment(UiContext& ctx, const std::string& when, const std::string& where) {
+    if (!m_opened || m_opened->record.collection != "referral") return false;
+    if (when.size() != 16 || !timeutil::parseIsoDate(when.substr(0, 10))) return false;
+    const auto& r = m_opened->record;
+    json fields{{"referral_id", r.id},
+                {"starts_at", when.substr(0, 10) + "T" + when.substr(11, 5) + ":00Z"},
+                {"location", where},
+                {"area", r.area},
+                {"organisation_id", r.organisation},
+                {"owner", r.owner}};
+    UiQueue& ui = ctx.ui;
+    App& app = ctx.app;
+    ctx.worker.post([this, fields, &ui, &app](WorkerState& w) {
+        std::string error;
+        try {
+            w.store.create("appointment", fields);
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        ui.post([this, error, &app] {
+            if (!error.empty()) app.toast(error, true);
+            else app.toast(tr("appointment.booked"));
+            m_reopen = true;
+            app.dataChanged();
+        });
+    });
+    m_apptWhen.clear();
+    m_apptWhere.clear();
+    return true;
+}
+
+bool QueuePanelBase::actOnAppointment(UiContext& ctx, const std::string& id, const std::string& to,
+                                      const std::string& reason) {
+    if (!m_opened) return false;
+    for (const auto& a : m_opened->appointments) {
+        if (a.id != id) continue;
+        for (const auto& offer : offeredActions(domain::appointmentLifecycle(), ctx.session.role(), a.status)) {
+            if (offer.to != to) continue;
+            if (offer.reasonRequired && reason.empty())
+                m_action = PendingAction{"appointment", a.id, offer.to, offer.labelKey, true, false, {}};
+            else
+                transition(ctx, "appointment", a.id, offer.to, reason);
+            return true;
+        }
+    }
+    return false;
 }
 
 void QueuePanelBase::drawAppointment(UiContext& ctx, const sync::Record& a, bool inReferral) {
@@ -432,30 +462,35 @@ void QueuePanelBase::drawAlert(UiContext& ctx) {
     ui::comboIndex(tr("alert.decision"), "##decision", &m_decision, decisions, tr("common.choose"));
     ui::inputMultiline(ctx, tr("alert.note"), "##decision_note", &m_decisionNote);
     ImGui::BeginDisabled(m_decision < 0);
-    if (ui::button(ctx, tr("action.record_decision"), true)) {
-        const std::string id = a.id;
-        const json fields{{"decision", std::string(domain::kAlertDecisions[m_decision])}, {"decision_note", m_decisionNote}};
-        UiQueue& ui = ctx.ui;
-        App& app = ctx.app;
-        ctx.worker.post([this, id, fields, &ui, &app](WorkerState& w) {
-            std::string error;
-            try {
-                w.store.update("alert", id, fields);
-                w.store.transition("alert", id, "decided");
-            } catch (const std::exception& e) {
-                error = e.what();
-            }
-            ui.post([this, error, &app] {
-                if (!error.empty()) app.toast(error, true);
-                else app.toast(tr("alert.recorded"));
-                m_reopen = true;
-                app.dataChanged();
-            });
-        });
-        m_decision = -1;
-        m_decisionNote.clear();
-    }
+    if (ui::button(ctx, tr("action.record_decision"), true)) recordDecision(ctx, m_decision, m_decisionNote);
     ImGui::EndDisabled();
+}
+
+bool QueuePanelBase::recordDecision(UiContext& ctx, int decision, const std::string& note) {
+    if (!m_opened || m_opened->record.collection != "alert") return false;
+    if (decision < 0 || decision >= static_cast<int>(std::size(domain::kAlertDecisions))) return false;
+    const std::string id = m_opened->record.id;
+    const json fields{{"decision", std::string(domain::kAlertDecisions[decision])}, {"decision_note", note}};
+    UiQueue& ui = ctx.ui;
+    App& app = ctx.app;
+    ctx.worker.post([this, id, fields, &ui, &app](WorkerState& w) {
+        std::string error;
+        try {
+            w.store.update("alert", id, fields);
+            w.store.transition("alert", id, "decided");
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        ui.post([this, error, &app] {
+            if (!error.empty()) app.toast(error, true);
+            else app.toast(tr("alert.recorded"));
+            m_reopen = true;
+            app.dataChanged();
+        });
+    });
+    m_decision = -1;
+    m_decisionNote.clear();
+    return true;
 }
 
 bool QueuePanelBase::act(UiContext& ctx, const std::string& to, const std::string& reason) {
