@@ -214,6 +214,35 @@ class ReferralFlow(unittest.TestCase):
         self.assertIn("entry 3 is missing", proc.stdout)
         self.server.start()
 
+    def test_a_shared_device_changes_hands_only_when_nothing_would_be_lost(self):
+        shared = os.path.join(self.tmp, "hub-laptop.db")
+        self.sync(shared, "alice")
+        draft = base.cli(shared, "record", "create", "referral", "--set", "area=PDU-GWENT").stdout.strip()
+        # Unsent changes stop a change of hands…
+        env_sam = dict(os.environ, SIGNPOST_PASSWORD=base.PASSWORD, SIGNPOST_PASSPHRASE="sam's own passphrase")
+        proc = base.subprocess.run([base.CLI, "--db", shared, "sync", "--server", self.server.url, "--user", "sam"],
+                                   env=env_sam, capture_output=True, text=True)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("must sync first", proc.stderr)
+        base.cli(shared, "sync", "--server", self.server.url)  # the audit entries leave; the draft stays
+        # … and so does a draft: Sam (another passphrase) cannot take over while Alice's is on the device.
+        proc = base.subprocess.run([base.CLI, "--db", shared, "sync", "--server", self.server.url, "--user", "sam"],
+                                   env=env_sam, capture_output=True, text=True)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("draft", proc.stdout + proc.stderr)
+        base.cli(shared, "record", "delete", "referral", draft)
+        base.cli(shared, "sync", "--server", self.server.url)  # Alice's audit entries leave
+        # Now Sam signs in with his own passphrase: Alice's sealed records are gone, his vault is new.
+        proc = base.subprocess.run([base.CLI, "--db", shared, "sync", "--server", self.server.url, "--user", "sam"],
+                                   env=env_sam, capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        proc = base.subprocess.run([base.CLI, "--db", shared, "queue", "--json"], env=env_sam, capture_output=True,
+                                   text=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("awaiting_review", proc.stdout)
+        # The device's audit chain carries on across the change of hands.
+        self.assertIn("intact", base.cli(shared, "audit", "verify").stdout)
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()

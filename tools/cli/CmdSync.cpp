@@ -47,6 +47,21 @@ int runSync(const Context& ctx, const ParsedArgs& args) {
     curl.transferTimeoutMs = args.intValue("--timeout-ms", 60'000, 100, 3'600'000);
     client::CurlTransport transport(*server, curl);
     client::LocalStore store(db);
+    // Sign in first: a different user taking over the device gets a fresh vault for their own
+    // passphrase (SyncEngine::signIn), so the vault is opened after it.
+    auto user = args.value("--user");
+    if (user) {
+        client::SyncEngine signer(db, transport);
+        auto current = store.state("server_url_user");
+        if (!signer.signedIn() || !current || *current != *user) {
+            try {
+                signer.signIn(*user, password(*user));
+            } catch (const std::exception& e) {
+                std::cerr << "signpost-cli sync: could not sign in: " << client::describeFailure(e) << "\n";
+                return kExitFailure;
+            }
+        }
+    }
     std::unique_ptr<crypto::Vault> vault;
     try {
         vault = unlockVault(store, true);
@@ -57,20 +72,7 @@ int runSync(const Context& ctx, const ParsedArgs& args) {
     client::EngineOptions options;
     options.vault = vault.get();
     client::SyncEngine engine(db, transport, options);
-    auto user = args.value("--user");
-    if (user) {
-        auto current = store.state("server_url_user");
-        if (!engine.signedIn() || !current || *current != *user) {
-            try {
-                engine.signIn(*user, password(*user));
-            } catch (const std::exception& e) {
-                std::cerr << "signpost-cli sync: could not sign in: " << client::describeFailure(e) << "\n";
-                return kExitFailure;
-            }
-        }
-    } else if (!engine.signedIn()) {
-        throw UsageError("not signed in on this database: give --user NAME");
-    }
+    if (!engine.signedIn()) throw UsageError("not signed in on this database: give --user NAME");
     auto report = engine.syncOnce();
     std::cout << "Pushed " << report.pushed << " change(s): " << report.applied << " applied, " << report.duplicates
               << " already there, " << report.conflicts << " in conflict, " << report.rejected << " rejected.\n";

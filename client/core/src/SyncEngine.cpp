@@ -112,12 +112,19 @@ void SyncEngine::signIn(const std::string& username, const std::string& password
         if (a.is_string()) who.areas.push_back(a.get<std::string>());
     who.organisation = user.value("organisation", "");
     // A different user on this device starts from an empty view of the records.
+    // Their vault goes too: the previous user's sealed records are gone, and the new user sets
+    // their own passphrase. Unsent changes or drafts of the previous user stop the switch: they
+    // would be lost.
     if (auto previous = m_store.principal(); previous && previous->userId != who.userId) {
         if (m_store.outboxSize() > 0)
             throw Error::validation("changes by another user are still waiting to be sent from this device; "
                                     "that user must sync first");
+        if (const size_t drafts = m_store.heldDrafts(); drafts > 0)
+            throw Error::validation("another user has " + std::to_string(drafts) +
+                                    " referral draft(s) on this device; they must submit or delete them first");
         m_store.wipeForResync();
-        m_db.exec("DELETE FROM record");
+        m_db.exec("DELETE FROM record; DELETE FROM outbox; DELETE FROM rejected_op");
+        m_store.clearState("vault");
     }
     m_store.setState("token", reply["token"].get<std::string>());
     m_store.setState("server_url_user", username);

@@ -20,7 +20,7 @@ struct QueueItem {
     std::string area;
     std::string organisation; // organisation id (referral's provider)
     std::string owner;        // responsible practitioner (user id)
-    std::string serviceId;    // referral: the chosen service; appointment/alert: its referral's
+    std::string serviceId;    // referral: the chosen service (empty for appointments and alerts)
     std::string referralId;   // appointment/alert: the referral it belongs to
     std::string since;        // when it entered its current state (ISO 8601 UTC), best known
     std::string when;         // appointment: its start time; else empty
