@@ -3,6 +3,7 @@
 // offered per role, the worker queue, PNG encoding.
 #include "TestSupport.hpp"
 
+#include "model/Amend.hpp"
 #include "model/Format.hpp"
 #include "model/I18n.hpp"
 #include "model/Layout.hpp"
@@ -470,6 +471,95 @@ TEST_CASE("queues: only the moves the lifecycle allows the role are offered") {
     for (auto role : {Role::Practitioner, Role::Supervisor, Role::Provider, Role::Admin})
         for (const auto& t : referral.transitions())
             for (const auto& o : offeredActions(referral, role, t.from)) CHECK(o.labelKey != nullptr);
+}
+
+// ---------------------------------------------------------------------------- amendments
+
+TEST_CASE("amend: a sent referral changes only with a reason") {
+    using nlohmann::json;
+    const json fields{{"reason", "housing"}, {"completion_deadline", "2026-12-01"}};
+    CHECK_FALSE(amendmentNeedsReason("draft"));
+    CHECK_FALSE(amendmentNeedsReason("submitted"));
+    for (const char* s : {"sent", "accepted", "in_progress"}) CHECK(amendmentNeedsReason(s));
+    CHECK_FALSE(hasReason(" \t\n"));
+    CHECK(hasReason(" moved house "));
+    CHECK(std::string(*amendmentProblem("sent", fields, "reason", "housing and debt", "  ")) == "amend.problem_reason");
+    CHECK_FALSE(amendmentProblem("sent", fields, "reason", "housing and debt", "new information"));
+    CHECK(std::string(*amendmentProblem("sent", fields, "reason", "housing", "why")) == "amend.problem_unchanged");
+    CHECK(std::string(*amendmentProblem("sent", fields, "organisation_id", "x", "why")) == "amend.problem_field");
+    CHECK(std::string(*amendmentProblem("sent", fields, "completion_deadline", "2026-13-40", "why")) ==
+          "amend.problem_date");
+    CHECK_FALSE(amendmentProblem("sent", fields, "completion_deadline", "2027-01-15", "extended"));
+    CHECK_FALSE(amendmentProblem("draft", fields, "unavailability", "Mondays", ""));
+    // every amendable field has a label in both languages
+    for (auto f : kAmendableFields) CHECK(fieldKey(f) != nullptr);
+}
+
+TEST_CASE("amend: history pairs who/when/why with old and new values, newest first") {
+    using nlohmann::json;
+    json fields{{"history", json::array({
+                    json{{"from", "approved"}, {"to", "sent"}, {"by", "u1"}, {"at", "2026-11-01T10:00:00Z"}, {"reason", ""}},
+                    json{{"field", "reason"}, {"by", "u1"}, {"at", "2026-11-02T10:00:00Z"}, {"reason", "new info"}},
+                    json{{"field", "unavailability"}, {"by", "u2"}, {"at", "2026-11-03T09:00:00Z"}, {"reason", "job"}},
+                })}};
+    auto sealed = amendmentHistory(fields);
+    REQUIRE(sealed.size() == 2);
+    CHECK(sealed[0].field == "unavailability");
+    CHECK(sealed[0].by == "u2");
+    CHECK(sealed[0].reason == "job");
+    CHECK_FALSE(sealed[0].hasValues); // the values are in `amendments`, not viewed here
+    fields["amendments"] = json::array({
+        json{{"field", "reason"}, {"old", "housing"}, {"new", "housing, debt"}, {"by", "u1"}, {"at", "2026-11-02T10:00:00Z"}, {"reason", "new info"}},
+    });
+    auto viewed = amendmentHistory(fields);
+    REQUIRE(viewed.size() == 2);
+    CHECK(viewed[1].field == "reason");
+    CHECK(viewed[1].hasValues);
+    CHECK(viewed[1].oldValue == "housing");
+    CHECK(viewed[1].newValue == "housing, debt");
+    CHECK_FALSE(viewed[0].hasValues);
+    CHECK(amendmentHistory(json::object()).empty());
+}
+
+TEST_CASE("amend: an appointment's new time") {
+    CHECK(appointmentStartsAt("2026-12-01 10:30") == std::optional<std::string>("2026-12-01T10:30:00Z"));
+    CHECK(appointmentStartsAt("2026-12-01T09:05") == std::optional<std::string>("2026-12-01T09:05:00Z"));
+    CHECK_FALSE(appointmentStartsAt("2026-12-01 25:00"));
+    CHECK_FALSE(appointmentStartsAt("2026-12-01 10:61"));
+    CHECK_FALSE(appointmentStartsAt("2026-02-30 10:00"));
+    CHECK_FALSE(appointmentStartsAt("2026-12-01"));
+    CHECK_FALSE(appointmentStartsAt("tomorrow at ten"));
+}
+
+TEST_CASE("suggestions: supervisors and admins decide, open ones oldest first") {
+    using domain::Role;
+    CHECK(suggestionsVisibleFor(Role::Supervisor));
+    CHECK(suggestionsVisibleFor(Role::Admin));
+    CHECK_FALSE(suggestionsVisibleFor(Role::Practitioner));
+    CHECK_FALSE(suggestionsVisibleFor(Role::Provider));
+    auto rec = [](std::string id, int64_t seq, std::string status, bool deleted = false) {
+        sync::Record r;
+        r.collection = "suggestion";
+        r.id = std::move(id);
+        r.seq = seq;
+        r.status = std::move(status);
+        r.deleted = deleted;
+        return r;
+    };
+    auto open = openSuggestions({rec("local", 0, "open"), rec("b", 7, "open"), rec("a", 3, "open"),
+                                 rec("done", 1, "accepted"), rec("no", 2, "rejected"), rec("gone", 4, "open", true)});
+    REQUIRE(open.size() == 3);
+    CHECK(open[0].id == "a");
+    CHECK(open[1].id == "b");
+    CHECK(open[2].id == "local");
+    // the moves offered are exactly the lifecycle's: accept, or reject with a reason
+    auto offers = offeredActions(domain::suggestionLifecycle(), Role::Supervisor, "open");
+    REQUIRE(offers.size() == 2);
+    CHECK(offers[0].to == "accepted");
+    CHECK_FALSE(offers[0].reasonRequired);
+    CHECK(offers[1].to == "rejected");
+    CHECK(offers[1].reasonRequired);
+    CHECK(offeredActions(domain::suggestionLifecycle(), Role::Practitioner, "open").empty());
 }
 
 // ---------------------------------------------------------------------------- status bar

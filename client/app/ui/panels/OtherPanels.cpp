@@ -1,5 +1,6 @@
-// Conflicts (base / mine / theirs, choose or edit), Settings, the sign-in screen, and the one
+// Conflicts (base / mine / theirs, choose or edit), Reported changes (accept or reject), Settings, the sign-in screen, and the one
 // place every panel is registered.
+#include "../../model/Amend.hpp"
 #include "../../model/Names.hpp"
 #include "../../model/Format.hpp"
 #include "../App.hpp"
@@ -31,6 +32,7 @@ std::vector<std::unique_ptr<Panel>> makePanels(App&) {
     panels.push_back(std::make_unique<ProviderPanel>());
     panels.push_back(std::make_unique<AlertsPanel>());
     panels.push_back(std::make_unique<ConflictsPanel>());
+    panels.push_back(std::make_unique<SuggestionsPanel>());
     panels.push_back(std::make_unique<SettingsPanel>());
     return panels;
 }
@@ -164,6 +166,154 @@ void ConflictsPanel::drawContent(UiContext& ctx) {
     ImGui::Spacing();
     ui::inputMultiline(ctx, tr("conflict.merged"), "##merged", &m_merged, nullptr, 5);
     if (ui::button(ctx, tr("conflict.keep_merged"), true)) keepMerged(ctx);
+}
+
+// --------------------------------------------------------------------- reported changes
+
+namespace {
+// The "Report a change" field codes (FindPanel) as words.
+const char* reportFieldKey(std::string_view code) {
+    static constexpr std::pair<std::string_view, const char*> kKeys[] = {
+        {"phone", trKey("report.phone")},
+        {"email", trKey("report.email")},
+        {"address", trKey("report.address")},
+        {"opening_times", trKey("report.opening_times")},
+        {"description", trKey("report.description")},
+        {"eligibility", trKey("report.eligibility")},
+        {"closed", trKey("report.closed")},
+        {"other", trKey("report.other")},
+    };
+    for (const auto& [c, key] : kKeys)
+        if (c == code) return key;
+    return nullptr;
+}
+
+std::string str(const json& fields, const char* key) {
+    auto it = fields.find(key);
+    return it != fields.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+} // namespace
+
+bool SuggestionsPanel::visibleFor(const UiContext& ctx) const { return suggestionsVisibleFor(ctx.session.role()); }
+
+void SuggestionsPanel::tick(UiContext& ctx) {
+    if (!ctx.session.unlocked() || !visibleFor(ctx) || m_loading || m_loadedGeneration == ctx.dataGeneration) return;
+    m_loading = true;
+    const uint64_t generation = ctx.dataGeneration;
+    UiQueue& ui = ctx.ui;
+    App& app = ctx.app;
+    ctx.worker.postLatest("suggestions", [this, generation, &ui, &app](WorkerState& w) {
+        std::vector<SuggestionView> items;
+        try {
+            for (auto& r : openSuggestions(w.store.records("suggestion", false, false))) {
+                SuggestionView v;
+                // The directory's name columns only: the panel needs the name, not the service.
+                auto q = w.db.cached("SELECT name, name_cy FROM service WHERE id = ?1");
+                q->bind(1, str(r.fields, "service_id"));
+                if (q->step()) {
+                    v.serviceName = q->getText(0);
+                    v.serviceNameCy = q->getText(1);
+                }
+                v.record = std::move(r);
+                items.push_back(std::move(v));
+            }
+        } catch (const std::exception&) {
+            items.clear(); // locked meanwhile: nothing to show
+        }
+        ui.post([this, items = std::move(items), generation, &app]() mutable {
+            m_items = std::move(items);
+            m_loading = false;
+            m_loaded = true;
+            m_loadedGeneration = generation;
+            m_deciding.clear();
+            app.requestFrames();
+        });
+    });
+}
+
+void SuggestionsPanel::decide(UiContext& ctx, const std::string& id, const std::string& to, const std::string& reason) {
+    m_deciding.insert(id);
+    UiQueue& ui = ctx.ui;
+    App& app = ctx.app;
+    ctx.worker.post([id, to, reason, &ui, &app](WorkerState& w) {
+        std::string error;
+        try {
+            w.store.transition("suggestion", id, to, reason);
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        ui.post([error, to, &app] {
+            if (!error.empty()) app.toast(error, true);
+            else app.toast(tr(to == "accepted" ? "suggestion.accepted" : "suggestion.rejected"));
+            app.dataChanged();
+        });
+    });
+}
+
+void SuggestionsPanel::accept(UiContext& ctx, const std::string& id) { decide(ctx, id, "accepted", {}); }
+
+bool SuggestionsPanel::reject(UiContext& ctx, const std::string& id, const std::string& reason) {
+    if (!hasReason(reason)) return false;
+    decide(ctx, id, "rejected", reason);
+    if (m_rejectId == id) {
+        m_rejectId.clear();
+        m_rejectReason.clear();
+    }
+    return true;
+}
+
+void SuggestionsPanel::drawContent(UiContext& ctx) {
+    ui::muted(tr("suggestion.explain"));
+    if (!m_loaded) {
+        ui::muted(tr("common.loading"));
+        return;
+    }
+    if (m_items.empty()) {
+        ui::wrapped(tr("suggestion.none"));
+        return;
+    }
+    const Language lang = ctx.language();
+    // One column at every width: each report is a short block of text and its buttons, which
+    // wrap (ButtonRow) on a phone.
+    for (const auto& item : m_items) {
+        const auto& r = item.record;
+        ImGui::PushID(r.id.c_str());
+        ImGui::Separator();
+        std::string service = localName(item.serviceName, item.serviceNameCy, lang);
+        if (service.empty()) service = tr("suggestion.unknown_service");
+        ui::bold(ctx, service);
+        const std::string field = str(r.fields, "field");
+        ui::wrapped(trf("suggestion.what", {labelFor(reportFieldKey(field), field)}));
+        const std::string proposed = str(r.fields, "proposed"), note = str(r.fields, "note");
+        if (!proposed.empty()) ui::wrapped(trf("suggestion.proposed", {proposed}));
+        if (!note.empty()) ui::wrapped(trf("suggestion.note", {note}));
+        if (r.seq == 0) ui::muted(tr("queue.not_sent_yet"));
+        if (m_deciding.count(r.id)) {
+            ui::muted(tr("common.loading"));
+            ImGui::PopID();
+            continue;
+        }
+        if (m_rejectId == r.id) {
+            ctx.noteVisible(tr("suggestion.reject_reason"));
+            ui::inputMultiline(ctx, tr("suggestion.reject_reason"), "##reject_reason", &m_rejectReason);
+            ui::ButtonRow buttons(ctx);
+            ImGui::BeginDisabled(!hasReason(m_rejectReason));
+            if (buttons.button(tr("action.reject"), true)) reject(ctx, r.id, m_rejectReason);
+            ImGui::EndDisabled();
+            if (buttons.button(tr("common.cancel"))) {
+                m_rejectId.clear();
+                m_rejectReason.clear();
+            }
+        } else {
+            ui::ButtonRow buttons(ctx);
+            if (buttons.button(tr("action.accept"), true)) accept(ctx, r.id);
+            if (buttons.button(tr("action.reject"))) {
+                m_rejectId = r.id;
+                m_rejectReason.clear();
+            }
+        }
+        ImGui::PopID();
+    }
 }
 
 // -------------------------------------------------------------------------------- settings

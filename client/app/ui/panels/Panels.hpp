@@ -207,6 +207,12 @@ public:
     bool actOnAppointment(UiContext& ctx, const std::string& id, const std::string& to, const std::string& reason = {});
     // Practitioner: the decision on the open alert (an index into domain::kAlertDecisions).
     bool recordDecision(UiContext& ctx, int decision, const std::string& note);
+    // Amends a field of the open referral (with a reason once it was sent). False when
+    // amendmentProblem() finds something wrong (nothing is saved).
+    bool amend(UiContext& ctx, const std::string& field, const std::string& value, const std::string& reason);
+    // Moves one of the open item's appointments ("YYYY-MM-DD HH:MM", UTC) with a reason.
+    bool reschedule(UiContext& ctx, const std::string& appointmentId, const std::string& when,
+                    const std::string& reason);
 
 protected:
     void drawContent(UiContext& ctx) override;
@@ -216,6 +222,8 @@ protected:
     void drawReferral(UiContext& ctx);
     void drawAppointment(UiContext& ctx, const sync::Record& appointment, bool inReferral);
     void drawAlert(UiContext& ctx);
+    void drawAmend(UiContext& ctx);
+    void drawAmendmentHistory(UiContext& ctx);
     void drawActionModal(UiContext& ctx);
     void transition(UiContext& ctx, const std::string& collection, const std::string& id, const std::string& to,
                     const std::string& reason);
@@ -247,6 +255,12 @@ protected:
     std::string m_apptWhen, m_apptWhere;
     int m_decision = -1;
     std::string m_decisionNote;
+    // Amending a sent referral, and its history (shown when asked for).
+    int m_amendField = -1;
+    std::string m_amendValue, m_amendReason;
+    bool m_showHistory = false;
+    // Rescheduling an appointment (the one whose form is open).
+    std::string m_rescheduleId, m_rescheduleWhen, m_rescheduleReason;
 };
 
 class MyReferralsPanel final : public QueuePanelBase {
@@ -293,6 +307,40 @@ private:
     std::string m_selected;
     std::string m_merged;
     bool m_showDetail = false;
+};
+
+// --------------------------------------------------------------------- reported changes
+
+// A reported change to the directory ("suggestion"), with its service's name.
+struct SuggestionView {
+    sync::Record record;
+    std::string serviceName, serviceNameCy;
+};
+
+// Supervisors and admins accept or reject the changes people reported (Find a provider →
+// Report a change). One column at any width; every button is a full target.
+class SuggestionsPanel final : public Panel {
+public:
+    SuggestionsPanel() : Panel("suggestions", trKey("panel.suggestions"), trKey("tab.suggestions")) {}
+    bool visibleFor(const UiContext& ctx) const override;
+    void tick(UiContext& ctx) override;
+    size_t badge(const UiContext&) const override { return m_items.size(); }
+    const std::vector<SuggestionView>& items() const { return m_items; }
+    void accept(UiContext& ctx, const std::string& id);
+    // False (and nothing sent) while the reason is blank.
+    bool reject(UiContext& ctx, const std::string& id, const std::string& reason);
+
+protected:
+    void drawContent(UiContext& ctx) override;
+
+private:
+    void decide(UiContext& ctx, const std::string& id, const std::string& to, const std::string& reason);
+    uint64_t m_loadedGeneration = 0;
+    bool m_loading = false;
+    bool m_loaded = false;
+    std::vector<SuggestionView> m_items;
+    std::set<std::string> m_deciding; // sent to the worker, not yet reloaded
+    std::string m_rejectId, m_rejectReason;
 };
 
 // -------------------------------------------------------------------------------- settings

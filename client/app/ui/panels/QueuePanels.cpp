@@ -1,6 +1,7 @@
 // The queue panels over client::Queues: My referrals and Alerts (practitioners), the Supervisor
 // queue (approve, return with a reason, reassign), Provider cases (accept or decline,
 // appointments, attendance). Each offers only the moves the shared lifecycle allows the role.
+#include "../../model/Amend.hpp"
 #include "../../model/Names.hpp"
 #include "../App.hpp"
 #include "../Session.hpp"
@@ -131,6 +132,13 @@ void QueuePanelBase::load(UiContext& ctx) {
 }
 
 void QueuePanelBase::select(UiContext& ctx, const std::string& collection, const std::string& id) {
+    if (collection != m_selCollection || id != m_selId) {
+        m_amendField = -1;
+        m_amendValue.clear();
+        m_amendReason.clear();
+        m_showHistory = false;
+        m_rescheduleId.clear();
+    }
     m_selCollection = collection;
     m_selId = id;
     m_showDetail = true;
@@ -348,6 +356,10 @@ void QueuePanelBase::drawReferral(UiContext& ctx) {
         ImGui::EndDisabled();
     }
 
+    // Amending after it was sent: a field, its new value and why.
+    if (amendmentNeedsReason(r.status) && role != domain::Role::Provider && (owner || role == domain::Role::Supervisor))
+        drawAmend(ctx);
+
     // Appointments (provider cases, and for the practitioner to see).
     if (r.status == "accepted" || r.status == "in_progress" || !m_opened->appointments.empty()) {
         ImGui::Spacing();
@@ -368,6 +380,82 @@ void QueuePanelBase::drawReferral(UiContext& ctx) {
             ImGui::EndDisabled();
         }
     }
+    drawAmendmentHistory(ctx);
+}
+
+void QueuePanelBase::drawAmend(UiContext& ctx) {
+    const auto& r = m_opened->record;
+    ImGui::Spacing();
+    ImGui::Separator();
+    ui::bold(ctx, tr("amend.title"));
+    ctx.noteVisible(tr("amend.title"));
+    ui::muted(tr("amend.explain"));
+    std::vector<std::string> names;
+    for (auto f : kAmendableFields) names.push_back(labelFor(fieldKey(f), f));
+    const int before = m_amendField;
+    ui::comboIndex(tr("amend.field"), "##amend_field", &m_amendField, names, tr("common.choose"));
+    if (m_amendField != before && m_amendField >= 0)
+        m_amendValue = text(r.fields, std::string(kAmendableFields[static_cast<size_t>(m_amendField)]).c_str());
+    if (m_amendField < 0) return;
+    const std::string field(kAmendableFields[static_cast<size_t>(m_amendField)]);
+    if (field == "completion_deadline")
+        ui::inputText(ctx, tr("amend.new_value"), "##amend_value", &m_amendValue, nullptr, 0, "YYYY-MM-DD");
+    else
+        ui::inputMultiline(ctx, tr("amend.new_value"), "##amend_value", &m_amendValue);
+    ui::inputMultiline(ctx, tr("amend.reason"), "##amend_reason", &m_amendReason);
+    const auto problem = amendmentProblem(r.status, r.fields, field, m_amendValue, m_amendReason);
+    if (problem) ui::muted(tr(*problem));
+    ui::ButtonRow buttons(ctx);
+    ImGui::BeginDisabled(problem.has_value());
+    if (buttons.button(tr("amend.save"), true)) amend(ctx, field, m_amendValue, m_amendReason);
+    ImGui::EndDisabled();
+    if (buttons.button(tr("common.cancel"))) {
+        m_amendField = -1;
+        m_amendValue.clear();
+        m_amendReason.clear();
+    }
+}
+
+bool QueuePanelBase::amend(UiContext& ctx, const std::string& field, const std::string& value, const std::string& reason) {
+    if (!m_opened || m_opened->record.collection != "referral") return false;
+    const auto& r = m_opened->record;
+    if (amendmentProblem(r.status, r.fields, field, value, reason)) return false;
+    update(ctx, "referral", r.id, json{{field, value}}, reason, trKey("amend.saved"));
+    m_amendField = -1;
+    m_amendValue.clear();
+    m_amendReason.clear();
+    return true;
+}
+
+void QueuePanelBase::drawAmendmentHistory(UiContext& ctx) {
+    const auto history = amendmentHistory(m_opened->record.fields);
+    if (history.empty()) return;
+    ImGui::Spacing();
+    ImGui::Separator();
+    ui::bold(ctx, trf("amend.history_n", {std::to_string(history.size())}));
+    if (!m_showHistory) {
+        ui::muted(tr("amend.history_audited"));
+        if (ui::button(ctx, tr("amend.show_history"))) m_showHistory = true;
+        return;
+    }
+    ctx.noteVisible(tr("amend.history"));
+    auto shown = [](const json& v) {
+        if (v.is_null()) return std::string(tr("amend.empty_value"));
+        if (v.is_string()) return v.get_ref<const std::string&>().empty() ? std::string(tr("amend.empty_value")) : v.get<std::string>();
+        return v.dump();
+    };
+    for (const auto& e : history) {
+        ImGui::Spacing();
+        ui::bold(ctx, labelFor(fieldKey(e.field), e.field));
+        const std::string when = e.at.size() >= 16 ? e.at.substr(0, 10) + " " + e.at.substr(11, 5) : e.at;
+        ui::wrapped(trf("amend.when_who", {when, e.by}));
+        ui::wrapped(trf("amend.why", {e.reason}));
+        if (e.hasValues) {
+            ui::muted(trf("amend.was", {shown(e.oldValue)}));
+            ui::wrapped(trf("amend.now", {shown(e.newValue)}));
+        }
+    }
+    if (ui::button(ctx, tr("amend.hide_history"))) m_showHistory = false;
 }
 
 bool QueuePanelBase::bookAppointment(UiContext& ctx, const std::string& when, const std::string& where) {
@@ -429,8 +517,11 @@ void QueuePanelBase::drawAppointment(UiContext& ctx, const sync::Record& a, bool
     if (!where.empty()) line += " · " + where;
     line += " · " + labelFor(statusKey(a.status), a.status);
     ui::wrapped(line);
+    const std::string moved = text(a.fields, "reschedule_reason");
+    if (!moved.empty()) ui::muted(trf("reschedule.last_reason", {moved}));
+    const auto offers = offeredActions(domain::appointmentLifecycle(), ctx.session.role(), a.status);
     ui::ButtonRow attendance(ctx);
-    for (const auto& offer : offeredActions(domain::appointmentLifecycle(), ctx.session.role(), a.status)) {
+    for (const auto& offer : offers) {
         const std::string label = labelFor(offer.labelKey, offer.to) + "##" + offer.to;
         if (attendance.button(label.c_str())) {
             if (offer.reasonRequired)
@@ -439,6 +530,48 @@ void QueuePanelBase::drawAppointment(UiContext& ctx, const sync::Record& a, bool
                 transition(ctx, "appointment", a.id, offer.to, {});
         }
     }
+    // Moving it: a new time and why (LocalStore::update refuses a move without a reason).
+    if (offers.empty() || a.status != "scheduled") return;
+    if (m_rescheduleId != a.id) {
+        if (attendance.button(tr("reschedule.open"))) {
+            m_rescheduleId = a.id;
+            m_rescheduleWhen = when.size() >= 16 ? when.substr(0, 10) + " " + when.substr(11, 5) : std::string();
+            m_rescheduleReason.clear();
+        }
+        return;
+    }
+    ctx.noteVisible(tr("reschedule.title"));
+    ui::bold(ctx, tr("reschedule.title"));
+    ui::inputText(ctx, tr("reschedule.when"), "##reschedule_when", &m_rescheduleWhen, nullptr, 0, "2026-12-01 10:30");
+    ui::inputMultiline(ctx, tr("reschedule.reason"), "##reschedule_reason", &m_rescheduleReason);
+    const auto startsAt = appointmentStartsAt(m_rescheduleWhen);
+    const bool ready = startsAt && *startsAt != when && hasReason(m_rescheduleReason);
+    if (!startsAt) ui::muted(tr("reschedule.problem_time"));
+    else if (*startsAt == when) ui::muted(tr("reschedule.problem_same"));
+    else if (!hasReason(m_rescheduleReason)) ui::muted(tr("reschedule.problem_reason"));
+    ui::ButtonRow buttons(ctx);
+    ImGui::BeginDisabled(!ready);
+    if (buttons.button(tr("reschedule.save"), true)) reschedule(ctx, a.id, m_rescheduleWhen, m_rescheduleReason);
+    ImGui::EndDisabled();
+    if (buttons.button(tr("common.cancel"))) m_rescheduleId.clear();
+}
+
+bool QueuePanelBase::reschedule(UiContext& ctx, const std::string& appointmentId, const std::string& when,
+                                const std::string& reason) {
+    if (!m_opened) return false;
+    const sync::Record* found = m_opened->record.collection == "appointment" && m_opened->record.id == appointmentId
+                                    ? &m_opened->record
+                                    : nullptr;
+    for (const auto& a : m_opened->appointments)
+        if (a.id == appointmentId) found = &a;
+    const auto startsAt = appointmentStartsAt(when);
+    if (!found || !startsAt || !hasReason(reason) || found->status != "scheduled") return false;
+    update(ctx, "appointment", appointmentId, json{{"starts_at", *startsAt}, {"reschedule_reason", reason}}, reason,
+           trKey("reschedule.saved"));
+    m_rescheduleId.clear();
+    m_rescheduleWhen.clear();
+    m_rescheduleReason.clear();
+    return true;
 }
 
 void QueuePanelBase::drawAlert(UiContext& ctx) {
