@@ -3,6 +3,7 @@
 #include "Demo.hpp"
 #include "panels/Panels.hpp"
 
+#include "signpost/sync/Protocol.hpp"
 #include "signpost/util/Time.hpp"
 
 #include <imgui.h>
@@ -81,7 +82,7 @@ void ScriptRunner::afterRender(UiContext& ctx) {
     advance(ctx);
 }
 
-std::string scriptNames() { return "flow; with SIGNPOST_SCRIPT_USER/_PASSWORD and --server: server, supervisor, provider, conflict (SIGNPOST_SCRIPT_MERGED), attendance, alert"; }
+std::string scriptNames() { return "flow, changes; with SIGNPOST_SCRIPT_USER/_PASSWORD and --server: server, supervisor, provider, conflict (SIGNPOST_SCRIPT_MERGED), attendance, alert"; }
 
 std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::string& dir) {
     using ScriptStep = ScriptRunner::Step;
@@ -367,6 +368,192 @@ std::unique_ptr<ScriptRunner> makeScript(const std::string& name, const std::str
         return true;
     }));
     steps.push_back(step("wait until unlocked", [](App& app, UiContext&) { return app.session().unlocked(); }));
+
+    if (name == "changes") {
+        // Changes after the fact, on a demo device (no server): records arrive as if pulled (a
+        // sent referral with one amendment, its appointment, a reported change), then the device
+        // changes hands between roles by locking and unlocking. The practitioner amends the
+        // referral with a reason and opens its history; the provider reschedules the
+        // appointment with a reason; the supervisor rejects the reported change with a reason.
+        auto seeded = std::make_shared<bool>(false);
+        steps.push_back(step("records arrive as if pulled", [seeded](App&, UiContext& ctx) {
+            UiQueue& ui = ctx.ui;
+            App& app = ctx.app;
+            const std::string day = timeutil::isoDateUtc(ctx.now);
+            ctx.worker.post([seeded, day, &ui, &app](WorkerState& w) {
+                std::string serviceId;
+                auto q = w.db.cached("SELECT id FROM service ORDER BY id LIMIT 1");
+                if (q->step()) serviceId = q->getText(0);
+                auto record = [](std::string collection, std::string id, int64_t seq, std::string status) {
+                    sync::Record r;
+                    r.collection = std::move(collection);
+                    r.id = std::move(id);
+                    r.seq = seq;
+                    r.status = std::move(status);
+                    r.area = "PDU-CARDIFFVALE";
+                    r.organisation = "demo-org";
+                    r.owner = "demo-practitioner";
+                    r.fields["status"] = r.status;
+                    r.fields["sent_at"] = "2026-01-01T09:00:00Z"; // as the server stamps a sent referral
+                    return r;
+                };
+                const std::string at = day + "T09:00:00Z";
+                sync::PullResponse page;
+                auto referral = record("referral", "demo-sent-referral", 1, "sent");
+                referral.fields.update(nlohmann::json{
+                    {"service_id", serviceId},
+                    {"organisation_id", "demo-org"},
+                    {"area", "PDU-CARDIFFVALE"},
+                    {"owner", "demo-practitioner"},
+                    {"reason", "Debt advice: rent arrears and a court date."},
+                    {"unavailability", "Mondays"},
+                    {"history", nlohmann::json::array(
+                                    {{{"from", "approved"}, {"to", "sent"}, {"by", "demo-supervisor"}, {"at", at}, {"reason", ""}},
+                                     {{"field", "reason"}, {"by", "demo-practitioner"}, {"at", day + "T09:30:00Z"},
+                                      {"reason", "The court date was brought forward"}}})},
+                    {"amendments", nlohmann::json::array(
+                                       {{{"field", "reason"}, {"old", "Debt advice: rent arrears."},
+                                         {"new", "Debt advice: rent arrears and a court date."}, {"by", "demo-practitioner"},
+                                         {"at", day + "T09:30:00Z"}, {"reason", "The court date was brought forward"}}})},
+                });
+                auto appointment = record("appointment", "demo-appointment", 2, "scheduled");
+                appointment.fields.update(nlohmann::json{{"referral_id", "demo-sent-referral"}, {"starts_at", day + "T15:00:00Z"},
+                                      {"location", "Cardiff hub"},           {"area", "PDU-CARDIFFVALE"},
+                                      {"organisation_id", "demo-org"},       {"owner", "demo-practitioner"}});
+                auto suggestion = record("suggestion", "demo-suggestion", 3, "open");
+                suggestion.organisation.clear();
+                suggestion.owner = "demo-practitioner";
+                suggestion.fields.update(nlohmann::json{{"service_id", serviceId}, {"field", "phone"}, {"proposed", "029 2000 0000"},
+                                     {"note", "The number on the leaflet is different."}, {"owner", "demo-practitioner"}});
+                page.records = {referral, appointment, suggestion};
+                std::string error;
+                try {
+                    // A page from cursor 0 would rebuild the whole view, dropping the demo's
+                    // directory: these arrive as a later page.
+                    if (w.store.cursor() == 0) w.store.setState("cursor", "1");
+                    page.nextCursor = w.store.cursor() + 3;
+                    w.store.applyPull(page);
+                } catch (const std::exception& e) {
+                    error = e.what();
+                }
+                ui.post([seeded, error, &app] {
+                    if (!error.empty()) std::cerr << "seeding: " << error << "\n";
+                    *seeded = error.empty();
+                    app.dataChanged();
+                });
+            });
+            return true;
+        }));
+        steps.push_back(step("wait for the records", [seeded](App&, UiContext&) { return *seeded; }));
+        auto becomeRole = [&](domain::Role role, const std::string& userId, const std::string& organisation) {
+            steps.push_back(step("lock to hand over to " + userId, [](App& app, UiContext& ctx) {
+                app.lockNow(ctx, false);
+                return true;
+            }));
+            steps.push_back(step("wait until locked", [](App& app, UiContext&) {
+                return app.session().state() == SessionState::Locked;
+            }));
+            auto done = std::make_shared<bool>(false);
+            steps.push_back(step("become " + userId, [role, userId, organisation, done](App&, UiContext& ctx) {
+                UiQueue& ui = ctx.ui;
+                ctx.worker.post([role, userId, organisation, done, &ui](WorkerState& w) {
+                    sync::Principal who;
+                    who.userId = userId;
+                    who.role = role;
+                    who.areas = {"PDU-CARDIFFVALE"};
+                    who.organisation = organisation;
+                    w.store.setPrincipal(who, kDemoUser);
+                    ui.post([done] { *done = true; });
+                });
+                return true;
+            }));
+            steps.push_back(step("wait for " + userId, [done](App&, UiContext&) { return *done; }));
+            steps.push_back(step("unlock as " + userId, [](App& app, UiContext& ctx) {
+                app.signInScreen().passphrase() = kDemoPassphrase;
+                app.signInScreen().submitUnlock(ctx);
+                return true;
+            }));
+            steps.push_back(step("wait until unlocked as " + userId, [userId](App& app, UiContext&) {
+                return app.session().unlocked() && app.session().userId() == userId;
+            }));
+        };
+
+        // The practitioner amends the sent referral (a reason is required) and opens its history.
+        openFirst("my_referrals", "open");
+        steps.push_back(step("wait for the referral", [](App& app, UiContext&) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel("my_referrals"));
+            return q->opened() && q->opened()->record.id == "demo-sent-referral";
+        }));
+        steps.push_back(step("no amendment without a reason", [](App& app, UiContext& ctx) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel("my_referrals"));
+            return !q->amend(ctx, "unavailability", "Mondays and Tuesdays", "  ");
+        }));
+        steps.push_back(step("amend with a reason", [](App& app, UiContext& ctx) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel("my_referrals"));
+            return q->amend(ctx, "unavailability", "Mondays and Tuesdays", "New job on Tuesdays");
+        }));
+        steps.push_back(step("wait for the amendment", [](App& app, UiContext&) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel("my_referrals"));
+            return q->opened() && q->opened()->record.fields.value("unavailability", "") == "Mondays and Tuesdays";
+        }));
+        steps.push_back(step("open the amendment history", [](App& app, UiContext&) {
+            dynamic_cast<QueuePanelBase*>(app.panel("my_referrals"))->showAmendmentHistory(true);
+            return true;
+        }));
+        steps.push_back(shot("amendment-history"));
+
+        // The provider moves the appointment (a reason is required).
+        becomeRole(domain::Role::Provider, "demo-provider", "demo-org");
+        openFirst("provider", "new");
+        steps.push_back(step("wait for the appointment", [](App& app, UiContext&) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel("provider"));
+            return q->opened() && !q->opened()->appointments.empty();
+        }));
+        const std::string newTime = "2030-01-15 11:30";
+        steps.push_back(step("open Reschedule", [newTime](App& app, UiContext&) {
+            dynamic_cast<QueuePanelBase*>(app.panel("provider"))
+                ->openReschedule("demo-appointment", newTime, "The person starts a new job that day");
+            return true;
+        }));
+        steps.push_back(shot("reschedule"));
+        steps.push_back(step("no move without a reason", [newTime](App& app, UiContext& ctx) {
+            return !dynamic_cast<QueuePanelBase*>(app.panel("provider"))->reschedule(ctx, "demo-appointment", newTime, "");
+        }));
+        steps.push_back(step("reschedule with a reason", [newTime](App& app, UiContext& ctx) {
+            return dynamic_cast<QueuePanelBase*>(app.panel("provider"))
+                ->reschedule(ctx, "demo-appointment", newTime, "The person starts a new job that day");
+        }));
+        steps.push_back(step("wait for the new time", [](App& app, UiContext&) {
+            auto* q = dynamic_cast<QueuePanelBase*>(app.panel("provider"));
+            return q->opened() && !q->opened()->appointments.empty() &&
+                   q->opened()->appointments.front().fields.value("starts_at", "") == "2030-01-15T11:30:00Z";
+        }));
+
+        // The supervisor rejects the reported change (a reason is required).
+        becomeRole(domain::Role::Supervisor, "demo-supervisor", "");
+        steps.push_back(step("open Reported changes", [](App& app, UiContext&) {
+            app.navigate("suggestions");
+            return true;
+        }));
+        steps.push_back(step("wait for the reported change", [](App& app, UiContext&) {
+            auto* p = dynamic_cast<SuggestionsPanel*>(app.panel("suggestions"));
+            return p && !p->items().empty();
+        }));
+        steps.push_back(shot("suggestions"));
+        steps.push_back(step("no rejection without a reason", [](App& app, UiContext& ctx) {
+            return !dynamic_cast<SuggestionsPanel*>(app.panel("suggestions"))->reject(ctx, "demo-suggestion", " ");
+        }));
+        steps.push_back(step("reject with a reason", [](App& app, UiContext& ctx) {
+            return dynamic_cast<SuggestionsPanel*>(app.panel("suggestions"))
+                ->reject(ctx, "demo-suggestion", "The service confirmed the number is right");
+        }));
+        steps.push_back(step("wait until it is decided", [](App& app, UiContext&) {
+            auto* p = dynamic_cast<SuggestionsPanel*>(app.panel("suggestions"));
+            return p->items().empty();
+        }));
+        steps.push_back(shot("suggestions-decided"));
+        return std::make_unique<ScriptRunner>(std::move(steps), dir);
+    }
 
     if (name == "flow") {
         steps.push_back(step("search for debt", [](App& app, UiContext& ctx) {

@@ -213,6 +213,13 @@ public:
     // Moves one of the open item's appointments ("YYYY-MM-DD HH:MM", UTC) with a reason.
     bool reschedule(UiContext& ctx, const std::string& appointmentId, const std::string& when,
                     const std::string& reason);
+    // What "Show amendment history" and an appointment's "Reschedule" button do.
+    void showAmendmentHistory(bool show) { m_showHistory = show; }
+    void openReschedule(const std::string& appointmentId, const std::string& when, const std::string& reason) {
+        m_rescheduleId = appointmentId;
+        m_rescheduleWhen = when;
+        m_rescheduleReason = reason;
+    }
 
 protected:
     void drawContent(UiContext& ctx) override;
