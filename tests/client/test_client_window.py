@@ -4,7 +4,9 @@
 For each size (390x844 phone, 1280x800 laptop) and language (en, cy) it runs
 `signpost --script flow` on a fresh demo device: sign in offline, search, open a service, start a
 referral, save the draft, check it in My referrals, open Settings, lock as if idle, and be refused
-with a wrong passphrase before unlocking with the right one. Each step writes a PNG and a
+with a wrong passphrase before unlocking with the right one. Then, at 390x844 in touch mode,
+`signpost --script changes`: amend a sent referral and open its history, reschedule an
+appointment, reject a reported change (each with a reason). Each step writes a PNG and a
 JSON sidecar naming the active panel and the titled regions drawn. The test checks that every
 PNG has the window's size and is not blank (pixel variance, colour count), that the sidecar
 shows the expected panel with its titles in the right language and layout, and that the pixels
@@ -35,6 +37,15 @@ EXPECTED = [
     ("06-my-referrals", "my_referrals", ["panel.my_referrals", "queue.drafts"]),
     ("07-settings", "settings", ["panel.settings"]),
     ("08-wrong-passphrase", "sign_in", ["panel.sign_in"]),
+]
+# `signpost --script changes` (390x844, touch mode): amend a sent referral with a reason and open
+# its history, reschedule an appointment with a reason, reject a reported change with a reason.
+EXPECTED_CHANGES = [
+    ("01-sign-in", "sign_in", ["panel.sign_in"]),
+    ("02-amendment-history", "my_referrals", ["panel.my_referrals", "amend.title", "amend.history"]),
+    ("03-reschedule", "provider", ["panel.provider", "reschedule.title"]),
+    ("04-suggestions", "suggestions", ["panel.suggestions"]),
+    ("05-suggestions-decided", "suggestions", ["panel.suggestions"]),
 ]
 STATUS_BAR = "status.bar"
 
@@ -120,14 +131,14 @@ def run_display(command, env, timeout):
     return result
 
 
-def run(args, size, lang, out_dir, failures):
+def run(args, size, lang, out_dir, failures, script="flow", expected=EXPECTED, extra=()):
     width, height = size
-    shots = out_dir / f"{lang}-{width}x{height}"
+    shots = out_dir / (f"{lang}-{width}x{height}" + ("" if script == "flow" else f"-{script}"))
     if shots.exists():
         shutil.rmtree(shots)
     with tempfile.TemporaryDirectory(prefix="signpost-window-") as tmp:
-        command = [args.signpost, "--db", str(pathlib.Path(tmp) / "device.db"), "--script", "flow",
-                   "--screenshot-dir", str(shots), "--size", f"{width}x{height}", "--lang", lang]
+        command = [args.signpost, "--db", str(pathlib.Path(tmp) / "device.db"), "--script", script,
+                   "--screenshot-dir", str(shots), "--size", f"{width}x{height}", "--lang", lang] + list(extra)
         if args.xvfb:
             command = [args.xvfb, "-a", "-s", "-screen 0 1600x1200x24"] + command
         env = dict(os.environ, SIGNPOST_KDF="minimum")
@@ -136,8 +147,8 @@ def run(args, size, lang, out_dir, failures):
         failures.append(f"{lang} {width}x{height}: signpost exited {result.returncode}\n{result.stdout}\n{result.stderr}")
         return {}
     images = {}
-    for stem, panel, title_keys in EXPECTED:
-        where = f"{lang} {width}x{height} {stem}"
+    for stem, panel, title_keys in expected:
+        where = f"{lang} {width}x{height} {script} {stem}"
         png, side = shots / f"{stem}.png", shots / f"{stem}.json"
         if not png.exists() or not side.exists():
             failures.append(f"{where}: no screenshot or sidecar")
@@ -166,7 +177,8 @@ def run(args, size, lang, out_dir, failures):
         images[stem] = rows
     # Different panels look different; the detail differs from the list even on one panel.
     pairs = [("02-search", "07-settings"), ("02-search", "03-service"), ("04-referral-person", "06-my-referrals"),
-             ("01-sign-in", "02-search")]
+             ("01-sign-in", "02-search"), ("02-amendment-history", "04-suggestions"),
+             ("03-reschedule", "04-suggestions"), ("04-suggestions", "05-suggestions-decided")]
     for a, b in pairs:
         if a in images and b in images:
             d = difference(images[a], images[b])
@@ -193,6 +205,13 @@ def main():
     for size in ((390, 844), (1280, 800)):
         for lang in ("en", "cy"):
             by_run[(size, lang)] = run(args, size, lang, args.out, failures)
+    # Changes after the fact, on a phone in touch mode (44 px targets).
+    for lang in ("en", "cy"):
+        by_run[("changes", lang)] = run(args, (390, 844), lang, args.out, failures, "changes", EXPECTED_CHANGES,
+                                        ("--demo", "--touch"))
+    en, cy = by_run.get(("changes", "en"), {}), by_run.get(("changes", "cy"), {})
+    if "04-suggestions" in en and "04-suggestions" in cy and difference(en["04-suggestions"], cy["04-suggestions"]) < 0.002:
+        failures.append("390x844 changes 04-suggestions: English and Welsh screenshots are identical")
     # The same panel in English and in Welsh differs (the words changed, not just the data).
     for size in ((390, 844), (1280, 800)):
         en, cy = by_run.get((size, "en"), {}), by_run.get((size, "cy"), {})
@@ -203,7 +222,7 @@ def main():
         print("\n".join(failures))
         print(f"{len(failures)} problem(s)")
         return 1
-    print(f"screenshots in {args.out}: 4 runs x {len(EXPECTED)} panels checked")
+    print(f"screenshots in {args.out}: 4 runs x {len(EXPECTED)} panels, 2 runs x {len(EXPECTED_CHANGES)} changes checked")
     return 0
 
 

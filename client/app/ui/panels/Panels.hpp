@@ -214,7 +214,10 @@ public:
     bool reschedule(UiContext& ctx, const std::string& appointmentId, const std::string& when,
                     const std::string& reason);
     // What "Show amendment history" and an appointment's "Reschedule" button do.
-    void showAmendmentHistory(bool show) { m_showHistory = show; }
+    void showAmendmentHistory(bool show) {
+        m_showHistory = show;
+        m_scrollToHistory = show;
+    }
     void openReschedule(const std::string& appointmentId, const std::string& when, const std::string& reason) {
         m_rescheduleId = appointmentId;
         m_rescheduleWhen = when;
@@ -266,6 +269,7 @@ protected:
     int m_amendField = -1;
     std::string m_amendValue, m_amendReason;
     bool m_showHistory = false;
+    bool m_scrollToHistory = false; // bring the history into view once, when it is opened
     // Rescheduling an appointment (the one whose form is open).
     std::string m_rescheduleId, m_rescheduleWhen, m_rescheduleReason;
 };

@@ -435,8 +435,12 @@ void QueuePanelBase::drawAmendmentHistory(UiContext& ctx) {
     ui::bold(ctx, trf("amend.history_n", {std::to_string(history.size())}));
     if (!m_showHistory) {
         ui::muted(tr("amend.history_audited"));
-        if (ui::button(ctx, tr("amend.show_history"))) m_showHistory = true;
+        if (ui::button(ctx, tr("amend.show_history"))) showAmendmentHistory(true);
         return;
+    }
+    if (m_scrollToHistory) {
+        ImGui::SetScrollHereY(0.0f);
+        m_scrollToHistory = false;
     }
     ctx.noteVisible(tr("amend.history"));
     auto shown = [](const json& v) {
