@@ -374,7 +374,7 @@ void QueuePanelBase::drawReferral(UiContext& ctx) {
         if (role == domain::Role::Provider && (r.status == "accepted" || r.status == "in_progress")) {
             ui::inputText(ctx, tr("appointment.when"), "##appt_when", &m_apptWhen, nullptr, 0, "2026-12-01 10:30");
             ui::inputText(ctx, tr("appointment.where"), "##appt_where", &m_apptWhere);
-            const bool valid = m_apptWhen.size() == 16 && timeutil::parseIsoDate(m_apptWhen.substr(0, 10));
+            const bool valid = appointmentStartsAt(m_apptWhen).has_value();
             ImGui::BeginDisabled(!valid);
             if (ui::button(ctx, tr("appointment.book"), true)) bookAppointment(ctx, m_apptWhen, m_apptWhere);
             ImGui::EndDisabled();
@@ -464,10 +464,11 @@ void QueuePanelBase::drawAmendmentHistory(UiContext& ctx) {
 
 bool QueuePanelBase::bookAppointment(UiContext& ctx, const std::string& when, const std::string& where) {
     if (!m_opened || m_opened->record.collection != "referral") return false;
-    if (when.size() != 16 || !timeutil::parseIsoDate(when.substr(0, 10))) return false;
+    const auto startsAt = appointmentStartsAt(when);
+    if (!startsAt) return false;
     const auto& r = m_opened->record;
     json fields{{"referral_id", r.id},
-                {"starts_at", when.substr(0, 10) + "T" + when.substr(11, 5) + ":00Z"},
+                {"starts_at", *startsAt},
                 {"location", where},
                 {"area", r.area},
                 {"organisation_id", r.organisation},
