@@ -264,10 +264,22 @@ int App::runBench() {
             // from 0 (a chain from 0 replaces the device's view first).
             int64_t cursor = std::max<int64_t>(store.cursor(), 1);
             store.setState("cursor", std::to_string(cursor));
+            const size_t organisations = directory::syntheticOrganisationCount(total);
             for (size_t first = 0; first < total; first += page) {
                 sync::PullResponse response;
+                // Each page carries its services' organisations, as a real pull orders them.
+                for (size_t o = first * organisations / total; o < (first + page) * organisations / total; ++o) {
+                    auto org = directory::syntheticOrganisation(o, 77);
+                    sync::Record r;
+                    r.collection = "organisation";
+                    r.id = org.id;
+                    r.fields = sync::organisationFields(org);
+                    r.seq = ++cursor;
+                    for (auto it = r.fields.begin(); it != r.fields.end(); ++it) r.versions[it.key()] = r.seq;
+                    response.records.push_back(std::move(r));
+                }
                 for (size_t i = first; i < first + page; ++i) {
-                    auto service = directory::syntheticService(i, 2'000, 77);
+                    auto service = directory::syntheticService(i, organisations, 77);
                     sync::Record r;
                     r.collection = "service";
                     r.id = "bench-sync-" + service.id;
@@ -279,7 +291,7 @@ int App::runBench() {
                 }
                 response.nextCursor = cursor;
                 store.applyPull(response);
-                while (store.materialiseDirectory(1'000) > 0) {}
+                store.materialiseDirectory(); // as SyncEngine does after each pull
                 applied = first + page;
             }
         } catch (const std::exception& e) {
