@@ -972,14 +972,12 @@ TEST_CASE("malformed input is rejected with a reason and leaves the directory as
         CHECK(mentions(report.rejected[0].reason, "dupes.json contents[0]"));
         CHECK(DirectoryStore(db).service(goodId)->name == "First copy");
     }
-    SUBCASE("a 10 MB description is rejected quickly") {
+    SUBCASE("a 10 MB description is rejected, the rest of the file kept") {
+        // (How fast is for benchmarks, never a timed assertion here.)
         json huge = minimalService(kExampleService, "Huge");
         huge["description"] = std::string(10 * 1024 * 1024, 'x');
         writeJson(dir / "huge.json", page({huge, minimalService(goodId, "Good")}));
-        auto start = std::chrono::steady_clock::now();
         auto report = hsds::importPath(db, dir / "huge.json");
-        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        CHECK(seconds < 5);
         REQUIRE(report.rejected.size() == 1);
         CHECK(report.rejected[0].recordId == kExampleService);
         CHECK(report.rejected[0].field == "description");
