@@ -279,6 +279,16 @@ TEST_CASE("the CSV reader follows RFC 4180 and reports line numbers") {
         CHECK(table.column("note") == 2);
         CHECK(table.column("missing") == -1);
     }
+    SUBCASE("fields written by csv::field read back unchanged") {
+        const std::vector<std::string> values{"plain", "Smith, Jo", "said \"hi\"", "two\nlines", "", "Tŷ Dŵr"};
+        std::string line;
+        for (const auto& v : values) line += (line.empty() ? "" : ",") + csv::field(v);
+        CHECK(csv::field("plain") == "plain");
+        CHECK(csv::field("a,b") == "\"a,b\"");
+        auto table = csv::parse("h1,h2,h3,h4,h5,h6\n" + line + "\n");
+        REQUIRE(table.rows.size() == 1);
+        CHECK(table.rows[0] == values);
+    }
     SUBCASE("an unterminated quote is an error naming its line") {
         try {
             csv::parse("id,name\n1,ok\n2,\"never closed\n3,x\n");

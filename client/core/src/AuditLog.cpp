@@ -1,5 +1,6 @@
 #include "signpost/client/AuditLog.hpp"
 #include "signpost/client/LocalStore.hpp"
+#include "signpost/util/Csv.hpp"
 #include "signpost/util/Time.hpp"
 #include "signpost/util/Uuid.hpp"
 
@@ -9,12 +10,6 @@ namespace signpost::client {
 namespace {
 using audit::kGenesis;
 
-std::string csvField(const std::string& v) {
-    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-    std::string out = "\"";
-    for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
 
 AuditEntry readEntry(db::Statement& q) {
     return {q.getInt64(0), q.getText(1), q.getText(2), q.getText(3), q.getText(4),
@@ -75,8 +70,8 @@ AuditLog::Verification AuditLog::verify() {
 std::string AuditLog::exportCsv(const std::string& from, const std::string& to) {
     std::string out = "seq,at,user,device,action,collection,record_id,detail,prev_hash,hash\r\n";
     for (const auto& e : entries(from, to)) {
-        out += std::to_string(e.seq) + "," + csvField(e.at) + "," + csvField(e.user) + "," + csvField(e.device) + "," +
-               csvField(e.action) + "," + csvField(e.collection) + "," + csvField(e.recordId) + "," + csvField(e.detail) +
+        out += std::to_string(e.seq) + "," + csv::field(e.at) + "," + csv::field(e.user) + "," + csv::field(e.device) + "," +
+               csv::field(e.action) + "," + csv::field(e.collection) + "," + csv::field(e.recordId) + "," + csv::field(e.detail) +
                "," + e.prevHash + "," + e.hash + "\r\n";
     }
     return out;

@@ -5,6 +5,8 @@
 #include "signpost/sync/Access.hpp"
 #include "signpost/util/Time.hpp"
 
+#include "signpost/util/Csv.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -83,12 +85,6 @@ std::string percent(double v) {
     return buf;
 }
 
-std::string csvField(const std::string& v) {
-    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-    std::string out = "\"";
-    for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
 
 } // namespace
 
@@ -246,7 +242,7 @@ std::string reportText(const Report& r) {
 std::string reportCsv(const Report& r) {
     std::string out = "section,key,label,value\r\n";
     auto row = [&](const std::string& section, const std::string& key, const std::string& label, const std::string& value) {
-        out += csvField(section) + "," + csvField(key) + "," + csvField(label) + "," + csvField(value) + "\r\n";
+        out += csv::field(section) + "," + csv::field(key) + "," + csv::field(label) + "," + csv::field(value) + "\r\n";
     };
     row("total", "referrals", "Referrals submitted", std::to_string(r.referrals));
     for (const auto& c : r.byStatus) row("status", c.key, c.label, std::to_string(c.count));

@@ -69,4 +69,14 @@ Table parse(std::string_view text) {
     return table;
 }
 
+std::string field(std::string_view value) {
+    if (value.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(value);
+    std::string out = "\"";
+    for (char c : value) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
 } // namespace signpost::csv

@@ -16,4 +16,7 @@ struct Table {
 // Throws signpost::Error (Parse) with the line number for an unterminated quoted field.
 Table parse(std::string_view text);
 
+// One field for writing: quoted (with "" for ") when it holds a comma, quote or line break.
+std::string field(std::string_view value);
+
 } // namespace signpost::csv
