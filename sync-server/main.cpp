@@ -11,6 +11,7 @@
 #include "signpost/Error.hpp"
 #include "signpost/domain/Areas.hpp"
 #include "signpost/util/Args.hpp"
+#include "signpost/util/Terminal.hpp"
 #include "signpost/util/Text.hpp"
 
 #include <csignal>
@@ -19,7 +20,6 @@
 #include <filesystem>
 #include <iostream>
 #include <mutex>
-#include <termios.h>
 #include <unistd.h>
 
 using namespace signpost;
@@ -129,22 +129,7 @@ SyncService makeService(const std::string& dir, ServiceOptions options = {}) {
 
 std::string readPassword(const std::string& prompt) {
     if (auto p = env("SIGNPOST_PASSWORD"); !p.empty()) return p;
-    if (!isatty(STDIN_FILENO)) {
-        std::string line;
-        std::getline(std::cin, line);
-        return line;
-    }
-    std::cerr << prompt << std::flush;
-    termios old{};
-    tcgetattr(STDIN_FILENO, &old);
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    std::string line;
-    std::getline(std::cin, line);
-    tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    std::cerr << "\n";
-    return line;
+    return terminal::readSecret(prompt);
 }
 
 int serve(const ParsedArgs& a) {

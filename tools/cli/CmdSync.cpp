@@ -1,11 +1,11 @@
 // signpost-cli sync: one headless sync of a local database with a server.
 #include "Commands.hpp"
+#include "signpost/util/Terminal.hpp"
 #include "DeviceVault.hpp"
 #include "signpost/client/CurlTransport.hpp"
 #include "signpost/client/SyncEngine.hpp"
 #include "signpost/schema/LocalSchema.hpp"
 
-#include <termios.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -17,22 +17,7 @@ namespace {
 
 std::string password(const std::string& user) {
     if (const char* p = std::getenv("SIGNPOST_PASSWORD"); p && *p) return p;
-    if (!isatty(STDIN_FILENO)) {
-        std::string line;
-        std::getline(std::cin, line);
-        return line;
-    }
-    std::cerr << "Password for " << user << ": " << std::flush;
-    termios old{};
-    tcgetattr(STDIN_FILENO, &old);
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    std::string line;
-    std::getline(std::cin, line);
-    tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    std::cerr << "\n";
-    return line;
+    return terminal::readSecret("Password for " + user + ": ");
 }
 
 int runSync(const Context& ctx, const ParsedArgs& args) {

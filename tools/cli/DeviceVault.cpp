@@ -1,6 +1,6 @@
 #include "DeviceVault.hpp"
+#include "signpost/util/Terminal.hpp"
 
-#include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,18 +10,7 @@ namespace signpost::cli {
 
 namespace {
 std::string prompt() {
-    if (!isatty(STDIN_FILENO)) return {};
-    std::cerr << "Passphrase (protects people's details on this device): " << std::flush;
-    termios old{};
-    tcgetattr(STDIN_FILENO, &old);
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    std::string line;
-    std::getline(std::cin, line);
-    tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    std::cerr << "\n";
-    return line;
+    return terminal::readSecret("Passphrase (protects people's details on this device): ", false);
 }
 
 crypto::KdfCost cost() {
