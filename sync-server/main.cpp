@@ -145,6 +145,7 @@ int serve(const ParsedArgs& a) {
     else if (level == "debug") options.logLevel = LogLevel::Debug;
     else throw args::UsageError("--log-level takes error, warn, info or debug");
     options.tokenLifetimeSeconds = a.intValue("--token-lifetime", 12 * 3600, 1, 30 * 86400);
+    options.maintenanceInterval = std::chrono::milliseconds(250); // WAL checkpoints off the request path
     static std::mutex logMutex;
     options.log = [](const std::string& line) {
         std::lock_guard lock(logMutex);

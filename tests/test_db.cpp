@@ -202,3 +202,39 @@ TEST_CASE("a transaction inside a transaction nests as a savepoint") {
     outer.commit();
     CHECK(db.queryText("SELECT group_concat(x) FROM t") == "1");
 }
+
+TEST_CASE("a rederivable commit skips the disk wait for its transaction only, and never inside another") {
+    test::TempDir dir;
+    Database db((dir / "r.db").string());
+    db.exec("CREATE TABLE t (x INTEGER)");
+    REQUIRE(db.queryInt64("PRAGMA synchronous") == 2);
+    {
+        RederivableCommit rederivable(db);
+        CHECK(db.queryInt64("PRAGMA synchronous") == 1); // NORMAL for this unit
+        Transaction txn(db);
+        db.exec("INSERT INTO t VALUES (1)");
+        txn.commit();
+    }
+    CHECK(db.queryInt64("PRAGMA synchronous") == 2); // the connection's own setting is back
+    {
+        // Inside a caller's transaction the caller's commit decides: nothing changes.
+        Transaction outer(db);
+        RederivableCommit rederivable(db);
+        CHECK(db.queryInt64("PRAGMA synchronous") == 2);
+        db.exec("INSERT INTO t VALUES (2)");
+        outer.commit();
+    }
+    CHECK(db.queryInt64("PRAGMA synchronous") == 2);
+    {
+        // An exception inside still restores the setting.
+        try {
+            RederivableCommit rederivable(db);
+            Transaction txn(db);
+            db.exec("INSERT INTO t VALUES (3)");
+            throw std::runtime_error("interrupted");
+        } catch (const std::runtime_error&) {
+        }
+    }
+    CHECK(db.queryInt64("PRAGMA synchronous") == 2);
+    CHECK(db.queryText("SELECT group_concat(x) FROM t") == "1,2");
+}

@@ -180,7 +180,7 @@ TEST_CASE("drafts stay on the device until submitted, which checks completeness 
     const std::string id = d.store->create("referral", fields);
     d.store->update("referral", id, {{"reason", "debts and rent arrears"}});
     CHECK(d.store->outbox(100).empty() == false); // audit entries go, the draft does not
-    for (const auto& e : d.store->outbox(100)) CHECK(e.op.collection != "referral");
+    for (const auto& e : d.store->outbox(100)) CHECK(e.collection != "referral");
     CHECK(d.store->heldDrafts() == 1);
 
     try {
@@ -195,7 +195,7 @@ TEST_CASE("drafts stay on the device until submitted, which checks completeness 
     d.store->update("referral", id, {{"needs", {{{"need", "finance"}, {"complexity", "high"}}}}});
     d.store->transition("referral", id, "submitted");
     size_t referralOps = 0;
-    for (const auto& e : d.store->outbox(100)) referralOps += e.op.collection == "referral";
+    for (const auto& e : d.store->outbox(100)) referralOps += e.collection == "referral";
     CHECK(referralOps == 4); // create, two updates, the submission: released together
     CHECK(d.store->heldDrafts() == 0);
 
@@ -503,7 +503,7 @@ TEST_CASE("the audit chain records every write and view, and shows any edit or d
     CHECK(log.verify().checked == 4);
     // Every entry goes to the server too.
     size_t auditOps = 0;
-    for (const auto& e : d.store->outbox(100)) auditOps += e.op.collection == "audit";
+    for (const auto& e : d.store->outbox(100)) auditOps += e.collection == "audit";
     CHECK(auditOps == 4);
 
     auto csv = log.exportCsv("2026-11-22", "2026-11-23");

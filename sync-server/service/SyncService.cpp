@@ -136,9 +136,34 @@ SyncService::SyncService(StoreFactory factory, ServiceOptions options)
       m_buckets(m_bucketBounds.size() + 1, 0) {
     if (sodium_init() < 0) throw Error(ErrorDomain::Internal, "libsodium failed to initialise");
     giveBack(acquire()); // open (and migrate) the store once, up front
+    if (m_options.maintenanceInterval.count() > 0) m_maintenance = std::thread([this] { maintenanceLoop(); });
 }
 
-SyncService::~SyncService() = default;
+SyncService::~SyncService() {
+    {
+        std::lock_guard lock(m_maintenanceMutex);
+        m_stopping = true;
+    }
+    m_maintenanceWake.notify_all();
+    if (m_maintenance.joinable()) m_maintenance.join();
+}
+
+void SyncService::maintenanceLoop() {
+    std::unique_ptr<ServerStore> store;
+    std::unique_lock lock(m_maintenanceMutex);
+    while (!m_maintenanceWake.wait_for(lock, m_options.maintenanceInterval, [this] { return m_stopping; })) {
+        lock.unlock();
+        try {
+            if (!store) store = m_factory();
+            store->maintain();
+        } catch (const std::exception& e) {
+            store.reset(); // reopened next time; requests checkpoint meanwhile
+            if (m_options.log && m_options.logLevel >= LogLevel::Warn)
+                m_options.log(json{{"level", "warn"}, {"event", "maintenance_failed"}, {"message", e.what()}}.dump());
+        }
+        lock.lock();
+    }
+}
 
 std::unique_ptr<ServerStore> SyncService::acquire() {
     {

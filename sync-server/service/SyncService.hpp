@@ -8,11 +8,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace signpost::server {
@@ -28,6 +30,9 @@ struct ServiceOptions {
     LogLevel logLevel = LogLevel::Info;
     std::function<void(const std::string& line)> log;   // one JSON line per request; null: silent
     std::function<int64_t()> clock;                     // unix seconds; null: the system clock
+    // How often a maintenance thread calls ServerStore::maintain() (WAL checkpoints) on a store of
+    // its own; zero: never (the store then checkpoints on its request connections).
+    std::chrono::milliseconds maintenanceInterval{0};
 };
 
 // How a bearer token is stored: BLAKE2b-256, hex. The token itself is never stored.
@@ -105,6 +110,12 @@ private:
     double m_latencySum = 0;
     int64_t m_latencyCount = 0;
     Counters m_counters;
+
+    void maintenanceLoop();
+    std::mutex m_maintenanceMutex;
+    std::condition_variable m_maintenanceWake;
+    bool m_stopping = false;
+    std::thread m_maintenance;
 };
 
 } // namespace signpost::server

@@ -59,6 +59,9 @@ public:
     virtual void savepoint() = 0;
     virtual void release() = 0;
     virtual void rollbackToSavepoint() = 0;
+    // Housekeeping kept off the request path (SQLite: copy the WAL back into the database file).
+    // The service calls it from its maintenance thread on a store of its own.
+    virtual void maintain() {}
 
     // Users and tokens
     virtual std::optional<User> userByName(const std::string& username) = 0;

@@ -102,7 +102,13 @@ class SqliteServerStore final : public ServerStore {
 public:
     explicit SqliteServerStore(const std::string& path) : m_db(path, options()) {
         db::migrate(m_db, kMigrations);
+        // Checkpoints run on the service's maintenance thread (maintain()), so a request does not
+        // pay for copying the WAL back into the database. A request connection still checkpoints
+        // if the WAL outgrows ~32 MB (no maintenance thread, or one that cannot keep up).
+        m_db.exec("PRAGMA wal_autocheckpoint = 8000");
     }
+
+    void maintain() override { m_db.exec("PRAGMA wal_checkpoint(PASSIVE)"); }
 
     static db::OpenOptions options() {
         db::OpenOptions o;

@@ -552,15 +552,20 @@ size_t LocalStore::heldDrafts() {
 }
 
 std::vector<OutboxEntry> LocalStore::outbox(size_t limit) {
-    auto q = m_db.cached(std::string("SELECT op_seq, body, attempts FROM outbox o WHERE NOT ") + kHeld +
+    auto q = m_db.cached(std::string("SELECT op_seq, body, attempts, collection FROM outbox o WHERE NOT ") + kHeld +
                          " ORDER BY op_seq LIMIT ?1");
     q->bind(1, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
     std::vector<OutboxEntry> out;
     while (q->step()) {
         OutboxEntry e;
         e.seq = q->getInt64(0);
-        e.op = revealOp(json::parse(q->getTextView(1)));
+        // An op with nothing sealed in it (most: audit entries, directory and status changes) goes
+        // out as stored; one with protected values is opened for the (TLS) request.
+        const std::string_view body = q->getTextView(1);
+        if (body.find(crypto::Vault::kSealedPrefix) == std::string_view::npos) e.wire = body;
+        else e.wire = sync::toJson(revealOp(json::parse(body))).dump();
         e.attempts = q->getInt(2);
+        e.collection = q->getText(3);
         out.push_back(std::move(e));
     }
     return out;
@@ -571,6 +576,7 @@ size_t LocalStore::outboxSize() {
 }
 
 void LocalStore::recordResults(const std::vector<sync::OpResult>& results, const std::string& at) {
+    db::RederivableCommit rederivable(m_db); // a lost commit only means the server answers "duplicate" next time
     db::Transaction txn(m_db);
     std::set<std::pair<std::string, std::string>> touched;
     for (const auto& r : results) {
@@ -607,7 +613,8 @@ void LocalStore::recordResults(const std::vector<sync::OpResult>& results, const
         if (!local->step()) continue;
         const bool revert = local->getBool(0);
         const bool same = local->getTextView(1) == "same";
-        const json base = same ? json(nullptr) : parseOr(local->getTextView(1), json(nullptr));
+        // The server's copy is read only when it is needed: when the server refused the change.
+        const json base = !revert || same ? json(nullptr) : parseOr(local->getTextView(1), json(nullptr));
         local->reset();
         if (!revert || same) {
             auto clear = m_db.cached("UPDATE record SET local = 0, revert = 0 WHERE collection = ?1 AND id = ?2");
@@ -660,6 +667,7 @@ std::vector<RejectedOp> LocalStore::rejected() {
 
 PullApplied LocalStore::applyPull(const sync::PullResponse& page) {
     PullApplied applied;
+    db::RederivableCommit rederivable(m_db); // a lost page is pulled again: its cursor goes with it
     db::Transaction txn(m_db);
     const int64_t current = cursor();
     if (page.nextCursor < current)
@@ -742,6 +750,7 @@ size_t LocalStore::pendingDirectory() {
 }
 
 size_t LocalStore::materialiseDirectory(size_t limit) {
+    db::RederivableCommit rederivable(m_db); // the search tables are rebuilt from `record` (reindex = 1)
     db::Transaction txn(m_db);
     directory::DirectoryStore dir(m_db);
     directory::DirectoryStore::BulkWrite bulk(dir);

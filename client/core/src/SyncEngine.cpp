@@ -154,12 +154,12 @@ void SyncEngine::push(SyncReport& report) {
     while (true) {
         auto batch = m_store.outbox(m_options.pushBatch);
         if (batch.empty()) break;
-        sync::PushRequest request;
-        request.deviceId = device;
-        for (const auto& e : batch) request.ops.push_back(e.op);
+        std::vector<std::string> ops;
+        ops.reserve(batch.size());
+        for (const auto& e : batch) ops.push_back(e.wire);
         TransportResponse response;
         try {
-            response = call("POST", "/v1/push", sync::toJson(request).dump(), true);
+            response = call("POST", "/v1/push", sync::pushRequestBody(device, ops), true);
         } catch (const std::exception& e) {
             m_store.noteAttempt(batch, describeFailure(e));
             throw;

@@ -10,7 +10,7 @@ namespace signpost::crypto {
 
 namespace {
 
-constexpr std::string_view kPrefix = "sealed:v1:";
+constexpr std::string_view kPrefix = Vault::kSealedPrefix;
 constexpr std::string_view kCheck = "signpost vault check";
 
 void ready() {

@@ -302,6 +302,19 @@ void Transaction::rollback() {
     m_db.exec(m_nested ? "ROLLBACK TO nested_txn; RELEASE nested_txn" : "ROLLBACK");
 }
 
+RederivableCommit::RederivableCommit(Database& db) : m_db(db) {
+    if (m_db.inTransaction()) return;
+    m_previous = m_db.queryInt64("PRAGMA synchronous").value_or(-1);
+    if (m_previous > 1) m_db.exec("PRAGMA synchronous = NORMAL");
+    else m_previous = -1;
+}
+
+RederivableCommit::~RederivableCommit() {
+    if (m_previous < 0) return;
+    std::string sql = "PRAGMA synchronous = " + std::to_string(m_previous);
+    sqlite3_exec(m_db.handle(), sql.c_str(), nullptr, nullptr, nullptr);
+}
+
 // Savepoints open and close once per record on bulk paths, so their statements are cached
 // rather than parsed each time.
 Savepoint::Savepoint(Database& db, std::string name) : m_db(db), m_name(std::move(name)) {

@@ -147,6 +147,20 @@ json toJson(const PushRequest& request) {
     return json{{"protocol", request.protocol}, {"device_id", request.deviceId}, {"ops", std::move(ops)}};
 }
 
+std::string pushRequestBody(const std::string& deviceId, const std::vector<std::string>& opsJson) {
+    size_t size = 64 + deviceId.size();
+    for (const auto& op : opsJson) size += op.size() + 1;
+    std::string body;
+    body.reserve(size);
+    body += "{\"protocol\":" + std::to_string(ProtocolVersion) + ",\"device_id\":" + json(deviceId).dump() + ",\"ops\":[";
+    for (size_t i = 0; i < opsJson.size(); ++i) {
+        if (i) body += ',';
+        body += opsJson[i];
+    }
+    body += "]}";
+    return body;
+}
+
 json toJson(const PushResponse& response) {
     json results = json::array();
     for (const auto& r : response.results) results.push_back(toJson(r));

@@ -40,6 +40,7 @@ public:
     std::string seal(std::string_view plaintext, std::string_view context) const;
     // Throws signpost::Error{Auth} when the value was tampered with or belongs elsewhere.
     std::string open(std::string_view sealed, std::string_view context) const;
+    static constexpr std::string_view kSealedPrefix = "sealed:v1:"; // how every sealed value begins
     static bool isSealed(std::string_view value);
 
 private:

@@ -42,4 +42,22 @@ private:
     bool m_active = false;
 };
 
+// For a transaction whose whole content the device can fetch again (a pulled page with its
+// cursor, the server's answers to a push): its commit does not wait for the disk (WAL with
+// `synchronous = NORMAL`). A power cut can drop such a transaction, never tear it, and never one
+// committed after it that did wait: the next sync simply fetches it again. Local writes keep the
+// connection's own setting. Takes effect only outside a transaction (inside, the caller's commit
+// decides) and restores the setting when it goes out of scope.
+class RederivableCommit {
+public:
+    explicit RederivableCommit(Database& db);
+    ~RederivableCommit();
+    RederivableCommit(const RederivableCommit&) = delete;
+    RederivableCommit& operator=(const RederivableCommit&) = delete;
+
+private:
+    Database& m_db;
+    int64_t m_previous = -1;
+};
+
 } // namespace signpost::db

@@ -118,6 +118,9 @@ struct PullResponse {
 nlohmann::json toJson(const Op& op);
 nlohmann::json toJson(const OpResult& result);
 nlohmann::json toJson(const PushRequest& request);
+// The same request written from ops already in wire form (each a JSON object as toJson(Op) gives):
+// a device's outbox keeps its ops as text, and most go out exactly as stored.
+std::string pushRequestBody(const std::string& deviceId, const std::vector<std::string>& opsJson);
 nlohmann::json toJson(const PushResponse& response);
 nlohmann::json toJson(const Record& record);
 nlohmann::json toJson(const PullResponse& response);

@@ -20,7 +20,8 @@ namespace signpost::client {
 
 struct OutboxEntry {
     int64_t seq = 0;
-    sync::Op op;
+    std::string collection;
+    std::string wire; // the op as the server reads it: JSON, personal values in clear
     int attempts = 0;
 };
 
