@@ -598,6 +598,25 @@ TEST_CASE("a person's details are sealed at rest: the file and its WAL hold neit
     CHECK(r->fields["crn"] == "X123456");
 }
 
+TEST_CASE("text that looks like a sealed value is stored and read back as typed") {
+    Device d(practitioner());
+    json fields = completeReferral();
+    fields["notes"] = "sealed:v1:not really sealed";          // personal: sealed like any other value
+    fields["reason"] = "sealed:v1: is what the letter said";  // not personal: kept as text
+    const std::string id = d.store->create("referral", fields);
+    auto r = d.store->record("referral", id);
+    REQUIRE(r);
+    CHECK(r->fields["notes"] == "sealed:v1:not really sealed");
+    CHECK(r->fields["reason"] == "sealed:v1: is what the letter said");
+    // The stored notes are really sealed (no clear copy), and the ops that go out carry the text.
+    CHECK_FALSE(fileContains(d.dir / "device.db-wal", "not really sealed"));
+    d.store->transition("referral", id, "submitted"); // a draft's ops stay on the device
+    bool sent = false;
+    for (const auto& e : d.store->outbox(100))
+        if (e.collection == "referral") sent = sent || e.wire.find("sealed:v1:not really sealed") != std::string::npos;
+    CHECK(sent);
+}
+
 TEST_CASE("a supervisor reassigns a referral to another practitioner or provider; others cannot") {
     Device d(supervisor());
     json referral = completeReferral();

@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 extern char** environ;
@@ -129,6 +130,19 @@ public:
         }
     }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+    // CPU seconds the server process has used so far (user + system), from /proc.
+    double cpuSeconds() const {
+        std::ifstream stat("/proc/" + std::to_string(m_pid) + "/stat");
+        std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        auto close = text.rfind(')'); // the command name may hold spaces
+        if (close == std::string::npos) return 0;
+        std::istringstream rest(text.substr(close + 2));
+        std::string field;
+        double ticks = 0;
+        for (int i = 3; i <= 15 && rest >> field; ++i)
+            if (i == 14 || i == 15) ticks += std::stod(field); // utime, stime
+        return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
 
 private:
     std::string m_log;
@@ -316,6 +330,7 @@ int runBenchSync(const Context&, const ParsedArgs& args) {
         std::vector<double> latencies;
         std::vector<std::thread> threads;
         auto begin = Clock::now();
+        const double serverCpu0 = server.cpuSeconds();
         for (int i = 0; i < clients; ++i) {
             threads.emplace_back([&, i] {
                 Client& c = *pool[static_cast<size_t>(i)];
@@ -349,10 +364,16 @@ int runBenchSync(const Context&, const ParsedArgs& args) {
         stop = true;
         for (auto& t : threads) t.join();
         double elapsed = secondsSince(begin);
+        const double serverCpu = server.cpuSeconds() - serverCpu0;
         std::printf("%d concurrent clients pushing and pulling for %.0f s: %lld rounds, %.0f pushed ops/s, round "
                     "latency p50 %.1f ms p99 %.1f ms, %lld errors (target >= 5,000 ops/s, zero errors)\n",
                     clients, elapsed, static_cast<long long>(roundsDone.load()), static_cast<double>(ops.load()) / elapsed,
                     percentile(latencies, 0.5), percentile(latencies, 0.99), static_cast<long long>(errors.load()));
+        // The clients run in this process on the same cores: say how the CPU was shared.
+        std::printf("  server CPU: %.1f s of %.1f s on %ld cores (%.0f us per pushed op); the clients, in this process, "
+                    "had the rest\n",
+                    serverCpu, elapsed, sysconf(_SC_NPROCESSORS_ONLN),
+                    ops.load() > 0 ? serverCpu * 1e6 / static_cast<double>(ops.load()) : 0.0);
     }
     return kExitOk;
 }

@@ -94,9 +94,10 @@ bool personalField(const std::string& collection, const json& fields, const std:
 json LocalStore::sealFields(const std::string& collection, const std::string& id, const json& fields) const {
     if (!fields.is_object()) return fields;
     json out = fields;
+    // Records in memory always hold clear values, so every personal value is sealed, including
+    // one a person typed that happens to begin like a sealed value.
     for (auto it = out.begin(); it != out.end(); ++it) {
         if (it->is_null() || !personalField(collection, fields, it.key())) continue;
-        if (it->is_string() && crypto::Vault::isSealed(it->get_ref<const std::string&>())) continue;
         if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
         *it = m_vault->seal(it->dump(), collection + "/" + id + "/" + it.key());
     }
@@ -107,7 +108,10 @@ json LocalStore::revealFields(const std::string& collection, const std::string& 
     if (!fields.is_object()) return fields;
     json out = fields;
     for (auto it = out.begin(); it != out.end(); ++it) {
-        if (!it->is_string() || !crypto::Vault::isSealed(it->get_ref<const std::string&>())) continue;
+        // Only personal fields are ever sealed; any other text is what it says.
+        if (!it->is_string() || !crypto::Vault::isSealed(it->get_ref<const std::string&>()) ||
+            !personalField(collection, fields, it.key()))
+            continue;
         if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
         *it = json::parse(m_vault->open(it->get_ref<const std::string&>(), collection + "/" + id + "/" + it.key()));
     }
@@ -139,7 +143,10 @@ Op LocalStore::revealOp(const json& body) const {
     json j = body;
     if (j.contains("fields")) {
         const std::string collection = j.value("collection", ""), id = j.value("id", "");
+        const bool resolve = j.value("type", "") == std::string(sync::toCode(OpType::Resolve));
         for (auto it = j["fields"].begin(); it != j["fields"].end(); ++it) {
+            // What sealedOpJson sealed, and nothing else: other text is what it says.
+            if (!resolve && !personalField(collection, json::object(), it.key())) continue;
             for (const char* part : {"value", "base_value"}) {
                 if (!it->contains(part) || !(*it)[part].is_string()) continue;
                 const auto& text = (*it)[part].get_ref<const std::string&>();
