@@ -24,11 +24,6 @@ using namespace signpost::directory;
 
 namespace {
 
-db::Database openDb(const Context& ctx) {
-    auto parent = std::filesystem::path(ctx.dbPath).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
-    return schema::openLocal(ctx.dbPath);
-}
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -54,7 +49,7 @@ void printProblems(std::ostream& out, const char* heading, const std::vector<hsd
 int runImport(const Context& ctx, const ParsedArgs& args) {
     const std::filesystem::path path = args.positionals.at(0);
     if (!std::filesystem::exists(path)) throw Error::io(path.string() + " does not exist");
-    auto db = openDb(ctx);
+    auto db = ctx.openDatabase();
     hsds::ImportOptions options;
     options.strict = args.has("--strict");
     Progress progress("Importing", !args.has("--quiet"));
@@ -86,7 +81,7 @@ int runImport(const Context& ctx, const ParsedArgs& args) {
 int runExport(const Context& ctx, const ParsedArgs& args) {
     auto out = args.value("--out");
     if (!out) throw UsageError("export needs --out FILE");
-    auto db = openDb(ctx);
+    auto db = ctx.openDatabase();
     hsds::ExportOptions options;
     options.serviceIds = args.values("--service");
     Progress progress("Exporting");
@@ -112,7 +107,7 @@ int runExport(const Context& ctx, const ParsedArgs& args) {
 // ------------------------------------------------------------------------------------ search
 
 int runSearch(const Context& ctx, const ParsedArgs& args) {
-    auto db = openDb(ctx);
+    auto db = ctx.openDatabase();
     SearchQuery query;
     query.text = text::join(args.positionals, " ");
     applySearchOptions(db, args, query);
@@ -133,7 +128,7 @@ int runSearch(const Context& ctx, const ParsedArgs& args) {
 // -------------------------------------------------------------------------------------- seed
 
 int runSeed(const Context& ctx, const ParsedArgs& args) {
-    auto db = openDb(ctx);
+    auto db = ctx.openDatabase();
     if (args.has("--synthetic")) {
         SyntheticOptions options;
         options.services = static_cast<size_t>(args.intValue("--synthetic", 1000, 1, 10'000'000));
@@ -173,7 +168,7 @@ void shellHelp() {
 }
 
 int runShell(const Context& ctx, const ParsedArgs&) {
-    auto db = openDb(ctx);
+    auto db = ctx.openDatabase();
     DirectorySearch search(db);
     SearchQuery query;
     query.limit = 8;
@@ -237,7 +232,7 @@ int runShell(const Context& ctx, const ParsedArgs&) {
 // -------------------------------------------------------------------------------------- info
 
 int runInfo(const Context& ctx, const ParsedArgs&) {
-    auto db = openDb(ctx);
+    auto db = ctx.openDatabase();
     DirectoryStore store(db);
     std::cout << "Database:        " << ctx.dbPath << "\n"
               << "Schema version:  " << db.userVersion() << " (this build: " << schema::localSchemaVersion() << ")\n"

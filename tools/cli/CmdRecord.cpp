@@ -16,11 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-db::Database open(const Context& ctx) {
-    auto parent = std::filesystem::path(ctx.dbPath).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
-    return schema::openLocal(ctx.dbPath);
-}
 
 // --set name=value: the value is JSON when it parses as JSON (numbers, true, ["a"]), else text.
 json fieldsFrom(const ParsedArgs& args) {
@@ -50,7 +45,7 @@ bool personal(const std::string& collection) {
 int runCreate(const Context& ctx, const ParsedArgs& args) {
     const std::string collection = args.positionals.at(0);
     requireCollection(collection);
-    auto db = open(ctx);
+    auto db = ctx.openDatabase();
     client::LocalStore store(db);
     auto vault = unlockVault(store, personal(collection));
     json fields = fieldsFrom(args);
@@ -71,7 +66,7 @@ int runCreate(const Context& ctx, const ParsedArgs& args) {
 
 int runUpdate(const Context& ctx, const ParsedArgs& args) {
     requireCollection(args.positionals.at(0));
-    auto db = open(ctx);
+    auto db = ctx.openDatabase();
     client::LocalStore store(db);
     auto vault = unlockVault(store, personal(args.positionals[0]));
     store.update(args.positionals[0], args.positionals.at(1), fieldsFrom(args), args.valueOr("--reason", ""));
@@ -80,7 +75,7 @@ int runUpdate(const Context& ctx, const ParsedArgs& args) {
 
 int runTransition(const Context& ctx, const ParsedArgs& args) {
     requireCollection(args.positionals.at(0));
-    auto db = open(ctx);
+    auto db = ctx.openDatabase();
     client::LocalStore store(db);
     auto vault = unlockVault(store, personal(args.positionals[0]));
     store.transition(args.positionals[0], args.positionals.at(1), args.positionals.at(2), args.valueOr("--reason", ""));
@@ -89,7 +84,7 @@ int runTransition(const Context& ctx, const ParsedArgs& args) {
 
 int runDelete(const Context& ctx, const ParsedArgs& args) {
     requireCollection(args.positionals.at(0));
-    auto db = open(ctx);
+    auto db = ctx.openDatabase();
     client::LocalStore store(db);
     auto vault = unlockVault(store, personal(args.positionals[0]));
     store.remove(args.positionals[0], args.positionals.at(1));
@@ -98,7 +93,7 @@ int runDelete(const Context& ctx, const ParsedArgs& args) {
 
 int runList(const Context& ctx, const ParsedArgs& args) {
     requireCollection(args.positionals.at(0));
-    auto db = open(ctx);
+    auto db = ctx.openDatabase();
     client::LocalStore store(db);
     // People's details only with --reveal (and the passphrase); opening them is audited.
     const bool reveal = args.has("--reveal");
@@ -119,7 +114,7 @@ int runList(const Context& ctx, const ParsedArgs& args) {
 }
 
 int runConflicts(const Context& ctx, const ParsedArgs& args) {
-    auto db = open(ctx);
+    auto db = ctx.openDatabase();
     client::LocalStore store(db);
     auto vault = unlockVault(store, true);
     if (auto id = args.value("--resolve")) {

@@ -23,11 +23,6 @@ using nlohmann::json;
 
 namespace {
 
-db::Database open(const Context& ctx) {
-    auto parent = std::filesystem::path(ctx.dbPath).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
-    return schema::openLocal(ctx.dbPath);
-}
 
 sync::Principal signedIn(client::LocalStore& store) {
     auto who = store.principal();
@@ -45,7 +40,7 @@ json itemJson(const client::QueueItem& i) {
 }
 
 int runQueue(const Context& ctx, const ParsedArgs& args) {
-    auto db = open(ctx);
+    auto db = ctx.openDatabase();
     client::LocalStore store(db);
     const sync::Principal who = signedIn(store);
     client::QueueOptions options;
@@ -124,7 +119,7 @@ void printPreview(const Preview& p) {
 }
 
 int runPreview(const Context& ctx, const ParsedArgs& args) {
-    auto db = open(ctx);
+    auto db = ctx.openDatabase();
     client::LocalStore store(db);
     auto vault = unlockVault(store, true);
     auto p = preview(store, args.positionals.at(0));
@@ -141,7 +136,7 @@ int runPreview(const Context& ctx, const ParsedArgs& args) {
 }
 
 int runSend(const Context& ctx, const ParsedArgs& args) {
-    auto db = open(ctx);
+    auto db = ctx.openDatabase();
     client::LocalStore store(db);
     auto vault = unlockVault(store, true);
     auto p = preview(store, args.positionals.at(0));
@@ -166,7 +161,7 @@ int runSend(const Context& ctx, const ParsedArgs& args) {
 // --- report --------------------------------------------------------------------------------
 
 int runReport(const Context& ctx, const ParsedArgs& args) {
-    auto db = open(ctx);
+    auto db = ctx.openDatabase();
     client::LocalStore store(db);
     client::ReportOptions options;
     if (auto area = args.value("--area")) {
@@ -194,7 +189,7 @@ int runReport(const Context& ctx, const ParsedArgs& args) {
 // --- audit ---------------------------------------------------------------------------------
 
 int runAuditVerify(const Context& ctx, const ParsedArgs&) {
-    auto db = open(ctx);
+    auto db = ctx.openDatabase();
     auto v = client::AuditLog(db).verify();
     if (v.ok) {
         std::cout << "Audit log intact: " << v.checked << " entries, every hash follows from the one before.\n";
@@ -212,7 +207,7 @@ int runAuditExport(const Context& ctx, const ParsedArgs& args) {
     // --to is inclusive: entries up to the end of that day.
     std::string toExclusive;
     if (!to.empty()) toExclusive = timeutil::isoDate(*timeutil::parseIsoDate(to) + 1);
-    auto db = open(ctx);
+    auto db = ctx.openDatabase();
     client::LocalStore store(db);
     client::AuditLog log(db);
     const std::string csv = log.exportCsv(from, toExclusive);

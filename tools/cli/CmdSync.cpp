@@ -23,9 +23,7 @@ std::string password(const std::string& user) {
 int runSync(const Context& ctx, const ParsedArgs& args) {
     auto server = args.value("--server");
     if (!server) throw UsageError("sync needs --server URL (e.g. http://127.0.0.1:8080)");
-    auto parent = std::filesystem::path(ctx.dbPath).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
-    auto db = schema::openLocal(ctx.dbPath);
+    auto db = ctx.openDatabase();
     client::CurlOptions curl;
     curl.caFile = args.valueOr("--ca-file", "");
     curl.connectTimeoutMs = args.intValue("--connect-timeout-ms", 10'000, 100, 600'000);
@@ -81,9 +79,7 @@ int runLogin(const Context& ctx, const ParsedArgs& args) {
     auto server = args.value("--server");
     auto user = args.value("--user");
     if (!server || !user) throw UsageError("login needs --server URL and --user NAME");
-    auto parent = std::filesystem::path(ctx.dbPath).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
-    auto db = schema::openLocal(ctx.dbPath);
+    auto db = ctx.openDatabase();
     client::CurlOptions curl;
     curl.caFile = args.valueOr("--ca-file", "");
     client::CurlTransport transport(*server, curl);

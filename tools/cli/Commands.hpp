@@ -1,4 +1,5 @@
 #pragma once
+#include "signpost/db/Database.hpp"
 #include "signpost/util/Args.hpp"
 
 #include <string>
@@ -24,6 +25,9 @@ enum ExitCode : int {
 
 struct Context {
     std::string dbPath;   // --db, $SIGNPOST_DB, or the per-user default
+
+    // The device database at dbPath, its folder created and its schema migrated.
+    db::Database openDatabase() const;
 };
 
 struct Command {

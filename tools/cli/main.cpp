@@ -1,6 +1,7 @@
 // signpost-cli: the toolkit from a terminal (import/export, search, seeding, benchmarks, …).
 #include "Commands.hpp"
 #include "signpost/Error.hpp"
+#include "signpost/schema/LocalSchema.hpp"
 
 #include <sqlite3.h>
 
@@ -11,6 +12,12 @@
 
 using namespace signpost;
 using namespace signpost::cli;
+
+db::Database signpost::cli::Context::openDatabase() const {
+    auto parent = std::filesystem::path(dbPath).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    return schema::openLocal(dbPath);
+}
 
 namespace {
 
