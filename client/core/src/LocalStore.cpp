@@ -104,6 +104,14 @@ json LocalStore::sealFields(const std::string& collection, const std::string& id
     return out;
 }
 
+std::string LocalStore::sealedFieldsText(const std::string& collection, const std::string& id, const json& fields) const {
+    // Most records pulled (the directory) hold nothing personal: written as they are, uncopied.
+    if (fields.is_object())
+        for (auto it = fields.begin(); it != fields.end(); ++it)
+            if (!it->is_null() && personalField(collection, fields, it.key())) return sealFields(collection, id, fields).dump();
+    return fields.dump();
+}
+
 json LocalStore::revealFields(const std::string& collection, const std::string& id, const json& fields) const {
     if (!fields.is_object()) return fields;
     json out = fields;
@@ -305,7 +313,7 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
     queue_at = CASE WHEN ?16 <> '' OR record.status <> excluded.status THEN excluded.queue_at ELSE record.queue_at END,
     link = excluded.link)sql");
     q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status,
-               sealFields(r.collection, r.id, r.fields).dump(), versions.dump(), local, !local && isDirectory(r.collection),
+               sealedFieldsText(r.collection, r.id, r.fields), versions.dump(), local, !local && isDirectory(r.collection),
                now());
     if (base) q->bind(14, *base);
     else q->bind(14, nullptr);

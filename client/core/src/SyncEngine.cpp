@@ -3,6 +3,8 @@
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Time.hpp"
 
+#include <future>
+
 namespace signpost::client {
 
 using nlohmann::json;
@@ -60,18 +62,25 @@ void SyncEngine::setStatus(SyncStatus::State state, std::string message) {
 
 bool SyncEngine::signedIn() { return m_store.state("token").has_value(); }
 
+std::string SyncEngine::token() {
+    auto token = m_store.state("token");
+    if (!token) throw ServerError(401, "unauthorized", "not signed in");
+    return *token;
+}
+
 TransportResponse SyncEngine::call(const std::string& method, const std::string& path, const std::string& body,
                                    bool auth) {
+    return exchange(method, path, body, auth ? token() : std::string());
+}
+
+TransportResponse SyncEngine::exchange(const std::string& method, const std::string& path, const std::string& body,
+                                       const std::string& token) {
     TransportRequest request;
     request.method = method;
     request.path = path;
     request.headers["accept"] = "application/json";
     request.headers["accept-encoding"] = "gzip";
-    if (auth) {
-        auto token = m_store.state("token");
-        if (!token) throw ServerError(401, "unauthorized", "not signed in");
-        request.headers["authorization"] = "Bearer " + *token;
-    }
+    if (!token.empty()) request.headers["authorization"] = "Bearer " + token;
     if (!body.empty()) {
         request.headers["content-type"] = "application/json";
         if (m_options.gzipRequests && body.size() > 512) {
@@ -183,17 +192,33 @@ void SyncEngine::push(SyncReport& report) {
 }
 
 void SyncEngine::pull(SyncReport& report) {
+    // While a page is applied (the device's disk and CPU), the next one is already being fetched
+    // and parsed on a second thread (the network, the server, and the other core): one page in
+    // flight at most, and only once the page before it has said where the next one starts. The
+    // prefetch touches no database; if the cursor has moved otherwise (a resync), it is dropped.
+    const std::string bearer = token();
+    auto pathFor = [this](int64_t cursor, const std::string& horizon) {
+        return "/v1/pull?cursor=" + std::to_string(cursor) + "&limit=" + std::to_string(m_options.pullLimit) +
+               "&max_bytes=" + std::to_string(m_options.pullMaxBytes) + (horizon.empty() ? "" : "&horizon=" + horizon);
+    };
+    auto fetch = [this, bearer](const std::string& path) {
+        return sync::pullResponseFromJson(sync::parseJson(exchange("GET", path, "", bearer).body));
+    };
+    std::future<sync::PullResponse> prefetched;
+    int64_t prefetchedFrom = -1;
     bool more = true;
     while (more) {
         const int64_t cursor = m_store.cursor();
-        // The horizon this cursor chain began under: the server asks for a resync only if a
-        // purge since then removed tombstones this device had not seen.
-        const std::string horizon = cursor == 0 ? "" : m_store.state("horizon").value_or("0");
-        std::string path = "/v1/pull?cursor=" + std::to_string(cursor) + "&limit=" + std::to_string(m_options.pullLimit) +
-                           "&max_bytes=" + std::to_string(m_options.pullMaxBytes) +
-                           (horizon.empty() ? "" : "&horizon=" + horizon);
-        TransportResponse response = call("GET", path, "", true);
-        sync::PullResponse page = sync::pullResponseFromJson(sync::parseJson(response.body));
+        sync::PullResponse page;
+        if (prefetched.valid() && prefetchedFrom == cursor) {
+            page = prefetched.get();
+        } else {
+            if (prefetched.valid()) prefetched.wait(); // not ours any more; its result (or error) is dropped
+            prefetched = {};
+            // The horizon this cursor chain began under: the server asks for a resync only if a
+            // purge since then removed tombstones this device had not seen.
+            page = fetch(pathFor(cursor, cursor == 0 ? "" : m_store.state("horizon").value_or("0")));
+        }
         if (page.resync) {
             // Older than the server's tombstone horizon: our outbox went first (push ran), now
             // start the view again from nothing.
@@ -202,6 +227,11 @@ void SyncEngine::pull(SyncReport& report) {
             continue;
         }
         if (cursor == 0) m_store.setState("horizon", std::to_string(page.horizon));
+        if (page.hasMore && page.nextCursor > 0) {
+            prefetchedFrom = page.nextCursor;
+            prefetched = std::async(std::launch::async, fetch,
+                                    pathFor(page.nextCursor, m_store.state("horizon").value_or("0")));
+        }
         auto applied = m_store.applyPull(page);
         report.pulled += applied.records;
         report.removed += applied.removals;

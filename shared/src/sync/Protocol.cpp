@@ -271,7 +271,11 @@ PushResponse pushResponseFromJson(const json& j) {
     return response;
 }
 
-Record recordFromJson(const json& j) {
+namespace {
+
+// Reads a record; with `take`, its fields are moved out of `j` rather than copied (a pulled page
+// holds thousands of records, and their fields are most of its size).
+Record readRecord(const json& j, json* take) {
     Reader r(j, "record");
     Record record;
     record.collection = r.str("collection", true, 64);
@@ -282,21 +286,26 @@ Record recordFromJson(const json& j) {
     record.organisation = r.str("organisation", false, 64);
     record.owner = r.str("owner", false, 64);
     record.status = r.str("status", false, 64);
-    record.fields = r.object("fields");
+    const json& fields = r.object("fields");
     const json& versions = r.object("versions");
     for (auto it = versions.begin(); it != versions.end(); ++it) {
         if (!it.value().is_number_integer()) r.fail("versions." + it.key(), "must be a whole number");
-        record.versions[it.key()] = it.value().get<int64_t>();
+        record.versions.emplace_hint(record.versions.end(), it.key(), it.value().get<int64_t>());
     }
     r.finish();
+    if (take) record.fields = std::move((*take)["fields"]);
+    else record.fields = fields;
     return record;
 }
 
-PullResponse pullResponseFromJson(const json& j) {
+PullResponse readPullResponse(const json& j, json* take) {
     Reader r(j, "pull response");
     PullResponse response;
     response.protocol = static_cast<uint32_t>(r.integer("protocol"));
-    for (const auto& record : r.array("records")) response.records.push_back(recordFromJson(record));
+    const json& records = r.array("records");
+    response.records.reserve(records.size());
+    for (size_t i = 0; i < records.size(); ++i)
+        response.records.push_back(readRecord(records[i], take ? &(*take)["records"][i] : nullptr));
     for (const auto& removal : r.array("removals")) {
         Reader rm(removal, "removal");
         response.removals.push_back({rm.str("collection", true, 64), rm.str("id", true, 64), rm.integer("seq")});
@@ -310,6 +319,14 @@ PullResponse pullResponseFromJson(const json& j) {
     r.finish();
     return response;
 }
+
+} // namespace
+
+Record recordFromJson(const json& j) { return readRecord(j, nullptr); }
+
+PullResponse pullResponseFromJson(const json& j) { return readPullResponse(j, nullptr); }
+
+PullResponse pullResponseFromJson(json&& j) { return readPullResponse(j, &j); }
 
 Op upgradeOp(Op op) {
     // Each step takes an op one schema forward, so an op queued on an old device for days lands.

@@ -131,6 +131,7 @@ PushRequest pushRequestFromJson(const nlohmann::json& j);
 PushResponse pushResponseFromJson(const nlohmann::json& j);
 Record recordFromJson(const nlohmann::json& j);
 PullResponse pullResponseFromJson(const nlohmann::json& j);
+PullResponse pullResponseFromJson(nlohmann::json&& j); // the same, moving the records' fields out of j
 
 // Brings an op written against an older record schema up to SchemaVersion.
 Op upgradeOp(Op op);
