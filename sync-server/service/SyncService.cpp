@@ -479,9 +479,12 @@ HttpResponse SyncService::pull(Context& ctx) {
         sync::Record& r = raw.meta;
         const sync::CollectionSpec* spec = sync::findCollection(r.collection);
         // Provider and conflict scope read fields: parse only when the rule needs them.
-        if (ctx.principal.role == domain::Role::Provider || (spec && spec->scope == sync::ScopeKind::Conflict))
+        if (ctx.principal.role == domain::Role::Provider || (spec && spec->scope == sync::ScopeKind::Conflict)) {
+            store.loadBody(raw);
             r.fields = json::parse(raw.fields, nullptr, false);
+        }
         if (!sync::canRead(ctx.principal, r)) return true; // not theirs: skipped, the cursor moves past it
+        store.loadBody(raw);
         json head{{"collection", r.collection}, {"id", r.id}, {"seq", r.seq}};
         if (r.deleted) head["deleted"] = true;
         if (!r.area.empty()) head["area"] = r.area;

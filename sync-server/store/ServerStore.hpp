@@ -91,12 +91,16 @@ public:
     // The same, with fields and versions left as the stored JSON text: a pull can send most
     // records without parsing and re-serialising them.
     struct RawRecord {
-        sync::Record meta; // everything but fields and versions
-        std::string fields;
+        sync::Record meta;    // everything but fields and versions
+        std::string fields;   // empty until loadBody()
         std::string versions;
+        bool loaded = false;
     };
     // Streams them to `visit` until it returns false (the page is full) or `limit` rows passed.
+    // The scan reads only what scope is decided by; `visit` calls loadBody() for the records it
+    // sends (or must look inside), so changes outside a user's scope cost next to nothing.
     virtual void scanChanges(int64_t cursor, size_t limit, const std::function<bool(RawRecord&)>& visit) = 0;
+    virtual void loadBody(RawRecord& record) = 0;
     virtual std::vector<ScopeExit> scopeExits(int64_t after, int64_t upTo) = 0;
     virtual std::vector<sync::Record> allRecords(const std::string& collection) = 0;
 

@@ -112,10 +112,9 @@ std::string LocalStore::sealedFieldsText(const std::string& collection, const st
     return fields.dump();
 }
 
-json LocalStore::revealFields(const std::string& collection, const std::string& id, const json& fields) const {
+json LocalStore::revealFields(const std::string& collection, const std::string& id, json fields) const {
     if (!fields.is_object()) return fields;
-    json out = fields;
-    for (auto it = out.begin(); it != out.end(); ++it) {
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
         // Only personal fields are ever sealed; any other text is what it says.
         if (!it->is_string() || !crypto::Vault::isSealed(it->get_ref<const std::string&>()) ||
             !personalField(collection, fields, it.key()))
@@ -123,7 +122,7 @@ json LocalStore::revealFields(const std::string& collection, const std::string& 
         if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
         *it = json::parse(m_vault->open(it->get_ref<const std::string&>(), collection + "/" + id + "/" + it.key()));
     }
-    return out;
+    return fields;
 }
 
 std::string LocalStore::sealedRecordJson(const Record& r) const {
@@ -169,7 +168,7 @@ Op LocalStore::revealOp(const json& body) const {
 
 Record LocalStore::readRow(db::Statement& q) const {
     Record r = rawRecord(q);
-    r.fields = revealFields(r.collection, r.id, r.fields);
+    r.fields = revealFields(r.collection, r.id, std::move(r.fields));
     return r;
 }
 
@@ -646,7 +645,7 @@ void LocalStore::recordResults(const std::vector<sync::OpResult>& results, const
             continue;
         }
         Record server = sync::recordFromJson(base);
-        server.fields = revealFields(server.collection, server.id, server.fields);
+        server.fields = revealFields(server.collection, server.id, std::move(server.fields));
         save(server, false, &server);
         auto done = m_db.cached("UPDATE record SET revert = 0 WHERE collection = ?1 AND id = ?2");
         done->bind(1, collection).bind(2, recordId);
@@ -770,15 +769,27 @@ size_t LocalStore::materialiseDirectory(size_t limit) {
     directory::DirectoryStore dir(m_db);
     directory::DirectoryStore::BulkWrite bulk(dir);
     // Organisations first, so services find theirs.
-    auto q = m_db.cached(std::string("SELECT ") + kRecordColumns +
-                         " FROM record WHERE reindex = 1 ORDER BY collection = 'organisation' DESC, seq LIMIT ?1");
+    auto q = m_db.cached("SELECT collection, id, deleted, fields FROM record WHERE reindex = 1 "
+                         "ORDER BY collection = 'organisation' DESC, seq LIMIT ?1");
     q->bind(1, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
-    std::vector<Record> batch;
-    while (q->step()) batch.push_back(readRow(*q));
+    // Kept as text and parsed one at a time: only the fields are needed, and each record's
+    // objects are freed before the next is built.
+    struct Waiting {
+        std::string collection, id;
+        bool deleted;
+        std::string fields;
+    };
+    std::vector<Waiting> batch;
+    while (q->step()) batch.push_back({q->getText(0), q->getText(1), q->getBool(2), q->getText(3)});
     q->reset();
     auto done = m_db.cached("UPDATE record SET reindex = 0 WHERE collection = ?1 AND id = ?2");
     size_t n = 0;
-    for (const auto& r : batch) {
+    for (const auto& w : batch) {
+        Record r;
+        r.collection = w.collection;
+        r.id = w.id;
+        r.deleted = w.deleted;
+        if (!r.deleted) r.fields = revealFields(r.collection, r.id, parseOr(w.fields, json::object()));
         bool complete = true;
         if (r.collection == "organisation") {
             if (!r.deleted) dir.upsertOrganisation(sync::organisationFromFields(r.id, r.fields));

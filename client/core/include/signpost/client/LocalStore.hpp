@@ -120,7 +120,7 @@ private:
     db::Database& m_db;
     nlohmann::json sealFields(const std::string& collection, const std::string& id, const nlohmann::json& fields) const;
     std::string sealedFieldsText(const std::string& collection, const std::string& id, const nlohmann::json& fields) const;
-    nlohmann::json revealFields(const std::string& collection, const std::string& id, const nlohmann::json& fields) const;
+    nlohmann::json revealFields(const std::string& collection, const std::string& id, nlohmann::json fields) const;
     std::string sealedRecordJson(const sync::Record& record) const;
     std::string sealedOpJson(const sync::Op& op) const;
     sync::Op revealOp(const nlohmann::json& body) const;
