@@ -560,9 +560,14 @@ static constexpr const char* kHeld = "EXISTS (SELECT 1 FROM record r WHERE r.col
                                      "r.collection = o.collection AND r.id = o.record_id AND r.status = 'draft' AND "
                                      "r.base = 'null')";
 
+// Counts asked for on every sync round and status refresh: cached, not parsed each time.
+static size_t countOf(db::Database& db, const std::string& sql) {
+    auto q = db.cached(sql);
+    return q->step() ? static_cast<size_t>(q->getInt64(0)) : 0;
+}
+
 size_t LocalStore::heldDrafts() {
-    return static_cast<size_t>(m_db.queryInt64(std::string("SELECT count(DISTINCT o.record_id) FROM outbox o WHERE ") + kHeld)
-                                   .value_or(0));
+    return countOf(m_db, std::string("SELECT count(DISTINCT o.record_id) FROM outbox o WHERE ") + kHeld);
 }
 
 std::vector<OutboxEntry> LocalStore::outbox(size_t limit) {
@@ -586,7 +591,7 @@ std::vector<OutboxEntry> LocalStore::outbox(size_t limit) {
 }
 
 size_t LocalStore::outboxSize() {
-    return static_cast<size_t>(m_db.queryInt64(std::string("SELECT count(*) FROM outbox o WHERE NOT ") + kHeld).value_or(0));
+    return countOf(m_db, std::string("SELECT count(*) FROM outbox o WHERE NOT ") + kHeld);
 }
 
 void LocalStore::recordResults(const std::vector<sync::OpResult>& results, const std::string& at) {
@@ -760,7 +765,7 @@ void LocalStore::wipeForResync() {
 }
 
 size_t LocalStore::pendingDirectory() {
-    return static_cast<size_t>(m_db.queryInt64("SELECT count(*) FROM record WHERE reindex = 1").value_or(0));
+    return countOf(m_db, "SELECT count(*) FROM record WHERE reindex = 1");
 }
 
 size_t LocalStore::materialiseDirectory(size_t limit) {

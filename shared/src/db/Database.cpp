@@ -304,8 +304,11 @@ void Transaction::rollback() {
 
 RederivableCommit::RederivableCommit(Database& db) : m_db(db) {
     if (m_db.inTransaction()) return;
-    m_previous = m_db.queryInt64("PRAGMA synchronous").value_or(-1);
-    if (m_previous > 1) m_db.exec("PRAGMA synchronous = NORMAL");
+    {
+        auto q = m_db.cached("PRAGMA synchronous"); // once per pulled page: cached, not parsed each time
+        m_previous = q->step() ? q->getInt64(0) : -1;
+    }
+    if (m_previous > 1) m_db.cached("PRAGMA synchronous = NORMAL")->exec();
     else m_previous = -1;
 }
 
