@@ -699,11 +699,13 @@ PullApplied LocalStore::applyPull(const sync::PullResponse& page) {
         clearSynced();
     }
     auto pendingOps = m_db.cached("SELECT body FROM outbox WHERE collection = ?1 AND record_id = ?2 ORDER BY op_seq");
+    // With nothing queued (a first sync, most pulls) no record needs looking up in the outbox.
+    const bool outboxEmpty = countOf(m_db, "SELECT count(*) FROM (SELECT 1 FROM outbox LIMIT 1)") == 0;
     for (const auto& incoming : page.records) {
-        pendingOps->bind(1, incoming.collection).bind(2, incoming.id);
         std::set<std::string> pendingFields;
         bool pendingStatus = false, pendingDelete = false, pending = false;
-        while (pendingOps->step()) {
+        if (!outboxEmpty) pendingOps->bind(1, incoming.collection).bind(2, incoming.id);
+        while (!outboxEmpty && pendingOps->step()) {
             pending = true;
             Op op = sync::opFromJson(json::parse(pendingOps->getTextView(0)));
             for (const auto& [name, change] : op.fields) {
