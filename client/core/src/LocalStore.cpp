@@ -560,14 +560,9 @@ static constexpr const char* kHeld = "EXISTS (SELECT 1 FROM record r WHERE r.col
                                      "r.collection = o.collection AND r.id = o.record_id AND r.status = 'draft' AND "
                                      "r.base = 'null')";
 
-// Counts asked for on every sync round and status refresh: cached, not parsed each time.
-static size_t countOf(db::Database& db, const std::string& sql) {
-    auto q = db.cached(sql);
-    return q->step() ? static_cast<size_t>(q->getInt64(0)) : 0;
-}
-
 size_t LocalStore::heldDrafts() {
-    return countOf(m_db, std::string("SELECT count(DISTINCT o.record_id) FROM outbox o WHERE ") + kHeld);
+    return static_cast<size_t>(m_db.queryInt64(std::string("SELECT count(DISTINCT o.record_id) FROM outbox o WHERE ") + kHeld)
+                                   .value_or(0));
 }
 
 std::vector<OutboxEntry> LocalStore::outbox(size_t limit) {
@@ -591,7 +586,7 @@ std::vector<OutboxEntry> LocalStore::outbox(size_t limit) {
 }
 
 size_t LocalStore::outboxSize() {
-    return countOf(m_db, std::string("SELECT count(*) FROM outbox o WHERE NOT ") + kHeld);
+    return static_cast<size_t>(m_db.queryInt64(std::string("SELECT count(*) FROM outbox o WHERE NOT ") + kHeld).value_or(0));
 }
 
 void LocalStore::recordResults(const std::vector<sync::OpResult>& results, const std::string& at) {
@@ -700,7 +695,7 @@ PullApplied LocalStore::applyPull(const sync::PullResponse& page) {
     }
     auto pendingOps = m_db.cached("SELECT body FROM outbox WHERE collection = ?1 AND record_id = ?2 ORDER BY op_seq");
     // With nothing queued (a first sync, most pulls) no record needs looking up in the outbox.
-    const bool outboxEmpty = countOf(m_db, "SELECT count(*) FROM (SELECT 1 FROM outbox LIMIT 1)") == 0;
+    const bool outboxEmpty = !m_db.queryInt64("SELECT 1 FROM outbox LIMIT 1");
     for (const auto& incoming : page.records) {
         std::set<std::string> pendingFields;
         bool pendingStatus = false, pendingDelete = false, pending = false;
@@ -767,7 +762,7 @@ void LocalStore::wipeForResync() {
 }
 
 size_t LocalStore::pendingDirectory() {
-    return countOf(m_db, "SELECT count(*) FROM record WHERE reindex = 1");
+    return static_cast<size_t>(m_db.queryInt64("SELECT count(*) FROM record WHERE reindex = 1").value_or(0));
 }
 
 size_t LocalStore::materialiseDirectory(size_t limit) {

@@ -252,16 +252,18 @@ std::string Database::integrityCheck() {
     return result;
 }
 
+// Through the statement cache: these are asked on every sync round and status refresh (outbox
+// size, records waiting for indexing), and parsing their SQL each time was a measurable share.
 std::optional<int64_t> Database::queryInt64(std::string_view sql) {
-    Statement stmt(*this, sql);
-    if (!stmt.step() || stmt.isNull(0)) return std::nullopt;
-    return stmt.getInt64(0);
+    auto stmt = cached(sql);
+    if (!stmt->step() || stmt->isNull(0)) return std::nullopt;
+    return stmt->getInt64(0);
 }
 
 std::optional<std::string> Database::queryText(std::string_view sql) {
-    Statement stmt(*this, sql);
-    if (!stmt.step() || stmt.isNull(0)) return std::nullopt;
-    return stmt.getText(0);
+    auto stmt = cached(sql);
+    if (!stmt->step() || stmt->isNull(0)) return std::nullopt;
+    return stmt->getText(0);
 }
 
 // -------------------------------------------------------------------------------- Transaction
@@ -304,10 +306,7 @@ void Transaction::rollback() {
 
 RederivableCommit::RederivableCommit(Database& db) : m_db(db) {
     if (m_db.inTransaction()) return;
-    {
-        auto q = m_db.cached("PRAGMA synchronous"); // once per pulled page: cached, not parsed each time
-        m_previous = q->step() ? q->getInt64(0) : -1;
-    }
+    m_previous = m_db.queryInt64("PRAGMA synchronous").value_or(-1);
     if (m_previous > 1) m_db.cached("PRAGMA synchronous = NORMAL")->exec();
     else m_previous = -1;
 }

@@ -146,7 +146,8 @@ public:
     bool tableExists(std::string_view name);
     std::string integrityCheck();
 
-    // Convenience: first column of the first row, or nullopt when there is no row.
+    // Convenience: first column of the first row, or nullopt when there is no row. The statement
+    // is kept in the cache: these run on every sync round (outbox size, pending indexing).
     std::optional<int64_t> queryInt64(std::string_view sql);
     std::optional<std::string> queryText(std::string_view sql);
 
