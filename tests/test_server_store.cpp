@@ -28,6 +28,13 @@ TEST_CASE("a version 1 server database upgrades to the covering change index wit
         CHECK(db.queryInt64("SELECT count(*) FROM pragma_index_list('record') WHERE name = 'record_changes'").value_or(0) == 1);
         CHECK(db.queryInt64("SELECT count(*) FROM pragma_index_list('record') WHERE name = 'record_by_seq'").value_or(0) == 0);
         CHECK(db.integrityCheck() == "ok");
+        // The scan's query (SqliteServerStore::scanChanges) is answered from the index alone.
+        auto plan = db.cached("EXPLAIN QUERY PLAN SELECT collection, id, seq, deleted, area, organisation, owner, status "
+                              "FROM record WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+        std::string detail;
+        while (plan->step()) detail += plan->getText(3) + "\n";
+        CHECK(detail.find("COVERING INDEX record_changes") != std::string::npos);
+        CHECK(detail.find("TEMP B-TREE") == std::string::npos);
     }
     store->beginRead();
     int seen = 0;

@@ -82,7 +82,8 @@ CREATE TABLE applied_op (
 // v2: the change log is read from one covering index. A pull walks every change after its
 // cursor and skips those outside the user's scope; with the scope columns in the index, a
 // skipped change costs one index entry, and only the records sent are read from the table
-// (their fields and versions, 1-3 KB each). Replaces record_by_seq, and keeps seq unique.
+// (their fields and versions, 1-3 KB each). It replaces record_by_seq: seq stays unique because
+// one counter hands it out under the write lock, and (seq, collection, id) is unique with it.
 void v2(db::Database& db) {
     db.exec(R"sql(
 CREATE UNIQUE INDEX record_changes ON record(seq, collection, id, deleted, area, organisation, owner, status);
@@ -274,7 +275,7 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
     }
     void scanChanges(int64_t cursor, size_t limit, const std::function<bool(RawRecord&)>& visit) override {
         auto q = m_db.cached("SELECT collection, id, seq, deleted, area, organisation, owner, status "
-                             "FROM record INDEXED BY record_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+                             "FROM record WHERE seq > ?1 ORDER BY seq LIMIT ?2"); // covered by record_changes
         q->bind(1, cursor).bind(2, static_cast<int64_t>(limit));
         RawRecord r;
         while (q->step()) {
