@@ -352,6 +352,17 @@ TEST_CASE("SQL metacharacters and FTS5 syntax in the search box are plain text")
     CHECK(orQuery.results.empty());
     // A column filter typed by a person does not reach the tags column.
     CHECK(search.search(text("tags:fhub")).results.empty());
+    // Typed words carry no column filter (it costs a position-list walk per row), so a tag
+    // token typed as a word, whole or as a prefix, must still match only the text columns.
+    for (const char* tag : {"fhub", "fhu", "ine08000001", "ine0800", "ndfinance", "svany", "covk04000001", "fwomenonly"}) {
+        CAPTURE(tag);
+        CHECK(search.search(text(tag)).results.empty());
+        CHECK(search.search(text(std::string(tag) + " ")).results.empty());
+        CHECK(search.search(text(std::string("debt ") + tag)).results.empty());
+    }
+    auto known = search.search(text("debt adv"));
+    CHECK(!known.results.empty());
+    CHECK(known.matchExpression.find('{') == std::string::npos);
     // Punctuation around real words still finds them.
     CHECK(!search.search(text("\"debt\"", {"E08000001"})).results.empty());
 }

@@ -31,7 +31,7 @@ std::vector<OptionSpec> searchOptions() {
         {"--co-located", "", "Only services co-located with probation"},
         {"--open-now", "", "Only services open now (UK time)"},
         {"--limit", "K", "How many results (default 10, at most 500)"},
-        {"--exact", "", "Rank every match instead of the first 2,000 candidates"},
+        {"--exact", "", "Rank every match instead of the first 300 candidates (type-ahead's cap)"},
     };
 }
 

@@ -21,6 +21,8 @@ struct QueryData {
     std::vector<double> idf;
     std::vector<int> group; // phrase → the typed word it stands for
     double weights[kTextColumns] = {1, 1, 1, 1};
+    std::vector<int> local; // phrases (filter tokens) that make a row local to the searched area
+    double localBoost = 1.0;
 };
 
 QueryData* queryData(const Fts5ExtensionApi* api, Fts5Context* fts, int argc, sqlite3_value** argv) {
@@ -47,6 +49,18 @@ QueryData* queryData(const Fts5ExtensionApi* api, Fts5Context* fts, int argc, sq
         data->group.push_back(group);
     }
     for (int c = 0; c < kTextColumns && c + 2 < argc; ++c) data->weights[c] = sqlite3_value_double(argv[c + 2]);
+    if (argc > 2 + kTextColumns) {
+        const char* local = reinterpret_cast<const char*>(sqlite3_value_text(argv[2 + kTextColumns]));
+        const int phrases = api->xPhraseCount(fts);
+        while (local && *local) {
+            char* end = nullptr;
+            long index = std::strtol(local, &end, 10);
+            if (end == local) break;
+            if (index >= data->textPhrases && index < phrases) data->local.push_back(static_cast<int>(index));
+            local = end;
+        }
+        if (argc > 3 + kTextColumns) data->localBoost = sqlite3_value_double(argv[3 + kTextColumns]);
+    }
     if (api->xSetAuxdata(fts, data, [](void* p) { delete static_cast<QueryData*>(p); }) != SQLITE_OK) return nullptr;
     return data;
 }
@@ -79,6 +93,16 @@ void rank(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, i
         if (present > 0) best = std::max(best, data->idf[index] * present * (kK1 + 1) / (present + kK1));
     }
     score += best;
+    // Local first: a service covering the searched area itself, or somewhere inside it, leads
+    // one that covers it only as part of a wider region. Its in<area> tag is in this row.
+    for (int phrase : data->local) {
+        Fts5PhraseIter it;
+        int column = -1;
+        if (api->xPhraseFirstColumn(fts, phrase, &it, &column) == SQLITE_OK && column >= 0) {
+            score *= data->localBoost;
+            break;
+        }
+    }
     sqlite3_result_double(ctx, -score);
 }
 

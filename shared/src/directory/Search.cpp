@@ -33,7 +33,7 @@ namespace {
 // Column weights: a word in the service's name counts most, then its keywords (needs, areas,
 // publisher keywords), then the organisation, then the description. Tags never score
 // (see Rank.hpp).
-constexpr const char* kRank = "signpost_rank(service_fts, ?3, ?4, 10.0, 1.0, 4.0, 6.0)";
+constexpr const char* kRank = "signpost_rank(service_fts, ?3, ?4, 10.0, 1.0, 4.0, 6.0, ?5, ?6)";
 constexpr const char* kTextColumns = "{name description organisation keywords}";
 constexpr size_t kMaxTerms = 8; // a pasted paragraph must not become a 200-term query
 
@@ -59,6 +59,13 @@ std::string quoteTerm(std::string_view term) {
     if (prefix) out += '*';
     return out;
 }
+
+// Typed words carry no column filter: checking one costs a position-list walk for every row a
+// word's doclist visits, about a third of a filtered query's time. A word the dictionary knows
+// occurs in the text columns; tag tokens (in<area>, nd<need>, fhub …) are codes no service text
+// holds. A word or prefix the dictionary has never seen could only match a tag, so it keeps the
+// filter and still matches nothing but text.
+std::string textOnly(std::string phrase) { return std::string(kTextColumns) + " : " + phrase; }
 
 bool endsInWord(std::string_view text) {
     if (text.empty()) return false;
@@ -117,7 +124,7 @@ DirectorySearch::TextQuery DirectorySearch::textQuery(std::string_view text) con
             auto q = m_db.cached("SELECT docs FROM search_term WHERE term = ?1");
             q->bind(1, word);
             double n = q->step() ? static_cast<double>(q->getInt64(0)) : 0.0;
-            add(quoteTerm(word), idf(n));
+            add(n > 0 ? quoteTerm(word) : textOnly(quoteTerm(word)), idf(n));
         };
         // A word being typed becomes its most frequent completions in the dictionary, which
         // FTS5 ORs lazily; its own prefix query would read and merge every matching doclist
@@ -131,9 +138,10 @@ DirectorySearch::TextQuery DirectorySearch::textQuery(std::string_view text) con
             bool any = false;
             while (q->step()) {
                 any = true;
-                add(quoteTerm(q->getTextView(0)), idf(static_cast<double>(q->getInt64(1))));
+                const double n = static_cast<double>(q->getInt64(1));
+                add(n > 0 ? quoteTerm(q->getTextView(0)) : textOnly(quoteTerm(q->getTextView(0))), idf(n));
             }
-            if (!any && fallback) add(quoteTerm(std::string(stem) + "*"), idf(1));
+            if (!any && fallback) add(textOnly(quoteTerm(std::string(stem) + "*")), idf(1));
         };
         if (prefix) addPrefix(token, kCompletions, true);
         else addWord(token);
@@ -171,9 +179,9 @@ DirectorySearch::TextQuery DirectorySearch::textQuery(std::string_view text) con
     return out;
 }
 
-std::string DirectorySearch::buildMatch(const SearchQuery& q, const TextQuery& typed) const {
+std::string DirectorySearch::buildMatch(const SearchQuery& q, const TextQuery& typed, std::string* local) const {
     std::vector<std::string> parts;
-    if (!typed.expr.empty()) parts.push_back(std::string(kTextColumns) + " : (" + typed.expr + ")");
+    if (!typed.expr.empty()) parts.push_back("(" + typed.expr + ")");
 
     auto tagGroup = [&](const std::vector<std::string>& alternatives) {
         if (alternatives.empty()) return;
@@ -195,6 +203,14 @@ std::string DirectorySearch::buildMatch(const SearchQuery& q, const TextQuery& t
         }
         std::sort(alternatives.begin(), alternatives.end());
         alternatives.erase(std::unique(alternatives.begin(), alternatives.end()), alternatives.end());
+        // FTS5 numbers phrases left to right: the typed words' come first, then this group.
+        if (local) {
+            for (size_t i = 0; i < alternatives.size(); ++i) {
+                if (alternatives[i].rfind(tags::kWithin, 0) != 0) continue;
+                if (!local->empty()) *local += ' ';
+                *local += std::to_string(static_cast<size_t>(typed.phrases) + i);
+            }
+        }
         tagGroup(alternatives);
     }
     if (!q.needs.empty()) {
@@ -254,7 +270,8 @@ void DirectorySearch::bindPostFilters(db::Statement& stmt, const SearchQuery& q,
 }
 
 std::vector<std::pair<int64_t, double>> DirectorySearch::candidates(const SearchQuery& q, const std::string& match,
-                                                                    const TextQuery& typed, size_t cap, bool& capped) {
+                                                                    const TextQuery& typed, const std::string& local,
+                                                                    size_t cap, bool& capped) {
     const bool hasText = typed.phrases > 0;
     const std::string post = postFilterSql(q);
     std::string sql = "SELECT service_fts.rowid, ";
@@ -268,6 +285,8 @@ std::vector<std::pair<int64_t, double>> DirectorySearch::candidates(const Search
     if (hasText) {
         stmt->bind(3, typed.phrases);
         stmt->bind(4, typed.idfs);
+        stmt->bind(5, local);
+        stmt->bind(6, kLocalBoost);
     }
     bindPostFilters(*stmt, q, 100);
     std::vector<std::pair<int64_t, double>> out;
@@ -282,8 +301,9 @@ SearchOutcome DirectorySearch::search(const SearchQuery& q) {
     SearchOutcome outcome;
     const int limit = std::clamp(q.limit, 1, 500);
     const TextQuery typed = textQuery(q.text);
-    outcome.matchExpression = buildMatch(q, typed);
-    if (q.near) return nearSearch(q, outcome.matchExpression, typed);
+    std::string local;
+    outcome.matchExpression = buildMatch(q, typed, &local);
+    if (q.near) return nearSearch(q, outcome.matchExpression, typed, local);
 
     const bool hasText = typed.phrases > 0;
     std::vector<int64_t> top;
@@ -307,27 +327,12 @@ SearchOutcome DirectorySearch::search(const SearchQuery& q) {
         outcome.candidates = top.size();
     } else {
         size_t cap = q.exact ? std::numeric_limits<size_t>::max() - 1 : kCandidateCap;
-        auto ranked = candidates(q, outcome.matchExpression, typed, cap, outcome.capped);
+        auto ranked = candidates(q, outcome.matchExpression, typed, local, cap, outcome.capped);
         outcome.candidates = ranked.size();
         auto better = [](const auto& a, const auto& b) {
             return a.second != b.second ? a.second < b.second : a.first < b.first;
         };
         size_t n = std::min<size_t>(static_cast<size_t>(limit), ranked.size());
-        if (!q.areas.empty()) {
-            // Boost local services among the strongest candidates (bm25 is negative: scaling it
-            // up moves a result forward), then take the top n.
-            size_t pool = std::min<size_t>(ranked.size(), std::max<size_t>(static_cast<size_t>(limit) * 3, 60));
-            std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(pool), ranked.end(), better);
-            auto local = m_db.cached("SELECT 1 FROM service_area WHERE service_rowid = ?1 AND area_code IN "
-                                     "(SELECT value FROM json_each(?2))");
-            const std::string areas = localAreasJson(q);
-            for (size_t i = 0; i < pool; ++i) {
-                local->bind(1, ranked[i].first).bind(2, areas);
-                if (local->step()) ranked[i].second *= kLocalBoost;
-                local->reset();
-            }
-            std::sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(pool), better);
-        }
         std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(), better);
         for (size_t i = 0; i < n; ++i) top.push_back(ranked[i].first);
         outcome.results.reserve(n);
@@ -362,7 +367,8 @@ WHERE sl.service_rowid = ?1 AND l.latitude IS NOT NULL AND l.longitude IS NOT NU
     return best;
 }
 
-SearchOutcome DirectorySearch::nearSearch(const SearchQuery& q, const std::string& match, const TextQuery& typed) {
+SearchOutcome DirectorySearch::nearSearch(const SearchQuery& q, const std::string& match, const TextQuery& typed,
+                                          const std::string& local) {
     SearchOutcome outcome;
     outcome.matchExpression = match;
     const int limit = std::clamp(q.limit, 1, 500);
@@ -419,7 +425,7 @@ SearchOutcome DirectorySearch::nearSearch(const SearchQuery& q, const std::strin
         rest.near.reset();
         rest.limit = limit;
         bool capped = false;
-        for (const auto& [rowid, score] : candidates(rest, match, typed, kCandidateCap, capped)) {
+        for (const auto& [rowid, score] : candidates(rest, match, typed, local, kCandidateCap, capped)) {
             if (outcome.results.size() >= static_cast<size_t>(limit)) break;
             if (examined.count(rowid)) continue;
             auto geo = m_db.cached("SELECT 1 FROM service_geo WHERE id = ?1");

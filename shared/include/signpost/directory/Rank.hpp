@@ -13,8 +13,12 @@
 //  - Only the first `nTextPhrases` phrases count: those are what the person typed; the filter
 //    tokens after them (areas, needs, eligibility) add nothing to relevance.
 //
+//  - Local first: the score of a row holding any of the `local` phrases (the in<area> tags of
+//    the searched areas) is multiplied by `boost`.
+//
 // SQL: signpost_rank(service_fts, nTextPhrases, 'idf0 idf1 …', wName, wDescription,
-//                    wOrganisation, wKeywords) → a negative score: lower is better, as bm25().
+//                    wOrganisation, wKeywords [, 'local phrase indexes', boost])
+//      → a negative score: lower is better, as bm25().
 struct sqlite3;
 
 namespace signpost::directory {

@@ -107,11 +107,16 @@ private:
         std::string idfs;
     };
     TextQuery textQuery(std::string_view text) const;
-    std::string buildMatch(const SearchQuery& query, const TextQuery& typed) const;
+    // The full FTS5 expression: the typed words, then the filters as tag groups. `local`
+    // receives the indexes of the phrases that mark a service as local to a searched area
+    // (in<area>), space-separated, for signpost_rank's local boost.
+    std::string buildMatch(const SearchQuery& query, const TextQuery& typed, std::string* local = nullptr) const;
     std::time_t now() const;
     std::vector<std::pair<int64_t, double>> candidates(const SearchQuery& query, const std::string& match,
-                                                       const TextQuery& text, size_t cap, bool& capped);
-    SearchOutcome nearSearch(const SearchQuery& query, const std::string& match, const TextQuery& typed);
+                                                       const TextQuery& text, const std::string& local, size_t cap,
+                                                       bool& capped);
+    SearchOutcome nearSearch(const SearchQuery& query, const std::string& match, const TextQuery& typed,
+                             const std::string& local);
     // Reads every result's details in one statement (by rowid), keeping the results' order.
     void fill(std::vector<SearchResult>& results);
     std::optional<double> nearestKm(int64_t rowid, GeoPoint from);
