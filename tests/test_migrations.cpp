@@ -60,6 +60,8 @@ INSERT INTO outbox (op_id, collection, record_id, body, created_at) VALUES ('op-
              db.exec("INSERT INTO record (collection, id, seq, fields, versions, reindex) VALUES "
                      "('service', 's-6', 43, '{\"name\":\"Six\"}', '{\"name\":43}', 1)");
          }},
+        // v7 adds only derived rows (search result cards), built from the directory tables.
+        {7, [](db::Database&) {}},
     };
     return f;
 }
@@ -101,6 +103,8 @@ TEST_CASE("every earlier version upgrades with its data intact") {
             for (int v = 1; v <= start; ++v) fixtures().at(v)(db);
             // From v2 on, the app indexes what it writes; the raw fixture rows get the same.
             if (start >= 2) directory::DirectoryStore(db).reindexAll();
+            // Builds before v7 had no result cards: v7 must create and fill them.
+            if (start >= 2 && start < 7) db.exec("DROP TABLE service_card");
         }
         db::Database db(path);
         auto result = db::migrate(db, schema::localMigrations());
@@ -132,6 +136,11 @@ TEST_CASE("every earlier version upgrades with its data intact") {
         auto outcome = search.search(q);
         REQUIRE(outcome.results.size() == 1);
         CHECK(outcome.results[0].id == "svc-1");
+        // The result card came across with the organisation, areas and needs.
+        CHECK(outcome.results[0].name == "Debt advice drop-in");
+        CHECK(outcome.results[0].organisation == "Bolton Advice");
+        CHECK(outcome.results[0].areas == std::vector<std::string>{"E08000001"});
+        CHECK(outcome.results[0].needs == std::vector<std::string>{"finance"});
     }
 }
 

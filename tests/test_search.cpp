@@ -414,11 +414,36 @@ TEST_CASE("updating and deleting a service keeps the index in step") {
     store.upsertService(s);
     CHECK(search.search(text("old name")).results.empty());
     CHECK(search.search(text("new name")).results.size() == 1);
+    // What a result shows (its card) follows every edit: flags, place, areas, needs.
+    s.hub = true;
+    s.languages = {"en", "cy"};
+    s.areas = {"E08000002", "E08000001"};
+    s.needs = {"finance", "accommodation"};
+    s.commissioningRoute = CommissioningRoute::GrantFunded;
+    s.locations = {Location{"", "Hub", "1 High St", "Bury", "BL9 0AA", 53.59, -2.29}};
+    s.lastVerified = "2026-11-20";
+    store.upsertService(s);
+    {
+        auto found = search.search(text("new name"));
+        REQUIRE(found.results.size() == 1);
+        const auto& r = found.results[0];
+        CHECK(r.name == "New Name Advice");
+        CHECK(r.hub);
+        CHECK(r.welshLanguage);
+        CHECK_FALSE(r.womenOnly);
+        CHECK(r.areas == std::vector<std::string>{"E08000001", "E08000002"});
+        CHECK(r.needs == std::vector<std::string>{"accommodation", "finance"});
+        CHECK(r.route == CommissioningRoute::GrantFunded);
+        CHECK(r.town == "Bury");
+        CHECK(r.postcode == "BL9 0AA");
+        CHECK(r.lastVerified == std::optional<std::string>("2026-11-20"));
+    }
     s.status = "inactive";
     store.upsertService(s);
     CHECK(search.search(text("new name")).results.empty());
     CHECK(store.deleteService(s.id));
     CHECK(db.queryInt64("SELECT count(*) FROM service_fts") == 0);
+    CHECK(db.queryInt64("SELECT count(*) FROM service_card") == 0);
     CHECK(db.queryInt64("SELECT count(*) FROM service_area") == 0);
     // Renaming an organisation reindexes its services.
     Organisation org{"org-x", "Acme Trust", "", "", "", "", "", IsaStatus::None, {}, {}, false};
@@ -430,5 +455,7 @@ TEST_CASE("updating and deleting a service keeps the index in step") {
     org.name = "Beacon Trust";
     store.upsertOrganisation(org);
     CHECK(search.search(text("acme")).results.empty());
-    CHECK(search.search(text("beacon")).results.size() == 1);
+    auto renamed = search.search(text("beacon"));
+    REQUIRE(renamed.results.size() == 1);
+    CHECK(renamed.results[0].organisation == "Beacon Trust");
 }

@@ -749,7 +749,8 @@ PullApplied LocalStore::applyPull(const sync::PullResponse& page) {
 
 void LocalStore::clearSynced() {
     m_db.exec("DELETE FROM record WHERE local = 0; DELETE FROM service; DELETE FROM organisation; "
-              "DELETE FROM location; DELETE FROM service_fts; DELETE FROM service_geo; DELETE FROM search_term;");
+              "DELETE FROM location;");
+    directory::DirectoryStore(m_db).clearIndex();
     // Directory changes made here and not yet sent go back into the search tables.
     m_db.exec("UPDATE record SET reindex = 1 WHERE local = 1 AND collection IN ('service', 'organisation')");
 }

@@ -334,6 +334,30 @@ void DirectoryStore::index(int64_t rowid, const Service& s) {
             }
         }
         entry.tags = tags::forService(s);
+        auto& card = entry.card;
+        card.id = s.id;
+        card.name = s.name;
+        card.nameCy = s.nameCy;
+        card.organisation = std::move(orgName);
+        card.organisationCy = std::move(orgNameCy);
+        card.lastVerified = s.lastVerified;
+        if (s.commissioningRoute) card.route = std::string(toCode(*s.commissioningRoute));
+        if (!s.locations.empty()) {
+            card.town = s.locations.front().city;
+            card.postcode = s.locations.front().postcode;
+        }
+        card.welsh = s.welshLanguage();
+        card.womenOnly = s.womenOnly;
+        card.hub = s.hub;
+        card.coLocated = s.coLocated;
+        card.highRisk = s.highRiskSuitable;
+        auto sortedSet = [](std::vector<std::string> codes) {
+            std::sort(codes.begin(), codes.end());
+            codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+            return joinCodes(codes);
+        };
+        card.areas = sortedSet(s.areas);
+        card.needs = sortedSet(s.needs);
         entry.minLat = entry.minLon = 1e9;
         entry.maxLat = entry.maxLon = -1e9;
         for (const auto& l : s.locations) {
@@ -362,7 +386,8 @@ void DirectoryStore::removeFromIndex(int64_t rowid, bool maintainTerms) {
             countTerms(text, -1);
         }
     }
-    for (const char* sql : {"DELETE FROM service_fts WHERE rowid = ?1", "DELETE FROM service_geo WHERE id = ?1"}) {
+    for (const char* sql : {"DELETE FROM service_fts WHERE rowid = ?1", "DELETE FROM service_geo WHERE id = ?1",
+                            "DELETE FROM service_card WHERE rowid = ?1"}) {
         auto d = m_db.cached(sql);
         d->bind(1, rowid);
         d->exec();
@@ -378,6 +403,16 @@ void DirectoryStore::applyIndex(const IndexEntry& e, bool maintainTerms) {
         q->bind(1, e.rowid);
         q->bindStatic(2, e.name).bindStatic(3, e.description).bindStatic(4, e.organisation);
         q->bindStatic(5, e.keywords).bindStatic(6, e.tags);
+        q->exec();
+    }
+    {
+        const auto& c = e.card;
+        auto q = m_db.cached(R"sql(
+INSERT INTO service_card (rowid, id, name, name_cy, organisation, organisation_cy, last_verified, welsh, women_only,
+                          hub, co_located, high_risk_suitable, commissioning_route, town, postcode, areas, needs)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17))sql");
+        q->bindAll(e.rowid, c.id, c.name, c.nameCy, c.organisation, c.organisationCy, c.lastVerified, c.welsh,
+                   c.womenOnly, c.hub, c.coLocated, c.highRisk, c.route, c.town, c.postcode, c.areas, c.needs);
         q->exec();
     }
     if (maintainTerms) countTerms(e.name + '\n' + e.description + '\n' + e.organisation + '\n' + e.keywords, +1);
@@ -465,9 +500,13 @@ void DirectoryStore::reindexService(int64_t rowid) {
     if (auto s = serviceByRowid(rowid)) index(rowid, *s);
 }
 
+void DirectoryStore::clearIndex() {
+    m_db.exec("DELETE FROM service_fts; DELETE FROM service_geo; DELETE FROM service_card; DELETE FROM search_term;");
+}
+
 void DirectoryStore::reindexAll() {
     db::Savepoint sp(m_db, "reindex");
-    m_db.exec("DELETE FROM service_fts; DELETE FROM service_geo; DELETE FROM search_term;");
+    clearIndex();
     std::vector<int64_t> rowids;
     {
         db::Statement q(m_db, "SELECT rowid FROM service ORDER BY rowid");

@@ -449,15 +449,11 @@ void DirectorySearch::fill(std::vector<SearchResult>& results) {
         rowids.push_back(results[i].rowid);
         position[results[i].rowid] = i;
     }
+    // One row per result: the card DirectoryStore keeps beside each service's FTS row.
     auto stmt = m_db.cached(R"sql(
-SELECT s.rowid, s.id, s.name, s.name_cy, coalesce(o.name, ''), coalesce(o.name_cy, ''), s.last_verified, s.languages,
-       s.women_only, s.hub, s.co_located, s.high_risk_suitable, s.commissioning_route,
-       (SELECT l.city || char(31) || l.postcode FROM service_location sl JOIN location l ON l.rowid = sl.location_rowid
-         WHERE sl.service_rowid = s.rowid ORDER BY sl.position LIMIT 1),
-       (SELECT group_concat(area_code, ' ') FROM service_area WHERE service_rowid = s.rowid),
-       (SELECT group_concat(need_code, ' ') FROM service_need WHERE service_rowid = s.rowid)
-FROM service s LEFT JOIN organisation o ON o.id = s.organisation_id
-WHERE s.rowid IN (SELECT value FROM json_each(?1)))sql");
+SELECT rowid, id, name, name_cy, organisation, organisation_cy, last_verified, welsh, women_only, hub, co_located,
+       high_risk_suitable, commissioning_route, town, postcode, areas, needs
+FROM service_card WHERE rowid IN (SELECT value FROM json_each(?1)))sql");
     stmt->bind(1, rowids.dump());
     const int64_t today = timeutil::daysSinceEpoch(now());
     while (stmt->step()) {
@@ -474,22 +470,16 @@ WHERE s.rowid IN (SELECT value FROM json_each(?1)))sql");
             if (auto verified = timeutil::parseIsoDate(*r.lastVerified))
                 r.daysSinceVerified = static_cast<int>(today - *verified);
         }
-        auto languages = text::split(stmt->getTextView(7), ' ');
-        r.welshLanguage = std::find(languages.begin(), languages.end(), "cy") != languages.end();
+        r.welshLanguage = stmt->getBool(7);
         r.womenOnly = stmt->getBool(8);
         r.hub = stmt->getBool(9);
         r.coLocated = stmt->getBool(10);
         r.highRiskSuitable = stmt->getBool(11);
         if (!stmt->isNull(12)) r.route = parseCommissioningRoute(stmt->getTextView(12));
-        if (!stmt->isNull(13)) {
-            auto place = text::split(stmt->getTextView(13), '\x1f', false);
-            if (place.size() == 2) {
-                r.town = place[0];
-                r.postcode = place[1];
-            }
-        }
-        r.areas = text::split(stmt->getTextView(14), ' ');
-        r.needs = text::split(stmt->getTextView(15), ' ');
+        r.town = stmt->getOptText(13).value_or("");
+        r.postcode = stmt->getOptText(14).value_or("");
+        r.areas = text::split(stmt->getTextView(15), ' ');
+        r.needs = text::split(stmt->getTextView(16), ' ');
     }
 }
 

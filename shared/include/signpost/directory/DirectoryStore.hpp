@@ -61,6 +61,9 @@ public:
 
     void reindexService(int64_t rowid);
     void reindexAll();
+    // Empties the search index (FTS rows, locations box, result cards, dictionary); the services
+    // stay. For a wipe of the synced directory, or before reindexAll.
+    void clearIndex();
     // Rebuilds search_term (the dictionary type-ahead completes against) from the FTS index.
     void refreshTermDictionary() { rebuildTermDictionary(); }
 
@@ -80,6 +83,13 @@ private:
         std::string name, description, organisation, keywords, tags;
         bool located = false;
         double minLat = 0, maxLat = 0, minLon = 0, maxLon = 0;
+        // The result card (service_card): what a search result shows.
+        struct Card {
+            std::string id, name, nameCy, organisation, organisationCy;
+            std::optional<std::string> lastVerified, route, town, postcode;
+            bool welsh = false, womenOnly = false, hub = false, coLocated = false, highRisk = false;
+            std::string areas, needs; // space-separated, sorted, unique
+        } card;
     };
     void writeChildren(int64_t rowid, const domain::Service& service);
     void index(int64_t rowid, const domain::Service& service);
