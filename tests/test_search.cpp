@@ -459,3 +459,34 @@ TEST_CASE("updating and deleting a service keeps the index in step") {
     REQUIRE(renamed.results.size() == 1);
     CHECK(renamed.results[0].organisation == "Beacon Trust");
 }
+
+TEST_CASE("a bulk load indexes in rowid order and the last write of a service wins") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "bulk.db").string());
+    DirectoryStore store(db);
+    {
+        db::Transaction txn(db);
+        DirectoryStore::BulkWrite bulk(store);
+        // Areas in reverse table order, so rowids arrive falling (they are clustered by area).
+        const std::vector<std::string> areas{"W06000022", "W06000015", "E08000010", "E08000001"};
+        for (size_t i = 0; i < 40; ++i) {
+            auto s = made("bulk" + std::to_string(i), "Bulk Service " + std::to_string(i), {areas[i % areas.size()]});
+            store.upsertService(s);
+        }
+        // Written twice in the same load: the second version is the one searched.
+        auto twice = made("bulk7", "Renamed Mentoring", {areas[7 % areas.size()]});
+        store.upsertService(twice);
+        bulk.finish(true);
+        txn.commit();
+    }
+    DirectorySearch search(db);
+    SearchQuery all = text("bulk");
+    all.exact = true;
+    CHECK(search.search(all).results.size() == 39);
+    auto renamed = search.search(text("renamed mentoring"));
+    REQUIRE(renamed.results.size() == 1);
+    CHECK(renamed.results[0].name == "Renamed Mentoring");
+    CHECK(db.queryInt64("SELECT count(*) FROM service_fts") == 40);
+    CHECK(db.queryInt64("SELECT count(*) FROM service_card") == 40);
+    CHECK(db.integrityCheck() == "ok");
+}

@@ -246,6 +246,12 @@ std::vector<Record> LocalStore::records(const std::string& collection, bool incl
     return out;
 }
 
+size_t LocalStore::countWithStatus(const std::string& collection, const std::string& status) {
+    auto q = m_db.cached("SELECT count(*) FROM record WHERE collection = ?1 AND status = ?2 AND deleted = 0");
+    q->bind(1, collection).bind(2, status);
+    return q->step() ? static_cast<size_t>(q->getInt64(0)) : 0;
+}
+
 std::optional<Record> LocalStore::view(const std::string& collection, const std::string& id) {
     db::Transaction txn(m_db);
     auto r = record(collection, id);

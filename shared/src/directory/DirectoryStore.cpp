@@ -479,6 +479,12 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
     // Applied outside any per-record savepoint so FTS5 builds its segments in large batches.
     // An entry whose record was rolled back after it was queued (a caller's savepoint) has no
     // row any more and is skipped; if its rowid was reused, the later entry lands last and wins.
+    // In rowid order: FTS5 flushes its pending in-memory index to a new segment whenever a rowid
+    // arrives below the last one written, and rowids are clustered by area, not by arrival. In
+    // arrival order a 20,000-service load wrote a segment for nearly every service (76 µs per
+    // FTS row against 12 µs in order). Stable, so the later of two entries for a rowid still wins.
+    std::stable_sort(m_store.m_pending.begin(), m_store.m_pending.end(),
+                     [](const IndexEntry& a, const IndexEntry& b) { return a.rowid < b.rowid; });
     auto exists = db.cached("SELECT 1 FROM service WHERE rowid = ?1");
     for (const auto& entry : m_store.m_pending) {
         exists->bind(1, entry.rowid);

@@ -75,6 +75,8 @@ public:
     // `reveal`: open sealed personal fields (needs the vault). Lists, queues and reports leave them
     // sealed: they need no one's details, and work while Signpost is locked.
     std::vector<sync::Record> records(const std::string& collection, bool includeDeleted = false, bool reveal = true);
+    // How many live records of a collection have this status (one index range, nothing read).
+    size_t countWithStatus(const std::string& collection, const std::string& status);
 
     // --- local writes: row + outbox op, one transaction; validated offline where possible ---
     std::string create(const std::string& collection, const nlohmann::json& fields, std::string id = {});
