@@ -15,6 +15,7 @@
 #include "model/Settings.hpp"
 #include "model/Worker.hpp"
 
+#include "signpost/client/HttpTransport.hpp"
 #include "signpost/sync/Collections.hpp"
 #include "signpost/util/Assets.hpp"
 
@@ -589,9 +590,23 @@ TEST_CASE("status bar: a sentence for every sync state") {
     CHECK(line.arg[2] == ':');
     s.state = State::Error;
     s.message = "The server had a problem; Signpost will try again shortly.";
+    s.failure = client::SyncFailure::ServerTrouble;
     line = statusLine(s, true, true);
     CHECK(line.problem);
-    CHECK(line.detail == s.message);
+    REQUIRE(line.detailKey != nullptr);
+    CHECK(std::string(line.detailKey) == "sync.fail.server");
+    // Why sync failed is said in the person's language, with the server's own words as {0}.
+    client::FailureInfo refused{client::SyncFailure::Refused, "not your area"};
+    CHECK(failureSentence(refused) == "The server refused this: not your area");
+    f.i18n.setLanguage(Language::Cy);
+    CHECK(failureSentence(refused) == "Gwrthododd y gweinydd hyn: not your area");
+    CHECK(failureSentence({client::SyncFailure::Offline, {}}).find("Dim cysylltiad") == 0);
+    f.i18n.setLanguage(Language::En);
+    CHECK(failureSentence({client::SyncFailure::None, {}}).empty());
+    // Core's classification: what kind of failure each error is.
+    CHECK(client::classifyFailure(client::TransportError("timed out")).kind == client::SyncFailure::Offline);
+    CHECK(client::classifyFailure(std::runtime_error("boom")).kind == client::SyncFailure::Other);
+    CHECK(client::describeFailure(std::runtime_error("boom")) == "Sync stopped: boom");
     CHECK(localClock("garbage").empty());
     CHECK(parseIsoUtc("1970-01-01T00:01:00Z") == std::time_t(60));
 }

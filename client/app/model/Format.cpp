@@ -29,6 +29,28 @@ std::string localClock(const std::string& iso) {
     return buf;
 }
 
+const char* failureKey(client::SyncFailure failure) {
+    using F = client::SyncFailure;
+    switch (failure) {
+    case F::None: return nullptr;
+    case F::Offline: return trKey("sync.fail.offline");
+    case F::SignIn: return trKey("sync.fail.sign_in");
+    case F::Refused: return trKey("sync.fail.refused");
+    case F::Outdated: return trKey("sync.fail.outdated");
+    case F::RateLimited: return trKey("sync.fail.rate_limited");
+    case F::ServerTrouble: return trKey("sync.fail.server");
+    case F::BadRequest: return trKey("sync.fail.bad_request");
+    case F::Damaged: return trKey("sync.fail.damaged");
+    case F::Other: break;
+    }
+    return trKey("sync.fail.other");
+}
+
+std::string failureSentence(const client::FailureInfo& failure) {
+    const char* key = failureKey(failure.kind);
+    return key ? trf(key, {failure.detail}) : std::string();
+}
+
 StatusLine statusLine(const client::SyncStatus& status, bool serverSession, bool running) {
     using State = client::SyncStatus::State;
     StatusLine line;
@@ -68,7 +90,8 @@ StatusLine statusLine(const client::SyncStatus& status, bool serverSession, bool
         break;
     case State::Error:
         line.key = trKey("sync.error");
-        line.detail = status.message;
+        line.detailKey = failureKey(status.failure);
+        line.detailArg = status.detail;
         line.problem = true;
         break;
     }

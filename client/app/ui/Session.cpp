@@ -1,4 +1,5 @@
 #include "Session.hpp"
+#include "../model/Format.hpp"
 
 #include "signpost/Error.hpp"
 #include "signpost/client/CurlTransport.hpp"
@@ -66,12 +67,16 @@ void Session::signIn(const std::string& url, const std::string& username, const 
             auto who = w.store.principal();
             m_ui.post([this, vault, who, username] { finishUnlock(vault, who, username, true); });
         } catch (const Error& e) {
-            std::string message = e.domain() == ErrorDomain::Auth ? "signin.wrong_passphrase" : client::describeFailure(e);
-            const bool key = e.domain() == ErrorDomain::Auth;
-            m_ui.post([this, message, key] { fail(message, key, SessionState::FirstSignIn); });
+            if (e.domain() == ErrorDomain::Auth) {
+                m_ui.post([this] { fail("signin.wrong_passphrase", true, SessionState::FirstSignIn); });
+            } else {
+                // Said in the person's language, on the UI thread.
+                auto failure = client::classifyFailure(e);
+                m_ui.post([this, failure] { fail(failureSentence(failure), false, SessionState::FirstSignIn); });
+            }
         } catch (const std::exception& e) {
-            std::string message = client::describeFailure(e);
-            m_ui.post([this, message] { fail(message, false, SessionState::FirstSignIn); });
+            auto failure = client::classifyFailure(e);
+            m_ui.post([this, failure] { fail(failureSentence(failure), false, SessionState::FirstSignIn); });
         }
     });
 }

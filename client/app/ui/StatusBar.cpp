@@ -24,7 +24,7 @@ void App::drawStatusBar(UiContext& ctx) {
     const float buttonWidth = ImGui::CalcTextSize(tr("sync.now")).x + ImGui::GetStyle().FramePadding.x * 2;
     const bool canSync = running && m_session->unlocked();
     std::string text = formatPattern(tr(line.key), {line.arg, line.arg2});
-    if (!line.detail.empty()) text += " " + line.detail;
+    if (line.detailKey) text += " " + trf(line.detailKey, {line.detailArg});
     // Changes waiting: the outbox as the engine last counted it.
     const size_t pending = status.pending;
     std::string pendingText = pending ? trf("sync.pending", {std::to_string(pending)}) : std::string();

@@ -92,10 +92,13 @@ client::SyncReport SyncService::round(Control& c) {
         m_ui.post([] {}); // wake the UI: "syncing" shows at once
         report = m_engine->engine.syncOnce();
     } catch (const std::exception& e) {
-        report.error = client::describeFailure(e);
+        client::FailureInfo failure = client::classifyFailure(e);
+        report.error = client::describeFailure(failure);
         std::lock_guard lock(m_mutex);
         m_lastStatus.state = client::SyncStatus::State::Error;
         m_lastStatus.message = report.error;
+        m_lastStatus.failure = failure.kind;
+        m_lastStatus.detail = failure.detail;
     }
     auto done = c.onRound;
     m_ui.post([done, report] {

@@ -22,24 +22,40 @@ std::string nowIso() { return timeutil::isoDateTimeUtc(std::time(nullptr)); }
 
 } // namespace
 
-std::string describeFailure(const std::exception& e) {
-    if (dynamic_cast<const TransportError*>(&e))
+FailureInfo classifyFailure(const std::exception& e) {
+    if (dynamic_cast<const TransportError*>(&e)) return {SyncFailure::Offline, {}};
+    if (auto* s = dynamic_cast<const ServerError*>(&e)) {
+        if (s->status == 401) return {SyncFailure::SignIn, s->what()};
+        if (s->status == 403) return {SyncFailure::Refused, s->what()};
+        if (s->status == 426) return {SyncFailure::Outdated, {}};
+        if (s->status == 429) return {SyncFailure::RateLimited, {}};
+        if (s->status >= 500) return {SyncFailure::ServerTrouble, {}};
+        return {SyncFailure::BadRequest, s->what()};
+    }
+    if (auto* err = dynamic_cast<const Error*>(&e); err && err->domain() == ErrorDomain::Parse)
+        return {SyncFailure::Damaged, {}};
+    return {SyncFailure::Other, e.what()};
+}
+
+std::string describeFailure(const FailureInfo& f) {
+    switch (f.kind) {
+    case SyncFailure::None: return {};
+    case SyncFailure::Offline:
         return "No connection to the server. Your changes are kept on this device and will be sent when the "
                "connection is back.";
-    if (auto* s = dynamic_cast<const ServerError*>(&e)) {
-        if (s->status == 401) return "You need to sign in again: " + std::string(s->what());
-        if (s->status == 403) return "The server refused this: " + std::string(s->what());
-        if (s->status == 426) return "This version of Signpost is too old for the server; please update it.";
-        if (s->status == 429) return "Too many attempts; wait a little and try again.";
-        if (s->status >= 500) return "The server had a problem; Signpost will try again shortly.";
-        return "The server could not use this request: " + std::string(s->what());
+    case SyncFailure::SignIn: return "You need to sign in again: " + f.detail;
+    case SyncFailure::Refused: return "The server refused this: " + f.detail;
+    case SyncFailure::Outdated: return "This version of Signpost is too old for the server; please update it.";
+    case SyncFailure::RateLimited: return "Too many attempts; wait a little and try again.";
+    case SyncFailure::ServerTrouble: return "The server had a problem; Signpost will try again shortly.";
+    case SyncFailure::BadRequest: return "The server could not use this request: " + f.detail;
+    case SyncFailure::Damaged: return "The server's reply arrived damaged (a poor connection?); Signpost will try again.";
+    case SyncFailure::Other: break;
     }
-    if (auto* err = dynamic_cast<const Error*>(&e)) {
-        if (err->domain() == ErrorDomain::Parse)
-            return "The server's reply arrived damaged (a poor connection?); Signpost will try again.";
-    }
-    return std::string("Sync stopped: ") + e.what();
+    return "Sync stopped: " + f.detail;
 }
+
+std::string describeFailure(const std::exception& e) { return describeFailure(classifyFailure(e)); }
 
 SyncEngine::SyncEngine(db::Database& db, HttpTransport& transport, EngineOptions options)
     : m_db(db), m_store(db, options.clock), m_transport(transport), m_options(options) {
@@ -54,10 +70,12 @@ SyncStatus SyncEngine::status() const {
     return m_status;
 }
 
-void SyncEngine::setStatus(SyncStatus::State state, std::string message) {
+void SyncEngine::setStatus(SyncStatus::State state, std::string message, FailureInfo failure) {
     std::lock_guard lock(m_statusMutex);
     m_status.state = state;
     m_status.message = std::move(message);
+    m_status.failure = failure.kind;
+    m_status.detail = std::move(failure.detail);
 }
 
 bool SyncEngine::signedIn() { return m_store.state("token").has_value(); }
@@ -264,10 +282,11 @@ SyncReport SyncEngine::syncOnce() {
         }
         setStatus(SyncStatus::State::UpToDate);
     } catch (const std::exception& e) {
-        report.error = describeFailure(e);
-        bool offline = dynamic_cast<const TransportError*>(&e) != nullptr;
-        if (auto* s = dynamic_cast<const ServerError*>(&e); s && s->status == 401) m_store.clearState("token");
-        setStatus(offline ? SyncStatus::State::Offline : SyncStatus::State::Error, report.error);
+        FailureInfo failure = classifyFailure(e);
+        report.error = describeFailure(failure);
+        if (failure.kind == SyncFailure::SignIn) m_store.clearState("token");
+        setStatus(failure.kind == SyncFailure::Offline ? SyncStatus::State::Offline : SyncStatus::State::Error,
+                  report.error, std::move(failure));
     }
     // Counted from the status index: reading every conflict (and unsealing it) each round grew
     // with the history of conflicts, resolved ones included.

@@ -16,6 +16,14 @@
 
 namespace signpost::client {
 
+// Why a round (or a sign-in) failed, so the UI can say it in the person's language; core keeps
+// no translations. `detail` is the server's or the error's own words, when there are any.
+enum class SyncFailure { None, Offline, SignIn, Refused, Outdated, RateLimited, ServerTrouble, BadRequest, Damaged, Other };
+struct FailureInfo {
+    SyncFailure kind = SyncFailure::None;
+    std::string detail;
+};
+
 // What the status bar shows.
 struct SyncStatus {
     enum class State { SignedOut, Offline, Syncing, UpToDate, Error };
@@ -23,7 +31,9 @@ struct SyncStatus {
     size_t done = 0;          // syncing n …
     size_t total = 0;         // … of m (ops to push, then records to pull when known)
     std::string lastSyncAt;   // ISO time of the last complete round
-    std::string message;      // for Offline and Error: a sentence a person understands
+    std::string message;      // for Offline and Error: a sentence a person understands (English)
+    SyncFailure failure = SyncFailure::None; // … and what it was, for the UI's own language
+    std::string detail;       // the server's own words about it, if any
     size_t pending = 0;       // changes waiting to be sent
 };
 
@@ -72,7 +82,7 @@ private:
                                const std::string& token);
     void push(SyncReport& report);
     void pull(SyncReport& report);
-    void setStatus(SyncStatus::State state, std::string message = {});
+    void setStatus(SyncStatus::State state, std::string message = {}, FailureInfo failure = {});
 
     db::Database& m_db;
     LocalStore m_store;
@@ -82,8 +92,12 @@ private:
     SyncStatus m_status;
 };
 
-// A person-readable reason for a failed round ("No connection to the server; …").
+// What kind of failure an exception from a round or a sign-in is.
+FailureInfo classifyFailure(const std::exception& e);
+// A person-readable reason for a failed round ("No connection to the server; …"), in English:
+// for the CLI and the outbox's last-error column. The client translates classifyFailure().
 std::string describeFailure(const std::exception& e);
+std::string describeFailure(const FailureInfo& failure);
 
 // Background rounds: every `interval` when all is well; after a failure, backoff doubling from
 // `minBackoff` to `maxBackoff` with ±50% jitter (so a hub full of laptops does not retry in step);
