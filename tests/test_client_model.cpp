@@ -423,6 +423,34 @@ TEST_CASE("queues: each panel shows its queues, in the order given") {
     CHECK(cases[2].name == "today");
 }
 
+TEST_CASE("queues: a referral is handed to colleagues who work in its area, shown by name") {
+    using Colleague = client::LocalStore::Colleague;
+    const std::vector<Colleague> colleagues{
+        {"u-bev", "Bev Jones", "practitioner", {"W06000022"}},     // Newport, inside Gwent
+        {"u-al", "Al Evans", "practitioner", {"PDU-GWENT"}},
+        {"u-cy", "Cy Morgan", "practitioner", {"PDU-CARDIFFVALE"}},
+        {"u-sam", "Sam Hughes", "supervisor", {"PDU-GWENT"}},
+        {"u-pat", "Pat Provider", "provider", {"PDU-GWENT"}},
+    };
+    auto choices = reassignChoices(colleagues, "PDU-GWENT", "u-al");
+    std::vector<std::string> ids;
+    for (const auto& c : choices) ids.push_back(c.id);
+    // By name; not the current owner, not another PDU, not a provider.
+    CHECK(ids == std::vector<std::string>{"u-bev", "u-sam"});
+    CHECK(reassignChoices(colleagues, "PDU-CARDIFFVALE", "").size() == 1);
+    CHECK(reassignChoices({}, "PDU-GWENT", "").empty());
+    CHECK(ownerLabel(colleagues, "u-al") == "Al Evans (u-al)");
+    CHECK(ownerLabel(colleagues, "u-unknown") == "u-unknown");
+    // The server's list, parsed strictly.
+    auto parsed = client::LocalStore::parseColleagues(nlohmann::json::parse(
+        R"([{"id":"u-1","display_name":"One","role":"practitioner","areas":["PDU-GWENT"]},{"id":"u-2"}])"));
+    REQUIRE(parsed.size() == 2);
+    CHECK(parsed[0].areas == std::vector<std::string>{"PDU-GWENT"});
+    CHECK(parsed[1].name.empty());
+    CHECK_THROWS_AS(client::LocalStore::parseColleagues(nlohmann::json::object()), Error);
+    CHECK_THROWS_AS(client::LocalStore::parseColleagues(nlohmann::json::parse(R"([{"display_name":"no id"}])")), Error);
+}
+
 TEST_CASE("queues: panels by role") {
     using domain::Role;
     CHECK(panelVisibleFor(QueuePanel::MyReferrals, Role::Practitioner));

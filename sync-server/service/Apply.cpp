@@ -100,6 +100,13 @@ OpResult OpApplier::create(const Op& op, const sync::CollectionSpec& spec) {
     }
     if (op.collection == "referral" && op.fields.count("area") == 0)
         return rejected(op, "a referral needs its area (the responsible PDU)");
+    if (op.collection == "referral" && op.fields.count("owner")) {
+        const auto& owner = op.fields.at("owner").value;
+        const auto& area = op.fields.at("area").value;
+        if (owner.is_string() && !owner.get<std::string>().empty() && owner != json(m_who.userId))
+            if (auto why = ownerProblem(owner.get<std::string>(), area.is_string() ? area.get<std::string>() : ""))
+                return rejected(op, *why);
+    }
     if ((spec.scope == sync::ScopeKind::Referral || spec.scope == sync::ScopeKind::Suggestion) &&
         (!r.fields.contains("owner") || !r.fields["owner"].is_string() || r.fields["owner"].get<std::string>().empty()))
         r.fields["owner"] = m_who.userId;
@@ -135,6 +142,17 @@ OpResult OpApplier::update(const Op& op, const sync::CollectionSpec& spec, Store
     if ((amendment || reschedule) && op.reason.find_first_not_of(" \t\r\n") == std::string::npos)
         return rejected(op, amendment ? "changing a referral after it was sent needs a reason"
                                       : "moving an appointment needs a reason");
+    if (op.collection == "referral" && op.fields.count("owner") &&
+        op.fields.at("owner").value != fieldOr(before.fields, "owner")) {
+        // Reassignment: the new owner must be someone who can work on it where it is (or where
+        // this same op moves it).
+        const auto& owner = op.fields.at("owner").value;
+        const json area = op.fields.count("area") ? op.fields.at("area").value : fieldOr(before.fields, "area");
+        if (!owner.is_string() || owner.get<std::string>().empty())
+            return rejected(op, "a referral always has an owner: choose who takes it over");
+        if (auto why = ownerProblem(owner.get<std::string>(), area.is_string() ? area.get<std::string>() : ""))
+            return rejected(op, *why);
+    }
     if (op.collection == "alert" && before.status != "open") return rejected(op, "this alert has already been decided");
     if (op.collection == "alert" && op.fields.count("decision")) {
         const auto& d = op.fields.at("decision").value;
@@ -249,6 +267,17 @@ OpResult OpApplier::transition(const Op& op, const sync::CollectionSpec& spec, S
     commitChange(current, before, changed);
     if (op.collection == "appointment" && op.toStatus == "absent_unacceptable") raiseAlert(current.record);
     return result(op, OpStatus::Applied, {}, {}, current.record.seq);
+}
+
+std::optional<std::string> OpApplier::ownerProblem(const std::string& ownerId, const std::string& area) {
+    auto user = m_store.userById(ownerId);
+    if (!user || user->disabled) return "there is no active user " + ownerId + " to hand this referral to";
+    if (user->role != domain::Role::Practitioner && user->role != domain::Role::Supervisor)
+        return "a referral is owned by a practitioner or a supervisor, not by a " + std::string(domain::toCode(user->role));
+    if (!sync::areasOverlap(user->areas, area))
+        return "the new owner does not work in " + (area.empty() ? std::string("the referral's area") : area) +
+               ", so the referral cannot be handed to them";
+    return std::nullopt;
 }
 
 std::optional<std::string> OpApplier::transitionRules(const Op& op, const sync::Record& current) {

@@ -24,6 +24,9 @@ private:
     sync::OpResult resolve(const sync::Op& op);
     // Collection rules a lifecycle table cannot express (completeness, ISA, alert decisions).
     std::optional<std::string> transitionRules(const sync::Op& op, const sync::Record& current);
+    // Why `ownerId` cannot own a referral in `area`, if it cannot: a referral belongs to an
+    // active practitioner or supervisor who works there (its details reach its owner).
+    std::optional<std::string> ownerProblem(const std::string& ownerId, const std::string& area);
     void raiseAlert(const sync::Record& appointment);
 
     // Saves a changed record at a new seq, logging a scope exit if its readers may have changed.

@@ -92,7 +92,8 @@ int64_t queryInt(const HttpRequest& r, const std::string& name, int64_t fallback
     }
 }
 
-const char* knownRoutes[] = {"/healthz", "/metrics", "/v1/login", "/v1/logout", "/v1/me", "/v1/push", "/v1/pull"};
+const char* knownRoutes[] = {"/healthz", "/metrics",  "/v1/login", "/v1/logout",
+                             "/v1/me",   "/v1/push", "/v1/pull",  "/v1/colleagues"};
 
 std::string routeLabel(const std::string& path) {
     for (const char* r : knownRoutes)
@@ -274,6 +275,11 @@ HttpResponse SyncService::dispatch(Context& ctx) {
         authenticate(ctx);
         return me(ctx);
     }
+    if (path == "/v1/colleagues") {
+        allow("GET");
+        authenticate(ctx);
+        return colleagues(ctx);
+    }
     if (path == "/v1/push") {
         allow("POST");
         authenticate(ctx);
@@ -376,6 +382,22 @@ HttpResponse SyncService::logout(Context& ctx) {
 }
 
 HttpResponse SyncService::me(Context& ctx) { return jsonResponse(200, json{{"user", userJson(*ctx.user)}}); }
+
+HttpResponse SyncService::colleagues(Context& ctx) {
+    const auto& who = ctx.principal;
+    if (who.role != domain::Role::Supervisor && who.role != domain::Role::Admin)
+        throw HttpError(403, "forbidden", "only supervisors and admins reassign referrals");
+    json out = json::array();
+    for (const auto& u : ctx.store->users()) {
+        if (u.disabled || (u.role != domain::Role::Practitioner && u.role != domain::Role::Supervisor)) continue;
+        bool overlaps = who.role == domain::Role::Admin;
+        for (const auto& area : u.areas) overlaps = overlaps || sync::areasOverlap(who.areas, area);
+        if (!overlaps) continue;
+        out.push_back(json{{"id", u.id}, {"display_name", u.displayName.empty() ? u.username : u.displayName},
+                           {"role", domain::toCode(u.role)}, {"areas", u.areas}});
+    }
+    return jsonResponse(200, json{{"colleagues", std::move(out)}});
+}
 
 // ------------------------------------------------------------------------------- push, pull
 

@@ -81,6 +81,9 @@ private:
     HttpResponse login(Context& ctx);
     HttpResponse logout(Context& ctx);
     HttpResponse me(Context& ctx);
+    // The practitioners and supervisors a supervisor may hand a referral to: active, working in
+    // an area that overlaps the caller's (an admin: everyone). Names and areas only.
+    HttpResponse colleagues(Context& ctx);
     HttpResponse push(Context& ctx);
     HttpResponse pull(Context& ctx);
     HttpResponse metrics(Context& ctx);

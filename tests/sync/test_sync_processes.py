@@ -353,6 +353,59 @@ class SyncProcesses(unittest.TestCase):
         # Metrics are for admins.
         self.assertEqual(http("GET", url + "/metrics", token=alice)[0], 403)
 
+    def test_a_referral_is_handed_only_to_a_colleague_in_its_area(self):
+        url = self.server.url
+        alice, carol, sam, pat = (login(self.server, u, device="dev-" + u) for u in ("alice", "carol", "sam", "pat"))
+        ids = {u: json.loads(http("GET", url + "/v1/me", token=t)[1])["user"]["id"]
+               for u, t in (("alice", alice), ("carol", carol), ("sam", sam), ("pat", pat))}
+        # A supervisor sees the practitioners and supervisors of their area, by name; nobody else.
+        status, body, _ = http("GET", url + "/v1/colleagues", token=sam)
+        self.assertEqual(status, 200, body)
+        listed = {c["id"] for c in json.loads(body)["colleagues"]}
+        self.assertIn(ids["alice"], listed)
+        self.assertIn(ids["sam"], listed)
+        self.assertNotIn(ids["carol"], listed)
+        self.assertNotIn(ids["pat"], listed)
+        status, body, _ = http("GET", url + "/v1/colleagues", token=alice)
+        self.assertEqual(status, 403)
+        self.assertEqual(json.loads(body)["error"], "forbidden")
+        rid = "22222222-2222-4333-8444-555555555555"
+        push = {"protocol": 1, "device_id": "dev-alice",
+                "ops": [op("op-r1", "create", "referral", rid, {"area": "PDU-GWENT", "given_name": "Sam Person"})]}
+        self.assertEqual(json.loads(http("POST", url + "/v1/push", push, token=alice)[1])["results"][0]["status"], "applied")
+
+        def reassign(op_id, owner):
+            # Based on the owner's version as the supervisor's device last pulled it.
+            page = json.loads(http("GET", url + "/v1/pull?limit=5000", token=sam)[1])
+            base = next(r for r in page["records"] if r["id"] == rid)["versions"]["owner"]
+            change = op(op_id, "update", "referral", rid, {"owner": owner})
+            change["fields"]["owner"]["base"] = base
+            push = {"protocol": 1, "device_id": "dev-sam", "ops": [change]}
+            status, body, _ = http("POST", url + "/v1/push", push, token=sam)
+            self.assertEqual(status, 200, body)
+            return json.loads(body)["results"][0]
+
+        # Not to someone outside Gwent, not to a provider, not to nobody.
+        for op_id, owner, why in (("op-r2", ids["carol"], "does not work in"), ("op-r3", ids["pat"], "not by a provider"),
+                                  ("op-r4", "no-such-user", "no active user"), ("op-r5", "", "always has an owner")):
+            result = reassign(op_id, owner)
+            self.assertEqual(result["status"], "rejected", owner)
+            self.assertIn(why, result["reason"])
+        # To the supervisor, then back to a Gwent practitioner: applied.
+        self.assertEqual(reassign("op-r6", ids["sam"])["status"], "applied")
+        self.assertEqual(reassign("op-r7", ids["alice"])["status"], "applied")
+        # A disabled colleague is neither listed nor accepted.
+        self.server.admin("user", "disable", "alice")
+        self.assertNotIn(ids["alice"], {c["id"] for c in json.loads(http("GET", url + "/v1/colleagues", token=sam)[1])["colleagues"]})
+        self.assertEqual(reassign("op-r8", ids["sam"])["status"], "applied")
+        self.assertEqual(reassign("op-r9", ids["alice"])["status"], "rejected")
+        # A supervisor's device keeps the list for offline use.
+        client = os.path.join(self.tmp, "sam.db")
+        cli(client, "sync", "--server", url, "--user", "sam")
+        with sqlite3.connect(client) as con:
+            kept = json.loads(con.execute("SELECT value FROM sync_state WHERE key = 'colleagues'").fetchone()[0])
+        self.assertEqual({c["id"] for c in kept}, {ids["sam"]})
+
     # ------------------------------------------------------------------ malformed input
 
     def test_malformed_requests_get_json_errors_and_the_server_keeps_serving(self):

@@ -1,6 +1,7 @@
 #include "QueueView.hpp"
 #include "I18n.hpp"
 #include "Names.hpp"
+#include "signpost/sync/Access.hpp"
 
 #include <algorithm>
 
@@ -98,6 +99,25 @@ std::vector<ActionOffer> offeredActions(const domain::StateMachine& lifecycle, d
         out.push_back(std::move(offer));
     }
     return out;
+}
+
+std::vector<client::LocalStore::Colleague> reassignChoices(const std::vector<client::LocalStore::Colleague>& colleagues,
+                                                           const std::string& area, const std::string& currentOwner) {
+    std::vector<client::LocalStore::Colleague> out;
+    for (const auto& c : colleagues)
+        if (c.id != currentOwner && (c.role == "practitioner" || c.role == "supervisor") &&
+            sync::areasOverlap(c.areas, area))
+            out.push_back(c);
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return a.name != b.name ? a.name < b.name : a.id < b.id;
+    });
+    return out;
+}
+
+std::string ownerLabel(const std::vector<client::LocalStore::Colleague>& colleagues, const std::string& ownerId) {
+    for (const auto& c : colleagues)
+        if (c.id == ownerId && !c.name.empty()) return c.name + " (" + ownerId + ")";
+    return ownerId;
 }
 
 } // namespace signpost::app

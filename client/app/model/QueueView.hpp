@@ -2,6 +2,7 @@
 // Which queues each queue panel shows, and which actions to offer on an item: only the moves
 // the shared lifecycle allows for the user's role (domain::referralLifecycle().check), so the
 // device never offers what the server would refuse.
+#include "signpost/client/LocalStore.hpp"
 #include "signpost/client/Queues.hpp"
 #include "signpost/domain/Lifecycle.hpp"
 
@@ -41,5 +42,12 @@ struct ActionOffer {
 // The transitions `role` may make from `status`, in the lifecycle's order.
 std::vector<ActionOffer> offeredActions(const domain::StateMachine& lifecycle, domain::Role role,
                                         std::string_view status);
+
+// Who a supervisor may hand a referral in `area` to: colleagues working there, except its current
+// owner, by name. The server checks the same (OpApplier::ownerProblem).
+std::vector<client::LocalStore::Colleague> reassignChoices(const std::vector<client::LocalStore::Colleague>& colleagues,
+                                                           const std::string& area, const std::string& currentOwner);
+// "Name (id)" for a user id, or the id alone when the device does not know the name.
+std::string ownerLabel(const std::vector<client::LocalStore::Colleague>& colleagues, const std::string& ownerId);
 
 } // namespace signpost::app

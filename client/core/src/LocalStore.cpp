@@ -246,6 +246,36 @@ std::vector<Record> LocalStore::records(const std::string& collection, bool incl
     return out;
 }
 
+void LocalStore::setColleagues(const std::vector<Colleague>& colleagues) {
+    json list = json::array();
+    for (const auto& c : colleagues)
+        list.push_back(json{{"id", c.id}, {"display_name", c.name}, {"role", c.role}, {"areas", c.areas}});
+    setState("colleagues", list.dump());
+}
+
+std::vector<LocalStore::Colleague> LocalStore::parseColleagues(const json& list) {
+    if (!list.is_array()) throw Error(ErrorDomain::Parse, "the list of colleagues is not a JSON array");
+    auto text = [](const json& c, const char* key) {
+        auto it = c.find(key);
+        return it != c.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    std::vector<Colleague> out;
+    for (const auto& c : list) {
+        if (!c.is_object() || text(c, "id").empty())
+            throw Error(ErrorDomain::Parse, "a colleague in the list has no id");
+        Colleague col{text(c, "id"), text(c, "display_name"), text(c, "role"), {}};
+        if (auto areas = c.find("areas"); areas != c.end() && areas->is_array())
+            for (const auto& a : *areas)
+                if (a.is_string()) col.areas.push_back(a.get<std::string>());
+        out.push_back(std::move(col));
+    }
+    return out;
+}
+
+std::vector<LocalStore::Colleague> LocalStore::colleagues() {
+    return parseColleagues(parseOr(state("colleagues").value_or("[]"), json::array()));
+}
+
 size_t LocalStore::countWithStatus(const std::string& collection, const std::string& status) {
     auto q = m_db.cached("SELECT count(*) FROM record WHERE collection = ?1 AND status = ?2 AND deleted = 0");
     q->bind(1, collection).bind(2, status);

@@ -260,6 +260,13 @@ void SyncEngine::pull(SyncReport& report) {
     report.cursor = m_store.cursor();
 }
 
+void SyncEngine::refreshColleagues() {
+    const json body = sync::parseJson(call("GET", "/v1/colleagues", "", true).body);
+    if (!body.is_object() || !body.contains("colleagues"))
+        throw Error(ErrorDomain::Parse, "the server's reply has no list of colleagues");
+    m_store.setColleagues(LocalStore::parseColleagues(body["colleagues"]));
+}
+
 SyncReport SyncEngine::syncOnce() {
     SyncReport report;
     if (!signedIn()) {
@@ -273,6 +280,8 @@ SyncReport SyncEngine::syncOnce() {
         pull(report);
         if (m_options.materialiseDirectory && m_store.pendingDirectory() > 0)
             report.indexed = m_store.materialiseDirectory();
+        if (auto who = m_store.principal(); who && (who->role == domain::Role::Supervisor || who->role == domain::Role::Admin))
+            refreshColleagues();
         report.complete = true;
         const std::string at = nowIso();
         m_store.setState("last_sync_at", at);

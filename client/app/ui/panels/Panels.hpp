@@ -180,6 +180,7 @@ struct OpenedItem {
     std::string serviceName;
     std::string organisationName;
     nlohmann::json organisationRecord;
+    std::vector<client::LocalStore::Colleague> colleagues; // supervisors: who it can be handed to
 };
 
 class QueuePanelBase : public Panel {
@@ -262,6 +263,7 @@ protected:
     };
     std::optional<PendingAction> m_action;
     std::string m_reassignTo;
+    int m_reassignIndex = 0;
     std::string m_apptWhen, m_apptWhere;
     int m_decision = -1;
     std::string m_decisionNote;

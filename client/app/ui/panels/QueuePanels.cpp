@@ -171,6 +171,7 @@ void QueuePanelBase::select(UiContext& ctx, const std::string& collection, const
                     if (q->step()) o.organisationName = localName(q->getText(0), q->getText(1), lang);
                     if (auto rec = w.store.record("organisation", org)) o.organisationRecord = rec->fields;
                 }
+                if (collection == "referral") o.colleagues = w.store.colleagues();
                 if (collection == "referral")
                     for (auto& a : w.store.records("appointment"))
                         if (text(a.fields, "referral_id") == id) o.appointments.push_back(std::move(a));
@@ -311,7 +312,7 @@ void QueuePanelBase::drawReferral(UiContext& ctx) {
     row("risk_summary", ref.riskSummary);
     row("unavailability", ref.unavailability);
     row("area", ref.area.empty() ? std::string() : areaName(ref.area, lang));
-    row("owner", ref.owner);
+    row("owner", ownerLabel(m_opened->colleagues, ref.owner));
     row("completion_deadline", ref.completionDeadline);
 
     // Actions: only what the lifecycle allows this role from this status.
@@ -345,13 +346,27 @@ void QueuePanelBase::drawReferral(UiContext& ctx) {
     // Reassign: a supervisor hands the referral to another practitioner (the owner field).
     if (role == domain::Role::Supervisor && r.status != "completed" && r.status != "cancelled" && r.status != "withdrawn") {
         ImGui::Spacing();
-        ui::inputText(ctx, tr("queue.reassign_to"), "##reassign", &m_reassignTo, nullptr, 0, tr("queue.reassign_hint"));
-        ImGui::BeginDisabled(m_reassignTo.empty());
+        // A list of the colleagues who work in the referral's area, once the device has synced it;
+        // until then (a first offline session) the user id can be typed.
+        const auto choices = reassignChoices(m_opened->colleagues, ref.area, ref.owner);
+        std::string to;
+        if (!choices.empty()) {
+            std::vector<std::string> names;
+            for (const auto& c : choices) names.push_back(c.name.empty() ? c.id : c.name);
+            m_reassignIndex = std::clamp(m_reassignIndex, 0, static_cast<int>(choices.size()) - 1);
+            ui::comboIndex(tr("queue.reassign_to"), "##reassign_pick", &m_reassignIndex, names, nullptr);
+            to = choices[static_cast<size_t>(m_reassignIndex)].id;
+        } else {
+            ui::inputText(ctx, tr("queue.reassign_to"), "##reassign", &m_reassignTo, nullptr, 0, tr("queue.reassign_hint"));
+            to = m_reassignTo;
+        }
+        ImGui::BeginDisabled(to.empty());
         if (ui::button(ctx, tr("queue.reassign"))) {
             const bool sent = r.status == "sent" || r.status == "accepted" || r.status == "in_progress";
-            update(ctx, "referral", r.id, json{{"owner", m_reassignTo}}, sent ? tr("queue.reassign_reason") : "",
+            update(ctx, "referral", r.id, json{{"owner", to}}, sent ? tr("queue.reassign_reason") : "",
                    trKey("queue.reassigned"));
             m_reassignTo.clear();
+            m_reassignIndex = 0;
         }
         ImGui::EndDisabled();
     }

@@ -57,6 +57,15 @@ public:
 
     // --- identity and session (sync_state) ---
     std::string deviceId();                       // generated once per database
+    // The colleagues a supervisor may hand a referral to (GET /v1/colleagues), kept for offline use.
+    struct Colleague {
+        std::string id, name, role;
+        std::vector<std::string> areas;
+    };
+    // The server's list ([{id, display_name, role, areas}]); a wrong shape is a Parse error.
+    static std::vector<Colleague> parseColleagues(const nlohmann::json& list);
+    void setColleagues(const std::vector<Colleague>& colleagues);
+    std::vector<Colleague> colleagues();
     std::optional<std::string> state(const std::string& key);
     void setState(const std::string& key, const std::string& value);
     void clearState(const std::string& key);

@@ -83,6 +83,8 @@ private:
     void push(SyncReport& report);
     void pull(SyncReport& report);
     void setStatus(SyncStatus::State state, std::string message = {}, FailureInfo failure = {});
+    // Supervisors and admins: who a referral can be handed to, kept for offline use.
+    void refreshColleagues();
 
     db::Database& m_db;
     LocalStore m_store;
