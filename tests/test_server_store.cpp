@@ -10,21 +10,24 @@ using namespace signpost;
 using server::ServerStore;
 using server::openSqliteStore;
 
-TEST_CASE("a version 1 server database upgrades to the covering change index with its records") {
+TEST_CASE("a version 1 server database upgrades to the covering change index and the organisation index") {
     test::TempDir dir;
     const std::string path = (dir / "server.db").string();
     openSqliteStore(path).reset(); // creates the current schema
     {
         // Put it back the way version 1 left it, with one record in it.
         db::Database db(path);
-        db.exec("DROP INDEX record_changes; CREATE UNIQUE INDEX record_by_seq ON record(seq); PRAGMA user_version = 1;");
+        db.exec("DROP INDEX record_changes; DROP INDEX record_by_organisation; "
+                "CREATE UNIQUE INDEX record_by_seq ON record(seq); PRAGMA user_version = 1;");
         db.exec("INSERT INTO record (collection, id, seq, area, status, fields, versions, writers) VALUES "
                 "('service', 's-1', 7, '', 'active', '{\"name\":\"Debt advice\"}', '{\"name\":7}', '{}')");
     }
     auto store = openSqliteStore(path);
     {
         db::Database db(path);
-        CHECK(db.userVersion() == 2);
+        CHECK(db.userVersion() == 3);
+        CHECK(db.queryInt64("SELECT count(*) FROM pragma_index_list('record') WHERE name = 'record_by_organisation'")
+                  .value_or(0) == 1);
         CHECK(db.queryInt64("SELECT count(*) FROM pragma_index_list('record') WHERE name = 'record_changes'").value_or(0) == 1);
         CHECK(db.queryInt64("SELECT count(*) FROM pragma_index_list('record') WHERE name = 'record_by_seq'").value_or(0) == 0);
         CHECK(db.integrityCheck() == "ok");
@@ -35,6 +38,12 @@ TEST_CASE("a version 1 server database upgrades to the covering change index wit
         while (plan->step()) detail += plan->getText(3) + "\n";
         CHECK(detail.find("COVERING INDEX record_changes") != std::string::npos);
         CHECK(detail.find("TEMP B-TREE") == std::string::npos);
+        // An ISA change finds the organisation's records from its index, not by reading them all.
+        auto shared = db.cached("EXPLAIN QUERY PLAN SELECT id FROM record WHERE organisation = ?1 AND organisation <> '' "
+                                "AND collection = ?2 AND deleted = 0");
+        std::string sharedPlan;
+        while (shared->step()) sharedPlan += shared->getText(3) + "\n";
+        CHECK(sharedPlan.find("record_by_organisation") != std::string::npos);
     }
     store->beginRead();
     int seen = 0;

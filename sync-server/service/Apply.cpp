@@ -217,6 +217,9 @@ OpResult OpApplier::update(const Op& op, const sync::CollectionSpec& spec, Store
         changed.push_back("amendments");
     }
     commitChange(current, before, changed);
+    if (op.collection == "organisation" &&
+        std::any_of(changed.begin(), changed.end(), [](const std::string& f) { return f.rfind("isa_", 0) == 0; }))
+        reshare(current.record.id);
     if (!firstConflict.empty()) return result(op, OpStatus::Conflict, conflictReason, firstConflict, current.record.seq);
     return result(op, OpStatus::Applied, {}, {}, changed.empty() ? 0 : current.record.seq);
 }
@@ -267,6 +270,15 @@ OpResult OpApplier::transition(const Op& op, const sync::CollectionSpec& spec, S
     commitChange(current, before, changed);
     if (op.collection == "appointment" && op.toStatus == "absent_unacceptable") raiseAlert(current.record);
     return result(op, OpStatus::Applied, {}, {}, current.record.seq);
+}
+
+void OpApplier::reshare(const std::string& organisationId) {
+    for (const auto& id : m_store.idsSharedWith("referral", organisationId)) {
+        auto stored = m_store.record("referral", id);
+        if (!stored || stored->record.deleted) continue;
+        stored->record.seq = m_store.nextSeq(); // no field changed: same versions, sent again
+        m_store.saveRecord(*stored);
+    }
 }
 
 std::optional<std::string> OpApplier::ownerProblem(const std::string& ownerId, const std::string& area) {
@@ -339,6 +351,7 @@ OpResult OpApplier::remove(const Op& op, const sync::CollectionSpec& spec, Store
     current.record.seq = m_store.nextSeq();
     m_store.saveRecord(current); // scope columns stay: pull uses them to tell who had it
     (void)before;
+    if (op.collection == "organisation") reshare(current.record.id); // no organisation, no ISA
     return result(op, conflictId.empty() ? OpStatus::Applied : OpStatus::Conflict,
                   conflictId.empty() ? "" : "the record had changed since this device saw it; the delete won",
                   conflictId, current.record.seq);

@@ -103,6 +103,8 @@ public:
     virtual void loadBody(RawRecord& record) = 0;
     virtual std::vector<ScopeExit> scopeExits(int64_t after, int64_t upTo) = 0;
     virtual std::vector<sync::Record> allRecords(const std::string& collection) = 0;
+    // Live records of a collection shared with an organisation (its scope column), by id.
+    virtual std::vector<std::string> idsSharedWith(const std::string& collection, const std::string& organisation) = 0;
 
     // Tombstones older than `beforeSeq` go; clients whose cursor is older must resync.
     virtual int64_t purgedThrough() = 0;

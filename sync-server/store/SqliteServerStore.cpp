@@ -91,7 +91,15 @@ DROP INDEX record_by_seq;
 )sql");
 }
 
-const std::array kMigrations{db::Migration{1, "server tables", v1}, db::Migration{2, "covering change index", v2}};
+// v3: the records shared with an organisation, found without reading every record: when its
+// Information Sharing Agreement changes, its referrals are sent to its devices again, projected
+// under the new terms (OpApplier::reshare).
+void v3(db::Database& db) {
+    db.exec("CREATE INDEX record_by_organisation ON record(organisation, collection, id) WHERE organisation <> ''");
+}
+
+const std::array kMigrations{db::Migration{1, "server tables", v1}, db::Migration{2, "covering change index", v2},
+                             db::Migration{3, "records by organisation", v3}};
 
 json parseOr(std::string_view text, json fallback) {
     json j = json::parse(text, nullptr, false);
@@ -257,6 +265,15 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
         q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status, r.fields.dump(),
                    toText(r.versions), toText(s.writers));
         q->exec();
+    }
+    std::vector<std::string> idsSharedWith(const std::string& collection, const std::string& organisation) override {
+        if (organisation.empty()) return {};
+        auto q = m_db.cached("SELECT id FROM record WHERE organisation = ?1 AND organisation <> '' AND collection = ?2 "
+                             "AND deleted = 0");
+        q->bind(1, organisation).bind(2, collection);
+        std::vector<std::string> out;
+        while (q->step()) out.push_back(q->getText(0));
+        return out;
     }
     void saveScopeExit(const ScopeExit& e) override {
         auto q = m_db.cached("INSERT INTO scope_exit (seq, collection, id, area, organisation, owner, status, fields) "

@@ -148,6 +148,40 @@ class ReferralFlow(unittest.TestCase):
         self.assertEqual([h.get("to") for h in shared["history"] if "to" in h], ["submitted", "approved", "sent"])
         self.assertFalse(set(records[0]["versions"]) - set(shared), "versions name fields that were withheld")
 
+        # --- The ISA narrows (given_name no longer shared): the provider's next pull brings the
+        # referral again without it; widening it again brings it back. Nothing else changed.
+        cursor = json.loads(body)["next_cursor"]
+        sam = base.login(self.server, "sam", device="raw-isa")
+        granted = self.server_record("organisation", self.org)[1]["isa_fields"]
+        self.assertIn("given_name", granted)
+
+        def set_isa(op_id, fields):
+            page = json.loads(base.http("GET", self.server.url + "/v1/pull?limit=5000", token=sam)[1])
+            org = next(r for r in page["records"] if r["id"] == self.org)
+            change = base.op(op_id, "update", "organisation", self.org, {"isa_fields": fields})
+            change["fields"]["isa_fields"]["base"] = org["versions"]["isa_fields"]
+            status, out, _ = base.http("POST", self.server.url + "/v1/push",
+                                       {"protocol": 1, "device_id": "raw-isa", "ops": [change]}, token=sam)
+            self.assertEqual(json.loads(out)["results"][0]["status"], "applied", out)
+
+        def provider_copy(after):
+            status, out, _ = base.http("GET", self.server.url + f"/v1/pull?limit=5000&cursor={after}", token=pat)
+            self.assertEqual(status, 200)
+            page = json.loads(out)
+            found = [r for r in page["records"] if r["id"] == rid]
+            self.assertEqual(len(found), 1, "the referral should be sent again when the ISA changes")
+            return found[0], page["next_cursor"], out
+
+        set_isa("op-isa-narrow", [f for f in granted if f != "given_name"])
+        again, cursor, out = provider_copy(cursor)
+        self.assertNotIn("given_name", again["fields"])
+        self.assertNotIn("given_name", again["versions"])
+        self.assertNotIn('"Test"', out)
+        self.assertEqual(again["fields"]["status"], "sent")
+        set_isa("op-isa-widen", granted)
+        again, cursor, _ = provider_copy(cursor)
+        self.assertEqual(again["fields"]["given_name"], "Test")
+
         # --- C: accept, book, record an unacceptable absence.
         self.sync(self.c)
         self.assertEqual([i["id"] for i in self.queue(self.c)["new"]["items"]], [rid])
