@@ -172,15 +172,25 @@ class ReferralFlow(unittest.TestCase):
             self.assertEqual(len(found), 1, "the referral should be sent again when the ISA changes")
             return found[0], page["next_cursor"], out
 
+        def device_copy():
+            listed = json.loads(base.cli(self.c, "record", "list", "referral", "--json", "--reveal").stdout)
+            return next(r for r in listed if r["id"] == rid)["fields"]
+
+        self.sync(self.c)
+        self.assertEqual(device_copy()["given_name"], "Test")
         set_isa("op-isa-narrow", [f for f in granted if f != "given_name"])
         again, cursor, out = provider_copy(cursor)
         self.assertNotIn("given_name", again["fields"])
         self.assertNotIn("given_name", again["versions"])
         self.assertNotIn('"Test"', out)
         self.assertEqual(again["fields"]["status"], "sent")
+        self.sync(self.c)
+        self.assertNotIn("given_name", device_copy(), "the provider's device kept a field its ISA withdrew")
         set_isa("op-isa-widen", granted)
         again, cursor, _ = provider_copy(cursor)
         self.assertEqual(again["fields"]["given_name"], "Test")
+        self.sync(self.c)
+        self.assertEqual(device_copy()["given_name"], "Test")
 
         # --- C: accept, book, record an unacceptable absence.
         self.sync(self.c)
