@@ -2,6 +2,8 @@
 // bodies only when asked.
 #include "TestSupport.hpp"
 #include "signpost/db/Database.hpp"
+#include "service/SyncService.hpp"
+#include "signpost/sync/Access.hpp"
 #include "store/ServerStore.hpp"
 
 #include <doctest/doctest.h>
@@ -61,4 +63,51 @@ TEST_CASE("a version 1 server database upgrades to the covering change index and
     });
     store->rollback();
     CHECK(seen == 1);
+}
+
+TEST_CASE("an ISA that lapses by date re-shares its organisation's referrals, once") {
+    test::TempDir dir;
+    const std::string path = (dir / "server.db").string();
+    int64_t clock = 1795431600; // 2026-11-23 11:00 UTC
+    server::ServiceOptions options;
+    options.clock = [&] { return clock; };
+    server::SyncService service([&] { return openSqliteStore(path); }, options);
+    auto save = [](ServerStore& store, const std::string& collection, const std::string& id, nlohmann::json fields) {
+        server::StoredRecord s;
+        s.record.collection = collection;
+        s.record.id = id;
+        s.record.fields = std::move(fields);
+        s.record.seq = store.nextSeq();
+        for (auto it = s.record.fields.begin(); it != s.record.fields.end(); ++it) s.record.versions[it.key()] = s.record.seq;
+        sync::deriveScope(s.record);
+        store.saveRecord(s);
+    };
+    auto store = openSqliteStore(path);
+    store->begin();
+    save(*store, "organisation", "org-lapsing",
+         {{"name", "Lapsing Trust"}, {"isa_status", "in_force"}, {"isa_to", "2026-11-24"}, {"isa_fields", {"given_name"}}});
+    save(*store, "organisation", "org-lasting",
+         {{"name", "Lasting Trust"}, {"isa_status", "in_force"}, {"isa_to", "2027-11-24"}, {"isa_fields", {"given_name"}}});
+    for (const char* org : {"org-lapsing", "org-lasting"})
+        save(*store, "referral", std::string("r-") + org,
+             {{"area", "PDU-GWENT"}, {"organisation_id", org}, {"status", "sent"}, {"given_name", "Test"}});
+    store->commit();
+    auto seqOf = [&](const std::string& id) {
+        store->beginRead();
+        auto r = store->record("referral", id);
+        store->rollback();
+        REQUIRE(r.has_value());
+        return r->record.seq;
+    };
+    const int64_t lapsing = seqOf("r-org-lapsing"), lasting = seqOf("r-org-lasting");
+
+    CHECK(service.reshareLapsedAgreements() == 0); // in force through the 24th
+    clock += 2 * 86400;                            // the 25th: it has lapsed
+    CHECK(service.reshareLapsedAgreements() == 1);
+    CHECK(seqOf("r-org-lapsing") > lapsing);       // sent again, now projected with nothing granted
+    CHECK(seqOf("r-org-lasting") == lasting);
+    const int64_t after = seqOf("r-org-lapsing");
+    clock += 86400;
+    CHECK(service.reshareLapsedAgreements() == 0); // once per lapse
+    CHECK(seqOf("r-org-lapsing") == after);
 }

@@ -219,7 +219,7 @@ OpResult OpApplier::update(const Op& op, const sync::CollectionSpec& spec, Store
     commitChange(current, before, changed);
     if (op.collection == "organisation" &&
         std::any_of(changed.begin(), changed.end(), [](const std::string& f) { return f.rfind("isa_", 0) == 0; }))
-        reshare(current.record.id);
+        reshareReferrals(m_store, current.record.id);
     if (!firstConflict.empty()) return result(op, OpStatus::Conflict, conflictReason, firstConflict, current.record.seq);
     return result(op, OpStatus::Applied, {}, {}, changed.empty() ? 0 : current.record.seq);
 }
@@ -272,13 +272,16 @@ OpResult OpApplier::transition(const Op& op, const sync::CollectionSpec& spec, S
     return result(op, OpStatus::Applied, {}, {}, current.record.seq);
 }
 
-void OpApplier::reshare(const std::string& organisationId) {
-    for (const auto& id : m_store.idsSharedWith("referral", organisationId)) {
-        auto stored = m_store.record("referral", id);
+size_t reshareReferrals(ServerStore& store, const std::string& organisationId) {
+    size_t n = 0;
+    for (const auto& id : store.idsSharedWith("referral", organisationId)) {
+        auto stored = store.record("referral", id);
         if (!stored || stored->record.deleted) continue;
-        stored->record.seq = m_store.nextSeq(); // no field changed: same versions, sent again
-        m_store.saveRecord(*stored);
+        stored->record.seq = store.nextSeq(); // no field changed: same versions, sent again
+        store.saveRecord(*stored);
+        ++n;
     }
+    return n;
 }
 
 std::optional<std::string> OpApplier::ownerProblem(const std::string& ownerId, const std::string& area) {
@@ -351,7 +354,7 @@ OpResult OpApplier::remove(const Op& op, const sync::CollectionSpec& spec, Store
     current.record.seq = m_store.nextSeq();
     m_store.saveRecord(current); // scope columns stay: pull uses them to tell who had it
     (void)before;
-    if (op.collection == "organisation") reshare(current.record.id); // no organisation, no ISA
+    if (op.collection == "organisation") reshareReferrals(m_store, current.record.id); // no organisation, no ISA
     return result(op, conflictId.empty() ? OpStatus::Applied : OpStatus::Conflict,
                   conflictId.empty() ? "" : "the record had changed since this device saw it; the delete won",
                   conflictId, current.record.seq);

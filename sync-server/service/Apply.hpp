@@ -8,6 +8,12 @@
 
 namespace signpost::server {
 
+// An organisation's ISA changed, lapsed, or the organisation went: every referral shared with
+// it gets a new sequence, so its devices pull them again, projected under the terms now in force.
+// A narrowed ISA withdraws the fields it no longer grants; a widened one sends the newly granted
+// ones. Nothing in the referrals changes. Returns how many were re-shared.
+size_t reshareReferrals(ServerStore& store, const std::string& organisationId);
+
 class OpApplier {
 public:
     OpApplier(ServerStore& store, const sync::Principal& who, std::string deviceId, std::string serverTime)
@@ -27,10 +33,7 @@ private:
     // Why `ownerId` cannot own a referral in `area`, if it cannot: a referral belongs to an
     // active practitioner or supervisor who works there (its details reach its owner).
     std::optional<std::string> ownerProblem(const std::string& ownerId, const std::string& area);
-    // An organisation's ISA changed (or the organisation went): its referrals get a new sequence,
-    // so its devices pull them again, projected under the new terms. A narrowed ISA withdraws
-    // the fields it no longer grants; a widened one sends the newly granted ones.
-    void reshare(const std::string& organisationId);
+
     void raiseAlert(const sync::Record& appointment);
 
     // Saves a changed record at a new seq, logging a scope exit if its readers may have changed.

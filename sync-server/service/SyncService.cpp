@@ -151,12 +151,18 @@ SyncService::~SyncService() {
 
 void SyncService::maintenanceLoop() {
     std::unique_ptr<ServerStore> store;
+    std::string sweptOn; // the UTC date lapsed agreements were last looked for
     std::unique_lock lock(m_maintenanceMutex);
     while (!m_maintenanceWake.wait_for(lock, m_options.maintenanceInterval, [this] { return m_stopping; })) {
         lock.unlock();
         try {
             if (!store) store = m_factory();
             store->maintain();
+            const std::string today = timeutil::isoDateTimeUtc(static_cast<std::time_t>(now())).substr(0, 10);
+            if (today != sweptOn) {
+                reshareLapsedAgreements();
+                sweptOn = today;
+            }
         } catch (const std::exception& e) {
             store.reset(); // reopened next time; requests checkpoint meanwhile
             if (m_options.log && m_options.logLevel >= LogLevel::Warn)
@@ -164,6 +170,36 @@ void SyncService::maintenanceLoop() {
         }
         lock.lock();
     }
+}
+
+size_t SyncService::reshareLapsedAgreements() {
+    const std::string today = timeutil::isoDateTimeUtc(static_cast<std::time_t>(now())).substr(0, 10);
+    auto store = acquire();
+    std::lock_guard write(m_writeMutex);
+    store->begin();
+    size_t reshared = 0;
+    try {
+        for (const auto& org : store->allRecords("organisation")) {
+            if (org.deleted) continue;
+            const auto& f = org.fields;
+            const auto to = f.find("isa_to");
+            if (f.value("isa_status", json()) != json("in_force") || to == f.end() || !to->is_string()) continue;
+            const std::string lapsedOn = to->get<std::string>();
+            if (lapsedOn.empty() || lapsedOn >= today) continue; // in force through isa_to
+            const std::string key = "isa_lapse_reshared:" + org.id;
+            if (store->metaValue(key) == lapsedOn) continue; // this lapse was already sent out
+            reshared += reshareReferrals(*store, org.id);
+            store->setMetaValue(key, lapsedOn);
+        }
+        store->commit();
+    } catch (...) {
+        store->rollback();
+        throw;
+    }
+    giveBack(std::move(store));
+    if (reshared && m_options.log && m_options.logLevel >= LogLevel::Info)
+        m_options.log(json{{"level", "info"}, {"event", "isa_lapsed"}, {"reshared", reshared}}.dump());
+    return reshared;
 }
 
 std::unique_ptr<ServerStore> SyncService::acquire() {

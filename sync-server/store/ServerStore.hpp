@@ -107,6 +107,9 @@ public:
     virtual std::vector<std::string> idsSharedWith(const std::string& collection, const std::string& organisation) = 0;
 
     // Tombstones older than `beforeSeq` go; clients whose cursor is older must resync.
+    // Small named values the service keeps beside the data (which lapsed agreements were re-shared).
+    virtual std::optional<std::string> metaValue(const std::string& key) = 0;
+    virtual void setMetaValue(const std::string& key, const std::string& value) = 0;
     virtual int64_t purgedThrough() = 0;
     virtual size_t purgeTombstones(int64_t beforeSeq) = 0;
     virtual std::string integrityCheck() = 0;

@@ -349,6 +349,16 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
         return out;
     }
 
+    std::optional<std::string> metaValue(const std::string& key) override {
+        auto q = m_db.cached("SELECT value FROM meta WHERE key = ?1");
+        q->bind(1, key);
+        return q->step() ? std::optional<std::string>(q->getText(0)) : std::nullopt;
+    }
+    void setMetaValue(const std::string& key, const std::string& value) override {
+        auto q = m_db.cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2");
+        q->bind(1, key).bind(2, value);
+        q->exec();
+    }
     int64_t purgedThrough() override {
         auto q = m_db.cached("SELECT value FROM meta WHERE key = 'purged_through'");
         return q->step() ? std::stoll(q->getText(0)) : 0;
