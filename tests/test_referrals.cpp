@@ -264,6 +264,7 @@ TEST_CASE("a provider receives operational fields and only the personal ones its
     auto granted = sync::isaGrantedFields(org, "2026-11-22T10:00:00Z");
     CHECK(granted.count("given_name"));
     CHECK(sync::isaGrantedFields(org, "2027-01-02T00:00:00Z").empty()); // expired
+    CHECK(sync::isaGrantedFields(org, "2025-12-31T23:00:00Z").empty()); // not started yet
     json none = org;
     none["isa_status"] = "none";
     CHECK(sync::isaGrantedFields(none, "2026-11-22").empty());

@@ -127,6 +127,9 @@ std::set<std::string> isaGrantedFields(const nlohmann::json& f, const std::strin
     if (auto to = f.find("isa_to"); to != f.end() && to->is_string() && !to->get<std::string>().empty() &&
                                     to->get<std::string>() < todayIso.substr(0, 10))
         return out; // expired
+    if (auto from = f.find("isa_from"); from != f.end() && from->is_string() && !from->get<std::string>().empty() &&
+                                        from->get<std::string>() > todayIso.substr(0, 10))
+        return out; // not started: the same terms sendBlockedReason applies
     if (auto fields = f.find("isa_fields"); fields != f.end() && fields->is_array())
         for (const auto& name : *fields)
             if (name.is_string()) out.insert(name.get<std::string>());

@@ -32,7 +32,7 @@ bool canRead(const Principal& who, const Record& record);
 // referral: its operational fields, and of the personal ones only those the organisation's
 // Information Sharing Agreement grants (`isaGranted`; empty when no ISA is in force).
 Record projectFor(const Principal& who, const Record& record, const std::set<std::string>& isaGranted);
-// The fields an organisation record's ISA grants today (empty unless in force and unexpired).
+// The fields an organisation record's ISA grants today (empty unless in force, started and unexpired).
 std::set<std::string> isaGrantedFields(const nlohmann::json& organisationFields, const std::string& todayIso);
 // Conditions a transition needs of the record itself, checked alike on the device (offline, to say
 // so at once) and on the server: a referral is complete before it is submitted; an enforcement
