@@ -180,7 +180,8 @@ struct OpenedItem {
     std::string serviceName;
     std::string organisationName;
     nlohmann::json organisationRecord;
-    std::vector<client::LocalStore::Colleague> colleagues; // supervisors: who it can be handed to
+    std::string ownerLabel;                                     // the owner by name, where known
+    std::vector<client::LocalStore::Colleague> reassignChoices; // who it can be handed to
 };
 
 class QueuePanelBase : public Panel {

@@ -171,10 +171,15 @@ void QueuePanelBase::select(UiContext& ctx, const std::string& collection, const
                     if (q->step()) o.organisationName = localName(q->getText(0), q->getText(1), lang);
                     if (auto rec = w.store.record("organisation", org)) o.organisationRecord = rec->fields;
                 }
-                if (collection == "referral") o.colleagues = w.store.colleagues();
-                if (collection == "referral")
+                if (collection == "referral") {
+                    // Worked out here, not per frame: the owner's name and who could take it over.
+                    const auto colleagues = w.store.colleagues();
+                    const std::string owner = text(o.record.fields, "owner"), area = text(o.record.fields, "area");
+                    o.ownerLabel = ownerLabel(colleagues, owner);
+                    o.reassignChoices = reassignChoices(colleagues, area, owner);
                     for (auto& a : w.store.records("appointment"))
                         if (text(a.fields, "referral_id") == id) o.appointments.push_back(std::move(a));
+                }
                 std::sort(o.appointments.begin(), o.appointments.end(), [](const auto& a, const auto& b) {
                     return text(a.fields, "starts_at") < text(b.fields, "starts_at");
                 });
@@ -312,7 +317,7 @@ void QueuePanelBase::drawReferral(UiContext& ctx) {
     row("risk_summary", ref.riskSummary);
     row("unavailability", ref.unavailability);
     row("area", ref.area.empty() ? std::string() : areaName(ref.area, lang));
-    row("owner", ownerLabel(m_opened->colleagues, ref.owner));
+    row("owner", m_opened->ownerLabel);
     row("completion_deadline", ref.completionDeadline);
 
     // Actions: only what the lifecycle allows this role from this status.
@@ -348,7 +353,7 @@ void QueuePanelBase::drawReferral(UiContext& ctx) {
         ImGui::Spacing();
         // A list of the colleagues who work in the referral's area, once the device has synced it;
         // until then (a first offline session) the user id can be typed.
-        const auto choices = reassignChoices(m_opened->colleagues, ref.area, ref.owner);
+        const auto& choices = m_opened->reassignChoices;
         std::string to;
         if (!choices.empty()) {
             std::vector<std::string> names;
