@@ -1,6 +1,7 @@
 #include "Apply.hpp"
 #include "signpost/Error.hpp"
 #include "signpost/domain/Referral.hpp"
+#include "signpost/util/Text.hpp"
 #include "signpost/util/Time.hpp"
 #include "signpost/util/Uuid.hpp"
 
@@ -258,12 +259,16 @@ OpResult OpApplier::transition(const Op& op, const sync::CollectionSpec& spec, S
         current.record.fields["submitted_at"] = m_now;
         changed.push_back("submitted_at");
     }
+    // Accepting a reported change applies it to the service where it can (same transaction).
+    const json applied = op.collection == "suggestion" && op.toStatus == "accepted" ? applySuggestion(current.record)
+                                                                                     : json();
     if (spec.field("history") || op.collection == "referral" || op.collection == "suggestion") {
         // Every transition records who, when and why.
         json history = fieldOr(current.record.fields, "history");
         if (!history.is_array()) history = json::array();
         history.push_back({{"from", from}, {"to", op.toStatus}, {"by", m_who.userId}, {"at", m_now},
                            {"reason", op.reason}});
+        if (!applied.is_null()) history.back()["applied"] = applied;
         current.record.fields["history"] = std::move(history);
         changed.push_back("history");
     }
@@ -307,6 +312,36 @@ std::optional<std::string> OpApplier::transitionRules(const Op& op, const sync::
         if (auto why = sync::sendBlockedReason(known ? &org->record.fields : nullptr, m_now)) return why;
     }
     return std::nullopt;
+}
+
+json OpApplier::applySuggestion(const sync::Record& suggestion) {
+    const json serviceId = fieldOr(suggestion.fields, "service_id");
+    const json field = fieldOr(suggestion.fields, "field");
+    const json proposed = fieldOr(suggestion.fields, "proposed");
+    if (!serviceId.is_string() || !field.is_string()) return false;
+    auto service = m_store.record("service", serviceId.get<std::string>());
+    if (!service || service->record.deleted) return false;
+    const std::string what = field.get<std::string>();
+    const std::string proposal = proposed.is_string() ? std::string(text::trim(proposed.get<std::string>())) : std::string();
+    std::string target;
+    json value;
+    if ((what == "description" || what == "eligibility") && !proposal.empty()) {
+        target = what;
+        value = proposal;
+    } else if (what == "email" && proposal.find('@') != std::string::npos && proposal.find(' ') == std::string::npos) {
+        target = "email";
+        value = proposal;
+    } else if (what == "closed") {
+        target = "status";
+        value = "inactive"; // HSDS: no longer delivered; it leaves the search, the record stays
+    } else {
+        return false; // phone, address, opening times, other: a person edits the structured fields
+    }
+    if (fieldOr(service->record.fields, target) == value) return target;
+    const sync::Record before = service->record;
+    service->record.fields[target] = value;
+    commitChange(*service, before, {target});
+    return target;
 }
 
 void OpApplier::raiseAlert(const sync::Record& appointment) {

@@ -35,6 +35,10 @@ private:
     std::optional<std::string> ownerProblem(const std::string& ownerId, const std::string& area);
 
     void raiseAlert(const sync::Record& appointment);
+    // An accepted "report a change": the proposal goes into the service where it maps onto one
+    // field (description, eligibility, email; "closed" makes the service inactive). Returns the
+    // service field changed, or false when the proposal needs a person to edit the service.
+    nlohmann::json applySuggestion(const sync::Record& suggestion);
 
     // Saves a changed record at a new seq, logging a scope exit if its readers may have changed.
     void commitChange(StoredRecord& record, const sync::Record& before, const std::vector<std::string>& changed);

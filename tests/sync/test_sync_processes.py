@@ -406,6 +406,47 @@ class SyncProcesses(unittest.TestCase):
             kept = json.loads(con.execute("SELECT value FROM sync_state WHERE key = 'colleagues'").fetchone()[0])
         self.assertEqual({c["id"] for c in kept}, {ids["sam"]})
 
+    def test_accepting_a_reported_change_applies_it_to_the_service_where_it_can(self):
+        url = self.server.url
+        alice, sam = login(self.server, "alice", device="dev-alice"), login(self.server, "sam", device="dev-sam")
+        with self.server.db() as con:
+            services = [r[0] for r in con.execute(
+                "SELECT id FROM record WHERE collection='service' AND deleted=0 ORDER BY id LIMIT 4")]
+
+        def service_field(sid, name):
+            with self.server.db() as con:
+                return json.loads(con.execute("SELECT fields FROM record WHERE collection='service' AND id=?",
+                                              (sid,)).fetchone()[0]).get(name)
+
+        def report_and_accept(n, sid, field, proposed):
+            sg = f"33333333-2222-4333-8444-55555555555{n}"
+            push = {"protocol": 1, "device_id": "dev-alice", "ops": [op(f"op-s{n}", "create", "suggestion", sg, {
+                "service_id": sid, "field": field, "proposed": proposed, "note": "seen on their website"})]}
+            self.assertEqual(json.loads(http("POST", url + "/v1/push", push, token=alice)[1])["results"][0]["status"], "applied")
+            push = {"protocol": 1, "device_id": "dev-sam",
+                    "ops": [op(f"op-a{n}", "transition", "suggestion", sg, to="accepted", reason="checked by phone")]}
+            self.assertEqual(json.loads(http("POST", url + "/v1/push", push, token=sam)[1])["results"][0]["status"], "applied")
+            with self.server.db() as con:
+                fields = json.loads(con.execute("SELECT fields FROM record WHERE collection='suggestion' AND id=?",
+                                                (sg,)).fetchone()[0])
+            return fields["history"][-1].get("applied")
+
+        self.assertEqual(report_and_accept(1, services[0], "description", "  Drop-in on Tuesdays only.  "), "description")
+        self.assertEqual(service_field(services[0], "description"), "Drop-in on Tuesdays only.")
+        self.assertEqual(report_and_accept(2, services[1], "email", "hello@example.org"), "email")
+        self.assertEqual(service_field(services[1], "email"), "hello@example.org")
+        self.assertEqual(report_and_accept(3, services[2], "closed", ""), "status")
+        self.assertEqual(service_field(services[2], "status"), "inactive")
+        # A phone number or an address is structured: a person edits the service; nothing is guessed.
+        before = service_field(services[3], "contacts")
+        self.assertIs(report_and_accept(4, services[3], "phone", "0161 000 0000"), False)
+        self.assertEqual(service_field(services[3], "contacts"), before)
+        self.assertIs(report_and_accept(5, services[3], "email", "not an address"), False)
+        # Every device's directory gets the applied change: a practitioner pulls it.
+        page = json.loads(http("GET", url + "/v1/pull?limit=5000", token=alice)[1])
+        pulled = {r["id"]: r for r in page["records"] if r["collection"] == "service"}
+        self.assertEqual(pulled[services[0]]["fields"]["description"], "Drop-in on Tuesdays only.")
+
     # ------------------------------------------------------------------ malformed input
 
     def test_malformed_requests_get_json_errors_and_the_server_keeps_serving(self):
