@@ -5,6 +5,7 @@
 #include "signpost/directory/DirectoryStore.hpp"
 #include "signpost/directory/Search.hpp"
 #include "signpost/directory/Seed.hpp"
+#include "signpost/directory/Synonyms.hpp"
 #include "signpost/domain/Areas.hpp"
 #include "signpost/schema/LocalSchema.hpp"
 #include "signpost/util/Assets.hpp"
@@ -202,6 +203,66 @@ TEST_CASE("synonyms: practitioners' words find the directory's categories") {
     // While typing: "hous" already widens to accommodation.
     auto typing = search.search(text("hous"));
     CHECK(contains(typing, "Accommodation (Wales)"));
+}
+
+TEST_CASE("synonyms are resolved when a service is indexed: one concept term per typed word") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "syn.db").string());
+    DirectoryStore store(db);
+    // None of these says "housing"; each holds a word of the accommodation group, whole or by prefix.
+    auto tenancy = made("tenancy", "Tenancy Support Bolton", {"E08000001"}, {});
+    store.upsertService(tenancy);
+    auto homeless = made("homeless", "Riverside Project", {"E08000001"}, {});
+    homeless.description = "Help for people facing homelessness after release.";
+    store.upsertService(homeless);
+    auto housing = made("housing", "Housing Advice Bolton", {"E08000001"}, {});
+    store.upsertService(housing);
+    auto unrelated = made("other", "Bolton Chess Club", {"E08000001"}, {});
+    store.upsertService(unrelated);
+    // A concept mark in a publisher's text is not a concept: this service says nothing about money.
+    auto forged = made("forged", "Bolton Walking Group", {"E08000001"}, {});
+    forged.description = "Walks every week " + std::string(kConceptMark) + "fin";
+    store.upsertService(forged);
+
+    DirectorySearch search(db);
+    auto found = search.search(text("housing"));
+    CHECK(names(found) == std::vector<std::string>{"Housing Advice Bolton", "Tenancy Support Bolton",
+                                                   "Riverside Project"});
+    // The word itself outranks its synonyms, and a synonym in the name outranks one in the description.
+    CHECK(found.results[0].score < found.results[1].score);
+    CHECK(found.results[1].score < found.results[2].score);
+    // One word is the word OR one concept token, not an OR of the group's words.
+    const std::string expr = search.matchExpression(text("housing"));
+    CHECK(expr.find(kConceptMark) != std::string::npos);
+    CHECK(expr.find("tenancy") == std::string::npos);
+    // While typing: the prefix's completions and the groups of the synonyms it starts.
+    CHECK(contains(search.search(text("homel")), "Tenancy Support"));
+    CHECK(contains(search.search(text("money")), "Bolton Walking Group") == false);
+    CHECK(search.search(text("money")).results.empty());
+    // A concept mark typed into the search box is a space: it neither reaches a concept nor errs.
+    auto typedMark = text(std::string(kConceptMark) + "fin");
+    CHECK(search.matchExpression(typedMark).find(std::string(kConceptMark) + "fin") == std::string::npos);
+    auto typedAcc = text(std::string(kConceptMark) + "zzq");
+    CHECK(search.matchExpression(typedAcc).find(kConceptMark) == std::string::npos);
+    CHECK(search.search(typedAcc).results.empty());
+
+    // Edits keep the concept counts in step: the last accommodation service in the description
+    // column goes, and the typed synonym no longer finds it.
+    homeless.description = "A drop-in for anyone.";
+    store.upsertService(homeless);
+    CHECK_FALSE(contains(search.search(text("housing")), "Riverside Project"));
+    {
+        auto docs = db.prepare("SELECT docs FROM search_term WHERE term = ?1");
+        docs.bind(1, std::string(kConceptMark) + "acc");
+        REQUIRE(docs.step());
+        CHECK(docs.getInt64(0) == 2);
+    }
+    // Every typed synonym maps to a concept some index word produces.
+    for (const auto& s : synonyms()) {
+        CAPTURE(s.word);
+        CHECK(s.token.rfind(kConceptMark, 0) == 0);
+        CHECK(conceptForWord(s.word) == s.token);
+    }
 }
 
 TEST_CASE("Welsh diacritics: ŵ ŷ â match w y a both ways") {

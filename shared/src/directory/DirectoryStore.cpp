@@ -2,6 +2,7 @@
 #include "signpost/db/Transaction.hpp"
 #include "signpost/domain/Areas.hpp"
 #include "signpost/domain/Needs.hpp"
+#include "signpost/directory/Synonyms.hpp"
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Uuid.hpp"
 
@@ -332,6 +333,12 @@ void DirectoryStore::index(int64_t rowid, const Service& s) {
                     entry.keywords += area->nameCy;
                 }
             }
+        }
+        // Each column also carries the concept tokens of the synonym groups its words belong to
+        // (Synonyms.hpp); a concept mark in the publisher's text is not one of ours and goes.
+        for (std::string* column : {&entry.name, &entry.description, &entry.organisation, &entry.keywords}) {
+            if (column->find(kConceptMark) != std::string::npos) *column = withoutConceptMark(*column);
+            *column += conceptsIn(*column);
         }
         entry.tags = tags::forService(s);
         auto& card = entry.card;

@@ -84,8 +84,10 @@ std::time_t DirectorySearch::now() const { return m_now ? m_now : std::time(null
 
 DirectorySearch::TextQuery DirectorySearch::textQuery(std::string_view text) const {
     TextQuery out;
-    std::vector<std::string> tokens = text::tokenize(text);
-    bool lastIsPrefix = endsInWord(text);
+    // Concept tokens are made when services are indexed, never typed.
+    const std::string typed = withoutConceptMark(text);
+    std::vector<std::string> tokens = text::tokenize(typed);
+    bool lastIsPrefix = endsInWord(typed);
     if (tokens.size() > 1) {
         std::vector<std::string> kept;
         for (size_t i = 0; i < tokens.size(); ++i) {
@@ -145,19 +147,19 @@ DirectorySearch::TextQuery DirectorySearch::textQuery(std::string_view text) con
         };
         if (prefix) addPrefix(token, kCompletions, true);
         else addWord(token);
-        std::vector<std::string_view> expansions = expansionsFor(token);
-        if (prefix) {
-            for (auto e : expansionsForPrefix(token))
-                if (std::find(expansions.begin(), expansions.end(), e) == expansions.end()) expansions.push_back(e);
-        }
-        // A synonym is evidence of the same need, but weaker than the word itself.
+        // A synonym is evidence of the same need, but weaker than the word itself. It is one
+        // concept token, put beside the words of its group when each service was indexed
+        // (Synonyms.hpp); a concept no indexed service carries is left out.
         scale = kSynonymWeight;
-        // Each variant costs a doclist walk when filters narrow the search, so a word keeps at most
-        // kMaxVariants; a synonym prefix the dictionary has never seen matches nothing and is dropped.
-        for (auto e : expansions) {
+        std::vector<std::string> concepts;
+        if (prefix) concepts = conceptsForPrefix(token);
+        else if (auto c = conceptForWord(token); !c.empty()) concepts.push_back(std::move(c));
+        for (const auto& c : concepts) {
             if (terms.size() >= static_cast<size_t>(kMaxVariants)) break;
-            if (!e.empty() && e.back() == '*') addPrefix(e.substr(0, e.size() - 1), kSynonymCompletions, false);
-            else addWord(e);
+            auto q = m_db.cached("SELECT docs FROM search_term WHERE term = ?1");
+            q->bind(1, c);
+            const double n = q->step() ? static_cast<double>(q->getInt64(0)) : 0.0;
+            if (n > 0) add(quoteTerm(c), idf(n));
         }
         if (terms.size() > static_cast<size_t>(kMaxVariants)) terms.resize(static_cast<size_t>(kMaxVariants));
 

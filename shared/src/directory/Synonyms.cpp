@@ -1,7 +1,10 @@
 #include "signpost/directory/Synonyms.hpp"
+#include "signpost/util/Text.hpp"
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <span>
 
 namespace signpost::directory {
 
@@ -9,77 +12,175 @@ namespace {
 
 using SV = std::string_view;
 
-constexpr std::array<SV, 5> kAccommodation{"accommodation", "housing", "homeless*", "tenancy", "llety"};
-constexpr std::array<SV, 7> kDependency{"dependency", "recovery", "substance*", "drug*", "alcohol", "addiction*",
-                                        "dibyniaeth"};
-constexpr std::array<SV, 6> kFinance{"finance", "debt*", "benefit*", "money", "budget*", "dyled*"};
-constexpr std::array<SV, 7> kEte{"employment", "employab*", "training", "education", "job*", "skills", "cyflogaeth"};
-constexpr std::array<SV, 5> kMentalHealth{"mental", "emotional", "wellbeing", "counselling", "llesiant"};
-constexpr std::array<SV, 4> kFamily{"family", "families", "mediation", "teulu"};
-constexpr std::array<SV, 4> kWomen{"women*", "woman", "female", "menywod"};
-constexpr std::array<SV, 3> kMentoring{"mentor*", "peer", "mentora"};
-constexpr std::array<SV, 4> kYoung{"young", "youth", "18", "24"};
-constexpr std::array<SV, 3> kVictims{"victim*", "domestic", "abuse"};
-constexpr std::array<SV, 3> kSocial{"social", "inclusion", "isolation"};
-constexpr std::array<SV, 4> kBehaviour{"behaviour", "regulation", "anger", "decision*"};
-constexpr std::array<SV, 3> kLifestyle{"lifestyle", "associates", "healthy"};
+// The words the directory uses for each need. A trailing '*' makes a prefix: "homeless*" also
+// finds "homelessness".
+constexpr std::array<SV, 5> kAccommodationWords{"accommodation", "housing", "homeless*", "tenancy", "llety"};
+constexpr std::array<SV, 7> kDependencyWords{"dependency", "recovery", "substance*", "drug*", "alcohol", "addiction*",
+                                             "dibyniaeth"};
+constexpr std::array<SV, 6> kFinanceWords{"finance", "debt*", "benefit*", "money", "budget*", "dyled*"};
+constexpr std::array<SV, 7> kEteWords{"employment", "employab*", "training", "education", "job*", "skills", "cyflogaeth"};
+constexpr std::array<SV, 5> kMentalHealthWords{"mental", "emotional", "wellbeing", "counselling", "llesiant"};
+constexpr std::array<SV, 4> kFamilyWords{"family", "families", "mediation", "teulu"};
+constexpr std::array<SV, 4> kWomenWords{"women*", "woman", "female", "menywod"};
+constexpr std::array<SV, 3> kMentoringWords{"mentor*", "peer", "mentora"};
+constexpr std::array<SV, 4> kYoungWords{"young", "youth", "18", "24"};
+constexpr std::array<SV, 3> kVictimsWords{"victim*", "domestic", "abuse"};
+constexpr std::array<SV, 3> kSocialWords{"social", "inclusion", "isolation"};
+constexpr std::array<SV, 4> kBehaviourWords{"behaviour", "regulation", "anger", "decision*"};
+constexpr std::array<SV, 3> kLifestyleWords{"lifestyle", "associates", "healthy"};
+
+enum Group : uint8_t {
+    Accommodation, Dependency, Finance, Ete, MentalHealth, Family, Women, Mentoring, Young, Victims, Social,
+    Behaviour, Lifestyle, GroupCount
+};
+
+struct GroupInfo {
+    SV name; // after the mark: short, because it is stored in every service that has it
+    std::span<const SV> words;
+};
+
+constexpr std::array<GroupInfo, GroupCount> kGroups{
+    GroupInfo{"acc", kAccommodationWords}, GroupInfo{"dep", kDependencyWords}, GroupInfo{"fin", kFinanceWords},
+    GroupInfo{"ete", kEteWords},           GroupInfo{"mh", kMentalHealthWords}, GroupInfo{"fam", kFamilyWords},
+    GroupInfo{"wom", kWomenWords},         GroupInfo{"men", kMentoringWords},   GroupInfo{"yng", kYoungWords},
+    GroupInfo{"vic", kVictimsWords},       GroupInfo{"soc", kSocialWords},      GroupInfo{"beh", kBehaviourWords},
+    GroupInfo{"lif", kLifestyleWords},
+};
+
+// The words practitioners type, and the group each stands for.
+struct S {
+    SV word; // folded
+    Group group;
+};
 
 constexpr std::array kSynonyms{
     // Accommodation
-    Synonym{"housing", kAccommodation}, Synonym{"house", kAccommodation}, Synonym{"homeless", kAccommodation},
-    Synonym{"homelessness", kAccommodation}, Synonym{"accommodation", kAccommodation},
-    Synonym{"tenancy", kAccommodation}, Synonym{"hostel", kAccommodation}, Synonym{"tai", kAccommodation},
-    Synonym{"llety", kAccommodation}, Synonym{"digartref", kAccommodation},
+    S{"housing", Accommodation}, S{"house", Accommodation}, S{"homeless", Accommodation},
+    S{"homelessness", Accommodation}, S{"accommodation", Accommodation},
+    S{"tenancy", Accommodation}, S{"hostel", Accommodation}, S{"tai", Accommodation},
+    S{"llety", Accommodation}, S{"digartref", Accommodation},
     // Dependency and Recovery
-    Synonym{"drugs", kDependency}, Synonym{"drug", kDependency}, Synonym{"alcohol", kDependency},
-    Synonym{"substance", kDependency}, Synonym{"addiction", kDependency}, Synonym{"recovery", kDependency},
-    Synonym{"dependency", kDependency}, Synonym{"cyffuriau", kDependency}, Synonym{"dibyniaeth", kDependency},
+    S{"drugs", Dependency}, S{"drug", Dependency}, S{"alcohol", Dependency},
+    S{"substance", Dependency}, S{"addiction", Dependency}, S{"recovery", Dependency},
+    S{"dependency", Dependency}, S{"cyffuriau", Dependency}, S{"dibyniaeth", Dependency},
     // Finance, Benefits and Debt
-    Synonym{"debt", kFinance}, Synonym{"debts", kFinance}, Synonym{"money", kFinance}, Synonym{"benefits", kFinance},
-    Synonym{"finance", kFinance}, Synonym{"budgeting", kFinance}, Synonym{"dyled", kFinance},
-    Synonym{"dyledion", kFinance}, Synonym{"arian", kFinance},
+    S{"debt", Finance}, S{"debts", Finance}, S{"money", Finance}, S{"benefits", Finance},
+    S{"finance", Finance}, S{"budgeting", Finance}, S{"dyled", Finance},
+    S{"dyledion", Finance}, S{"arian", Finance},
     // Education, Training and Employment
-    Synonym{"job", kEte}, Synonym{"jobs", kEte}, Synonym{"work", kEte}, Synonym{"employment", kEte},
-    Synonym{"employability", kEte}, Synonym{"training", kEte}, Synonym{"education", kEte}, Synonym{"skills", kEte},
-    Synonym{"ete", kEte}, Synonym{"gwaith", kEte}, Synonym{"swydd", kEte},
+    S{"job", Ete}, S{"jobs", Ete}, S{"work", Ete}, S{"employment", Ete},
+    S{"employability", Ete}, S{"training", Ete}, S{"education", Ete}, S{"skills", Ete},
+    S{"ete", Ete}, S{"gwaith", Ete}, S{"swydd", Ete},
     // Emotional wellbeing / mental health
-    Synonym{"mental", kMentalHealth}, Synonym{"anxiety", kMentalHealth}, Synonym{"depression", kMentalHealth},
-    Synonym{"emotional", kMentalHealth}, Synonym{"wellbeing", kMentalHealth}, Synonym{"llesiant", kMentalHealth},
+    S{"mental", MentalHealth}, S{"anxiety", MentalHealth}, S{"depression", MentalHealth},
+    S{"emotional", MentalHealth}, S{"wellbeing", MentalHealth}, S{"llesiant", MentalHealth},
     // Family and significant others
-    Synonym{"family", kFamily}, Synonym{"children", kFamily}, Synonym{"parenting", kFamily},
-    Synonym{"mediation", kFamily}, Synonym{"relationships", kFamily}, Synonym{"teulu", kFamily},
+    S{"family", Family}, S{"children", Family}, S{"parenting", Family},
+    S{"mediation", Family}, S{"relationships", Family}, S{"teulu", Family},
     // Women
-    Synonym{"women", kWomen}, Synonym{"woman", kWomen}, Synonym{"womens", kWomen}, Synonym{"female", kWomen},
-    Synonym{"menywod", kWomen}, Synonym{"merched", kWomen},
+    S{"women", Women}, S{"woman", Women}, S{"womens", Women}, S{"female", Women},
+    S{"menywod", Women}, S{"merched", Women},
     // Mentoring
-    Synonym{"mentor", kMentoring}, Synonym{"mentoring", kMentoring}, Synonym{"mentora", kMentoring},
+    S{"mentor", Mentoring}, S{"mentoring", Mentoring}, S{"mentora", Mentoring},
     // Young adults 18 to 24
-    Synonym{"young", kYoung}, Synonym{"youth", kYoung},
+    S{"young", Young}, S{"youth", Young},
     // Victims
-    Synonym{"victim", kVictims}, Synonym{"victims", kVictims},
+    S{"victim", Victims}, S{"victims", Victims},
     // Social inclusion, behaviour, lifestyle
-    Synonym{"isolation", kSocial}, Synonym{"lonely", kSocial}, Synonym{"inclusion", kSocial},
-    Synonym{"anger", kBehaviour}, Synonym{"behaviour", kBehaviour}, Synonym{"lifestyle", kLifestyle},
+    S{"isolation", Social}, S{"lonely", Social}, S{"inclusion", Social},
+    S{"anger", Behaviour}, S{"behaviour", Behaviour}, S{"lifestyle", Lifestyle},
 };
+
+std::string conceptToken(Group g) {
+    std::string out(kConceptMark);
+    out += kGroups[g].name;
+    return out;
+}
+
+// Which groups a token of service text belongs to, as a bit mask.
+class Matcher {
+public:
+    Matcher() {
+        for (size_t g = 0; g < kGroups.size(); ++g) {
+            for (SV w : kGroups[g].words) {
+                const uint32_t bit = 1u << g;
+                if (!w.empty() && w.back() == '*') m_prefixes.push_back({w.substr(0, w.size() - 1), bit});
+                else m_exact.push_back({w, bit});
+            }
+        }
+        std::sort(m_exact.begin(), m_exact.end());
+    }
+
+    uint32_t groupsOf(SV token) const {
+        uint32_t mask = 0;
+        auto it = std::lower_bound(m_exact.begin(), m_exact.end(), std::pair<SV, uint32_t>{token, 0});
+        for (; it != m_exact.end() && it->first == token; ++it) mask |= it->second;
+        for (const auto& [stem, bit] : m_prefixes)
+            if (token.size() >= stem.size() && token.compare(0, stem.size(), stem) == 0) mask |= bit;
+        return mask;
+    }
+
+private:
+    std::vector<std::pair<SV, uint32_t>> m_exact;
+    std::vector<std::pair<SV, uint32_t>> m_prefixes;
+};
+
+const Matcher& matcher() {
+    static const Matcher m;
+    return m;
+}
 
 } // namespace
 
-std::span<const Synonym> synonyms() { return kSynonyms; }
+std::string conceptsIn(std::string_view text) {
+    uint32_t mask = 0;
+    const Matcher& m = matcher();
+    for (const auto& token : text::tokenize(text)) mask |= m.groupsOf(token);
+    std::string out;
+    for (uint8_t g = 0; g < GroupCount; ++g) {
+        if (!(mask & (1u << g))) continue;
+        out += ' ';
+        out += conceptToken(static_cast<Group>(g));
+    }
+    return out;
+}
 
-std::vector<std::string_view> expansionsFor(std::string_view word) {
+std::string conceptForWord(std::string_view word) {
     for (const auto& s : kSynonyms)
-        if (s.word == word) return {s.expansions.begin(), s.expansions.end()};
+        if (s.word == word) return conceptToken(s.group);
     return {};
 }
 
-std::vector<std::string_view> expansionsForPrefix(std::string_view prefix) {
-    std::vector<std::string_view> out;
+std::vector<std::string> conceptsForPrefix(std::string_view prefix) {
+    std::vector<std::string> out;
+    auto add = [&](Group g) {
+        std::string token = conceptToken(g);
+        if (std::find(out.begin(), out.end(), token) == out.end()) out.push_back(std::move(token));
+    };
+    for (const auto& s : kSynonyms) // the word's own group first: it may already be complete
+        if (s.word == prefix) add(s.group);
     if (prefix.size() < 3) return out;
-    for (const auto& s : kSynonyms) {
-        if (s.word.substr(0, prefix.size()) != prefix) continue;
-        for (auto e : s.expansions)
-            if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(e);
+    for (const auto& s : kSynonyms)
+        if (s.word.substr(0, prefix.size()) == prefix) add(s.group);
+    return out;
+}
+
+std::string withoutConceptMark(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    size_t from = 0;
+    for (size_t at = text.find(kConceptMark); at != std::string_view::npos; at = text.find(kConceptMark, from)) {
+        out.append(text.substr(from, at - from));
+        out += ' ';
+        from = at + kConceptMark.size();
     }
+    out.append(text.substr(from));
+    return out;
+}
+
+std::vector<Synonym> synonyms() {
+    std::vector<Synonym> out;
+    for (const auto& s : kSynonyms) out.push_back({s.word, conceptToken(s.group)});
     return out;
 }
 

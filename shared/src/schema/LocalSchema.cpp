@@ -361,6 +361,11 @@ WHERE s.rowid IN (SELECT rowid FROM service_fts);
 )sql");
 }
 
+// v8: synonyms resolved when a service is indexed (directory/Synonyms.hpp): each indexed column
+// carries the concept tokens of the synonym groups its words belong to, and search_term counts
+// them. The index is derived from the directory tables, so it is built again from them.
+void v8SynonymConcepts(db::Database& db) { directory::DirectoryStore(db).reindexAll(); }
+
 const std::array kLocalMigrations{
     db::Migration{1, "directory tables", v1Directory},
     db::Migration{2, "directory search index", v2Search},
@@ -369,6 +374,7 @@ const std::array kLocalMigrations{
     db::Migration{5, "queues in index order", v5Queues},
     db::Migration{6, "sync records in a rowid table", v6RecordRowid},
     db::Migration{7, "search result cards", v7ServiceCards},
+    db::Migration{8, "synonyms resolved at index time", v8SynonymConcepts},
 };
 
 } // namespace

@@ -86,10 +86,9 @@ public:
 
     // Candidates ranked per query in type-ahead (see docs/search.md); `exact` ranks them all.
     static constexpr size_t kCandidateCap = 300;
-    // How many completions the word being typed expands to (most frequent first), how many each
-    // prefix synonym ("homeless*") does, and how many variants one word may have in all.
+    // How many completions the word being typed expands to (most frequent first), and how many
+    // variants (completions and synonym concepts) one word may have in all.
     static constexpr int kCompletions = 6;
-    static constexpr int kSynonymCompletions = 2;
     static constexpr int kMaxVariants = 8;
     // What a synonym's match is worth against the typed word's own.
     static constexpr double kSynonymWeight = 0.6;
