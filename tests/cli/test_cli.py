@@ -64,6 +64,16 @@ class Cli(unittest.TestCase):
             self.assertIn(name, out)
         self.assertIn("--near", run("search", "--help").stdout)
         self.assertIn("--synthetic", run("seed", "--help").stdout)
+        # Every command in the overview stands apart from its summary, however long its name
+        # ("record transition", "referral preview"), and the summaries line up.
+        lines = [l for l in overview.splitlines() if l.startswith("  ") and not l.startswith("  --")]
+        self.assertGreater(len(lines), 10)
+        starts = set()
+        for line in lines:
+            name, gap, _ = line[2:].partition("  ")
+            self.assertTrue(gap, line)
+            starts.add(len(line) - len(line.lstrip()[len(name):].lstrip()))
+        self.assertEqual(len(starts), 1, lines)
 
     def test_usage_errors_exit_2_with_a_clear_message(self):
         cases = [

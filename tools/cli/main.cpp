@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -44,9 +45,12 @@ void printOverview() {
     std::cout << "Usage: signpost-cli [--db FILE] COMMAND [options]\n\n"
                  "Signpost: an offline directory of rehabilitation providers for probation practitioners.\n\n"
                  "Commands:\n";
+    // The summaries line up after the longest command name.
+    size_t width = 0;
+    for (const Command* c : allCommands()) width = std::max(width, c->spec.name.size());
     for (const Command* c : allCommands()) {
         std::string name = "  " + c->spec.name;
-        if (name.size() < 18) name.resize(18, ' ');
+        name.resize(width + 4, ' ');
         std::cout << name << c->spec.summary << "\n";
     }
     std::cout << "\nGlobal options:\n"
