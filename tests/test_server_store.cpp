@@ -65,7 +65,7 @@ TEST_CASE("a version 1 server database upgrades to the covering change index and
     CHECK(seen == 1);
 }
 
-TEST_CASE("an ISA that lapses by date re-shares its organisation's referrals, once") {
+TEST_CASE("an ISA that lapses or starts by date re-shares its organisation's referrals, once") {
     test::TempDir dir;
     const std::string path = (dir / "server.db").string();
     int64_t clock = 1795431600; // 2026-11-23 11:00 UTC
@@ -88,7 +88,10 @@ TEST_CASE("an ISA that lapses by date re-shares its organisation's referrals, on
          {{"name", "Lapsing Trust"}, {"isa_status", "in_force"}, {"isa_to", "2026-11-24"}, {"isa_fields", {"given_name"}}});
     save(*store, "organisation", "org-lasting",
          {{"name", "Lasting Trust"}, {"isa_status", "in_force"}, {"isa_to", "2027-11-24"}, {"isa_fields", {"given_name"}}});
-    for (const char* org : {"org-lapsing", "org-lasting"})
+    // Signed on the 23rd, in force from the 25th: nothing is granted until then.
+    save(*store, "organisation", "org-starting",
+         {{"name", "Starting Trust"}, {"isa_status", "in_force"}, {"isa_from", "2026-11-25"}, {"isa_fields", {"given_name"}}});
+    for (const char* org : {"org-lapsing", "org-lasting", "org-starting"})
         save(*store, "referral", std::string("r-") + org,
              {{"area", "PDU-GWENT"}, {"organisation_id", org}, {"status", "sent"}, {"given_name", "Test"}});
     store->commit();
@@ -99,15 +102,25 @@ TEST_CASE("an ISA that lapses by date re-shares its organisation's referrals, on
         REQUIRE(r.has_value());
         return r->record.seq;
     };
-    const int64_t lapsing = seqOf("r-org-lapsing"), lasting = seqOf("r-org-lasting");
+    const int64_t lapsing = seqOf("r-org-lapsing"), lasting = seqOf("r-org-lasting"),
+                  starting = seqOf("r-org-starting");
 
-    CHECK(service.reshareLapsedAgreements() == 0); // in force through the 24th
-    clock += 2 * 86400;                            // the 25th: it has lapsed
-    CHECK(service.reshareLapsedAgreements() == 1);
-    CHECK(seqOf("r-org-lapsing") > lapsing);       // sent again, now projected with nothing granted
+    CHECK(service.reshareAgreementsChangedByDate() == 0); // nothing changed since yesterday
+    CHECK(service.reshareAgreementsChangedByDate() == 0); // nor since this morning
+    clock += 2 * 86400; // the 25th: one has lapsed, one has started
+    CHECK(service.reshareAgreementsChangedByDate() == 2);
+    CHECK(seqOf("r-org-lapsing") > lapsing);   // sent again, now projected with nothing granted
+    CHECK(seqOf("r-org-starting") > starting); // sent again, now with given_name
     CHECK(seqOf("r-org-lasting") == lasting);
-    const int64_t after = seqOf("r-org-lapsing");
+    const int64_t after = seqOf("r-org-lapsing"), afterStart = seqOf("r-org-starting");
     clock += 86400;
-    CHECK(service.reshareLapsedAgreements() == 0); // once per lapse
+    CHECK(service.reshareAgreementsChangedByDate() == 0); // once per change
     CHECK(seqOf("r-org-lapsing") == after);
+    CHECK(seqOf("r-org-starting") == afterStart);
+    // A server down over a change of date catches up on the next sweep: the lasting agreement
+    // ends on 2027-11-24; the next sweep after that, however late, re-shares it once.
+    clock += 400 * 86400;
+    CHECK(service.reshareAgreementsChangedByDate() == 1);
+    CHECK(seqOf("r-org-lasting") > lasting);
+    CHECK(service.reshareAgreementsChangedByDate() == 0);
 }

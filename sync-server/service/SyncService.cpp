@@ -151,7 +151,7 @@ SyncService::~SyncService() {
 
 void SyncService::maintenanceLoop() {
     std::unique_ptr<ServerStore> store;
-    std::string sweptOn; // the UTC date lapsed agreements were last looked for
+    std::string sweptOn; // the UTC date agreements were last looked at
     std::unique_lock lock(m_maintenanceMutex);
     while (!m_maintenanceWake.wait_for(lock, m_options.maintenanceInterval, [this] { return m_stopping; })) {
         lock.unlock();
@@ -160,7 +160,7 @@ void SyncService::maintenanceLoop() {
             store->maintain();
             const std::string today = timeutil::isoDateTimeUtc(static_cast<std::time_t>(now())).substr(0, 10);
             if (today != sweptOn) {
-                reshareLapsedAgreements();
+                reshareAgreementsChangedByDate();
                 sweptOn = today;
             }
         } catch (const std::exception& e) {
@@ -172,24 +172,26 @@ void SyncService::maintenanceLoop() {
     }
 }
 
-size_t SyncService::reshareLapsedAgreements() {
+size_t SyncService::reshareAgreementsChangedByDate() {
     const std::string today = timeutil::isoDateTimeUtc(static_cast<std::time_t>(now())).substr(0, 10);
     auto store = acquire();
     std::lock_guard write(m_writeMutex);
     store->begin();
     size_t reshared = 0;
     try {
-        for (const auto& org : store->allRecords("organisation")) {
-            if (org.deleted) continue;
-            const auto& f = org.fields;
-            const auto to = f.find("isa_to");
-            if (f.value("isa_status", json()) != json("in_force") || to == f.end() || !to->is_string()) continue;
-            const std::string lapsedOn = to->get<std::string>();
-            if (lapsedOn.empty() || lapsedOn >= today) continue; // in force through isa_to
-            const std::string key = "isa_lapse_reshared:" + org.id;
-            if (store->metaValue(key) == lapsedOn) continue; // this lapse was already sent out
-            reshared += reshareReferrals(*store, org.id);
-            store->setMetaValue(key, lapsedOn);
+        // What an agreement granted on the day of the last sweep, against what it grants today,
+        // both read from its current fields: an edit re-shares at once (OpApplier), so only the
+        // dates can have changed anything since. The first sweep compares with yesterday.
+        constexpr const char* kSweptOn = "isa_swept_on";
+        const std::string since = store->metaValue(kSweptOn).value_or(
+            timeutil::isoDateTimeUtc(static_cast<std::time_t>(now()) - 86400).substr(0, 10));
+        if (since != today) {
+            for (const auto& org : store->allRecords("organisation")) {
+                if (org.deleted) continue;
+                if (sync::isaGrantedFields(org.fields, since) == sync::isaGrantedFields(org.fields, today)) continue;
+                reshared += reshareReferrals(*store, org.id);
+            }
+            store->setMetaValue(kSweptOn, today);
         }
         store->commit();
     } catch (...) {
@@ -198,7 +200,7 @@ size_t SyncService::reshareLapsedAgreements() {
     }
     giveBack(std::move(store));
     if (reshared && m_options.log && m_options.logLevel >= LogLevel::Info)
-        m_options.log(json{{"level", "info"}, {"event", "isa_lapsed"}, {"reshared", reshared}}.dump());
+        m_options.log(json{{"level", "info"}, {"event", "isa_dates_reshared"}, {"reshared", reshared}}.dump());
     return reshared;
 }
 

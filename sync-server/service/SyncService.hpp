@@ -66,10 +66,11 @@ public:
     void resetPassword(const std::string& username, const std::string& password);
     std::vector<User> listUsers();
     size_t purgeTombstonesBefore(int64_t seq);
-    // Agreements whose isa_to has passed since they were last looked at: their referrals are
-    // re-shared (reshareReferrals), once per lapse. The maintenance thread runs it when the UTC
-    // date changes; tests call it directly. Returns the referrals re-shared.
-    size_t reshareLapsedAgreements();
+    // Agreements whose grants changed by date since the last sweep (isa_from arrived, isa_to
+    // passed): their referrals are re-shared (reshareReferrals), once. The maintenance thread
+    // runs it when the UTC date changes (and at start); tests call it directly. Returns the
+    // referrals re-shared.
+    size_t reshareAgreementsChangedByDate();
 
     struct Counters {
         std::atomic<int64_t> opsApplied{0}, opsDuplicate{0}, opsConflict{0}, opsRejected{0}, conflicts{0};
