@@ -107,8 +107,10 @@ TEST_CASE("every earlier version upgrades with its data intact") {
             if (start >= 2) directory::DirectoryStore(db).reindexAll();
             // Builds before v7 had no result cards: v7 must create and fill them.
             if (start >= 2 && start < 7) db.exec("DROP TABLE service_card");
-            // Builds before v8 put no synonym concept tokens (U+E000…) in the index: v8 must add them.
+            // Builds before v8 put no synonym concept tokens (U+E000…) in the index and wrote filter
+            // tags without their mark (U+E001): v8 must rebuild both.
             if (start >= 2 && start < 8) {
+                db.exec("UPDATE service_fts SET tags = replace(tags, char(57345), '')");
                 for (const char* column : {"name", "description", "organisation", "keywords"}) {
                     db.exec(std::string("UPDATE service_fts SET ") + column + " = substr(" + column + ", 1, instr(" +
                             column + ", ' ' || char(57344)) - 1) WHERE instr(" + column + ", ' ' || char(57344)) > 0");

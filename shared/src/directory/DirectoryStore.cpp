@@ -35,6 +35,17 @@ std::vector<SupervisionType> parseSupervisionCodes(std::string_view s) {
 
 // --------------------------------------------------------------------------------------- tags
 
+namespace {
+constexpr bool everyTagMarked() {
+    for (std::string_view tag : {tags::kCovers, tags::kWithin, tags::kNeed, tags::kRoute, tags::kSupervision,
+                                 tags::kAnySupervision, tags::kWomenOnly, tags::kHighRisk, tags::kWelsh, tags::kHub,
+                                 tags::kCoLocated})
+        if (tag.substr(0, kTagMark.size()) != kTagMark) return false;
+    return true;
+}
+static_assert(everyTagMarked(), "every filter tag starts with the tag mark");
+} // namespace
+
 std::string tags::token(std::string_view prefix, std::string_view code) {
     std::string out(prefix);
     for (char c : code) {
@@ -335,9 +346,9 @@ void DirectoryStore::index(int64_t rowid, const Service& s) {
             }
         }
         // Each column also carries the concept tokens of the synonym groups its words belong to
-        // (Synonyms.hpp); a concept mark in the publisher's text is not one of ours and goes.
+        // (Synonyms.hpp). A mark in the publisher's text is not one of ours and goes (Marks.hpp).
         for (std::string* column : {&entry.name, &entry.description, &entry.organisation, &entry.keywords}) {
-            if (column->find(kConceptMark) != std::string::npos) *column = withoutConceptMark(*column);
+            if (hasIndexMark(*column)) *column = withoutIndexMarks(*column);
             *column += conceptsIn(*column);
         }
         entry.tags = tags::forService(s);

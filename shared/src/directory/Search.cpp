@@ -34,7 +34,6 @@ namespace {
 // publisher keywords), then the organisation, then the description. Tags never score
 // (see Rank.hpp).
 constexpr const char* kRank = "signpost_rank(service_fts, ?3, ?4, 10.0, 1.0, 4.0, 6.0, ?5, ?6)";
-constexpr const char* kTextColumns = "{name description organisation keywords}";
 constexpr size_t kMaxTerms = 8; // a pasted paragraph must not become a 200-term query
 
 constexpr std::array<std::string_view, 12> kStopWords{"a",   "an",  "and", "the", "of", "for",
@@ -60,13 +59,6 @@ std::string quoteTerm(std::string_view term) {
     return out;
 }
 
-// Typed words carry no column filter: checking one costs a position-list walk for every row a
-// word's doclist visits, about a third of a filtered query's time. A word the dictionary knows
-// occurs in the text columns; tag tokens (in<area>, nd<need>, fhub …) are codes no service text
-// holds. A word or prefix the dictionary has never seen could only match a tag, so it keeps the
-// filter and still matches nothing but text.
-std::string textOnly(std::string phrase) { return std::string(kTextColumns) + " : " + phrase; }
-
 bool endsInWord(std::string_view text) {
     if (text.empty()) return false;
     unsigned char last = static_cast<unsigned char>(text.back());
@@ -84,8 +76,8 @@ std::time_t DirectorySearch::now() const { return m_now ? m_now : std::time(null
 
 DirectorySearch::TextQuery DirectorySearch::textQuery(std::string_view text) const {
     TextQuery out;
-    // Concept tokens are made when services are indexed, never typed.
-    const std::string typed = withoutConceptMark(text);
+    // Concept tokens and filter tags are made when services are indexed, never typed (Marks.hpp).
+    const std::string typed = withoutIndexMarks(text);
     std::vector<std::string> tokens = text::tokenize(typed);
     bool lastIsPrefix = endsInWord(typed);
     if (tokens.size() > 1) {
@@ -126,7 +118,7 @@ DirectorySearch::TextQuery DirectorySearch::textQuery(std::string_view text) con
             auto q = m_db.cached("SELECT docs FROM search_term WHERE term = ?1");
             q->bind(1, word);
             double n = q->step() ? static_cast<double>(q->getInt64(0)) : 0.0;
-            add(n > 0 ? quoteTerm(word) : textOnly(quoteTerm(word)), idf(n));
+            add(quoteTerm(word), idf(n));
         };
         // A word being typed becomes its most frequent completions in the dictionary, which
         // FTS5 ORs lazily; its own prefix query would read and merge every matching doclist
@@ -141,9 +133,9 @@ DirectorySearch::TextQuery DirectorySearch::textQuery(std::string_view text) con
             while (q->step()) {
                 any = true;
                 const double n = static_cast<double>(q->getInt64(1));
-                add(n > 0 ? quoteTerm(q->getTextView(0)) : textOnly(quoteTerm(q->getTextView(0))), idf(n));
+                add(quoteTerm(q->getTextView(0)), idf(n));
             }
-            if (!any && fallback) add(textOnly(quoteTerm(std::string(stem) + "*")), idf(1));
+            if (!any && fallback) add(quoteTerm(std::string(stem) + "*"), idf(1));
         };
         if (prefix) addPrefix(token, kCompletions, true);
         else addWord(token);
@@ -187,7 +179,9 @@ std::string DirectorySearch::buildMatch(const SearchQuery& q, const TextQuery& t
 
     auto tagGroup = [&](const std::vector<std::string>& alternatives) {
         if (alternatives.empty()) return;
-        std::string group = "tags : (";
+        // Tags need no column filter: no text holds one (Marks.hpp), and checking a filter walks
+        // the position list of every row the doclist visits.
+        std::string group = "(";
         for (size_t i = 0; i < alternatives.size(); ++i) {
             if (i) group += " OR ";
             group += alternatives[i];
@@ -236,8 +230,8 @@ std::string DirectorySearch::buildMatch(const SearchQuery& q, const TextQuery& t
     }
     if (q.women == WomenFilter::Exclude) {
         // FTS5 has no unary NOT: with nothing else to match, start from every supervision tag.
-        if (expr.empty()) expr = "tags : (" + std::string(tags::kAnySupervision) + " OR " + std::string(tags::kSupervision) + "*)";
-        expr = "(" + expr + ") NOT tags : " + std::string(tags::kWomenOnly);
+        if (expr.empty()) expr = "(" + std::string(tags::kAnySupervision) + " OR " + std::string(tags::kSupervision) + "*)";
+        expr = "(" + expr + ") NOT " + std::string(tags::kWomenOnly);
     }
     return expr;
 }

@@ -165,19 +165,6 @@ std::vector<std::string> conceptsForPrefix(std::string_view prefix) {
     return out;
 }
 
-std::string withoutConceptMark(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    size_t from = 0;
-    for (size_t at = text.find(kConceptMark); at != std::string_view::npos; at = text.find(kConceptMark, from)) {
-        out.append(text.substr(from, at - from));
-        out += ' ';
-        from = at + kConceptMark.size();
-    }
-    out.append(text.substr(from));
-    return out;
-}
-
 std::vector<Synonym> synonyms() {
     std::vector<Synonym> out;
     for (const auto& s : kSynonyms) out.push_back({s.word, conceptToken(s.group)});

@@ -363,7 +363,8 @@ WHERE s.rowid IN (SELECT rowid FROM service_fts);
 
 // v8: synonyms resolved when a service is indexed (directory/Synonyms.hpp): each indexed column
 // carries the concept tokens of the synonym groups its words belong to, and search_term counts
-// them. The index is derived from the directory tables, so it is built again from them.
+// them; filter tags start with a mark no text holds (directory/Marks.hpp), so queries need no
+// column filters. The index is derived from the directory tables, so it is built again from them.
 void v8SynonymConcepts(db::Database& db) { directory::DirectoryStore(db).reindexAll(); }
 
 const std::array kLocalMigrations{
@@ -374,7 +375,7 @@ const std::array kLocalMigrations{
     db::Migration{5, "queues in index order", v5Queues},
     db::Migration{6, "sync records in a rowid table", v6RecordRowid},
     db::Migration{7, "search result cards", v7ServiceCards},
-    db::Migration{8, "synonyms resolved at index time", v8SynonymConcepts},
+    db::Migration{8, "synonyms resolved at index time, marked filter tags", v8SynonymConcepts},
 };
 
 } // namespace

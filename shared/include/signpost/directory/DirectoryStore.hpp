@@ -2,6 +2,7 @@
 // Reads and writes the provider directory in a local database. Every write is atomic (it runs in
 // a savepoint, so it composes with a caller's transaction) and keeps the search index in step.
 #include "signpost/db/Database.hpp"
+#include "signpost/directory/Marks.hpp"
 #include "signpost/domain/Directory.hpp"
 
 #include <optional>
@@ -105,21 +106,22 @@ private:
     db::Database& m_db;
 };
 
-// The FTS tokens that carry filters (see docs/search.md). Kept alphanumeric so the unicode61
-// tokenizer stores each as one token, and prefixed so they never collide with words.
+// The FTS tokens that carry filters (see docs/search.md). Each starts with kTagMark (Marks.hpp),
+// which no typed or published text holds, so a tag can only come from here and a query needs no
+// column filter to keep it apart from words; the rest is lower-case letters and digits.
 namespace tags {
 std::string token(std::string_view prefix, std::string_view code);
-inline constexpr std::string_view kCovers = "cov";   // area the service names directly
-inline constexpr std::string_view kWithin = "in";    // that area or any area containing it
-inline constexpr std::string_view kNeed = "nd";      // need and its parent categories
-inline constexpr std::string_view kRoute = "rt";
-inline constexpr std::string_view kSupervision = "sv";
-inline constexpr std::string_view kAnySupervision = "svany";
-inline constexpr std::string_view kWomenOnly = "fwomenonly";
-inline constexpr std::string_view kHighRisk = "fhighrisk";
-inline constexpr std::string_view kWelsh = "fwelsh";
-inline constexpr std::string_view kHub = "fhub";
-inline constexpr std::string_view kCoLocated = "fcolocated";
+inline constexpr std::string_view kCovers = "\xEE\x80\x81" "cov";   // area the service names directly
+inline constexpr std::string_view kWithin = "\xEE\x80\x81" "in";    // that area or any area containing it
+inline constexpr std::string_view kNeed = "\xEE\x80\x81" "nd";      // need and its parent categories
+inline constexpr std::string_view kRoute = "\xEE\x80\x81" "rt";
+inline constexpr std::string_view kSupervision = "\xEE\x80\x81" "sv";
+inline constexpr std::string_view kAnySupervision = "\xEE\x80\x81" "svany";
+inline constexpr std::string_view kWomenOnly = "\xEE\x80\x81" "fwomenonly";
+inline constexpr std::string_view kHighRisk = "\xEE\x80\x81" "fhighrisk";
+inline constexpr std::string_view kWelsh = "\xEE\x80\x81" "fwelsh";
+inline constexpr std::string_view kHub = "\xEE\x80\x81" "fhub";
+inline constexpr std::string_view kCoLocated = "\xEE\x80\x81" "fcolocated";
 std::string forService(const domain::Service& service);
 } // namespace tags
 

@@ -9,16 +9,15 @@
 // became an OR of up to eight terms, each a doclist FTS5 walked beside the others: the slowest
 // type-ahead queries were two such words under an area filter (docs/search.md).
 //
-// A concept token starts with U+E000, a private-use character: FTS5's unicode61 tokenizer keeps
-// it inside the token, and the search box and the indexed text have it removed, so a concept
-// token is never typed and never comes from a publisher's text.
+// A concept token starts with kConceptMark (Marks.hpp), so it is never typed and never comes from
+// a publisher's text.
+#include "signpost/directory/Marks.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace signpost::directory {
-
-inline constexpr std::string_view kConceptMark = "\xEE\x80\x80"; // U+E000 in UTF-8
 
 // The concept tokens of every group with a word in `text`, each preceded by a space, in a fixed
 // order; empty when none. Appended to the indexed column the words came from.
@@ -28,8 +27,6 @@ std::string conceptForWord(std::string_view foldedWord);
 // Concept tokens for a word still being typed: every group with a synonym the prefix starts
 // (3+ characters), plus the word's own if it is already complete.
 std::vector<std::string> conceptsForPrefix(std::string_view foldedPrefix);
-// `text` with every concept mark replaced by a space.
-std::string withoutConceptMark(std::string_view text);
 // Every synonym practitioners type, for tests: the word and the concept token it maps to.
 struct Synonym {
     std::string_view word;
