@@ -169,7 +169,22 @@ void SyncEngine::signOut() {
     setStatus(SyncStatus::State::SignedOut);
 }
 
-void SyncEngine::push(SyncReport& report) {
+std::string SyncEngine::pullPath(int64_t cursor, const std::string& horizon) const {
+    return "/v1/pull?cursor=" + std::to_string(cursor) + "&limit=" + std::to_string(m_options.pullLimit) +
+           "&max_bytes=" + std::to_string(m_options.pullMaxBytes) + (horizon.empty() ? "" : "&horizon=" + horizon);
+}
+
+void SyncEngine::prefetch(PullPrefetch& ahead, int64_t cursor) {
+    if (ahead.page.valid()) ahead.page.wait(); // at most one in flight; an unused one is dropped
+    const std::string path = pullPath(cursor, cursor == 0 ? "" : m_store.state("horizon").value_or("0"));
+    ahead.from = cursor;
+    // Touches no database: only the transport, which nothing else uses until the page is taken.
+    ahead.page = std::async(std::launch::async, [this, path, bearer = token()] {
+        return sync::pullResponseFromJson(sync::parseJson(exchange("GET", path, "", bearer).body));
+    });
+}
+
+void SyncEngine::push(SyncReport& report, PullPrefetch& ahead) {
     const std::string device = m_store.deviceId();
     size_t total = m_store.outboxSize();
     {
@@ -193,6 +208,10 @@ void SyncEngine::push(SyncReport& report) {
         }
         auto results = sync::pushResponseFromJson(sync::parseJson(response.body)).results;
         if (afterPushAnswered) afterPushAnswered();
+        // The server has committed the last batch: the pull's first page (these changes and
+        // everyone else's) is fetched while the results are recorded here. The cursor does not
+        // move until the pull applies a page, so the page fits.
+        if (batch.size() < m_options.pushBatch) prefetch(ahead, m_store.cursor());
         m_store.recordResults(results, nowIso());
         for (const auto& r : results) {
             ++report.pushed;
@@ -209,33 +228,25 @@ void SyncEngine::push(SyncReport& report) {
     }
 }
 
-void SyncEngine::pull(SyncReport& report) {
+void SyncEngine::pull(SyncReport& report, PullPrefetch& ahead) {
     // While a page is applied (the device's disk and CPU), the next one is already being fetched
     // and parsed on a second thread (the network, the server, and the other core): one page in
-    // flight at most, and only once the page before it has said where the next one starts. The
-    // prefetch touches no database; if the cursor has moved otherwise (a resync), it is dropped.
-    const std::string bearer = token();
-    auto pathFor = [this](int64_t cursor, const std::string& horizon) {
-        return "/v1/pull?cursor=" + std::to_string(cursor) + "&limit=" + std::to_string(m_options.pullLimit) +
-               "&max_bytes=" + std::to_string(m_options.pullMaxBytes) + (horizon.empty() ? "" : "&horizon=" + horizon);
-    };
-    auto fetch = [this, bearer](const std::string& path) {
-        return sync::pullResponseFromJson(sync::parseJson(exchange("GET", path, "", bearer).body));
-    };
-    std::future<sync::PullResponse> prefetched;
-    int64_t prefetchedFrom = -1;
+    // flight at most, and only once the page before it has said where the next one starts. If
+    // the cursor has moved otherwise (a resync), the prefetched page is dropped.
     bool more = true;
     while (more) {
         const int64_t cursor = m_store.cursor();
         sync::PullResponse page;
-        if (prefetched.valid() && prefetchedFrom == cursor) {
-            page = prefetched.get();
+        if (ahead.page.valid() && ahead.from == cursor) {
+            page = ahead.page.get();
         } else {
-            if (prefetched.valid()) prefetched.wait(); // not ours any more; its result (or error) is dropped
-            prefetched = {};
+            if (ahead.page.valid()) ahead.page.wait(); // not ours any more; its result (or error) is dropped
+            ahead.page = {};
             // The horizon this cursor chain began under: the server asks for a resync only if a
             // purge since then removed tombstones this device had not seen.
-            page = fetch(pathFor(cursor, cursor == 0 ? "" : m_store.state("horizon").value_or("0")));
+            page = sync::pullResponseFromJson(sync::parseJson(
+                call("GET", pullPath(cursor, cursor == 0 ? "" : m_store.state("horizon").value_or("0")), "", true)
+                    .body));
         }
         if (page.resync) {
             // Older than the server's tombstone horizon: our outbox went first (push ran), now
@@ -245,11 +256,7 @@ void SyncEngine::pull(SyncReport& report) {
             continue;
         }
         if (cursor == 0) m_store.setState("horizon", std::to_string(page.horizon));
-        if (page.hasMore && page.nextCursor > 0) {
-            prefetchedFrom = page.nextCursor;
-            prefetched = std::async(std::launch::async, fetch,
-                                    pathFor(page.nextCursor, m_store.state("horizon").value_or("0")));
-        }
+        if (page.hasMore && page.nextCursor > 0) prefetch(ahead, page.nextCursor);
         auto applied = m_store.applyPull(page);
         report.pulled += applied.records;
         report.removed += applied.removals;
@@ -276,8 +283,9 @@ SyncReport SyncEngine::syncOnce() {
     }
     setStatus(SyncStatus::State::Syncing);
     try {
-        push(report);
-        pull(report);
+        PullPrefetch ahead;
+        push(report, ahead);
+        pull(report, ahead);
         if (m_options.materialiseDirectory && m_store.pendingDirectory() > 0)
             report.indexed = m_store.materialiseDirectory();
         if (auto who = m_store.principal(); who && (who->role == domain::Role::Supervisor || who->role == domain::Role::Admin))

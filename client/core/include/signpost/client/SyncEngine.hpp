@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <random>
 #include <string>
@@ -80,8 +81,15 @@ private:
     // pull's prefetch thread may run it.
     TransportResponse exchange(const std::string& method, const std::string& path, const std::string& body,
                                const std::string& token);
-    void push(SyncReport& report);
-    void pull(SyncReport& report);
+    // A pull page being fetched on a second thread, and the cursor it starts from.
+    struct PullPrefetch {
+        std::future<sync::PullResponse> page;
+        int64_t from = -1;
+    };
+    std::string pullPath(int64_t cursor, const std::string& horizon) const;
+    void prefetch(PullPrefetch& ahead, int64_t cursor);
+    void push(SyncReport& report, PullPrefetch& ahead);
+    void pull(SyncReport& report, PullPrefetch& ahead);
     void setStatus(SyncStatus::State state, std::string message = {}, FailureInfo failure = {});
     // Supervisors and admins: who a referral can be handed to, kept for offline use.
     void refreshColleagues();
