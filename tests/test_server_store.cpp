@@ -65,6 +65,44 @@ TEST_CASE("a version 1 server database upgrades to the covering change index and
     CHECK(seen == 1);
 }
 
+TEST_CASE("a record's writers are stored grouped by writer, and rows in the first form still read") {
+    test::TempDir dir;
+    const std::string path = (dir / "server.db").string();
+    auto store = openSqliteStore(path);
+    server::StoredRecord s;
+    s.record.collection = "referral";
+    s.record.id = "r-1";
+    s.record.fields = {{"notes", "x"}, {"status", "submitted"}, {"crn", "X1"}};
+    s.record.seq = 1;
+    s.writers = {{"notes", "u-1/d-1"}, {"crn", "u-1/d-1"}, {"status", "u-2/d-9"}};
+    store->begin();
+    store->saveRecord(s);
+    store->commit();
+    {
+        db::Database db(path);
+        CHECK(db.queryText("SELECT writers FROM record WHERE id = 'r-1'").value_or("") ==
+              R"({"u-1/d-1":["crn","notes"],"u-2/d-9":["status"]})");
+        // A row written field by field, as the first servers did.
+        db.exec(R"(INSERT INTO record (collection, id, seq, fields, versions, writers) VALUES ('referral', 'r-old', 2, )"
+                R"('{"notes":"y"}', '{"notes":2}', '{"notes":"u-3/d-3","status":"u-4/d-4"}'))");
+    }
+    store->beginRead();
+    auto fresh = store->record("referral", "r-1");
+    auto old = store->record("referral", "r-old");
+    store->rollback();
+    REQUIRE(fresh.has_value());
+    REQUIRE(old.has_value());
+    CHECK(fresh->writers == s.writers);
+    CHECK(old->writers == std::map<std::string, std::string>{{"notes", "u-3/d-3"}, {"status", "u-4/d-4"}});
+    // Saved again, the old row takes the grouped form with nothing lost.
+    store->begin();
+    store->saveRecord(*old);
+    store->commit();
+    db::Database db(path);
+    CHECK(db.queryText("SELECT writers FROM record WHERE id = 'r-old'").value_or("") ==
+          R"({"u-3/d-3":["notes"],"u-4/d-4":["status"]})");
+}
+
 TEST_CASE("an ISA that lapses or starts by date re-shares its organisation's referrals, once") {
     test::TempDir dir;
     const std::string path = (dir / "server.db").string();

@@ -112,10 +112,31 @@ std::string toText(const std::map<std::string, int64_t>& m) {
     return j.dump();
 }
 
-std::string toText(const std::map<std::string, std::string>& m) {
+// A record's writers (field → "user/device" that last wrote it) are stored grouped by writer,
+// {"user/device": ["field", …]}: most records have one or two writers, so this is a fifth of the
+// field-by-field form and a fifth of the JSON read and written with every op that touches the
+// record. Rows still in the field-by-field form (written before) are read as they are and take
+// the grouped form when next saved.
+std::string writersText(const std::map<std::string, std::string>& writers) {
+    std::map<std::string_view, std::vector<std::string_view>> byWriter;
+    for (const auto& [field, writer] : writers) byWriter[writer].push_back(field);
     json j = json::object();
-    for (const auto& [k, v] : m) j[k] = v;
+    for (const auto& [writer, fields] : byWriter) j[std::string(writer)] = fields;
     return j.dump();
+}
+
+std::map<std::string, std::string> writersFromText(std::string_view text) {
+    std::map<std::string, std::string> out;
+    const json j = parseOr(text, json::object());
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        if (it.value().is_string()) { // field-by-field, as first stored
+            out[it.key()] = it.value().get<std::string>();
+        } else if (it.value().is_array()) {
+            for (const auto& field : it.value())
+                if (field.is_string()) out[field.get<std::string>()] = it.key();
+        }
+    }
+    return out;
 }
 
 class SqliteServerStore final : public ServerStore {
@@ -249,9 +270,7 @@ ON CONFLICT (id) DO UPDATE SET username = excluded.username, display_name = excl
         if (!q->step()) return std::nullopt;
         StoredRecord s;
         s.record = readRow(*q);
-        json writers = parseOr(q->getTextView(10), json::object());
-        for (auto it = writers.begin(); it != writers.end(); ++it)
-            if (it.value().is_string()) s.writers[it.key()] = it.value().get<std::string>();
+        s.writers = writersFromText(q->getTextView(10));
         return s;
     }
     void saveRecord(const StoredRecord& s) override {
@@ -263,7 +282,7 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
     organisation = excluded.organisation, owner = excluded.owner, status = excluded.status,
     fields = excluded.fields, versions = excluded.versions, writers = excluded.writers)sql");
         q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status, r.fields.dump(),
-                   toText(r.versions), toText(s.writers));
+                   toText(r.versions), writersText(s.writers));
         q->exec();
     }
     std::vector<std::string> idsSharedWith(const std::string& collection, const std::string& organisation) override {

@@ -208,10 +208,11 @@ void SyncEngine::push(SyncReport& report, PullPrefetch& ahead) {
         }
         auto results = sync::pushResponseFromJson(sync::parseJson(response.body)).results;
         if (afterPushAnswered) afterPushAnswered();
-        // The server has committed the last batch: the pull's first page (these changes and
-        // everyone else's) is fetched while the results are recorded here. The cursor does not
-        // move until the pull applies a page, so the page fits.
-        if (batch.size() < m_options.pushBatch) prefetch(ahead, m_store.cursor());
+        // The server has committed the last batch (nothing else is queued): the pull's first page
+        // (these changes and everyone else's) is fetched while the results are recorded here. The
+        // cursor does not move until the pull applies a page, so the page fits.
+        const bool last = batch.size() < m_options.pushBatch || m_store.outboxSize() <= batch.size();
+        if (last) prefetch(ahead, m_store.cursor());
         m_store.recordResults(results, nowIso());
         for (const auto& r : results) {
             ++report.pushed;
