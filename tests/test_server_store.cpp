@@ -103,6 +103,41 @@ TEST_CASE("a record's writers are stored grouped by writer, and rows in the firs
           R"({"u-3/d-3":["notes"],"u-4/d-4":["status"]})");
 }
 
+TEST_CASE("sequences are counted in the write transaction and stored with it") {
+    test::TempDir dir;
+    const std::string path = (dir / "server.db").string();
+    auto store = openSqliteStore(path);
+    auto reader = openSqliteStore(path);
+    auto committed = [&] {
+        reader->beginRead();
+        const int64_t v = reader->maxSeq();
+        reader->rollback();
+        return v;
+    };
+    const int64_t start = committed();
+    store->begin();
+    const int64_t a = store->nextSeq(), b = store->nextSeq();
+    CHECK(b == a + 1);
+    CHECK(store->maxSeq() == b);      // the writer sees its own
+    CHECK(committed() == start);      // others see nothing until the commit
+    store->savepoint();
+    const int64_t c = store->nextSeq();
+    store->rollbackToSavepoint();     // an op that failed leaves a gap, never a reuse
+    CHECK(store->nextSeq() == c + 1);
+    store->commit();
+    CHECK(committed() == c + 1);
+    store->begin();
+    CHECK(store->nextSeq() == c + 2);
+    store->rollback();                // nothing stored: the number comes round again
+    CHECK(committed() == c + 1);
+    store->begin();
+    CHECK(store->nextSeq() == c + 2);
+    store->commit();
+    // Outside a transaction each call stores the counter itself.
+    CHECK(store->nextSeq() == c + 3);
+    CHECK(committed() == c + 3);
+}
+
 TEST_CASE("an ISA that lapses or starts by date re-shares its organisation's referrals, once") {
     test::TempDir dir;
     const std::string path = (dir / "server.db").string();
