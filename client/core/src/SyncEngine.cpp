@@ -194,8 +194,11 @@ void SyncEngine::push(SyncReport& report, PullPrefetch& ahead) {
         m_status.pending = total;
     }
     while (true) {
-        auto batch = m_store.outbox(m_options.pushBatch);
+        // One entry more than a batch says whether another batch follows.
+        auto batch = m_store.outbox(m_options.pushBatch + 1);
         if (batch.empty()) break;
+        const bool last = batch.size() <= m_options.pushBatch;
+        if (!last) batch.resize(m_options.pushBatch);
         std::vector<std::string> ops;
         ops.reserve(batch.size());
         for (const auto& e : batch) ops.push_back(e.wire);
@@ -211,7 +214,6 @@ void SyncEngine::push(SyncReport& report, PullPrefetch& ahead) {
         // The server has committed the last batch (nothing else is queued): the pull's first page
         // (these changes and everyone else's) is fetched while the results are recorded here. The
         // cursor does not move until the pull applies a page, so the page fits.
-        const bool last = batch.size() < m_options.pushBatch || m_store.outboxSize() <= batch.size();
         if (last) prefetch(ahead, m_store.cursor());
         m_store.recordResults(results, nowIso());
         for (const auto& r : results) {
@@ -224,7 +226,9 @@ void SyncEngine::push(SyncReport& report, PullPrefetch& ahead) {
         }
         std::lock_guard lock(m_statusMutex);
         m_status.done += results.size();
-        m_status.pending = m_store.outboxSize();
+        // Counted down, not counted again: a count of a large outbox per batch was most of a
+        // 20,000-op push. Ops written meanwhile are counted when the round ends.
+        m_status.pending = m_status.pending > results.size() ? m_status.pending - results.size() : 0;
         if (results.size() < batch.size() && results.empty()) break; // the server answered nothing: retry later
     }
 }
