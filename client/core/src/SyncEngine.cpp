@@ -238,6 +238,9 @@ void SyncEngine::pull(SyncReport& report, PullPrefetch& ahead) {
     // and parsed on a second thread (the network, the server, and the other core): one page in
     // flight at most, and only once the page before it has said where the next one starts. If
     // the cursor has moved otherwise (a resync), the prefetched page is dropped.
+    // A page applied is freed on a second thread: its thousands of small JSON nodes took a
+    // quarter of the device's time in an initial sync.
+    std::future<void> freeing;
     bool more = true;
     while (more) {
         const int64_t cursor = m_store.cursor();
@@ -266,6 +269,8 @@ void SyncEngine::pull(SyncReport& report, PullPrefetch& ahead) {
         report.pulled += applied.records;
         report.removed += applied.removals;
         more = page.hasMore;
+        if (freeing.valid()) freeing.wait();
+        freeing = std::async(std::launch::async, [done = std::move(page)]() mutable { done = {}; });
         std::lock_guard lock(m_statusMutex);
         m_status.done += applied.records;
     }
