@@ -104,25 +104,28 @@ public:
         for (size_t g = 0; g < kGroups.size(); ++g) {
             for (SV w : kGroups[g].words) {
                 const uint32_t bit = 1u << g;
-                if (!w.empty() && w.back() == '*') m_prefixes.push_back({w.substr(0, w.size() - 1), bit});
-                else m_exact.push_back({w, bit});
+                if (!w.empty() && w.back() == '*')
+                    m_prefixes[static_cast<unsigned char>(w.front())].push_back({w.substr(0, w.size() - 1), bit});
+                else m_exact[static_cast<unsigned char>(w.front())].push_back({w, bit});
             }
         }
-        std::sort(m_exact.begin(), m_exact.end());
     }
 
     uint32_t groupsOf(SV token) const {
+        if (token.empty()) return 0;
         uint32_t mask = 0;
-        auto it = std::lower_bound(m_exact.begin(), m_exact.end(), std::pair<SV, uint32_t>{token, 0});
-        for (; it != m_exact.end() && it->first == token; ++it) mask |= it->second;
-        for (const auto& [stem, bit] : m_prefixes)
+        const auto first = static_cast<unsigned char>(token.front());
+        for (const auto& [word, bit] : m_exact[first])
+            if (word == token) mask |= bit;
+        for (const auto& [stem, bit] : m_prefixes[first])
             if (token.size() >= stem.size() && token.compare(0, stem.size(), stem) == 0) mask |= bit;
         return mask;
     }
 
 private:
-    std::vector<std::pair<SV, uint32_t>> m_exact;
-    std::vector<std::pair<SV, uint32_t>> m_prefixes;
+    // By first byte: a token is compared with the few words that could match.
+    std::array<std::vector<std::pair<SV, uint32_t>>, 256> m_exact;
+    std::array<std::vector<std::pair<SV, uint32_t>>, 256> m_prefixes;
 };
 
 const Matcher& matcher() {
