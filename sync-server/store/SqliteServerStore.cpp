@@ -168,9 +168,9 @@ public:
             auto q = m_db.cached("UPDATE seq_counter SET value = ?1 WHERE name = 'change'");
             q->bind(1, *m_seq);
             q->exec();
-            m_seq.reset();
         }
-        m_db.cached("COMMIT")->exec();
+        m_db.cached("COMMIT")->exec(); // if it fails, the caller rolls back (or commits again)
+        m_seq.reset();
         m_writing = false;
     }
     void rollback() override {
@@ -268,10 +268,10 @@ ON CONFLICT (id) DO UPDATE SET username = excluded.username, display_name = excl
     int64_t opCount() override { return m_db.queryInt64("SELECT count(*) FROM applied_op").value_or(0); }
 
     // ----------------------------------------------------------------------------- records
-    // Inside a write transaction (begin() … commit()) sequences are counted here and the counter row is
-    // written once, at commit: one UPDATE per op was a fifth of creating a record. An op rolled
-    // back to its savepoint leaves a gap, never a reuse; a rolled-back transaction hands out its
-    // numbers again, as the row did. Outside one, each call updates the row itself.
+    // Inside a write transaction (begin() … commit()) sequences are counted here and the counter
+    // row is written once, at commit: one UPDATE per op was a fifth of creating a record. An op
+    // rolled back to its savepoint leaves a gap, never a reuse; a rolled-back transaction hands
+    // out its numbers again, as the row did. Outside one, each call updates the row itself.
     int64_t nextSeq() override {
         if (m_writing) {
             if (!m_seq) m_seq = readCounter();
@@ -282,11 +282,6 @@ ON CONFLICT (id) DO UPDATE SET username = excluded.username, display_name = excl
         return q->getInt64(0);
     }
     int64_t maxSeq() override { return m_seq ? *m_seq : readCounter(); }
-    int64_t readCounter() {
-        auto q = m_db.cached("SELECT value FROM seq_counter WHERE name = 'change'");
-        if (!q->step()) throw Error(ErrorDomain::Internal, "the change counter is missing");
-        return q->getInt64(0);
-    }
     std::optional<StoredRecord> record(const std::string& collection, const std::string& id) override {
         auto q = m_db.cached("SELECT collection, id, seq, deleted, area, organisation, owner, status, fields, versions, "
                              "writers FROM record WHERE collection = ?1 AND id = ?2");
@@ -455,6 +450,12 @@ private:
         for (auto it = versions.begin(); it != versions.end(); ++it)
             if (it.value().is_number_integer()) r.versions[it.key()] = it.value().get<int64_t>();
         return r;
+    }
+
+    int64_t readCounter() {
+        auto q = m_db.cached("SELECT value FROM seq_counter WHERE name = 'change'");
+        if (!q->step()) throw Error(ErrorDomain::Internal, "the change counter is missing");
+        return q->getInt64(0);
     }
 
     db::Database m_db;

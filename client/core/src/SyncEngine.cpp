@@ -238,6 +238,7 @@ void SyncEngine::pull(SyncReport& report, PullPrefetch& ahead) {
     // and parsed on a second thread (the network, the server, and the other core): one page in
     // flight at most, and only once the page before it has said where the next one starts. If
     // the cursor has moved otherwise (a resync), the prefetched page is dropped.
+    //
     // A page applied is freed on a second thread: its thousands of small JSON nodes took a
     // quarter of the device's time in an initial sync.
     std::future<void> freeing;
