@@ -399,9 +399,14 @@ OpResult OpApplier::resolve(const Op& op) {
     auto conflict = m_store.record("conflict", op.conflictId.empty() ? op.recordId : op.conflictId);
     if (!conflict || conflict->record.deleted) return rejected(op, "there is no such conflict");
     if (!sync::canRead(m_who, conflict->record)) return rejected(op, "you do not have access to this conflict");
-    if (conflict->record.status == "resolved") return result(op, OpStatus::Applied);
     auto chosen = op.fields.find("value");
     if (chosen == op.fields.end()) return rejected(op, "a resolution needs the chosen value");
+    if (conflict->record.status == "resolved") {
+        // Someone settled it first. The same choice is simply done; a different one is refused,
+        // so the device puts back the value the server kept (its record may not change again).
+        if (conflict->record.fields.value("resolution", json()) == chosen->second.value) return result(op, OpStatus::Applied);
+        return rejected(op, "this clash was already resolved by someone else; their choice was kept");
+    }
     const std::string collection = fieldOr(conflict->record.fields, "collection").get<std::string>();
     const std::string recordId = fieldOr(conflict->record.fields, "record_id").get<std::string>();
     const std::string field = fieldOr(conflict->record.fields, "field").is_string()

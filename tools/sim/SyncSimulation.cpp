@@ -36,6 +36,25 @@ using nlohmann::json;
 
 namespace signpost::sim {
 
+server::HttpRequest serverRequest(const client::TransportRequest& request, const std::string& remoteAddress) {
+    server::HttpRequest in;
+    in.method = request.method;
+    auto q = request.path.find('?');
+    in.path = request.path.substr(0, q);
+    if (q != std::string::npos) {
+        std::stringstream ss(request.path.substr(q + 1));
+        std::string pair;
+        while (std::getline(ss, pair, '&')) {
+            auto eq = pair.find('=');
+            in.query[pair.substr(0, eq)] = eq == std::string::npos ? "" : pair.substr(eq + 1);
+        }
+    }
+    in.headers = request.headers;
+    in.body = request.body;
+    in.remoteAddress = remoteAddress;
+    return in;
+}
+
 namespace {
 
 struct Rng {
@@ -55,6 +74,7 @@ struct Rng {
 struct Faults {
     double dropRequest = 0.04, holdRequest = 0.03, deliverHeld = 0.3, truncateRequest = 0.02;
     double duplicate = 0.05, dropResponse = 0.05, truncateResponse = 0.03, crashAfterAnswer = 0.04;
+    double writeDuringPush = 0.08;
 };
 
 // A network that loses, delays, repeats and damages messages, deterministically.
@@ -64,21 +84,7 @@ public:
     bool faulty = true;
 
     client::TransportResponse send(const client::TransportRequest& request) override {
-        server::HttpRequest in;
-        in.method = request.method;
-        auto q = request.path.find('?');
-        in.path = request.path.substr(0, q);
-        if (q != std::string::npos) {
-            std::stringstream ss(request.path.substr(q + 1));
-            std::string pair;
-            while (std::getline(ss, pair, '&')) {
-                auto eq = pair.find('=');
-                in.query[pair.substr(0, eq)] = eq == std::string::npos ? "" : pair.substr(eq + 1);
-            }
-        }
-        in.headers = request.headers;
-        in.body = request.body;
-        in.remoteAddress = "10.0.0.1";
+        server::HttpRequest in = serverRequest(request, "10.0.0.1");
         if (faulty) {
             if (!m_held.empty() && m_rng.chance(m_faults.deliverHeld)) deliverOneHeld(); // reordering
             double roll = m_rng.unit();
@@ -213,6 +219,16 @@ private:
         d.engine = std::make_unique<client::SyncEngine>(d.db, *d.net, options);
         d.engine->afterPushAnswered = [this, &d] {
             if (d.net->faulty && m_rng.chance(m_faults.crashAfterAnswer)) throw CrashAfterAnswer();
+            // The person keeps working while the sync runs: a write lands between the server's
+            // answer and the device recording it (the round's next batch carries it).
+            if (d.net->faulty && m_rng.chance(m_faults.writeDuringPush)) {
+                m_coverage.add("writes during a push", 1);
+                try {
+                    act(d);
+                } catch (const SimFailure& f) {
+                    m_hookFailure = f.what(); // the engine would take it for a failed round
+                }
+            }
         };
     }
 
@@ -435,6 +451,7 @@ private:
         d.net->faulty = faulty;
         client::SyncReport report;
         report = d.engine->syncOnce();
+        if (!m_hookFailure.empty()) fail(m_hookFailure);
         if (!report.complete && report.error.find("crashed") != std::string::npos) {
             m_coverage.add("crashes after answer", 1);
             restart(d);
@@ -574,6 +591,7 @@ private:
     }
 
     [[noreturn]] void fail(const std::string& what) { throw SimFailure(what); }
+    std::string m_hookFailure; // a check that failed inside the engine's hook, raised after the round
 
     uint64_t m_seed;
     Rng m_rng;
@@ -609,7 +627,8 @@ SimResult runSimulation(uint64_t seed, int steps, Coverage& coverage) {
 const std::vector<std::string>& pathsToExercise() {
     static const std::vector<std::string> paths{"ops applied", "ops conflict", "ops rejected", "crashes after answer",
                                                 "resyncs", "removals pulled", "duplicates answered", "failed rounds",
-                                                "tombstones", "referrals sent", "appointments", "alerts raised"};
+                                                "tombstones", "referrals sent", "appointments", "alerts raised",
+                                                "writes during a push"};
     return paths;
 }
 

@@ -6,7 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "service/Http.hpp"
+#include "signpost/client/HttpTransport.hpp"
+
 namespace signpost::sim {
+
+// A device's request as the server's handler takes it, with no sockets between: the path split
+// from its query parameters.
+server::HttpRequest serverRequest(const client::TransportRequest& request, const std::string& remoteAddress);
 
 // What the runs exercised, so a simulation that stopped conflicting (say) shows.
 struct Coverage {

@@ -646,15 +646,26 @@ void LocalStore::recordResults(const std::vector<sync::OpResult>& results, const
         }
         del->reset();
         if (collection.empty()) continue;
-        if (effective == sync::OpStatus::Rejected || effective == sync::OpStatus::Conflict) {
-            // The server did not take (all of) this change: once nothing else is queued for the
-            // record, show the server's copy again (a pull would not: the server's record may
-            // not have changed at all).
-            auto mark = m_db.cached("UPDATE record SET revert = 1 WHERE collection = ?1 AND id = ?2");
-            mark->bind(1, collection).bind(2, recordId);
-            mark->exec();
+        std::vector<std::pair<std::string, std::string>> records{{collection, recordId}};
+        // A resolution also showed its value at once on the record the conflict is about, with
+        // no op of that record's own: it is settled with the resolution. Left marked as a local
+        // change, it would outlive a resync even after the server deleted the record.
+        if (collection == "conflict")
+            if (auto c = record("conflict", recordId)) {
+                const std::string target = c->fields.value("collection", ""), targetId = c->fields.value("record_id", "");
+                if (!target.empty() && !targetId.empty()) records.emplace_back(target, targetId);
+            }
+        for (const auto& [name, id] : records) {
+            if (effective == sync::OpStatus::Rejected || effective == sync::OpStatus::Conflict) {
+                // The server did not take (all of) this change: once nothing else is queued for
+                // the record, show the server's copy again (a pull would not: the server's
+                // record may not have changed at all).
+                auto mark = m_db.cached("UPDATE record SET revert = 1 WHERE collection = ?1 AND id = ?2");
+                mark->bind(1, name).bind(2, id);
+                mark->exec();
+            }
+            touched.emplace(name, id);
         }
-        touched.emplace(collection, recordId);
     }
     for (const auto& [collection, recordId] : touched) {
         if (pendingFor(collection, recordId)) continue;
@@ -784,8 +795,12 @@ PullApplied LocalStore::applyPull(const sync::PullResponse& page) {
 }
 
 void LocalStore::clearSynced() {
-    m_db.exec("DELETE FROM record WHERE local = 0; DELETE FROM service; DELETE FROM organisation; "
-              "DELETE FROM location;");
+    // A row is kept only for what is still waiting to be sent: a change shown here whose op has
+    // gone (a resolution's value on its record) is the server's to confirm, and the server's
+    // record may be gone.
+    m_db.exec("DELETE FROM record WHERE local = 0 OR NOT EXISTS (SELECT 1 FROM outbox o WHERE "
+              "o.collection = record.collection AND o.record_id = record.id); "
+              "DELETE FROM service; DELETE FROM organisation; DELETE FROM location;");
     directory::DirectoryStore(m_db).clearIndex();
     // Directory changes made here and not yet sent go back into the search tables.
     m_db.exec("UPDATE record SET reindex = 1 WHERE local = 1 AND collection IN ('service', 'organisation')");

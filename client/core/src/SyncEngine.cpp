@@ -197,6 +197,13 @@ void SyncEngine::push(SyncReport& report, PullPrefetch& ahead) {
         // One entry more than a batch says whether another batch follows.
         auto batch = m_store.outbox(m_options.pushBatch + 1);
         if (batch.empty()) break;
+        // Ops written while the last batch was answered (a person acting during the sync): the
+        // page fetched ahead is dropped before they go, so only one thread ever uses the
+        // transport. It is fetched again after them.
+        if (ahead.page.valid()) {
+            ahead.page.wait();
+            ahead.page = {};
+        }
         const bool last = batch.size() <= m_options.pushBatch;
         if (!last) batch.resize(m_options.pushBatch);
         std::vector<std::string> ops;
