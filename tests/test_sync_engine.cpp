@@ -30,8 +30,11 @@ public:
     explicit WatchedTransport(server::SyncService& service) : m_service(service) {}
     std::atomic<bool> overlapped{false};
     std::atomic<int> requests{0};
+    std::atomic<int> getsBeforeOutage{-1}; // when >= 0: that many more GETs pass, then the network is gone
 
     client::TransportResponse send(const client::TransportRequest& request) override {
+        if (request.method == "GET" && getsBeforeOutage.load() >= 0 && getsBeforeOutage.fetch_sub(1) == 0)
+            throw client::TransportError("the connection dropped");
         if (m_inFlight.fetch_add(1) > 0) overlapped = true;
         ++requests;
         // Long enough that a second thread reaching the transport meanwhile is certain to be seen.
@@ -46,52 +49,147 @@ private:
     std::atomic<int> m_inFlight{0};
 };
 
-} // namespace
-
-TEST_CASE("a change written while a push is answered goes in the same round, and the transport is never shared") {
+// A server on a SQLite file with its users, and the devices that sync with it.
+struct Server {
     test::TempDir dir;
-    const std::string serverPath = (dir / "server.db").string();
-    server::SyncService service([&] { return server::openSqliteStore(serverPath); });
-    {
-        auto store = server::openSqliteStore(serverPath);
+    std::string path = (dir / "server.db").string();
+    server::SyncService service{[p = path] { return server::openSqliteStore(p); }};
+
+    sync::Principal addUser(const std::string& name, domain::Role role, std::vector<std::string> areas) {
+        server::User u;
+        u.id = "user-" + name;
+        u.username = name;
+        u.role = role;
+        u.areas = areas;
+        u.passwordHash = "not-used-here";
+        u.createdAt = "2026-11-23T00:00:00Z";
+        auto store = server::openSqliteStore(path);
         store->begin();
-        domain::Service svc;
-        svc.id = "svc-1";
-        svc.organisationId = "org-1";
-        svc.name = "Gwent Money Advice";
-        svc.description = "Debt and budgeting help";
-        svc.areas = {"PDU-GWENT"};
-        svc.needs = {"finance"};
+        store->saveUser(u);
+        store->saveToken({server::tokenHash("token-" + name), u.id, "device-" + name, INT64_MAX / 2, false});
+        store->commit();
+        return sync::Principal{u.id, role, areas, ""};
+    }
+    void save(const std::string& collection, const std::string& id, json fields) {
+        auto store = server::openSqliteStore(path);
+        store->begin();
         server::StoredRecord r;
-        r.record.collection = "service";
-        r.record.id = svc.id;
-        r.record.fields = sync::serviceFields(svc);
+        r.record.collection = collection;
+        r.record.id = id;
+        r.record.fields = std::move(fields);
         r.record.seq = store->nextSeq();
         for (auto it = r.record.fields.begin(); it != r.record.fields.end(); ++it) r.record.versions[it.key()] = r.record.seq;
+        sync::deriveScope(r.record);
         store->saveRecord(r);
-        server::User admin;
-        admin.id = "user-admin";
-        admin.username = "admin";
-        admin.role = domain::Role::Admin;
-        admin.passwordHash = "not-used-here";
-        admin.createdAt = "2026-11-23T00:00:00Z";
-        store->saveUser(admin);
-        store->saveToken({server::tokenHash("token-admin"), admin.id, "device-1", INT64_MAX / 2, false});
         store->commit();
     }
+};
 
-    auto local = schema::openLocal((dir / "device.db").string());
-    client::LocalStore device(local);
-    auto vault = device.openVault("a device passphrase", crypto::KdfCost::Minimum);
-    device.setVault(&vault);
-    device.setState("device_id", "device-1");
-    device.setState("token", "token-admin");
-    device.setPrincipal(sync::Principal{"user-admin", domain::Role::Admin, {}, ""}, "admin");
+// One device: its own database file, vault, transport and engine, signed in as `name`.
+struct Device {
+    db::Database db;
+    client::LocalStore store{db};
+    crypto::Vault vault;
+    WatchedTransport transport;
+    client::SyncEngine engine;
 
-    WatchedTransport transport(service);
-    client::EngineOptions options;
-    options.vault = &vault;
-    client::SyncEngine engine(local, transport, options);
+    static client::EngineOptions options(const crypto::Vault* vault, size_t pullLimit) {
+        client::EngineOptions o;
+        o.vault = vault;
+        o.pullLimit = pullLimit;
+        return o;
+    }
+    Device(Server& server, const std::string& name, const sync::Principal& who, size_t pullLimit = 500)
+        : db(schema::openLocal((server.dir / (name + ".db")).string())),
+          vault(store.openVault("a device passphrase", crypto::KdfCost::Minimum)), transport(server.service),
+          engine(db, transport, options(&vault, pullLimit)) {
+        store.setVault(&vault);
+        store.setState("device_id", "device-" + name);
+        store.setState("token", "token-" + name);
+        store.setPrincipal(who, name);
+    }
+    std::string field(const std::string& collection, const std::string& id, const std::string& name) {
+        auto r = store.record(collection, id);
+        return r && r->fields.contains(name) && r->fields[name].is_string() ? r->fields[name].get<std::string>() : "";
+    }
+};
+
+} // namespace
+
+TEST_CASE("a resolution made after someone else's reached the server is refused, and the device shows theirs") {
+    Server server;
+    const auto prac = server.addUser("prac", domain::Role::Practitioner, {"PDU-GWENT"});
+    const auto sup = server.addUser("sup", domain::Role::Supervisor, {"PDU-GWENT"});
+    server.save("referral", "ref-1",
+                {{"area", "PDU-GWENT"}, {"owner", prac.userId}, {"created_by", prac.userId}, {"status", "submitted"},
+                 {"organisation_id", "org-1"}, {"reason", "Rent arrears"}});
+    Device a(server, "prac", prac);
+    Device b(server, "sup", sup, 1); // one record a page: a dropped connection can stop a pull between two
+    REQUIRE(a.engine.syncOnce().complete);
+    REQUIRE(b.engine.syncOnce().complete);
+
+    // Both change the reason while apart: the supervisor's edit reaches the server second and
+    // becomes a clash that both see.
+    a.store.update("referral", "ref-1", json{{"reason", "Rent arrears and a court date"}});
+    b.store.update("referral", "ref-1", json{{"reason", "Arrears; eviction risk"}});
+    REQUIRE(a.engine.syncOnce().complete);
+    REQUIRE(b.engine.syncOnce().conflicts == 1);
+    REQUIRE(a.engine.syncOnce().complete);
+    const auto clashes = a.store.records("conflict");
+    REQUIRE(clashes.size() == 1);
+    const std::string clash = clashes.front().id;
+    REQUIRE(b.store.record("conflict", clash).has_value());
+
+    // The practitioner settles it: the server changes the referral, then the conflict.
+    const std::string theirs = "Rent arrears; a court date and eviction risk";
+    a.store.resolveConflict(clash, theirs);
+    REQUIRE(a.engine.syncOnce().complete);
+    // The supervisor's connection drops after the referral's page and before the conflict's.
+    b.transport.getsBeforeOutage = 1;
+    CHECK_FALSE(b.engine.syncOnce().complete);
+    b.transport.getsBeforeOutage = -1;
+    REQUIRE(b.field("referral", "ref-1", "reason") == theirs);
+    REQUIRE(b.store.record("conflict", clash)->status == "open");
+
+    SUBCASE("a different choice is refused and put back") {
+        b.store.resolveConflict(clash, json("Eviction risk first"));
+        CHECK(b.field("referral", "ref-1", "reason") == "Eviction risk first"); // shown at once
+        const auto report = b.engine.syncOnce();
+        CHECK(report.complete);
+        CHECK(report.rejected == 1);
+        const auto refused = b.store.rejected();
+        REQUIRE(refused.size() == 1);
+        CHECK(refused.front().reason.find("already resolved") != std::string::npos);
+        // The referral did not change on the server again: the device put its copy back.
+        CHECK(b.field("referral", "ref-1", "reason") == theirs);
+        CHECK(b.store.record("conflict", clash)->status == "resolved");
+        CHECK(b.db.queryInt64("SELECT count(*) FROM record WHERE local = 1").value_or(-1) == 0);
+    }
+    SUBCASE("the same choice is simply done") {
+        b.store.resolveConflict(clash, json(theirs));
+        const auto report = b.engine.syncOnce();
+        CHECK(report.complete);
+        CHECK(report.applied == report.pushed);
+        CHECK(b.store.rejected().empty());
+        CHECK(b.field("referral", "ref-1", "reason") == theirs);
+        CHECK(b.store.record("conflict", clash)->status == "resolved");
+    }
+}
+
+TEST_CASE("a change written while a push is answered goes in the same round, and the transport is never shared") {
+    Server server;
+    domain::Service svc;
+    svc.id = "svc-1";
+    svc.organisationId = "org-1";
+    svc.name = "Gwent Money Advice";
+    svc.description = "Debt and budgeting help";
+    svc.areas = {"PDU-GWENT"};
+    svc.needs = {"finance"};
+    server.save("service", svc.id, sync::serviceFields(svc));
+    Device admin(server, "admin", server.addUser("admin", domain::Role::Admin, {}));
+    auto& device = admin.store;
+    auto& engine = admin.engine;
+    auto& transport = admin.transport;
     REQUIRE(engine.syncOnce().complete);
     REQUIRE(device.record("service", "svc-1").has_value());
 
@@ -115,7 +213,7 @@ TEST_CASE("a change written while a push is answered goes in the same round, and
     CHECK(report.applied == queued);
     CHECK(device.outboxSize() == 0);
 
-    auto store = server::openSqliteStore(serverPath);
+    auto store = server::openSqliteStore(server.path);
     store->beginRead();
     const auto onServer = store->record("service", "svc-1");
     store->rollback();
