@@ -29,14 +29,12 @@ class WatchedTransport final : public client::HttpTransport {
 public:
     explicit WatchedTransport(server::SyncService& service) : m_service(service) {}
     std::atomic<bool> overlapped{false};
-    std::atomic<int> requests{0};
-    std::atomic<int> getsBeforeOutage{-1}; // when >= 0: that many more GETs pass, then the network is gone
+    std::atomic<int> getsBeforeOutage{-1}; // when >= 0: that many more GETs pass, then one fails
 
     client::TransportResponse send(const client::TransportRequest& request) override {
         if (request.method == "GET" && getsBeforeOutage.load() >= 0 && getsBeforeOutage.fetch_sub(1) == 0)
             throw client::TransportError("the connection dropped");
         if (m_inFlight.fetch_add(1) > 0) overlapped = true;
-        ++requests;
         // Long enough that a second thread reaching the transport meanwhile is certain to be seen.
         std::this_thread::sleep_for(std::chrono::milliseconds(30));
         const server::HttpResponse out = m_service.handle(sim::serverRequest(request, "127.0.0.1"));
