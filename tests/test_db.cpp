@@ -6,6 +6,10 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <functional>
+#include <thread>
+
 using namespace signpost;
 using namespace signpost::db;
 
@@ -237,4 +241,68 @@ TEST_CASE("a rederivable commit skips the disk wait for its transaction only, an
     }
     CHECK(db.queryInt64("PRAGMA synchronous") == 2);
     CHECK(db.queryText("SELECT group_concat(x) FROM t") == "1,2");
+}
+
+namespace {
+// Writes about `pages` WAL pages in transactions of ~100 pages (4 KiB pages, 3.5 KiB rows).
+void writePages(Database& db, int pages, int from = 0) {
+    db.exec("CREATE TABLE IF NOT EXISTS blob (id INTEGER PRIMARY KEY, body TEXT)");
+    for (int t = 0; t < pages / 100; ++t) {
+        Transaction txn(db);
+        auto q = db.cached("INSERT INTO blob (id, body) VALUES (?1, ?2)");
+        for (int i = 0; i < 100; ++i) {
+            q->bind(1, int64_t{from} + t * 100 + i).bind(2, std::string(3500, static_cast<char>('a' + i % 26)));
+            q->exec();
+            q->reset();
+        }
+        txn.commit();
+    }
+}
+
+bool waitFor(const std::function<bool()>& done) {
+    for (int i = 0; i < 1000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return done();
+}
+} // namespace
+
+TEST_CASE("a background checkpointer copies the WAL back on its own thread, and a moved database keeps it") {
+    test::TempDir dir;
+    const std::string path = (dir / "c.db").string();
+    OpenOptions options;
+    options.backgroundCheckpoint = true;
+    {
+        Database db(path, options);
+        writePages(db, 1500);
+        // The commits that passed 1,000 WAL pages woke the thread instead of checkpointing.
+        CHECK(waitFor([&] { return db.backgroundCheckpoints() >= 1; }));
+        // SQLite's own hook is gone: with it, a 1,000-page checkpoint would have run inline.
+        Database moved = std::move(db);
+        const uint64_t before = moved.backgroundCheckpoints();
+        writePages(moved, 1500, 100000);
+        CHECK(waitFor([&] { return moved.backgroundCheckpoints() > before; }));
+        CHECK(moved.queryInt64("SELECT count(*) FROM blob") == 3000);
+    }
+    // Everything committed is in the file, whole, after the connection (and its thread) closed.
+    Database reopened(path);
+    CHECK(reopened.queryInt64("SELECT count(*) FROM blob") == 3000);
+    CHECK(reopened.integrityCheck() == "ok");
+    CHECK(reopened.backgroundCheckpoints() == 0); // off unless asked for
+}
+
+TEST_CASE("a database closes at once while its checkpointer is busy, and memory databases have none") {
+    test::TempDir dir;
+    OpenOptions options;
+    options.backgroundCheckpoint = true;
+    for (int round = 0; round < 3; ++round) {
+        Database db((dir / ("d" + std::to_string(round) + ".db")).string(), options);
+        writePages(db, 1100); // the last commits wake the thread; the destructor stops and joins it
+    }
+    Database memory(":memory:", options);
+    writePages(memory, 1100);
+    CHECK(memory.backgroundCheckpoints() == 0);
+    for (int round = 0; round < 3; ++round) {
+        Database db((dir / ("d" + std::to_string(round) + ".db")).string());
+        CHECK(db.queryInt64("SELECT count(*) FROM blob") == 1100);
+        CHECK(db.integrityCheck() == "ok");
+    }
 }

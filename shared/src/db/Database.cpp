@@ -3,9 +3,88 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 namespace signpost::db {
+
+// ------------------------------------------------------------------------------- Checkpointer
+
+// Runs PASSIVE checkpoints for one database file on its own thread and connection, woken by the
+// WAL hook of the connection that writes. PASSIVE never waits for readers or the writer: it copies
+// what it can, and the WAL restarts from its beginning once every frame is back in the database.
+class Checkpointer {
+public:
+    explicit Checkpointer(std::string path) : m_path(std::move(path)) {}
+    ~Checkpointer() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_wake.notify_all();
+        if (m_thread.joinable()) m_thread.join();
+    }
+    Checkpointer(const Checkpointer&) = delete;
+    Checkpointer& operator=(const Checkpointer&) = delete;
+
+    void nudge() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_pending = true;
+            // Started on first use: most connections (a CLI command, a test) never need it.
+            if (!m_thread.joinable()) m_thread = std::thread([this] { run(); });
+        }
+        m_wake.notify_all();
+    }
+    uint64_t done() const { return m_done.load(); }
+
+    static int walHook(void* self, sqlite3* db, const char* schema, int pages) {
+        if (pages >= kCheckpointBackstopPages) {
+            // The thread cannot keep up (a long reader holds old frames): checkpoint here, as
+            // SQLite's own hook would, so the file stays bounded.
+            sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        } else if (pages >= kCheckpointStartPages) {
+            static_cast<Checkpointer*>(self)->nudge();
+        }
+        return SQLITE_OK;
+    }
+
+private:
+    void run() {
+        sqlite3* conn = nullptr;
+        std::unique_lock lock(m_mutex);
+        while (true) {
+            m_wake.wait(lock, [this] { return m_stop || m_pending; });
+            if (m_stop) break;
+            m_pending = false;
+            lock.unlock();
+            if (!conn && sqlite3_open_v2(m_path.c_str(), &conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+                                         nullptr) != SQLITE_OK) {
+                sqlite3_close_v2(conn); // a failed open still allocates; tried again next time
+                conn = nullptr;
+            }
+            // Busy or interrupted is normal (a writer holds the lock): the next commit wakes it again.
+            if (conn && sqlite3_wal_checkpoint_v2(conn, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) == SQLITE_OK)
+                ++m_done;
+            lock.lock();
+        }
+        lock.unlock();
+        // Not the last connection (the writer's is open until this thread has stopped), so
+        // closing it neither checkpoints nor removes the WAL.
+        if (conn) sqlite3_close_v2(conn);
+    }
+
+    std::string m_path;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_pending = false;
+    bool m_stop = false;
+    std::atomic<uint64_t> m_done{0};
+    std::thread m_thread;
+};
 
 // ---------------------------------------------------------------------------------- Statement
 
@@ -176,21 +255,38 @@ Database::Database(const std::string& path, OpenOptions options) : m_path(path) 
     exec(options.synchronousFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     exec("PRAGMA temp_store = MEMORY");
     exec("PRAGMA cache_size = -" + std::to_string(options.cacheSizeKiB));
+    if (options.backgroundCheckpoint && !options.readOnly && options.wal && !memory) {
+        m_checkpointer = std::make_unique<Checkpointer>(path);
+        // Replaces SQLite's autocheckpoint hook (which is itself a WAL hook).
+        sqlite3_wal_hook(raw, &Checkpointer::walHook, m_checkpointer.get());
+    }
 }
 
+void Database::stopCheckpointer() noexcept {
+    if (!m_checkpointer) return;
+    if (m_db) sqlite3_wal_hook(m_db.get(), nullptr, nullptr);
+    m_checkpointer.reset(); // joins its thread, which closes its connection
+}
+
+uint64_t Database::backgroundCheckpoints() const { return m_checkpointer ? m_checkpointer->done() : 0; }
+
 Database::~Database() {
+    stopCheckpointer();
     m_cache.clear(); // finalize statements before the connection closes
 }
 
 Database::Database(Database&& other) noexcept
-    : m_db(std::move(other.m_db)), m_path(std::move(other.m_path)), m_cache(std::move(other.m_cache)) {}
+    : m_db(std::move(other.m_db)), m_path(std::move(other.m_path)), m_cache(std::move(other.m_cache)),
+      m_checkpointer(std::move(other.m_checkpointer)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
     if (this != &other) {
+        stopCheckpointer();
         m_cache.clear();
         m_db = std::move(other.m_db);
         m_path = std::move(other.m_path);
         m_cache = std::move(other.m_cache);
+        m_checkpointer = std::move(other.m_checkpointer);
     }
     return *this;
 }

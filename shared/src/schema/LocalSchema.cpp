@@ -383,6 +383,9 @@ const std::array kLocalMigrations{
 std::span<const db::Migration> localMigrations() { return kLocalMigrations; }
 
 db::Database openLocal(const std::string& path, db::OpenOptions options) {
+    // A device's commits (a sync round's results, each page pulled, a person's edit) never pay for
+    // copying the WAL back: that runs on a thread of its own.
+    options.backgroundCheckpoint = true;
     db::Database db(path, options);
     db::migrate(db, localMigrations());
     return db;

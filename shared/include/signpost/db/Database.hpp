@@ -121,7 +121,21 @@ struct OpenOptions {
     // Page cache per connection. Bulk loads (seed, import, a first sync) touch far more than
     // SQLite's 2 MB default and would spill dirty pages to the WAL and read them back.
     int cacheSizeKiB = 64 * 1024;
+    // WAL checkpoints on a thread of their own (file databases in WAL mode only). SQLite's
+    // default copies the WAL back into the database inside whichever commit passes 1,000 pages,
+    // so that commit (a sync round's results, a page pulled) pays for everyone's writes and an
+    // fsync of the database file. Here the commit only wakes the checkpointer; a commit still
+    // checkpoints itself if the WAL grows past kCheckpointBackstopPages (the thread kept from
+    // it by long readers), so the file stays bounded.
+    bool backgroundCheckpoint = false;
 };
+
+// WAL pages after which a commit wakes the background checkpointer, and after which the commit
+// checkpoints itself (OpenOptions::backgroundCheckpoint).
+inline constexpr int kCheckpointStartPages = 1000;
+inline constexpr int kCheckpointBackstopPages = 16000;
+
+class Checkpointer;
 
 class Database {
 public:
@@ -153,6 +167,8 @@ public:
 
     const std::string& path() const { return m_path; }
     sqlite3* handle() const { return m_db.get(); }
+    // Checkpoints the background checkpointer has run (0 without one): for tests.
+    uint64_t backgroundCheckpoints() const;
 
     // Throws signpost::Error{Sqlite, extended code, "<context>: <sqlite message>"}.
     [[noreturn]] void fail(int rc, std::string_view context) const { failOn(m_db.get(), rc, context); }
@@ -173,6 +189,9 @@ private:
     };
     // Declared after m_db so statements finalize before the connection closes.
     std::unordered_map<std::string, std::unique_ptr<CacheEntry>> m_cache;
+    // Heap-held so the WAL hook's pointer survives a move; stopped before the connection closes.
+    std::unique_ptr<Checkpointer> m_checkpointer;
+    void stopCheckpointer() noexcept;
 };
 
 } // namespace signpost::db
