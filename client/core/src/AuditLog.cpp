@@ -33,7 +33,8 @@ AuditEntry AuditLog::record(const std::string& user, const std::string& device, 
             e.prevHash = kGenesis;
         }
     }
-    e.at = timeutil::isoDateTimeUtc(m_clock ? m_clock() : std::time(nullptr));
+    const std::time_t at = m_clock ? m_clock() : std::time(nullptr);
+    e.at = timeutil::isoDateTimeUtc(at);
     e.user = user;
     e.device = device;
     e.action = action;
@@ -49,7 +50,10 @@ AuditEntry AuditLog::record(const std::string& user, const std::string& device, 
                               {"user", e.user},        {"action", e.action},    {"target_collection", e.collection},
                               {"target_id", e.recordId}, {"detail", e.detail}, {"prev_hash", e.prevHash},
                               {"hash", e.hash}};
-        store->create("audit", fields, uuid::fromName("audit:" + e.device + ":" + std::to_string(e.seq)));
+        // Derived from the device's entry (one id per entry), led by its
+        // time so a device's entries are appended to the record indexes rather than scattered.
+        store->create("audit", fields,
+                      uuid::fromName("audit:" + e.device + ":" + std::to_string(e.seq), static_cast<int64_t>(at) * 1000));
     }
     return e;
 }

@@ -2,7 +2,11 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <mutex>
 #include <stdexcept>
 
 namespace signpost::uuid {
@@ -32,6 +36,64 @@ std::string random() {
     uint8_t bytes[16];
     randombytes_buf(bytes, sizeof bytes);
     return format(bytes, 4);
+}
+
+namespace {
+void putMillis(uint8_t (&bytes)[16], int64_t unixMillis) {
+    const auto ms = static_cast<uint64_t>(std::max<int64_t>(unixMillis, 0));
+    for (int i = 0; i < 6; ++i) bytes[i] = static_cast<uint8_t>(ms >> (8 * (5 - i)));
+}
+} // namespace
+
+std::string timeOrdered() {
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    return timeOrdered(now);
+}
+
+std::string timeOrdered(int64_t unixMillis) {
+    ensureSodium();
+    // RFC 9562 6.2, method 2 ("monotonic random"): a new millisecond draws fresh random bits; the
+    // same or an earlier one adds one to the last id's random bits (74 bits, so it never wraps
+    // in practice), keeping ids in creation order within the process.
+    static std::mutex mutex;
+    static int64_t lastMillis = -1;
+    static uint8_t last[16];
+    std::lock_guard lock(mutex);
+    uint8_t bytes[16];
+    if (unixMillis > lastMillis) {
+        lastMillis = unixMillis;
+        putMillis(bytes, unixMillis);
+        randombytes_buf(bytes + 6, 10);
+        bytes[6] &= 0x0F; // the version nibble goes here; the random part below it
+        bytes[8] &= 0x3F; // the variant bits
+        // Half the range left above the first id of a millisecond, so adding one cannot carry
+        // into the timestamp in practice.
+        bytes[6] &= 0x07;
+    } else {
+        std::memcpy(bytes, last, sizeof bytes);
+        bytes[6] &= 0x0F;
+        bytes[8] &= 0x3F;
+        // 74 bits: byte 6's low nibble, byte 7, byte 8's low six bits, bytes 9 to 15.
+        int i = 15;
+        for (; i >= 9; --i)
+            if (++bytes[i] != 0) break;
+        if (i < 9 && (++bytes[8] & 0x3F) == 0) {
+            bytes[8] &= 0x3F;
+            if (++bytes[7] == 0) bytes[6] = static_cast<uint8_t>((bytes[6] + 1) & 0x0F);
+        }
+    }
+    std::string out = format(bytes, 7);
+    std::memcpy(last, bytes, sizeof bytes); // format set the version and variant bits in place
+    return out;
+}
+
+std::string fromName(std::string_view name, int64_t unixMillis) {
+    uint8_t bytes[16];
+    crypto_generichash(bytes, sizeof bytes, reinterpret_cast<const unsigned char*>(name.data()), name.size(),
+                       reinterpret_cast<const unsigned char*>("signpost.uuid.v1"), 16);
+    putMillis(bytes, unixMillis);
+    return format(bytes, 8);
 }
 
 std::string fromName(std::string_view name) {

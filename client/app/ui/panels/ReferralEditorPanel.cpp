@@ -62,7 +62,7 @@ void ReferralEditorPanel::referTo(UiContext& ctx, const domain::Service& service
         const auto& who = ctx.session.principal();
         m_ref = newReferral(service.id, service.organisationId, who ? defaultPdu(who->areas) : std::string(),
                             ctx.session.userId());
-        m_id = uuid::random();
+        m_id = uuid::timeOrdered();
         m_created = false;
         m_open = true;
         m_readOnly = false;

@@ -43,7 +43,8 @@ class LocalStore {
 public:
     // `clock` stamps ops and rows (informative only: device clocks order nothing); injectable so
     // tests can skew it by days.
-    // `newId` makes record and op ids (default: random UUIDs); the simulation seeds it.
+    // `newId` makes record and op ids (default: time-ordered UUIDs, uuid::timeOrdered, so each
+    // device's ops and records are appended to the indexes keyed by them); the simulation seeds it.
     explicit LocalStore(db::Database& db, std::function<std::time_t()> clock = {},
                         std::function<std::string()> newId = {});
 
@@ -140,7 +141,7 @@ private:
     std::function<std::time_t()> m_clock;
     std::function<std::string()> m_newId;
     const crypto::Vault* m_vault = nullptr;
-    std::string newId() { return m_newId ? m_newId() : uuid::random(); }
+    std::string newId() { return m_newId ? m_newId() : uuid::timeOrdered(); }
 };
 
 } // namespace signpost::client
