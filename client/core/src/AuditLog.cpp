@@ -50,8 +50,8 @@ AuditEntry AuditLog::record(const std::string& user, const std::string& device, 
                               {"user", e.user},        {"action", e.action},    {"target_collection", e.collection},
                               {"target_id", e.recordId}, {"detail", e.detail}, {"prev_hash", e.prevHash},
                               {"hash", e.hash}};
-        // Derived from the device's entry (one id per entry), led by its
-        // time so a device's entries are appended to the record indexes rather than scattered.
+        // Derived from the device's entry (one id per entry) and led by its time, so a device's
+        // entries are appended to the record indexes rather than scattered over them.
         store->create("audit", fields,
                       uuid::fromName("audit:" + e.device + ":" + std::to_string(e.seq), static_cast<int64_t>(at) * 1000));
     }

@@ -65,11 +65,10 @@ std::string timeOrdered(int64_t unixMillis) {
         lastMillis = unixMillis;
         putMillis(bytes, unixMillis);
         randombytes_buf(bytes + 6, 10);
-        bytes[6] &= 0x0F; // the version nibble goes here; the random part below it
-        bytes[8] &= 0x3F; // the variant bits
-        // Half the range left above the first id of a millisecond, so adding one cannot carry
-        // into the timestamp in practice.
+        // Below the version nibble, with its top bit clear: half the range is left above the
+        // first id of a millisecond, so adding one never carries into the timestamp in practice.
         bytes[6] &= 0x07;
+        bytes[8] &= 0x3F; // below the variant bits
     } else {
         std::memcpy(bytes, last, sizeof bytes);
         bytes[6] &= 0x0F;
