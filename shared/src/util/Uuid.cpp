@@ -87,18 +87,23 @@ std::string timeOrdered(int64_t unixMillis) {
     return out;
 }
 
-std::string fromName(std::string_view name, int64_t unixMillis) {
-    uint8_t bytes[16];
+namespace {
+void hashName(uint8_t (&bytes)[16], std::string_view name) {
     crypto_generichash(bytes, sizeof bytes, reinterpret_cast<const unsigned char*>(name.data()), name.size(),
                        reinterpret_cast<const unsigned char*>("signpost.uuid.v1"), 16);
+}
+} // namespace
+
+std::string fromName(std::string_view name, int64_t unixMillis) {
+    uint8_t bytes[16];
+    hashName(bytes, name);
     putMillis(bytes, unixMillis);
     return format(bytes, 8);
 }
 
 std::string fromName(std::string_view name) {
     uint8_t bytes[16];
-    crypto_generichash(bytes, sizeof bytes, reinterpret_cast<const unsigned char*>(name.data()), name.size(),
-                       reinterpret_cast<const unsigned char*>("signpost.uuid.v1"), 16);
+    hashName(bytes, name);
     return format(bytes, 8);
 }
 
