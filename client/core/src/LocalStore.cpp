@@ -7,6 +7,7 @@
 #include "signpost/util/Time.hpp"
 #include "signpost/util/Uuid.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace signpost::client {
@@ -23,7 +24,7 @@ json parseOr(std::string_view text, json fallback) {
     return j.is_discarded() ? fallback : j;
 }
 
-bool isDirectory(const std::string& collection) { return collection == "service" || collection == "organisation"; }
+bool isDirectory(std::string_view collection) { return collection == "service" || collection == "organisation"; }
 
 const sync::CollectionSpec& specOf(const std::string& collection) {
     const sync::CollectionSpec* spec = sync::findCollection(collection);
@@ -90,6 +91,14 @@ bool personalField(const std::string& collection, const json& fields, const std:
     return f && f->personal;
 }
 } // namespace
+
+bool LocalStore::storesFieldsAsText(std::string_view collection) {
+    if (!isDirectory(collection)) return false;
+    // Only while the collection holds nothing personal: a personal field added to it later must
+    // be sealed, so its records go back to being read into objects.
+    const sync::CollectionSpec* spec = sync::findCollection(collection);
+    return spec && std::none_of(spec->fields.begin(), spec->fields.end(), [](const sync::FieldSpec& f) { return f.personal; });
+}
 
 json LocalStore::sealFields(const std::string& collection, const std::string& id, const json& fields) const {
     if (!fields.is_object()) return fields;
@@ -347,9 +356,12 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
     revert = CASE WHEN excluded.local = 0 THEN 0 ELSE revert END,
     queue_at = CASE WHEN ?16 <> '' OR record.status <> excluded.status THEN excluded.queue_at ELSE record.queue_at END,
     link = excluded.link)sql");
+    // A pulled directory record brings its fields as the page's text (storesFieldsAsText): stored as is.
+    std::string sealed;
+    if (r.fieldsText.empty()) sealed = sealedFieldsText(r.collection, r.id, r.fields);
     q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status,
-               sealedFieldsText(r.collection, r.id, r.fields), versions.dump(), local, !local && isDirectory(r.collection),
-               now());
+               r.fieldsText.empty() ? sealed : r.fieldsText, versions.dump(), local,
+               !local && isDirectory(r.collection), now());
     if (base) q->bind(14, *base);
     else q->bind(14, nullptr);
     // A first local change on a row that was the server's copy: keep that copy.
@@ -688,7 +700,7 @@ void LocalStore::recordResults(const std::vector<sync::OpResult>& results, const
             auto drop = m_db.cached("DELETE FROM record WHERE collection = ?1 AND id = ?2");
             drop->bind(1, collection).bind(2, recordId);
             drop->exec();
-            if (isDirectory(collection)) materialiseNow(Record{collection, recordId, 0, true, {}, {}, {}, {}, json::object(), {}});
+            if (isDirectory(collection)) materialiseNow(Record{collection, recordId, 0, true, {}, {}, {}, {}, json::object(), {}, {}});
             continue;
         }
         Record server = sync::recordFromJson(base);
@@ -763,7 +775,12 @@ PullApplied LocalStore::applyPull(const sync::PullResponse& page) {
         } else {
             // Local changes still queued win locally until the server has them; the rest of the
             // record takes the server's values and versions.
-            Record merged = incoming;
+            Record server = incoming;
+            if (!server.fieldsText.empty()) {
+                server.fields = json::parse(server.fieldsText);
+                server.fieldsText.clear();
+            }
+            Record merged = server;
             if (auto local = record(incoming.collection, incoming.id)) {
                 for (const auto& name : pendingFields) {
                     if (local->fields.contains(name)) merged.fields[name] = local->fields[name];
@@ -777,7 +794,7 @@ PullApplied LocalStore::applyPull(const sync::PullResponse& page) {
                 if (pendingDelete) merged.deleted = true;
             }
             sync::deriveScope(merged);
-            save(merged, true, &incoming);
+            save(merged, true, &server);
         }
         ++applied.records;
         if (isDirectory(incoming.collection)) ++applied.directory;

@@ -180,7 +180,7 @@ void SyncEngine::prefetch(PullPrefetch& ahead, int64_t cursor) {
     ahead.from = cursor;
     // Touches no database: only the transport, which nothing else uses until the page is taken.
     ahead.page = std::async(std::launch::async, [this, path, bearer = token()] {
-        return sync::pullResponseFromJson(sync::parseJson(exchange("GET", path, "", bearer).body));
+        return sync::pullResponseFromText(exchange("GET", path, "", bearer).body, &LocalStore::storesFieldsAsText);
     });
 }
 
@@ -260,9 +260,9 @@ void SyncEngine::pull(SyncReport& report, PullPrefetch& ahead) {
             ahead.page = {};
             // The horizon this cursor chain began under: the server asks for a resync only if a
             // purge since then removed tombstones this device had not seen.
-            page = sync::pullResponseFromJson(sync::parseJson(
-                call("GET", pullPath(cursor, cursor == 0 ? "" : m_store.state("horizon").value_or("0")), "", true)
-                    .body));
+            page = sync::pullResponseFromText(
+                call("GET", pullPath(cursor, cursor == 0 ? "" : m_store.state("horizon").value_or("0")), "", true).body,
+                &LocalStore::storesFieldsAsText);
         }
         if (page.resync) {
             // Older than the server's tombstone horizon: our outbox went first (push ran), now

@@ -101,11 +101,17 @@ std::optional<OpStatus> parseOpStatus(std::string_view code) {
     return std::nullopt;
 }
 
+namespace {
+constexpr const char* kNumberTooLarge = "the body is not valid JSON (a number is too large)";
+}
+
 json parseJson(std::string_view body) {
     try {
         return json::parse(body);
     } catch (const json::parse_error& e) {
         throw Error(ErrorDomain::Parse, std::string("the body is not valid JSON (byte ") + std::to_string(e.byte) + ")");
+    } catch (const json::out_of_range&) {
+        throw Error(ErrorDomain::Parse, kNumberTooLarge);
     }
 }
 
@@ -327,6 +333,148 @@ Record recordFromJson(const json& j) { return readRecord(j, nullptr); }
 PullResponse pullResponseFromJson(const json& j) { return readPullResponse(j, nullptr); }
 
 PullResponse pullResponseFromJson(json&& j) { return readPullResponse(j, &j); }
+
+namespace {
+
+// Walks a pull page's text once (nlohmann's SAX parser, so every check of the text stays the
+// library's), building JSON objects for everything except each record's `fields`: those are cut
+// from the text as they stand. The envelope and record heads it builds are then read by
+// readPullResponse, so the checks and their messages are the same as for a parsed page.
+//
+// Where `fields` starts and ends is taken from how far the parser has read: it calls
+// start_object just after reading the `{`, and end_object just after the `}` (a number before it
+// reads exactly that `}` ahead and holds it back). The cut is checked to begin with `{` and end
+// with `}` regardless.
+class PageSax {
+public:
+    explicit PageSax(const char* const& readTo) : m_readTo(readTo) {}
+
+    json root;
+    std::vector<std::string> fieldsText; // by record index; empty where a record had none
+
+    bool null() { return value(nullptr); }
+    bool boolean(bool v) { return value(v); }
+    bool number_integer(json::number_integer_t v) { return value(v); }
+    bool number_unsigned(json::number_unsigned_t v) { return value(v); }
+    bool number_float(json::number_float_t v, const std::string&) { return value(v); }
+    bool string(std::string& v) { return value(std::move(v)); }
+    bool binary(json::binary_t&) { return m_skip > 0; }
+    bool key(std::string& k) {
+        if (m_skip == 0) m_keys.back() = std::move(k);
+        return true;
+    }
+    bool start_object(std::size_t) { return open(json::object()); }
+    bool start_array(std::size_t) { return open(json::array()); }
+    bool end_object() { return close(); }
+    bool end_array() { return close(); }
+    bool parse_error(std::size_t at, const std::string&, const nlohmann::detail::exception& e) {
+        if (dynamic_cast<const json::out_of_range*>(&e)) throw Error(ErrorDomain::Parse, kNumberTooLarge);
+        throw Error(ErrorDomain::Parse, "the body is not valid JSON (byte " + std::to_string(at) + ")");
+    }
+
+private:
+    // The fields object of an element of the top-level `records` array.
+    bool atRecordFields() const {
+        return m_stack.size() == 3 && m_keys[0] == "records" && m_stack[1]->is_array() && m_stack[2]->is_object() &&
+               m_keys[2] == "fields";
+    }
+    json* place(json&& v) {
+        if (m_stack.empty()) {
+            root = std::move(v);
+            return &root;
+        }
+        json& top = *m_stack.back();
+        if (top.is_array()) {
+            top.push_back(std::move(v));
+            return &top.back();
+        }
+        json& slot = top[m_keys.back()];
+        slot = std::move(v);
+        return &slot;
+    }
+    bool value(json&& v) {
+        if (m_skip == 0) place(std::move(v));
+        return true;
+    }
+    bool open(json&& container) {
+        if (m_skip > 0) {
+            ++m_skip;
+            return true;
+        }
+        if (container.is_object() && atRecordFields()) {
+            // Left as an empty object for the checks; its text is kept aside.
+            place(std::move(container));
+            m_skip = 1;
+            m_cutFrom = m_readTo - 1;
+            m_cutFor = m_stack[1]->size() - 1;
+            return true;
+        }
+        m_stack.push_back(place(std::move(container)));
+        m_keys.emplace_back();
+        return true;
+    }
+    bool close() {
+        if (m_skip > 0) {
+            if (--m_skip == 0) {
+                const std::string_view cut(m_cutFrom, static_cast<size_t>(m_readTo - m_cutFrom));
+                if (cut.size() < 2 || cut.front() != '{' || cut.back() != '}')
+                    throw Error(ErrorDomain::Internal, "a pulled record's fields could not be cut from the page");
+                if (fieldsText.size() <= m_cutFor) fieldsText.resize(m_cutFor + 1);
+                fieldsText[m_cutFor] = cut; // a repeated member: the last one wins, as in the objects
+            }
+            return true;
+        }
+        m_stack.pop_back();
+        m_keys.pop_back();
+        return true;
+    }
+
+    const char* const& m_readTo;
+    std::vector<json*> m_stack;       // open containers, outermost first
+    std::vector<std::string> m_keys;  // the current member name of each (unused for arrays)
+    int m_skip = 0;                   // depth inside a record's fields (0: not in one)
+    const char* m_cutFrom = nullptr;
+    size_t m_cutFor = 0;
+};
+
+// A character iterator that leaves where the parser has read to in `readTo`.
+struct TrackingIterator {
+    using iterator_category = std::input_iterator_tag;
+    using value_type = char;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const char*;
+    using reference = const char&;
+    const char* at;
+    const char** readTo;
+    reference operator*() const { return *at; }
+    TrackingIterator& operator++() {
+        *readTo = ++at;
+        return *this;
+    }
+    TrackingIterator operator++(int) {
+        TrackingIterator before = *this;
+        ++*this;
+        return before;
+    }
+    bool operator==(const TrackingIterator& o) const { return at == o.at; }
+    bool operator!=(const TrackingIterator& o) const { return at != o.at; }
+};
+
+} // namespace
+
+PullResponse pullResponseFromText(std::string_view body, const std::function<bool(std::string_view)>& keepText) {
+    const char* readTo = body.data();
+    PageSax sax(readTo);
+    json::sax_parse(TrackingIterator{body.data(), &readTo}, TrackingIterator{body.data() + body.size(), &readTo}, &sax);
+    PullResponse page = readPullResponse(sax.root, &sax.root);
+    for (size_t i = 0; i < page.records.size() && i < sax.fieldsText.size(); ++i) {
+        Record& r = page.records[i];
+        if (sax.fieldsText[i].empty()) continue;
+        if (keepText && keepText(r.collection)) r.fieldsText = std::move(sax.fieldsText[i]);
+        else r.fields = json::parse(sax.fieldsText[i]);
+    }
+    return page;
+}
 
 Op upgradeOp(Op op) {
     // Each step takes an op one schema forward, so an op queued on an old device for days lands.

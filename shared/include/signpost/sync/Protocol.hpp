@@ -5,9 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace signpost::sync {
@@ -92,6 +94,9 @@ struct Record {
     std::string status;          // for collections with a lifecycle
     nlohmann::json fields = nlohmann::json::object();   // name → value
     std::map<std::string, int64_t> versions;            // name → seq of its last change
+    // Set only by pullResponseFromText, for a collection it was asked to keep as text: the fields
+    // exactly as the page wrote them (one JSON object), and `fields` is then left empty.
+    std::string fieldsText;
 };
 
 struct Removal {
@@ -132,6 +137,11 @@ PushResponse pushResponseFromJson(const nlohmann::json& j);
 Record recordFromJson(const nlohmann::json& j);
 PullResponse pullResponseFromJson(const nlohmann::json& j);
 PullResponse pullResponseFromJson(nlohmann::json&& j); // the same, moving the records' fields out of j
+// A pull page read from its text in one pass, with the same checks and errors as above. A record
+// whose collection `keepText` accepts keeps its fields as the page's own JSON text (fieldsText)
+// and is never built into JSON objects: a first sync is mostly directory records, stored as they
+// arrive, and building then re-writing their objects was most of a device's time.
+PullResponse pullResponseFromText(std::string_view body, const std::function<bool(std::string_view)>& keepText);
 
 // Brings an op written against an older record schema up to SchemaVersion.
 Op upgradeOp(Op op);

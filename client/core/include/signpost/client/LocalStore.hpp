@@ -63,6 +63,9 @@ public:
         std::string id, name, role;
         std::vector<std::string> areas;
     };
+    // Collections whose pulled records are stored exactly as the page wrote their fields (the
+    // directory: nothing in it is personal, so nothing is sealed), for sync::pullResponseFromText.
+    static bool storesFieldsAsText(std::string_view collection);
     // The server's list ([{id, display_name, role, areas}]); a wrong shape is a Parse error.
     static std::vector<Colleague> parseColleagues(const nlohmann::json& list);
     void setColleagues(const std::vector<Colleague>& colleagues);

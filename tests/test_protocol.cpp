@@ -1,0 +1,192 @@
+// Reading pull pages from their text (sync::pullResponseFromText) against reading them as JSON
+// objects (sync::pullResponseFromJson): the same records, the same checks, the same messages.
+#include "signpost/Error.hpp"
+#include "signpost/sync/Protocol.hpp"
+
+#include <doctest/doctest.h>
+
+#include <optional>
+
+using namespace signpost;
+using nlohmann::json;
+
+namespace {
+
+bool all(std::string_view) { return true; }
+bool none(std::string_view) { return false; }
+
+// Fields chosen to reach every kind of value the parser meets, and a number just before each
+// closing brace (the parser reads one character past a number).
+json awkwardFields(int i) {
+    return json{{"name", "Ynys Môn ŵŷâ \"quoted\" back\\slash\nnew line \t tab \x01 control 😀"},
+                {"count", -42 - i},
+                {"big", 18446744073709551615ull},
+                {"ratio", 1.5e-7},
+                {"flag", true},
+                {"off", false},
+                {"nothing", nullptr},
+                {"list", json::array({1, "two", json::object(), json::array(), json{{"deep", json{{"fields", 7}}}}})},
+                {"fields", json{{"inner", json{{"x", 1}}}}}, // a member called "fields" inside fields
+                {"last", 3}};
+}
+
+sync::PullResponse samplePage() {
+    sync::PullResponse page;
+    for (int i = 0; i < 4; ++i) {
+        sync::Record r;
+        r.collection = i % 2 ? "service" : "referral";
+        r.id = "id-" + std::to_string(i);
+        r.seq = 100 + i;
+        r.area = "bolton";
+        r.status = i % 2 ? "" : "submitted";
+        r.fields = i == 3 ? json::object() : awkwardFields(i);
+        r.versions = {{"name", 100 + i}, {"count", 7}};
+        page.records.push_back(r);
+    }
+    sync::Record gone;
+    gone.collection = "service";
+    gone.id = "gone";
+    gone.seq = 99;
+    gone.deleted = true;
+    page.records.push_back(gone);
+    page.removals.push_back({"referral", "moved", 98});
+    page.nextCursor = 104;
+    page.hasMore = true;
+    page.horizon = 12;
+    page.serverTime = "2026-11-23T10:00:00Z";
+    return page;
+}
+
+void checkSame(const sync::PullResponse& a, const sync::PullResponse& b) {
+    REQUIRE(a.records.size() == b.records.size());
+    for (size_t i = 0; i < a.records.size(); ++i) {
+        const auto &x = a.records[i], &y = b.records[i];
+        CHECK(x.collection == y.collection);
+        CHECK(x.id == y.id);
+        CHECK(x.seq == y.seq);
+        CHECK(x.deleted == y.deleted);
+        CHECK(x.area == y.area);
+        CHECK(x.organisation == y.organisation);
+        CHECK(x.owner == y.owner);
+        CHECK(x.status == y.status);
+        CHECK(x.versions == y.versions);
+        const json fx = x.fieldsText.empty() ? x.fields : json::parse(x.fieldsText);
+        const json fy = y.fieldsText.empty() ? y.fields : json::parse(y.fieldsText);
+        CHECK(fx == fy);
+    }
+    REQUIRE(a.removals.size() == b.removals.size());
+    for (size_t i = 0; i < a.removals.size(); ++i) {
+        CHECK(a.removals[i].collection == b.removals[i].collection);
+        CHECK(a.removals[i].id == b.removals[i].id);
+        CHECK(a.removals[i].seq == b.removals[i].seq);
+    }
+    CHECK(a.nextCursor == b.nextCursor);
+    CHECK(a.hasMore == b.hasMore);
+    CHECK(a.horizon == b.horizon);
+    CHECK(a.resync == b.resync);
+    CHECK(a.serverTime == b.serverTime);
+}
+
+// The message each reader gives, or nullopt when it accepts the page.
+std::optional<std::string> objectsSay(const std::string& body) {
+    try {
+        sync::pullResponseFromJson(sync::parseJson(body));
+        return std::nullopt;
+    } catch (const Error& e) {
+        CHECK(e.domain() == ErrorDomain::Parse);
+        return std::string(e.what());
+    }
+}
+std::optional<std::string> textSays(const std::string& body) {
+    try {
+        sync::pullResponseFromText(body, all);
+        return std::nullopt;
+    } catch (const Error& e) {
+        CHECK(e.domain() == ErrorDomain::Parse);
+        return std::string(e.what());
+    }
+}
+
+} // namespace
+
+TEST_CASE("a pull page read from its text holds what reading it as objects gives") {
+    const sync::PullResponse page = samplePage();
+    for (int indent : {-1, 2}) { // compact as the server writes it, and spread over lines
+        CAPTURE(indent);
+        const std::string body = sync::toJson(page).dump(indent);
+        const sync::PullResponse objects = sync::pullResponseFromJson(sync::parseJson(body));
+        checkSame(sync::pullResponseFromText(body, none), objects);
+        checkSame(sync::pullResponseFromText(body, all), objects);
+
+        // Kept as text: the fields are the page's own bytes, and no objects were built.
+        const sync::PullResponse kept = sync::pullResponseFromText(body, all);
+        for (const auto& r : kept.records) {
+            CHECK(r.fields == json::object());
+            REQUIRE(!r.fieldsText.empty());
+            CHECK(body.find(r.fieldsText) != std::string::npos);
+            CHECK(r.fieldsText.front() == '{');
+            CHECK(r.fieldsText.back() == '}');
+        }
+        // Not kept: objects, and no text.
+        for (const auto& r : sync::pullResponseFromText(body, none).records) CHECK(r.fieldsText.empty());
+    }
+}
+
+TEST_CASE("only the collections asked for keep their fields as text") {
+    const std::string body = sync::toJson(samplePage()).dump();
+    const sync::PullResponse page =
+        sync::pullResponseFromText(body, [](std::string_view c) { return c == "service"; });
+    for (const auto& r : page.records) {
+        CAPTURE(r.id);
+        if (r.collection == "service") CHECK(!r.fieldsText.empty());
+        else {
+            CHECK(r.fieldsText.empty());
+            CHECK(r.fields == awkwardFields(std::stoi(r.id.substr(3))));
+        }
+    }
+}
+
+TEST_CASE("a repeated fields member: the last one wins, as when read as objects") {
+    const std::string body =
+        R"({"protocol":1,"records":[{"collection":"service","id":"a","seq":1,"fields":{"name":"first"},)"
+        R"("versions":{},"fields":{"name":"second","n":2}}],"removals":[],"next_cursor":1,"has_more":false})";
+    const auto text = sync::pullResponseFromText(body, all);
+    const auto objects = sync::pullResponseFromJson(sync::parseJson(body));
+    checkSame(text, objects);
+    CHECK(json::parse(text.records.at(0).fieldsText)["name"] == "second");
+}
+
+TEST_CASE("a damaged or wrong pull page gets the same error either way, and never a half-read page") {
+    const std::string good = sync::toJson(samplePage()).dump();
+    const std::string head = R"({"protocol":1,"removals":[],"next_cursor":1,"has_more":false,"records":[)";
+    const std::vector<std::string> bad = {
+        "",
+        "not json",
+        good.substr(0, good.size() / 2),                  // truncated mid-page
+        good.substr(0, good.find("\"versions\"")),        // truncated inside the first record's fields
+        good + "x",                                        // trailing bytes
+        "[]",                                              // not an object
+        head + R"({"collection":"service","id":"a","seq":1,"fields":[1,2],"versions":{}}]})", // fields an array
+        head + R"({"collection":"service","id":"a","seq":1,"fields":"text","versions":{}}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"versions":{}}]})",                // fields missing
+        head + R"({"collection":"service","id":"a","seq":1,"fields":null,"versions":{}}]})",  // fields null
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"x":"1"}}]})",
+        head + R"({"collection":"service","id":"a","seq":"1","fields":{},"versions":{}}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{},"extra":1}]})",
+        head + R"({"id":"a","seq":1,"fields":{},"versions":{}}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{"x":"\ud800"},"versions":{}}]})", // lone surrogate
+        head + "{\"collection\":\"service\",\"id\":\"a\",\"seq\":1,\"fields\":{\"x\":\"\xff\"},\"versions\":{}}]}", // not UTF-8
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{"x":1e999},"versions":{}}]})", // overflow
+        R"({"protocol":1,"records":[],"removals":[{"collection":"a","id":"b"}],"next_cursor":1})",
+        R"({"protocol":1,"records":{},"removals":[],"next_cursor":1})",
+        R"({"records":[],"removals":[],"next_cursor":1})",
+    };
+    for (const auto& body : bad) {
+        CAPTURE(body);
+        const auto objects = objectsSay(body);
+        const auto text = textSays(body);
+        REQUIRE(objects.has_value());
+        REQUIRE(text.has_value());
+        CHECK(*text == *objects);
+    }
+}
