@@ -10,6 +10,7 @@
 #include "signpost/domain/Directory.hpp"
 #include "signpost/schema/LocalSchema.hpp"
 #include "signpost/sync/DirectoryCodec.hpp"
+#include "signpost/sync/Gzip.hpp"
 #include "store/ServerStore.hpp"
 
 #include <doctest/doctest.h>
@@ -30,6 +31,10 @@ public:
     explicit WatchedTransport(server::SyncService& service) : m_service(service) {}
     std::atomic<bool> overlapped{false};
     std::atomic<int> getsBeforeOutage{-1}; // when >= 0: that many more GETs pass, then one fails
+    // Set before a sync, read after it: changes each answer, and the query of every pull asked for
+    // (only one thread sends at a time, which `overlapped` checks).
+    std::function<void(client::TransportResponse&)> alter;
+    std::vector<std::string> pulls;
 
     client::TransportResponse send(const client::TransportRequest& request) override {
         if (request.method == "GET" && getsBeforeOutage.load() >= 0 && getsBeforeOutage.fetch_sub(1) == 0)
@@ -38,8 +43,11 @@ public:
         // Long enough that a second thread reaching the transport meanwhile is certain to be seen.
         std::this_thread::sleep_for(std::chrono::milliseconds(30));
         const server::HttpResponse out = m_service.handle(sim::serverRequest(request, "127.0.0.1"));
+        client::TransportResponse response{out.status, out.headers, out.body};
+        if (request.path.rfind("/v1/pull", 0) == 0) pulls.push_back(request.path);
+        if (alter) alter(response);
         m_inFlight.fetch_sub(1);
-        return {out.status, out.headers, out.body};
+        return response;
     }
 
 private:
@@ -223,4 +231,81 @@ TEST_CASE("a change written while a push is answered goes in the same round, and
     const auto mine = device.record("service", "svc-1");
     REQUIRE(mine.has_value());
     CHECK(mine->versions == onServer->record.versions);
+}
+
+TEST_CASE("pull pages are asked for ahead by their headers, each once; missing or wrong headers change nothing applied") {
+    Server server;
+    for (int i = 0; i < 12; ++i) {
+        domain::Service svc;
+        svc.id = "svc-" + std::to_string(i);
+        svc.organisationId = "org-1";
+        svc.name = "Service " + std::to_string(i);
+        svc.areas = {"PDU-GWENT"};
+        svc.needs = {"finance"};
+        server.save("service", svc.id, sync::serviceFields(svc));
+    }
+    const sync::Principal who = server.addUser("reader", domain::Role::Practitioner, {"PDU-GWENT"});
+    auto cursorOf = [](const std::string& path) {
+        const auto at = path.find("cursor=") + 7;
+        return std::stoll(path.substr(at, path.find('&', at) - at));
+    };
+    auto pulledAll = [](Device& d) {
+        for (int i = 0; i < 12; ++i)
+            if (d.field("service", "svc-" + std::to_string(i), "name") != "Service " + std::to_string(i)) return false;
+        return true;
+    };
+
+    // The server's answer names its next page in headers, the same values as its body.
+    Device first(server, "reader", who, 2);
+    size_t answers = 0;
+    first.transport.alter = [&](client::TransportResponse& r) {
+        if (r.status != 200 || !r.headers.count("x-signpost-next-cursor")) return;
+        const bool gzipped = r.headers.count("content-encoding") && r.headers.at("content-encoding") == "gzip";
+        const json body = json::parse(gzipped ? sync::gzipDecompress(r.body, sync::kMaxDecodedBytes) : r.body);
+        CHECK(r.headers.at("x-signpost-next-cursor") == std::to_string(body["next_cursor"].get<int64_t>()));
+        CHECK(r.headers.at("x-signpost-has-more") == (body["has_more"].get<bool>() ? "1" : "0"));
+        CHECK(r.headers.at("x-signpost-horizon") == std::to_string(body.value("horizon", int64_t{0})));
+        ++answers;
+    };
+    const client::SyncReport firstReport = first.engine.syncOnce();
+    INFO(firstReport.error);
+    REQUIRE(firstReport.complete);
+    CHECK(pulledAll(first));
+    CHECK_FALSE(first.transport.overlapped.load());
+    // Six pages of two, each asked for once, in cursor order: the fetcher followed the headers.
+    REQUIRE(first.transport.pulls.size() >= 6);
+    CHECK(answers == first.transport.pulls.size());
+    for (size_t i = 1; i < first.transport.pulls.size(); ++i)
+        CHECK(cursorOf(first.transport.pulls[i]) > cursorOf(first.transport.pulls[i - 1]));
+    const int64_t cursor = first.store.cursor();
+
+    // Without the headers (an older server, a proxy that drops them): each page is read first.
+    Device bare(server, "reader-bare", who, 2);
+    bare.store.setState("device_id", "device-reader");
+    bare.store.setState("token", "token-reader");
+    bare.transport.alter = [](client::TransportResponse& r) {
+        r.headers.erase("x-signpost-next-cursor");
+        r.headers.erase("x-signpost-has-more");
+        r.headers.erase("x-signpost-horizon");
+    };
+    REQUIRE(bare.engine.syncOnce().complete);
+    CHECK(pulledAll(bare));
+    CHECK(bare.store.cursor() == cursor);
+    CHECK(bare.transport.pulls == first.transport.pulls);
+
+    // Headers that disagree with the body: the body decides, the pages asked from the wrong
+    // cursor are dropped, and the device ends where the others did.
+    Device misled(server, "reader-misled", who, 2);
+    misled.store.setState("device_id", "device-reader");
+    misled.store.setState("token", "token-reader");
+    misled.transport.alter = [](client::TransportResponse& r) {
+        // Two sequences past the real next page: taken as it stands, records would be skipped.
+        if (auto it = r.headers.find("x-signpost-next-cursor"); it != r.headers.end())
+            it->second = std::to_string(std::stoll(it->second) + 2);
+    };
+    REQUIRE(misled.engine.syncOnce().complete);
+    CHECK(pulledAll(misled));
+    CHECK(misled.store.cursor() == cursor);
+    CHECK(misled.transport.pulls.size() > first.transport.pulls.size());
+    CHECK_FALSE(misled.transport.overlapped.load());
 }

@@ -599,6 +599,11 @@ HttpResponse SyncService::pull(Context& ctx) {
     body.replace(at, marker.size(), "\"records\":[" + records + "]");
     HttpResponse r;
     r.headers["content-type"] = "application/json";
+    // Where the next page starts, also ahead of the body: a device can ask for it while this
+    // page is still being decoded and read (docs/sync-protocol.md, "Reading ahead").
+    r.headers["x-signpost-next-cursor"] = std::to_string(response.nextCursor);
+    r.headers["x-signpost-has-more"] = response.hasMore ? "1" : "0";
+    r.headers["x-signpost-horizon"] = std::to_string(response.horizon);
     r.body = std::move(body);
     return r;
 }

@@ -3,7 +3,10 @@
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Time.hpp"
 
+#include <charconv>
+#include <deque>
 #include <future>
+#include <optional>
 
 namespace signpost::client {
 
@@ -174,17 +177,122 @@ std::string SyncEngine::pullPath(int64_t cursor, const std::string& horizon) con
            "&max_bytes=" + std::to_string(m_options.pullMaxBytes) + (horizon.empty() ? "" : "&horizon=" + horizon);
 }
 
-void SyncEngine::prefetch(PullPrefetch& ahead, int64_t cursor) {
-    if (ahead.page.valid()) ahead.page.wait(); // at most one in flight; an unused one is dropped
-    const std::string path = pullPath(cursor, cursor == 0 ? "" : m_store.state("horizon").value_or("0"));
-    ahead.from = cursor;
-    // Touches no database: only the transport, which nothing else uses until the page is taken.
-    ahead.page = std::async(std::launch::async, [this, path, bearer = token()] {
-        return sync::pullResponseFromText(exchange("GET", path, "", bearer).body, &LocalStore::storesFieldsAsText);
-    });
+// Pull pages fetched ahead of the one being applied. One thread makes every request, in order, so
+// the transport is never used by two threads at once; each page is read (parsed) on a thread of
+// its own while the next one is fetched. The next page's cursor comes from the response's headers,
+// so asking for it waits neither for this page to be read nor for it to be applied: the server
+// writes page n+1, this device reads page n and applies page n-1, on as many cores as there are.
+//
+// Which requests are made depends only on the pages, never on timing: page 0 is asked for at
+// once, page n once page n-1 said there is more and the engine has taken page n-2. At most two
+// pages wait beyond the one being applied. A request already allowed is made even if the engine
+// stops meanwhile (its answer is dropped), so a simulation seed replays the same requests.
+class SyncEngine::PageFetcher {
+public:
+    struct Page {
+        int64_t from = 0;
+        std::future<sync::PullResponse> page; // throws what fetching or reading it threw
+    };
+
+    PageFetcher(SyncEngine& engine, int64_t from, std::string horizon, std::string bearer) {
+        m_thread = std::thread([this, &engine, from, horizon = std::move(horizon), bearer = std::move(bearer)] {
+            run(engine, from, horizon, bearer);
+        });
+    }
+    ~PageFetcher() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stopped = true;
+        }
+        m_wake.notify_all();
+        m_thread.join();
+    }
+    PageFetcher(const PageFetcher&) = delete;
+    PageFetcher& operator=(const PageFetcher&) = delete;
+
+    // The next page in order; nullopt once the fetcher has asked for all it will (the last page
+    // said there is no more or gave no cursor ahead, or a request failed: the page before holds
+    // its error).
+    std::optional<Page> next() {
+        std::unique_lock lock(m_mutex);
+        m_wake.wait(lock, [&] { return !m_ready.empty() || m_finished; });
+        if (m_ready.empty()) return std::nullopt;
+        Page page = std::move(m_ready.front());
+        m_ready.pop_front();
+        ++m_taken;
+        m_wake.notify_all();
+        return page;
+    }
+
+private:
+    // A whole number the server put in a header; -1 if it is missing or not one.
+    static int64_t headerNumber(const TransportResponse& r, const char* name) {
+        auto it = r.headers.find(name);
+        if (it == r.headers.end()) return -1;
+        int64_t v = 0;
+        auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+        return ec == std::errc() && end == it->second.data() + it->second.size() && v >= 0 ? v : -1;
+    }
+
+    void offer(Page page) {
+        std::lock_guard lock(m_mutex);
+        m_ready.push_back(std::move(page));
+        m_wake.notify_all();
+    }
+
+    void run(SyncEngine& engine, int64_t cursor, std::string horizon, const std::string& bearer) {
+        for (int64_t n = 0;; ++n) {
+            {
+                std::unique_lock lock(m_mutex);
+                m_wake.wait(lock, [&] { return m_taken >= n - 1 || m_stopped; });
+                if (m_taken < n - 1) break; // stopped before this page was allowed
+            }
+            Page page;
+            page.from = cursor;
+            int64_t next = -1, more = -1, since = -1;
+            try {
+                TransportResponse response = engine.exchange("GET", engine.pullPath(cursor, horizon), "", bearer);
+                next = headerNumber(response, "x-signpost-next-cursor");
+                more = headerNumber(response, "x-signpost-has-more");
+                since = headerNumber(response, "x-signpost-horizon");
+                page.page = std::async(std::launch::async, [body = std::move(response.body)] {
+                    return sync::pullResponseFromText(body, &LocalStore::storesFieldsAsText);
+                });
+            } catch (...) {
+                std::promise<sync::PullResponse> failed;
+                failed.set_exception(std::current_exception());
+                page.page = failed.get_future();
+                next = -1;
+            }
+            offer(std::move(page));
+            // Without the headers (or at the end, or after a failure) the engine reads the page
+            // itself and starts again from its cursor.
+            if (more != 1 || since < 0 || next <= cursor) break;
+            // The horizon a chain from 0 began under is the first page's (the engine keeps it).
+            if (cursor == 0) horizon = std::to_string(since);
+            cursor = next;
+        }
+        std::lock_guard lock(m_mutex);
+        m_finished = true;
+        m_wake.notify_all();
+    }
+
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<Page> m_ready;
+    int64_t m_taken = 0;
+    bool m_stopped = false, m_finished = false;
+    std::thread m_thread;
+};
+
+std::unique_ptr<SyncEngine::PageFetcher> SyncEngine::fetchFrom(int64_t cursor) {
+    // The horizon this cursor chain began under: the server asks for a resync only if a purge
+    // since then removed tombstones this device had not seen.
+    return std::make_unique<PageFetcher>(*this, cursor, cursor == 0 ? "" : m_store.state("horizon").value_or("0"),
+                                         token());
 }
 
-void SyncEngine::push(SyncReport& report, PullPrefetch& ahead) {
+void SyncEngine::push(SyncReport& report, std::unique_ptr<PageFetcher>& ahead) {
     const std::string device = m_store.deviceId();
     size_t total = m_store.outboxSize();
     {
@@ -198,12 +306,9 @@ void SyncEngine::push(SyncReport& report, PullPrefetch& ahead) {
         auto batch = m_store.outbox(m_options.pushBatch + 1);
         if (batch.empty()) break;
         // Ops written while the last batch was answered (a person acting during the sync): the
-        // page fetched ahead is dropped before they go, so only one thread ever uses the
-        // transport. It is fetched again after them.
-        if (ahead.page.valid()) {
-            ahead.page.wait();
-            ahead.page = {};
-        }
+        // pages fetched ahead are dropped before they go, so only one thread ever uses the
+        // transport. They are fetched again after them.
+        ahead.reset();
         const bool last = batch.size() <= m_options.pushBatch;
         if (!last) batch.resize(m_options.pushBatch);
         std::vector<std::string> ops;
@@ -221,7 +326,7 @@ void SyncEngine::push(SyncReport& report, PullPrefetch& ahead) {
         // The server has committed the last batch (nothing else is queued): the pull's first page
         // (these changes and everyone else's) is fetched while the results are recorded here. The
         // cursor does not move until the pull applies a page, so the page fits.
-        if (last) prefetch(ahead, m_store.cursor());
+        if (last) ahead = fetchFrom(m_store.cursor());
         m_store.recordResults(results, nowIso());
         for (const auto& r : results) {
             ++report.pushed;
@@ -240,39 +345,35 @@ void SyncEngine::push(SyncReport& report, PullPrefetch& ahead) {
     }
 }
 
-void SyncEngine::pull(SyncReport& report, PullPrefetch& ahead) {
-    // While a page is applied (the device's disk and CPU), the next one is already being fetched
-    // and parsed on a second thread (the network, the server, and the other core): one page in
-    // flight at most, and only once the page before it has said where the next one starts. If
-    // the cursor has moved otherwise (a resync), the prefetched page is dropped.
+void SyncEngine::pull(SyncReport& report, std::unique_ptr<PageFetcher>& ahead) {
+    // While a page is applied (the device's disk and CPU), the next ones are fetched and read on
+    // other threads (PageFetcher). If the cursor has moved otherwise (a resync), the pages read
+    // ahead are dropped.
     //
-    // A page applied is freed on a second thread: its thousands of small JSON nodes took a
-    // quarter of the device's time in an initial sync.
+    // A page applied is freed on a second thread: its thousands of small records took a share
+    // of the device's time in an initial sync.
     std::future<void> freeing;
     bool more = true;
     while (more) {
         const int64_t cursor = m_store.cursor();
-        sync::PullResponse page;
-        if (ahead.page.valid() && ahead.from == cursor) {
-            page = ahead.page.get();
-        } else {
-            if (ahead.page.valid()) ahead.page.wait(); // not ours any more; its result (or error) is dropped
-            ahead.page = {};
-            // The horizon this cursor chain began under: the server asks for a resync only if a
-            // purge since then removed tombstones this device had not seen.
-            page = sync::pullResponseFromText(
-                call("GET", pullPath(cursor, cursor == 0 ? "" : m_store.state("horizon").value_or("0")), "", true).body,
-                &LocalStore::storesFieldsAsText);
+        std::optional<PageFetcher::Page> next;
+        if (ahead) next = ahead->next();
+        if (!next || next->from != cursor) {
+            ahead.reset(); // not ours any more; what it fetched is dropped
+            ahead = fetchFrom(cursor);
+            next = ahead->next();
+            if (!next) throw Error(ErrorDomain::Internal, "no pull page was fetched");
         }
+        sync::PullResponse page = next->page.get();
         if (page.resync) {
             // Older than the server's tombstone horizon: our outbox went first (push ran), now
             // start the view again from nothing.
+            ahead.reset();
             m_store.wipeForResync();
             report.resynced = true;
             continue;
         }
         if (cursor == 0) m_store.setState("horizon", std::to_string(page.horizon));
-        if (page.hasMore && page.nextCursor > 0) prefetch(ahead, page.nextCursor);
         auto applied = m_store.applyPull(page);
         report.pulled += applied.records;
         report.removed += applied.removals;
@@ -282,6 +383,7 @@ void SyncEngine::pull(SyncReport& report, PullPrefetch& ahead) {
         std::lock_guard lock(m_statusMutex);
         m_status.done += applied.records;
     }
+    ahead.reset(); // the last page said there is no more: nothing is in flight
     report.cursor = m_store.cursor();
 }
 
@@ -301,7 +403,7 @@ SyncReport SyncEngine::syncOnce() {
     }
     setStatus(SyncStatus::State::Syncing);
     try {
-        PullPrefetch ahead;
+        std::unique_ptr<PageFetcher> ahead;
         push(report, ahead);
         pull(report, ahead);
         if (m_options.materialiseDirectory && m_store.pendingDirectory() > 0)

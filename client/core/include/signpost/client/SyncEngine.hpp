@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <future>
 #include <mutex>
 #include <random>
@@ -81,15 +82,12 @@ private:
     // pull's prefetch thread may run it.
     TransportResponse exchange(const std::string& method, const std::string& path, const std::string& body,
                                const std::string& token);
-    // A pull page being fetched on a second thread, and the cursor it starts from.
-    struct PullPrefetch {
-        std::future<sync::PullResponse> page;
-        int64_t from = -1;
-    };
+    // Pull pages fetched and read on other threads ahead of the one being applied (SyncEngine.cpp).
+    class PageFetcher;
     std::string pullPath(int64_t cursor, const std::string& horizon) const;
-    void prefetch(PullPrefetch& ahead, int64_t cursor);
-    void push(SyncReport& report, PullPrefetch& ahead);
-    void pull(SyncReport& report, PullPrefetch& ahead);
+    std::unique_ptr<PageFetcher> fetchFrom(int64_t cursor);
+    void push(SyncReport& report, std::unique_ptr<PageFetcher>& ahead);
+    void pull(SyncReport& report, std::unique_ptr<PageFetcher>& ahead);
     void setStatus(SyncStatus::State state, std::string message = {}, FailureInfo failure = {});
     // Supervisors and admins: who a referral can be handed to, kept for offline use.
     void refreshColleagues();
