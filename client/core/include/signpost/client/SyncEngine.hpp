@@ -79,7 +79,7 @@ private:
     std::string token(); // the bearer token kept in the local database; 401 if signed out
     TransportResponse call(const std::string& method, const std::string& path, const std::string& body, bool auth);
     // One request and its decoded answer; an empty token sends none. Touches no database, so the
-    // pull's prefetch thread may run it.
+    // pull's PageFetcher thread may run it.
     TransportResponse exchange(const std::string& method, const std::string& path, const std::string& body,
                                const std::string& token);
     // Pull pages fetched and read on other threads ahead of the one being applied (SyncEngine.cpp).
