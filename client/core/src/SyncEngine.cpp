@@ -285,11 +285,13 @@ private:
     std::thread m_thread;
 };
 
-std::unique_ptr<SyncEngine::PageFetcher> SyncEngine::fetchFrom(int64_t cursor) {
+void SyncEngine::fetchFrom(std::unique_ptr<PageFetcher>& ahead, int64_t cursor) {
+    // The old fetcher's thread stops before the new one starts: two must never share the transport.
+    ahead.reset();
     // The horizon this cursor chain began under: the server asks for a resync only if a purge
     // since then removed tombstones this device had not seen.
-    return std::make_unique<PageFetcher>(*this, cursor, cursor == 0 ? "" : m_store.state("horizon").value_or("0"),
-                                         token());
+    ahead = std::make_unique<PageFetcher>(*this, cursor, cursor == 0 ? "" : m_store.state("horizon").value_or("0"),
+                                          token());
 }
 
 void SyncEngine::push(SyncReport& report, std::unique_ptr<PageFetcher>& ahead) {
@@ -326,7 +328,7 @@ void SyncEngine::push(SyncReport& report, std::unique_ptr<PageFetcher>& ahead) {
         // The server has committed the last batch (nothing else is queued): the pull's first page
         // (these changes and everyone else's) is fetched while the results are recorded here. The
         // cursor does not move until the pull applies a page, so the page fits.
-        if (last) ahead = fetchFrom(m_store.cursor());
+        if (last) fetchFrom(ahead, m_store.cursor());
         m_store.recordResults(results, nowIso());
         for (const auto& r : results) {
             ++report.pushed;
@@ -359,8 +361,7 @@ void SyncEngine::pull(SyncReport& report, std::unique_ptr<PageFetcher>& ahead) {
         std::optional<PageFetcher::Page> next;
         if (ahead) next = ahead->next();
         if (!next || next->from != cursor) {
-            ahead.reset(); // not ours any more; what it fetched is dropped
-            ahead = fetchFrom(cursor);
+            fetchFrom(ahead, cursor); // the old one's pages are not ours any more: dropped
             next = ahead->next();
             if (!next) throw Error(ErrorDomain::Internal, "no pull page was fetched");
         }

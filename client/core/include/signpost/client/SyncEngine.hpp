@@ -85,7 +85,8 @@ private:
     // Pull pages fetched and read on other threads ahead of the one being applied (SyncEngine.cpp).
     class PageFetcher;
     std::string pullPath(int64_t cursor, const std::string& horizon) const;
-    std::unique_ptr<PageFetcher> fetchFrom(int64_t cursor);
+    // Replaces `ahead` (stopped first) with a fetcher starting at `cursor`.
+    void fetchFrom(std::unique_ptr<PageFetcher>& ahead, int64_t cursor);
     void push(SyncReport& report, std::unique_ptr<PageFetcher>& ahead);
     void pull(SyncReport& report, std::unique_ptr<PageFetcher>& ahead);
     void setStatus(SyncStatus::State state, std::string message = {}, FailureInfo failure = {});
