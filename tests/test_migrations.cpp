@@ -64,6 +64,8 @@ INSERT INTO outbox (op_id, collection, record_id, body, created_at) VALUES ('op-
         {7, [](db::Database&) {}},
         // v8 only rebuilds the derived search index (synonym concepts).
         {8, [](db::Database&) {}},
+        // v9 only narrows the queue indexes to the collections with queues.
+        {9, [](db::Database&) {}},
     };
     return f;
 }
@@ -131,6 +133,16 @@ TEST_CASE("every earlier version upgrades with its data intact") {
             // v6 rebuilt `record` as a rowid table: every row, and the queue columns, came across.
             CHECK(db.queryText("SELECT queue_at FROM record WHERE id = 'a-1'").value_or("") == "2026-01-02T10:00:00Z");
             CHECK(db.queryText("SELECT fields FROM record WHERE id = 'r-1'").value_or("") == R"({"notes":"x"})");
+        }
+        if (start >= 3) {
+            // v9: the queue indexes hold the queue records (r-1 from v3, a-1 from v5) and none of the
+            // directory's (s-6 from v6).
+            for (const char* index : {"queue_by_owner", "queue_by_area", "queue_by_organisation"}) {
+                CAPTURE(index);
+                CHECK(db.queryInt64(std::string("SELECT sum(ncell) FROM dbstat WHERE name = '") + index +
+                                    "' AND pagetype = 'leaf'")
+                          .value_or(-1) == (start >= 5 ? 2 : 1));
+            }
         }
         if (start >= 3) {
             CHECK(db.queryInt64("SELECT count(*) FROM pragma_index_list('record') WHERE origin = 'u'").value_or(0) == 1);
@@ -204,13 +216,43 @@ TEST_CASE("a queue page is one covering index range, with no sort and no visit t
         // The shape client/core/src/Queues.cpp reads.
         auto plan = db.cached(std::string("EXPLAIN QUERY PLAN SELECT id, status, area, organisation, owner, queue_at, "
                                           "local, link FROM record INDEXED BY ") +
-                              index + " WHERE collection = ?1 AND " + column +
-                              " = ?2 AND status = ?3 AND deleted = 0 AND queue_at >= ?4 AND (?5 = '' OR queue_at < ?5) "
-                              "ORDER BY queue_at DESC, id DESC LIMIT ?6");
+                              index + " WHERE collection = ?1 AND " + column + " = ?2 AND status = ?3 AND " +
+                              schema::kQueueRows +
+                              " AND queue_at >= ?4 AND (?5 = '' OR queue_at < ?5) ORDER BY queue_at DESC, id DESC LIMIT ?6");
         std::string detail;
         while (plan->step()) detail += plan->getText(3) + "\n";
         plan->reset();
         CHECK(detail.find(std::string("COVERING INDEX ") + index) != std::string::npos);
         CHECK(detail.find("TEMP B-TREE") == std::string::npos);
     }
+}
+
+TEST_CASE("the queue indexes hold the live records of the queue collections and nothing else") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "rows.db").string());
+    db.exec(R"sql(
+INSERT INTO record (collection, id, owner, area, organisation, status, queue_at) VALUES
+    ('referral', 'r-1', 'u-1', 'W06000022', 'org-1', 'submitted', '2026-01-01T00:00:00Z'),
+    ('appointment', 'a-1', 'u-1', 'W06000022', 'org-1', 'scheduled', '2026-01-02T10:00:00Z'),
+    ('alert', 'al-1', 'u-1', 'W06000022', '', 'open', '2026-01-03T00:00:00Z');
+INSERT INTO record (collection, id, owner, area, organisation, status, queue_at, deleted) VALUES
+    ('referral', 'r-gone', 'u-1', 'W06000022', 'org-1', 'submitted', '2026-01-01T00:00:00Z', 1);
+)sql");
+    for (int i = 0; i < 300; ++i)
+        db.exec("INSERT INTO record (collection, id, status, queue_at) VALUES ('" +
+                std::string(i % 5 == 0 ? "organisation" : i % 7 == 0 ? "conflict" : "service") + "', 'd-" +
+                std::to_string(i) + "', 'active', '2026-01-01T00:00:00Z')");
+    for (const char* index : {"queue_by_owner", "queue_by_area", "queue_by_organisation"}) {
+        CAPTURE(index);
+        CHECK(db.queryInt64(std::string("SELECT sum(ncell) FROM dbstat WHERE name = '") + index + "' AND pagetype = 'leaf'")
+                  .value_or(-1) == 3);
+    }
+    // A query naming the queue rows reads the index; the planner refuses it for one that does not.
+    CHECK(db.queryInt64(std::string("SELECT count(*) FROM record INDEXED BY queue_by_owner WHERE collection = "
+                                    "'referral' AND owner = 'u-1' AND status = 'submitted' AND ") +
+                        schema::kQueueRows)
+              .value_or(-1) == 1);
+    CHECK_THROWS_AS(db.queryInt64("SELECT count(*) FROM record INDEXED BY queue_by_owner WHERE collection = 'referral' "
+                                  "AND owner = 'u-1' AND status = 'submitted' AND deleted = 0"),
+                    Error);
 }

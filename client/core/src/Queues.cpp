@@ -1,5 +1,6 @@
 #include "signpost/client/Queues.hpp"
 #include "signpost/domain/Areas.hpp"
+#include "signpost/schema/LocalSchema.hpp"
 #include "signpost/util/Time.hpp"
 
 #include <nlohmann/json.hpp>
@@ -77,8 +78,8 @@ public:
         // One ordered index range per (key, status), each cut at the limit, merged here: no query
         // ever sorts, and none reads more than `limit` entries (docs/benchmarks.md, queues).
         const std::string source = std::string(" FROM record INDEXED BY ") + keyIndex(spec.key) +
-                                   " WHERE collection = ?1 AND " + column + " = ?2 AND status = ?3 AND deleted = 0" +
-                                   " AND queue_at >= ?4 AND (?5 = '' OR queue_at < ?5)";
+                                   " WHERE collection = ?1 AND " + column + " = ?2 AND status = ?3 AND " +
+                                   schema::kQueueRows + " AND queue_at >= ?4 AND (?5 = '' OR queue_at < ?5)";
         const std::string order = spec.oldestFirst ? " ORDER BY queue_at ASC, id ASC" : " ORDER BY queue_at DESC, id DESC";
         for (const auto& key : keys)
             for (const auto& status : spec.statuses) {
