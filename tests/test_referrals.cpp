@@ -641,3 +641,26 @@ TEST_CASE("a supervisor reassigns a referral to another practitioner or provider
     d.store->setPrincipal(provider("org-2"), "prov-1");
     CHECK_THROWS_AS(d.store->update("referral", "r-1", {{"owner", "prov-1"}}), Error);
 }
+
+TEST_CASE("a pulled record's versions are stored as the JSON the row has always held, whatever the field names") {
+    Device d(practitioner());
+    sync::Record r = record("referral", "r-versions",
+                            json{{"area", "PDU-GWENT"}, {"owner", "prac-1"}, {"status", "draft"}, {"notes", "x"}});
+    d.pull({r});
+    // Names a field could never have today still round-trip: quotes, backslashes, Welsh letters.
+    sync::PullResponse page;
+    sync::Record odd = r;
+    odd.seq = ++d.cursor;
+    odd.versions = {{"area", 1}, {"notes", 9007199254740993}, {"we\"ird\\name", 3}, {"q\"", 7}, {"ŵyn", 4}, {"", 5}, {"a b", -6}};
+    page.records.push_back(odd);
+    page.nextCursor = d.cursor;
+    d.store->applyPull(page);
+    const auto text = d.db->queryText("SELECT versions FROM record WHERE id = 'r-versions'");
+    REQUIRE(text.has_value());
+    json expected = json::object();
+    for (const auto& [k, v] : odd.versions) expected[k] = v;
+    CHECK(*text == expected.dump());
+    auto stored = d.store->record("referral", "r-versions");
+    REQUIRE(stored.has_value());
+    CHECK(stored->versions == odd.versions);
+}

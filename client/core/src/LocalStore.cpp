@@ -337,9 +337,35 @@ std::string queueAt(const Record& r, bool local, const std::string& now) {
 }
 } // namespace
 
+namespace {
+// A record's versions as the JSON object the row keeps (what json::dump would write, keys in
+// order), written straight from the map: a pulled page's every record is saved through here.
+std::string versionsText(const std::map<std::string, int64_t>& versions) {
+    std::string out;
+    out.reserve(16 + versions.size() * 24);
+    out += '{';
+    for (const auto& [name, seq] : versions) {
+        if (out.size() > 1) out += ',';
+        const bool plain = std::all_of(name.begin(), name.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                   c == '.';
+        });
+        if (plain) {
+            out += '"';
+            out += name;
+            out += '"';
+        } else {
+            out += json(name).dump();
+        }
+        out += ':';
+        out += std::to_string(seq);
+    }
+    out += '}';
+    return out;
+}
+} // namespace
+
 void LocalStore::save(const Record& r, bool local, const Record* serverCopy, const Record* before) {
-    json versions = json::object();
-    for (const auto& [k, v] : r.versions) versions[k] = v;
     // `base` holds the server's copy for falling back on: 'same' while the row is exactly it (the
     // usual case: no second copy stored), the copy itself once a local change is layered on top,
     // 'null' for a record created here and not yet pulled.
@@ -360,7 +386,7 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
     std::string sealed;
     if (r.fieldsText.empty()) sealed = sealedFieldsText(r.collection, r.id, r.fields);
     q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status,
-               r.fieldsText.empty() ? sealed : r.fieldsText, versions.dump(), local,
+               r.fieldsText.empty() ? sealed : r.fieldsText, versionsText(r.versions), local,
                !local && isDirectory(r.collection), now());
     if (base) q->bind(14, *base);
     else q->bind(14, nullptr);
