@@ -156,6 +156,36 @@ TEST_CASE("a repeated fields member: the last one wins, as when read as objects"
     CHECK(json::parse(text.records.at(0).fieldsText)["name"] == "second");
 }
 
+TEST_CASE("versions read from the text are the versions the objects hold, member for member") {
+    const std::string head = R"({"protocol":1,"removals":[],"next_cursor":3,"has_more":false,"records":[)";
+    const std::vector<std::string> good = {
+        // Repeated members, in either order and across a repeated versions object: the last wins.
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"a":"x","a":1}}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"a":{"n":1},"a":2,"b":3}}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"a":1,"b":2},"versions":{"c":3}}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"a":"x"},"versions":{"a":4}}]})",
+        // Numbers at the edges: negative, the largest signed and unsigned, an exponent-free zero.
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"n":-7,"z":0,)"
+               R"("max":9223372036854775807,"u":18446744073709551615}}]})",
+        // Names with escapes and Welsh letters, versions before fields, fields named "versions".
+        head + R"({"versions":{"we\"ird":1,"\u0175yn":2,"":3},"collection":"service","id":"a","seq":1,)"
+               R"("fields":{"versions":{"x":"not a version"}}}]})",
+        // Several records, one with no versions at all.
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{"x":1},"versions":{"x":1}},)"
+               R"({"collection":"service","id":"b","seq":2,"fields":{},"versions":{}},)"
+               R"({"collection":"referral","id":"c","seq":3,"fields":{"notes":"n"},"versions":{"notes":3,"x":2}}]})",
+    };
+    for (const auto& body : good) {
+        CAPTURE(body);
+        const auto objects = sync::pullResponseFromJson(sync::parseJson(body));
+        checkSame(sync::pullResponseFromText(body, all), objects);
+        checkSame(sync::pullResponseFromText(body, none), objects);
+    }
+    const auto page = sync::pullResponseFromText(good[0], all);
+    CHECK(page.records.at(0).versions == std::map<std::string, int64_t>{{"a", 1}});
+    CHECK(sync::pullResponseFromText(good[3], all).records.at(0).versions == std::map<std::string, int64_t>{{"a", 4}});
+}
+
 TEST_CASE("a damaged or wrong pull page gets the same error either way, and never a half-read page") {
     const std::string good = sync::toJson(samplePage()).dump();
     const std::string head = R"({"protocol":1,"removals":[],"next_cursor":1,"has_more":false,"records":[)";
@@ -171,6 +201,20 @@ TEST_CASE("a damaged or wrong pull page gets the same error either way, and neve
         head + R"({"collection":"service","id":"a","seq":1,"versions":{}}]})",                // fields missing
         head + R"({"collection":"service","id":"a","seq":1,"fields":null,"versions":{}}]})",  // fields null
         head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"x":"1"}}]})",
+        // Versions that are not all whole numbers, in every place the reader could lose track.
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"a":1,"b":1.5,"c":3}}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"a":1,"b":{"c":2}}}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"a":[1],"b":2}}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"a":null}}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"a":true}}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"a":1,"a":"x"}}]})", // last wins
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"a":1},"versions":{"b":"x"}}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":[1,2]}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":5}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":null}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{}}]})", // versions missing
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"a":1}},)"
+               R"({"collection":"service","id":"b","seq":2,"fields":{},"versions":{"z":1,"y":-1.0}}]})",
         head + R"({"collection":"service","id":"a","seq":"1","fields":{},"versions":{}}]})",
         head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{},"extra":1}]})",
         head + R"({"id":"a","seq":1,"fields":{},"versions":{}}]})",

@@ -1,6 +1,8 @@
 #include "signpost/sync/Protocol.hpp"
 #include "signpost/Error.hpp"
 
+#include <map>
+#include <optional>
 #include <set>
 
 namespace signpost::sync {
@@ -351,11 +353,15 @@ public:
 
     json root;
     std::vector<std::string> fieldsText; // by record index; empty where a record had none
+    // A record's versions (name → seq), read straight into the map a Record holds: by record
+    // index, for records whose `versions` was an object. Only whole numbers go here; any other
+    // value is left in the built object, where readRecord rejects it with its usual message.
+    std::vector<std::optional<std::map<std::string, int64_t>>> versions;
 
     bool null() { return value(nullptr); }
     bool boolean(bool v) { return value(v); }
-    bool number_integer(json::number_integer_t v) { return value(v); }
-    bool number_unsigned(json::number_unsigned_t v) { return value(v); }
+    bool number_integer(json::number_integer_t v) { return version(v) || value(v); }
+    bool number_unsigned(json::number_unsigned_t v) { return version(static_cast<int64_t>(v)) || value(v); }
     bool number_float(json::number_float_t v, const std::string&) { return value(v); }
     bool string(std::string& v) { return value(std::move(v)); }
     bool binary(json::binary_t&) { return m_skip > 0; }
@@ -374,11 +380,24 @@ public:
 
 private:
     // The fields object of an element of the top-level `records` array.
-    bool atRecordFields() const {
+    bool atRecordFields() const { return atRecordMember("fields"); }
+    bool atRecordVersions() const { return atRecordMember("versions"); }
+    bool atRecordMember(std::string_view name) const {
         return m_stack.size() == 3 && m_keys[0] == "records" && m_stack[1]->is_array() && m_stack[2]->is_object() &&
-               m_keys[2] == "fields";
+               m_keys[2] == name;
+    }
+    // Directly inside the versions object of an element of the top-level `records` array.
+    bool inRecordVersions() const { return m_versionsDepth != 0 && m_stack.size() == m_versionsDepth && m_skip == 0; }
+    // A whole-number version goes to the record's map (json::get<int64_t> would give the same
+    // for an unsigned number); anything else is built as usual.
+    bool version(int64_t v) {
+        if (!inRecordVersions()) return false;
+        m_stack.back()->erase(m_keys.back()); // a repeated member: the last one wins, as in the objects
+        (*versions[m_versionsFor]).insert_or_assign(std::move(m_keys.back()), v);
+        return true;
     }
     json* place(json&& v) {
+        if (inRecordVersions()) (*versions[m_versionsFor]).erase(m_keys.back());
         if (m_stack.empty()) {
             root = std::move(v);
             return &root;
@@ -409,8 +428,15 @@ private:
             m_cutFor = m_stack[1]->size() - 1;
             return true;
         }
+        const bool recordVersions = container.is_object() && atRecordVersions();
         m_stack.push_back(place(std::move(container)));
         m_keys.emplace_back();
+        if (recordVersions) {
+            m_versionsDepth = m_stack.size();
+            m_versionsFor = m_stack[1]->size() - 1;
+            if (versions.size() <= m_versionsFor) versions.resize(m_versionsFor + 1);
+            versions[m_versionsFor].emplace(); // a repeated member starts again, as in the objects
+        }
         return true;
     }
     bool close() {
@@ -424,6 +450,7 @@ private:
             }
             return true;
         }
+        if (m_stack.size() == m_versionsDepth) m_versionsDepth = 0;
         m_stack.pop_back();
         m_keys.pop_back();
         return true;
@@ -435,6 +462,8 @@ private:
     int m_skip = 0;                   // depth inside a record's fields (0: not in one)
     const char* m_cutFrom = nullptr;
     size_t m_cutFor = 0;
+    size_t m_versionsDepth = 0;       // the stack's size inside a record's versions (0: not in one)
+    size_t m_versionsFor = 0;
 };
 
 // A character iterator that leaves where the parser has read to in `readTo`.
@@ -467,6 +496,13 @@ PullResponse pullResponseFromText(std::string_view body, const std::function<boo
     PageSax sax(readTo);
     json::sax_parse(TrackingIterator{body.data(), &readTo}, TrackingIterator{body.data() + body.size(), &readTo}, &sax);
     PullResponse page = readPullResponse(sax.root, &sax.root);
+    for (size_t i = 0; i < page.records.size() && i < sax.versions.size(); ++i) {
+        if (!sax.versions[i]) continue;
+        // readRecord has taken whatever was left in the object: nothing, once the page was valid.
+        auto& side = *sax.versions[i];
+        side.merge(page.records[i].versions);
+        page.records[i].versions = std::move(side);
+    }
     for (size_t i = 0; i < page.records.size() && i < sax.fieldsText.size(); ++i) {
         Record& r = page.records[i];
         if (sax.fieldsText[i].empty()) continue;
