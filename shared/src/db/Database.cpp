@@ -312,7 +312,7 @@ void Database::exec(std::string_view sql) {
 }
 
 CachedStatement Database::cached(std::string_view sql) {
-    auto it = m_cache.find(std::string(sql));
+    auto it = m_cache.find(sql);
     if (it == m_cache.end()) {
         auto entry = std::make_unique<CacheEntry>();
         entry->stmt = std::make_unique<Statement>(*this, sql);

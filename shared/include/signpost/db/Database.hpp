@@ -187,8 +187,14 @@ private:
         std::unique_ptr<Statement> stmt;
         bool inUse = false;
     };
+    // Looked up by the caller's text as it is (no std::string built per call: a pulled record's
+    // save asks for a 900-character statement thousands of times a second).
+    struct SqlHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }
+    };
     // Declared after m_db so statements finalize before the connection closes.
-    std::unordered_map<std::string, std::unique_ptr<CacheEntry>> m_cache;
+    std::unordered_map<std::string, std::unique_ptr<CacheEntry>, SqlHash, std::equal_to<>> m_cache;
     // Heap-held so the WAL hook's pointer survives a move; stopped before the connection closes.
     std::unique_ptr<Checkpointer> m_checkpointer;
     void stopCheckpointer() noexcept;
