@@ -339,9 +339,10 @@ PullResponse pullResponseFromJson(json&& j) { return readPullResponse(j, &j); }
 namespace {
 
 // Walks a pull page's text once (nlohmann's SAX parser, so every check of the text stays the
-// library's), building JSON objects for everything except each record's `fields`: those are cut
-// from the text as they stand. The envelope and record heads it builds are then read by
-// readPullResponse, so the checks and their messages are the same as for a parsed page.
+// library's), building JSON objects for everything except each record's `fields`, which are cut
+// from the text as they stand, and its whole-number `versions`, which go straight into maps. The
+// envelope and record heads it builds are then read by readPullResponse, so the checks and their
+// messages are the same as for a parsed page.
 //
 // Where `fields` starts and ends is taken from how far the parser has read: it calls
 // start_object just after reading the `{`, and end_object just after the `}` (a number before it
