@@ -167,7 +167,8 @@ public:
 
     const std::string& path() const { return m_path; }
     sqlite3* handle() const { return m_db.get(); }
-    // Checkpoints the background checkpointer has run (0 without one): for tests.
+    // Checkpoints the background checkpointer has run that copied pages back (0 without one): for
+    // tests and benchmarks.
     uint64_t backgroundCheckpoints() const;
 
     // Throws signpost::Error{Sqlite, extended code, "<context>: <sqlite message>"}.
