@@ -367,12 +367,9 @@ WHERE s.rowid IN (SELECT rowid FROM service_fts);
 // column filters. The index is derived from the directory tables, so it is built again from them.
 void v8SynonymConcepts(db::Database& db) { directory::DirectoryStore(db).reindexAll(); }
 
-// v9: the queue indexes hold only the collections that have queues (kQueueRows). Every live
-// record was in all three, so each pulled directory record wrote three index entries no queue
-// ever read: an initial sync of 58,000 records took 3.4 s with them and 2.8–3.1 s without
-// (docs/benchmarks.md, ninth session).
-void v9QueueRowsOnly(db::Database& db) {
-    const std::string where = std::string(" WHERE ") + kQueueRows + ";\n";
+// The three queue indexes, holding the rows `where` selects.
+void createQueueIndexes(db::Database& db, const std::string& rows) {
+    const std::string where = " WHERE " + rows + ";\n";
     db.exec("DROP INDEX main.queue_by_owner;\n"
             "DROP INDEX main.queue_by_area;\n"
             "DROP INDEX main.queue_by_organisation;\n"
@@ -384,6 +381,20 @@ void v9QueueRowsOnly(db::Database& db) {
             "link, local, deleted)" + where);
 }
 
+// v9: the queue indexes hold only the collections that have queues. Every live record was in all
+// three, so each pulled directory record wrote three index entries no queue ever read: an initial
+// sync of 58,000 records took 3.4 s with them and 2.8–3.1 s without (docs/benchmarks.md, ninth
+// session). Its condition, as shipped (v10 rewrites it):
+void v9QueueRowsOnly(db::Database& db) {
+    createQueueIndexes(db, "deleted = 0 AND collection IN ('referral', 'appointment', 'alert')");
+}
+
+// v10: the same rows, named by ORed equalities (kQueueRows). SQLite evaluates v9's IN list of
+// three constants by building a temporary table each time, and a write of a record evaluates it
+// for each of the three indexes, old row and new: nine temporary tables per upsert, most of the
+// cost of writing a record (docs/benchmarks.md, tenth session).
+void v10QueueRowsWithoutTemporaryTables(db::Database& db) { createQueueIndexes(db, kQueueRows); }
+
 const std::array kLocalMigrations{
     db::Migration{1, "directory tables", v1Directory},
     db::Migration{2, "directory search index", v2Search},
@@ -394,6 +405,7 @@ const std::array kLocalMigrations{
     db::Migration{7, "search result cards", v7ServiceCards},
     db::Migration{8, "synonyms resolved at index time, marked filter tags", v8SynonymConcepts},
     db::Migration{9, "queue indexes hold only the collections with queues", v9QueueRowsOnly},
+    db::Migration{10, "queue index condition without temporary tables", v10QueueRowsWithoutTemporaryTables},
 };
 
 } // namespace
