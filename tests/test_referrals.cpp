@@ -6,6 +6,7 @@
 #include "signpost/client/LocalStore.hpp"
 #include "signpost/client/Queues.hpp"
 #include "signpost/client/Report.hpp"
+#include "signpost/crypto/Vault.hpp"
 #include "signpost/domain/Lifecycle.hpp"
 #include "signpost/domain/Referral.hpp"
 #include "signpost/schema/LocalSchema.hpp"
@@ -15,6 +16,7 @@
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <set>
 
 using namespace signpost;
 using nlohmann::json;
@@ -663,4 +665,60 @@ TEST_CASE("a pulled record's versions are stored as the JSON the row has always 
     auto stored = d.store->record("referral", "r-versions");
     REQUIRE(stored.has_value());
     CHECK(stored->versions == odd.versions);
+}
+
+TEST_CASE("a record's fields are stored as the JSON text they always were, personal values sealed in place") {
+    Device d(practitioner());
+    json fields = completeReferral();
+    fields["owner"] = "prac-1";
+    fields["status"] = "draft";
+    fields["notes"] = "Quote \" backslash \\ tab \t ŵ";
+    fields["accessibility_needs"] = nullptr; // personal but empty: stays null
+    fields["we\"ird\\name"] = "kept";         // names no field has today, escaped as JSON escapes them
+    fields["ŵyn"] = json::array({1, 2.5, "tri"});
+    fields[""] = json{{"nested", true}};
+    d.pull({record("referral", "r-text", fields)});
+    const auto text = d.db->queryText("SELECT fields FROM record WHERE id = 'r-text'");
+    REQUIRE(text.has_value());
+    const json stored = json::parse(*text);
+    // The text is exactly what nlohmann writes for the object it holds.
+    CHECK(stored.dump() == *text);
+    CHECK(stored.size() == fields.size());
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
+        CAPTURE(it.key());
+        REQUIRE(stored.contains(it.key()));
+        const json& at = stored[it.key()];
+        const sync::FieldSpec* spec = sync::findCollection("referral")->field(it.key());
+        if (spec && spec->personal && !it->is_null()) {
+            REQUIRE(at.is_string());
+            CHECK(crypto::Vault::isSealed(at.get<std::string>()));
+        } else {
+            CHECK(at == *it);
+        }
+    }
+    CHECK(stored["accessibility_needs"].is_null());
+    CHECK(stored["we\"ird\\name"] == "kept");
+    // Read back, every value is the one pulled.
+    auto back = d.store->record("referral", "r-text");
+    REQUIRE(back.has_value());
+    CHECK(back->fields == fields);
+}
+
+TEST_CASE("no two sealed values share a nonce, within an unlocked vault or across unlocks") {
+    crypto::VaultParams params;
+    auto first = crypto::Vault::create("a device passphrase", params, crypto::KdfCost::Minimum);
+    auto second = crypto::Vault::unlock("a device passphrase", params); // the same key, unlocked again
+    const size_t prefix = crypto::Vault::kSealedPrefix.size();
+    constexpr size_t kNonceText = 32; // 24 bytes of nonce are the first 32 characters of base64
+    std::set<std::string> nonces;
+    const int n = 5000;
+    for (int i = 0; i < n; ++i)
+        for (const crypto::Vault* vault : {&first, &second}) {
+            const std::string sealed = vault->seal("\"the same words\"", "referral/r-1/notes");
+            REQUIRE(sealed.size() > prefix + kNonceText);
+            nonces.insert(sealed.substr(prefix, kNonceText));
+            // Either unlock opens what the other sealed.
+            if (i % 1000 == 0) CHECK((vault == &first ? second : first).open(sealed, "referral/r-1/notes") == "\"the same words\"");
+        }
+    CHECK(nonces.size() == 2 * n);
 }

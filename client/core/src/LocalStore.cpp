@@ -113,12 +113,46 @@ json LocalStore::sealFields(const std::string& collection, const std::string& id
     return out;
 }
 
+namespace {
+// A member name as nlohmann's dump() writes it: plain ASCII names (all of ours) are written as
+// they are; anything needing an escape goes through the library.
+void appendKey(std::string& out, const std::string& key) {
+    const bool plain = std::all_of(key.begin(), key.end(), [](char c) {
+        return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x80 && c != '"' && c != '\\';
+    });
+    if (plain) {
+        out += '"';
+        out += key;
+        out += '"';
+    } else {
+        out += json(key).dump();
+    }
+}
+} // namespace
+
 std::string LocalStore::sealedFieldsText(const std::string& collection, const std::string& id, const json& fields) const {
-    // Most records pulled (the directory) hold nothing personal: written as they are, uncopied.
-    if (fields.is_object())
-        for (auto it = fields.begin(); it != fields.end(); ++it)
-            if (!it->is_null() && personalField(collection, fields, it.key())) return sealFields(collection, id, fields).dump();
-    return fields.dump();
+    if (!fields.is_object()) return fields.dump();
+    // Written straight out, as sealFields(...).dump() would write it, without copying the fields
+    // or escaping the sealed text again: a sealed value is the prefix and base64, which JSON
+    // never escapes. Most records pulled (the directory) hold nothing personal.
+    std::string out = "{";
+    std::string context;
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
+        if (out.size() > 1) out += ',';
+        appendKey(out, it.key());
+        out += ':';
+        if (it->is_null() || !personalField(collection, fields, it.key())) {
+            out += it->dump();
+            continue;
+        }
+        if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
+        context.assign(collection).append("/").append(id).append("/").append(it.key());
+        out += '"';
+        out += m_vault->seal(it->dump(), context);
+        out += '"';
+    }
+    out += '}';
+    return out;
 }
 
 json LocalStore::revealFields(const std::string& collection, const std::string& id, json fields) const {
