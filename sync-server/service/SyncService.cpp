@@ -533,7 +533,9 @@ HttpResponse SyncService::pull(Context& ctx) {
             fields = sync::isaGrantedFields(o->record.fields, response.serverTime);
         return granted.emplace(org, std::move(fields)).first->second;
     };
-    store.scanChanges(cursor, scan, [&](ServerStore::RawRecord& raw) {
+    // Only the changes in the user's ranges are read (an admin's range is every change); canRead
+    // still decides each one.
+    const bool exhausted = store.scanChangesIn(sync::readScope(ctx.principal), cursor, scan, [&](ServerStore::RawRecord& raw) {
         ++scanned;
         next = raw.meta.seq;
         sync::Record& r = raw.meta;
@@ -580,6 +582,10 @@ HttpResponse SyncService::pull(Context& ctx) {
         }
         return true;
     });
+    const int64_t max = store.maxSeq();
+    // Ranges that ran out hold nothing more for this user up to the newest change in this
+    // snapshot: the page covers every change up to it, those outside the ranges included.
+    if (exhausted && !stoppedEarly) next = std::max(next, max);
     // Records that left this user's scope in the range the page covers.
     for (const auto& exit : store.scopeExits(cursor, next)) {
         if (!sync::canRead(ctx.principal, exit.before)) continue;
@@ -587,7 +593,6 @@ HttpResponse SyncService::pull(Context& ctx) {
         if (current && sync::canRead(ctx.principal, current->record)) continue;
         response.removals.push_back({exit.before.collection, exit.before.id, exit.seq});
     }
-    const int64_t max = store.maxSeq();
     response.nextCursor = next;
     response.hasMore = (stoppedEarly || scanned == scan) && next < max;
     store.rollback();

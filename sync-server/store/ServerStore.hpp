@@ -7,6 +7,7 @@
 // One ServerStore is one connection, used by one thread at a time. Writes happen inside
 // begin()/commit(); a push applies each op inside savepoint()/release().
 #include "signpost/domain/Lifecycle.hpp"
+#include "signpost/sync/Access.hpp"
 #include "signpost/sync/Protocol.hpp"
 
 #include <functional>
@@ -100,6 +101,11 @@ public:
     // The scan reads only what scope is decided by; `visit` calls loadBody() for the records it
     // sends (or must look inside), so changes outside a user's scope cost next to nothing.
     virtual void scanChanges(int64_t cursor, size_t limit, const std::function<bool(RawRecord&)>& visit) = 0;
+    // The same, only the changes in `scope`'s ranges (a superset of what its user may read),
+    // each once, oldest first: a pull reads its user's changes, not every change since its cursor.
+    // Returns true when the ranges ran out before `limit` rows or `visit` stopping.
+    virtual bool scanChangesIn(const sync::ReadScope& scope, int64_t cursor, size_t limit,
+                               const std::function<bool(RawRecord&)>& visit) = 0;
     virtual void loadBody(RawRecord& record) = 0;
     virtual std::vector<ScopeExit> scopeExits(int64_t after, int64_t upTo) = 0;
     virtual std::vector<sync::Record> allRecords(const std::string& collection) = 0;
@@ -117,5 +123,7 @@ public:
 
 // Opens (creating and migrating) the SQLite store in `dataDir`/signpost-server.db, WAL mode.
 std::unique_ptr<ServerStore> openSqliteStore(const std::string& path);
+// The SQL the SQLite store runs for scanChangesIn (tests check its plan); '' for an empty scope.
+std::string scopedScanSql(const sync::ReadScope& scope);
 
 } // namespace signpost::server

@@ -4,6 +4,7 @@
 #include "signpost/domain/Referral.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace signpost::sync {
 
@@ -81,6 +82,44 @@ bool canRead(const Principal& who, const Record& r) {
     case ScopeKind::Audit: return who.role == Role::Admin;
     }
     return false;
+}
+
+ReadScope readScope(const Principal& who) {
+    ReadScope scope;
+    if (who.role == Role::Admin) {
+        scope.everything = true;
+        return scope;
+    }
+    // Each rule of canRead, as a range: keep the two in step (a test checks every rule).
+    for (const auto& spec : collections()) {
+        if (spec.scope == ScopeKind::Everyone) scope.collections.emplace_back(spec.name);
+        // Supervisors read every suggestion, and the conflicts about the directory.
+        if (who.role == Role::Supervisor && (spec.scope == ScopeKind::Suggestion || spec.scope == ScopeKind::Conflict))
+            scope.collections.emplace_back(spec.name);
+    }
+    scope.owner = who.userId; // their referrals and suggestions, wherever they are
+    if (isStaff(who.role)) {
+        // areasOverlap: the area itself, the areas it lies in, and those within it.
+        std::set<std::string> areas;
+        for (const auto& area : who.areas) {
+            if (area.empty()) continue;
+            areas.insert(area);
+            for (auto up : domain::ancestorsOf(area)) areas.insert(std::string(up));
+            for (auto down : domain::descendantsOf(area)) areas.insert(std::string(down));
+        }
+        scope.areas.assign(areas.begin(), areas.end());
+    }
+    if (who.role == Role::Provider) scope.organisation = who.organisation;
+    return scope;
+}
+
+bool inReadScope(const ReadScope& scope, const Record& r) {
+    if (scope.everything) return true;
+    auto has = [](const std::vector<std::string>& list, const std::string& value) {
+        return std::find(list.begin(), list.end(), value) != list.end();
+    };
+    return has(scope.collections, r.collection) || (!r.area.empty() && has(scope.areas, r.area)) ||
+           (!r.owner.empty() && r.owner == scope.owner) || (!r.organisation.empty() && r.organisation == scope.organisation);
 }
 
 Record projectFor(const Principal& who, const Record& record, const std::set<std::string>& isaGranted) {

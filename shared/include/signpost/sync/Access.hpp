@@ -28,6 +28,22 @@ void deriveScope(Record& record);
 
 bool canRead(const Principal& who, const Record& record);
 
+// Where the changes `who` may read lie, as ranges a store walks in seq order: every record of
+// some collections, and the records of some areas, of one owner and of one organisation. It is
+// a superset of canRead, which still decides each record; it lets a pull read the changes that
+// may be the user's instead of every change since its cursor (docs/sync-protocol.md, scoped
+// change scans).
+struct ReadScope {
+    bool everything = false;              // an admin: every change
+    std::vector<std::string> collections; // every record of these
+    std::vector<std::string> areas;       // records whose area is one of these
+    std::string owner;                    // records this user owns ('' for none)
+    std::string organisation;             // records of this organisation ('' for none)
+};
+ReadScope readScope(const Principal& who);
+// Whether `record` lies in the scope's ranges (what a store's scoped scan returns).
+bool inReadScope(const ReadScope& scope, const Record& record);
+
 // What of a readable record `who` receives. Everyone gets it whole, except a provider reading a
 // referral: its operational fields, and of the personal ones only those the organisation's
 // Information Sharing Agreement grants (`isaGranted`; empty when no ISA is in force).
