@@ -125,6 +125,23 @@ const std::array kMigrations{db::Migration{1, "server tables", v1}, db::Migratio
 
 
 
+// A change-log row (collection, id, seq, deleted, area, organisation, owner, status) into `r`,
+// its body not yet read.
+void readChange(db::Statement& q, ServerStore::RawRecord& r) {
+    r.meta.collection = q.getTextView(0);
+    r.meta.id = q.getTextView(1);
+    r.meta.seq = q.getInt64(2);
+    r.meta.deleted = q.getBool(3);
+    r.meta.area = q.getTextView(4);
+    r.meta.organisation = q.getTextView(5);
+    r.meta.owner = q.getTextView(6);
+    r.meta.status = q.getTextView(7);
+    r.meta.fields = nlohmann::json();
+    r.fields.clear();
+    r.versions.clear();
+    r.loaded = false;
+}
+
 json parseOr(std::string_view text, json fallback) {
     json j = json::parse(text, nullptr, false);
     return j.is_discarded() ? fallback : j;
@@ -358,18 +375,7 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
         q->bind(1, cursor).bind(2, static_cast<int64_t>(limit));
         RawRecord r;
         while (q->step()) {
-            r.meta.collection = q->getTextView(0);
-            r.meta.id = q->getTextView(1);
-            r.meta.seq = q->getInt64(2);
-            r.meta.deleted = q->getBool(3);
-            r.meta.area = q->getTextView(4);
-            r.meta.organisation = q->getTextView(5);
-            r.meta.owner = q->getTextView(6);
-            r.meta.status = q->getTextView(7);
-            r.meta.fields = nlohmann::json();
-            r.fields.clear();
-            r.versions.clear();
-            r.loaded = false;
+            readChange(*q, r);
             if (!visit(r)) return;
         }
     }
@@ -397,18 +403,7 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
         size_t rows = 0;
         while (q->step()) {
             ++rows;
-            r.meta.collection = q->getTextView(0);
-            r.meta.id = q->getTextView(1);
-            r.meta.seq = q->getInt64(2);
-            r.meta.deleted = q->getBool(3);
-            r.meta.area = q->getTextView(4);
-            r.meta.organisation = q->getTextView(5);
-            r.meta.owner = q->getTextView(6);
-            r.meta.status = q->getTextView(7);
-            r.meta.fields = nlohmann::json();
-            r.fields.clear();
-            r.versions.clear();
-            r.loaded = false;
+            readChange(*q, r);
             if (!visit(r)) {
                 q->reset();
                 return false;

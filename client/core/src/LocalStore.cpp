@@ -380,17 +380,7 @@ std::string versionsText(const std::map<std::string, int64_t>& versions) {
     out += '{';
     for (const auto& [name, seq] : versions) {
         if (out.size() > 1) out += ',';
-        const bool plain = std::all_of(name.begin(), name.end(), [](char c) {
-            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-                   c == '.';
-        });
-        if (plain) {
-            out += '"';
-            out += name;
-            out += '"';
-        } else {
-            out += json(name).dump();
-        }
+        appendKey(out, name);
         out += ':';
         out += std::to_string(seq);
     }
