@@ -124,6 +124,7 @@ public:
 // Opens (creating and migrating) the SQLite store in `dataDir`/signpost-server.db, WAL mode.
 std::unique_ptr<ServerStore> openSqliteStore(const std::string& path);
 // The SQL the SQLite store runs for scanChangesIn (tests check its plan); '' for an empty scope.
-std::string scopedScanSql(const sync::ReadScope& scope);
+// `keys`, if given, receives the values to bind from ?3 on, in order.
+std::string scopedScanSql(const sync::ReadScope& scope, std::vector<std::string>* keys = nullptr);
 
 } // namespace signpost::server

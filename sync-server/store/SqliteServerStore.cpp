@@ -123,8 +123,6 @@ DROP INDEX record_by_organisation;
 const std::array kMigrations{db::Migration{1, "server tables", v1}, db::Migration{2, "covering change index", v2},
                              db::Migration{3, "records by organisation", v3}, db::Migration{4, "change log by scope", v4}};
 
-
-
 // A change-log row (collection, id, seq, deleted, area, organisation, owner, status) into `r`,
 // its body not yet read.
 void readChange(db::Statement& q, ServerStore::RawRecord& r) {
@@ -391,14 +389,12 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
             });
             return !stopped && rows < limit;
         }
-        const std::string sql = scopedScanSql(scope);
+        std::vector<std::string> keys;
+        const std::string sql = scopedScanSql(scope, &keys);
         if (sql.empty()) return true;
         auto q = m_db.cached(sql);
         q->bind(1, cursor).bind(2, static_cast<int64_t>(limit));
-        int param = 3;
-        for (const auto& area : scope.areas) q->bind(param++, area);
-        if (!scope.owner.empty()) q->bind(param++, scope.owner);
-        if (!scope.organisation.empty()) q->bind(param++, scope.organisation);
+        for (size_t i = 0; i < keys.size(); ++i) q->bind(static_cast<int>(i) + 3, keys[i]);
         RawRecord r;
         size_t rows = 0;
         while (q->step()) {
@@ -532,13 +528,20 @@ private:
 // LIMIT stops the walk. Values are bound: ?1 cursor, ?2 limit, ?3… the scope's keys in order.
 // Collection names are the spec's own (literals: a literal collection lets the planner use the
 // partial collection index).
-std::string scopedScanSql(const sync::ReadScope& scope) {
+std::string scopedScanSql(const sync::ReadScope& scope, std::vector<std::string>* keys) {
+    std::vector<std::string> unused;
+    if (!keys) keys = &unused;
     const std::string columns = "SELECT collection, id, seq, deleted, area, organisation, owner, status FROM record WHERE ";
     std::string sql;
-    int param = 3;
     auto arm = [&](const std::string& where) {
         if (!sql.empty()) sql += " UNION ";
         sql += columns + where + " AND seq > ?1";
+    };
+    // A key's arm and its place among the bound values, set in one place.
+    auto keyed = [&](const char* column, const std::string& key) {
+        keys->push_back(key);
+        const std::string param = "?" + std::to_string(keys->size() + 2); // ?3 for the first
+        arm(std::string(column) + " = " + param + " AND " + column + " <> ''");
     };
     for (const auto& c : scope.collections) {
         for (char ch : c)
@@ -546,9 +549,9 @@ std::string scopedScanSql(const sync::ReadScope& scope) {
                 throw Error(ErrorDomain::Internal, "a collection name is not a plain word: " + c);
         arm("collection = '" + c + "'");
     }
-    for (size_t i = 0; i < scope.areas.size(); ++i) arm("area = ?" + std::to_string(param++) + " AND area <> ''");
-    if (!scope.owner.empty()) arm("owner = ?" + std::to_string(param++) + " AND owner <> ''");
-    if (!scope.organisation.empty()) arm("organisation = ?" + std::to_string(param++) + " AND organisation <> ''");
+    for (const auto& area : scope.areas) keyed("area", area);
+    if (!scope.owner.empty()) keyed("owner", scope.owner);
+    if (!scope.organisation.empty()) keyed("organisation", scope.organisation);
     if (sql.empty()) return {};
     return sql + " ORDER BY seq LIMIT ?2";
 }
