@@ -76,6 +76,18 @@ struct Device {
         page.nextCursor = cursor;
         store->applyPull(page);
     }
+    // The same, arriving as a page's text read the way the sync engine reads it.
+    void pullText(std::vector<sync::Record> records) {
+        sync::PullResponse page;
+        for (auto& r : records) {
+            r.seq = ++cursor;
+            sync::deriveScope(r);
+            for (auto it = r.fields.begin(); it != r.fields.end(); ++it) r.versions[it.key()] = r.seq;
+            page.records.push_back(r);
+        }
+        page.nextCursor = cursor;
+        store->applyPull(sync::pullResponseFromText(sync::toJson(page).dump(), &client::LocalStore::storesFieldsAsText));
+    }
 };
 
 sync::Record record(const std::string& collection, const std::string& id, json fields) {
@@ -702,6 +714,67 @@ TEST_CASE("a record's fields are stored as the JSON text they always were, perso
     auto back = d.store->record("referral", "r-text");
     REQUIRE(back.has_value());
     CHECK(back->fields == fields);
+}
+
+namespace {
+// A stored fields text with every sealed value replaced by a mark, so two devices' rows compare.
+std::string withSealsMarked(std::string text) {
+    const std::string prefix = "\"" + std::string(crypto::Vault::kSealedPrefix);
+    for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 8)) {
+        const size_t end = text.find('"', at + 1);
+        REQUIRE(end != std::string::npos);
+        text.replace(at, end + 1 - at, "\"<sealed>\"");
+    }
+    return text;
+}
+} // namespace
+
+TEST_CASE("a record pulled as text is stored as the same record pulled as objects, personal values sealed") {
+    Device objects(supervisor()), text(supervisor());
+    json referral = completeReferral();
+    referral["owner"] = "prac-1";
+    referral["status"] = "submitted";
+    referral["history"] = history({{"submitted", "2026-11-20T09:00:00Z"}});
+    referral["notes"] = "Quote \" backslash \\ brace } ŵ";
+    referral["accessibility_needs"] = nullptr; // personal but empty: stays null
+    referral["we\"ird\\name"] = json::array({1, "two", json{{"three", nullptr}}});
+    json appointment{{"referral_id", "r-1"}, {"starts_at", "2026-11-25T10:00:00Z"}, {"status", "booked"},
+                     {"area", "PDU-GWENT"}, {"notes", "Bring the letter"}};
+    json alert{{"referral_id", "r-1"}, {"kind", "attendance"}, {"area", "PDU-GWENT"}, {"owner", "prac-1"}};
+    auto records = [&] {
+        return std::vector<sync::Record>{record("referral", "r-1", referral), record("appointment", "a-1", appointment),
+                                         record("alert", "al-1", alert)};
+    };
+    objects.pull(records());
+    text.pullText(records());
+    const char* row = "SELECT fields, queue_at, link, versions, area, owner, status FROM record WHERE collection = ?1 AND id = ?2";
+    for (const auto& [collection, id] : {std::pair{"referral", "r-1"}, {"appointment", "a-1"}, {"alert", "al-1"}}) {
+        CAPTURE(collection);
+        auto a = objects.db->prepare(row), b = text.db->prepare(row);
+        a.bind(1, collection).bind(2, id);
+        b.bind(1, collection).bind(2, id);
+        REQUIRE(a.step());
+        REQUIRE(b.step());
+        // The same text but for the sealed values (each sealed with its own nonce), and the same columns.
+        const std::string fromText = b.getText(0);
+        CHECK(withSealsMarked(fromText) == withSealsMarked(a.getText(0)));
+        for (int c = 1; c < 7; ++c) CHECK(b.getText(c) == a.getText(c));
+        // Nothing personal in the clear, and every value reads back as pulled.
+        const json stored = json::parse(fromText);
+        for (auto it = stored.begin(); it != stored.end(); ++it) {
+            const sync::FieldSpec* spec = sync::findCollection(collection)->field(it.key());
+            if (spec && spec->personal && !it->is_null()) CHECK(crypto::Vault::isSealed(it->get<std::string>()));
+        }
+        CHECK(text.store->record(collection, id)->fields == objects.store->record(collection, id)->fields);
+    }
+    CHECK(text.store->record("referral", "r-1")->fields == referral);
+    CHECK(text.db->queryText("SELECT queue_at FROM record WHERE id = 'r-1'") == "2026-11-20T09:00:00Z");
+    CHECK(text.db->queryText("SELECT link FROM record WHERE id = 'a-1'") == "r-1");
+    // Locked, a device cannot store a pulled personal value in the clear: the page is refused whole.
+    Device locked(supervisor());
+    locked.store->setVault(nullptr);
+    CHECK_THROWS_AS(locked.pullText(records()), Error);
+    CHECK(locked.db->queryInt64("SELECT count(*) FROM record WHERE collection IN ('referral', 'appointment')") == 0);
 }
 
 TEST_CASE("no two sealed values share a nonce, within an unlocked vault or across unlocks") {

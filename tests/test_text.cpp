@@ -2,11 +2,17 @@
 #include "signpost/domain/Areas.hpp"
 #include "signpost/domain/Needs.hpp"
 #include "signpost/directory/DirectoryStore.hpp"
+#include "signpost/util/JsonText.hpp"
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Time.hpp"
 #include "signpost/util/Uuid.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <random>
+#include <string>
+#include <vector>
 
 using namespace signpost;
 using namespace signpost::domain;
@@ -173,4 +179,98 @@ TEST_CASE("UUIDs: time-ordered ones carry their millisecond and sort in the orde
     CHECK(uuid::fromName("audit:d:9", t) < uuid::fromName("audit:d:1", t + 1000));
     CHECK(uuid::isValid(uuid::fromName("audit:d:1", t)));
     CHECK(uuid::fromName("audit:d:1", t)[14] == '8');
+}
+
+// ------------------------------------------------------------------ JSON object members as text
+
+namespace {
+using nlohmann::json;
+
+// What forEachMember sees, as (name, value) pairs decoded by the library.
+std::vector<std::pair<std::string, json>> membersOf(std::string_view text) {
+    std::vector<std::pair<std::string, json>> out;
+    jsontext::forEachMember(text, [&](std::string_view name, std::string_view value) {
+        CHECK(value.size() > 0);
+        CHECK(value.front() != ' ');
+        CHECK(value.back() != ' ');
+        out.emplace_back(jsontext::unquoteName(name), json::parse(value));
+    });
+    return out;
+}
+
+json randomValue(std::mt19937& rng, int depth) {
+    static const char* strings[] = {"", "plain", "quote \" inside", "back\\slash", "ends in backslash \\",
+                                    "brace } bracket ] comma , colon :", "ŵyn a ŷ", "tab\tnew\nline", "\x01 control",
+                                    "{\"looks\": [\"like json\"]}"};
+    switch (rng() % (depth > 2 ? 5 : 7)) {
+    case 0: return nullptr;
+    case 1: return rng() % 2 == 0;
+    case 2: return static_cast<int64_t>(rng()) - 2'000'000'000;
+    case 3: return static_cast<double>(rng() % 100000) / 7.0;
+    case 4: return strings[rng() % std::size(strings)];
+    case 5: {
+        json a = json::array();
+        for (unsigned i = rng() % 4; i > 0; --i) a.push_back(randomValue(rng, depth + 1));
+        return a;
+    }
+    default: {
+        json o = json::object();
+        for (unsigned i = rng() % 4; i > 0; --i) o[strings[rng() % std::size(strings)]] = randomValue(rng, depth + 1);
+        return o;
+    }
+    }
+}
+} // namespace
+
+TEST_CASE("an object's members are found in its text, each value exactly as written") {
+    std::mt19937 rng(7);
+    for (int round = 0; round < 400; ++round) {
+        json object = json::object();
+        for (unsigned i = rng() % 8; i > 0; --i) object["k" + std::to_string(rng() % 20) + (i % 3 ? "" : "\"é\\")] = randomValue(rng, 0);
+        for (int indent : {-1, 0, 3}) { // compact as the server writes it, and spread over lines
+            const std::string text = object.dump(indent);
+            CAPTURE(text);
+            const auto members = membersOf(text);
+            REQUIRE(members.size() == object.size());
+            size_t i = 0;
+            for (auto it = object.begin(); it != object.end(); ++it, ++i) { // dump writes members in this order
+                CHECK(members[i].first == it.key());
+                CHECK(members[i].second == *it);
+            }
+        }
+    }
+    // The value's text is the bytes between the colon and the separator, space trimmed.
+    std::vector<std::string> values;
+    jsontext::forEachMember(" {\"a\" :  1.5e3 ,\"b\":\"x\\\"}\" , \"c\":[ {\"]\":\"[\"} ] }\n",
+                            [&](std::string_view, std::string_view v) { values.emplace_back(v); });
+    CHECK(values == std::vector<std::string>{"1.5e3", "\"x\\\"}\"", "[ {\"]\":\"[\"} ]"});
+    // Repeated names are each visited; a reader keeps the last.
+    CHECK(membersOf(R"({"a":1,"a":2})").size() == 2);
+    CHECK(membersOf("{}").empty());
+    CHECK(membersOf(" { } ").empty());
+}
+
+TEST_CASE("text that is not one object is refused, never read past its end") {
+    const std::string whole = R"({"name":"Bolton \"Advice\"","n":[1,{"x":null}],"ok":true,"s":"\\"})";
+    REQUIRE(membersOf(whole).size() == 4);
+    // Every truncation (the view ends there: nothing past it may be read).
+    for (size_t cut = 0; cut < whole.size(); ++cut) {
+        CAPTURE(cut);
+        const std::string part = whole.substr(0, cut); // its own allocation, so ASan sees any over-read
+        CHECK_THROWS_AS(jsontext::forEachMember(part, [](std::string_view, std::string_view) {}), Error);
+    }
+    for (const char* bad : {"", "[]", "1", "\"s\"", "{\"a\"}", "{\"a\":}", "{a:1}", "{\"a\":1,}", "{\"a\":1 \"b\":2}",
+                            "{\"a\":1} x", "{\"a\":1}}", "{\"a\":\"unterminated}"}) {
+        CAPTURE(bad);
+        try {
+            jsontext::forEachMember(bad, [](std::string_view, std::string_view) {});
+            FAIL("accepted");
+        } catch (const Error& e) {
+            CHECK(e.domain() == ErrorDomain::Parse);
+            CHECK(std::string(e.what()).find("not one JSON object") != std::string::npos);
+        }
+    }
+    CHECK(jsontext::unquoteName(R"("plain")") == "plain");
+    CHECK(jsontext::unquoteName(R"("q\"\u0175")") == "q\"ŵ");
+    CHECK_THROWS_AS(jsontext::unquoteName(R"("bad\x")"), Error);
 }

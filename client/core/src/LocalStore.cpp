@@ -3,6 +3,7 @@
 #include "signpost/db/Transaction.hpp"
 #include "signpost/directory/DirectoryStore.hpp"
 #include "signpost/domain/Referral.hpp"
+#include "signpost/util/JsonText.hpp"
 #include "signpost/sync/DirectoryCodec.hpp"
 #include "signpost/util/Time.hpp"
 #include "signpost/util/Uuid.hpp"
@@ -93,12 +94,26 @@ bool personalField(const std::string& collection, const json& fields, const std:
 } // namespace
 
 bool LocalStore::storesFieldsAsText(std::string_view collection) {
+    // A conflict's personal members depend on what it is about (personalField), so it is read
+    // into objects; every other collection's personal values are known by name and sealed in
+    // the text (sealedFieldsFromText).
+    return collection != "conflict";
+}
+
+namespace {
+// Nothing in the collection is personal: its pulled fields are stored exactly as they arrived.
+bool storedAsPulled(const std::string& collection) {
     if (!isDirectory(collection)) return false;
-    // Only while the collection holds nothing personal: a personal field added to it later must
-    // be sealed, so its records go back to being read into objects.
     const sync::CollectionSpec* spec = sync::findCollection(collection);
     return spec && std::none_of(spec->fields.begin(), spec->fields.end(), [](const sync::FieldSpec& f) { return f.personal; });
 }
+
+// The members a record's own columns are derived from (queueAt, the queue link), read from
+// pulled text without reading the rest.
+bool derivesColumns(std::string_view name) {
+    return name == "history" || name == "starts_at" || name == "service_id" || name == "referral_id";
+}
+} // namespace
 
 json LocalStore::sealFields(const std::string& collection, const std::string& id, const json& fields) const {
     if (!fields.is_object()) return fields;
@@ -151,6 +166,36 @@ std::string LocalStore::sealedFieldsText(const std::string& collection, const st
         out += m_vault->seal(it->dump(), context);
         out += '"';
     }
+    out += '}';
+    return out;
+}
+
+std::string LocalStore::sealedFieldsFromText(const std::string& collection, const std::string& id, std::string_view text,
+                                             json& derived) const {
+    if (collection == "conflict") throw Error(ErrorDomain::Internal, "a conflict's fields are sealed from objects");
+    // The members as the page wrote them, each personal value sealed in place: the same stored
+    // form as sealedFieldsText gives for the parsed object (what it holds, not byte for byte), but
+    // with no objects built, copied or written out again.
+    std::string out;
+    out.reserve(text.size() + 128);
+    out += '{';
+    std::string context;
+    jsontext::forEachMember(text, [&](std::string_view quoted, std::string_view value) {
+        const std::string name = jsontext::unquoteName(quoted);
+        if (out.size() > 1) out += ',';
+        out += quoted;
+        out += ':';
+        if (derivesColumns(name)) derived[name] = sync::parseJson(value); // a repeated name: the last wins
+        if (value == "null" || !personalField(collection, derived, name)) {
+            out += value;
+            return;
+        }
+        if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
+        context.assign(collection).append("/").append(id).append("/").append(name);
+        out += '"';
+        out += m_vault->seal(value, context);
+        out += '"';
+    });
     out += '}';
     return out;
 }
@@ -356,12 +401,12 @@ namespace {
 // its status: the server's last transition for that status, or this write when the status is a
 // local change (or the record has no transitions yet and is being written here). Empty: keep what
 // the row had.
-std::string queueAt(const Record& r, bool local, const std::string& now) {
+std::string queueAt(const Record& r, const json& fields, bool local, const std::string& now) {
     if (r.collection == "appointment") {
-        auto it = r.fields.find("starts_at");
-        return it != r.fields.end() && it->is_string() ? it->get<std::string>() : std::string();
+        auto it = fields.find("starts_at");
+        return it != fields.end() && it->is_string() ? it->get<std::string>() : std::string();
     }
-    if (auto h = r.fields.find("history"); h != r.fields.end() && h->is_array())
+    if (auto h = fields.find("history"); h != fields.end() && h->is_array())
         for (auto e = h->rbegin(); e != h->rend(); ++e)
             if (e->is_object() && e->contains("to")) {
                 if (e->value("to", "") == r.status && (*e)["at"].is_string()) return (*e)["at"].get<std::string>();
@@ -406,22 +451,29 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
     revert = CASE WHEN excluded.local = 0 THEN 0 ELSE revert END,
     queue_at = CASE WHEN ?16 <> '' OR record.status <> excluded.status THEN excluded.queue_at ELSE record.queue_at END,
     link = excluded.link)sql");
-    // A pulled directory record brings its fields as the page's text (storesFieldsAsText): stored as is.
+    // A pulled record brings its fields as the page's text (storesFieldsAsText): the directory's
+    // are stored as they are, anything else with its personal values sealed in the text.
     std::string sealed;
+    json derived = json::object();
+    const json* fields = &r.fields;
     if (r.fieldsText.empty()) sealed = sealedFieldsText(r.collection, r.id, r.fields);
+    else if (!storedAsPulled(r.collection)) {
+        sealed = sealedFieldsFromText(r.collection, r.id, r.fieldsText, derived);
+        fields = &derived;
+    }
     q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status,
-               r.fieldsText.empty() ? sealed : r.fieldsText, versionsText(r.versions), local,
+               sealed.empty() ? r.fieldsText : sealed, versionsText(r.versions), local,
                !local && isDirectory(r.collection), now());
     if (base) q->bind(14, *base);
     else q->bind(14, nullptr);
     // A first local change on a row that was the server's copy: keep that copy.
     if (before) q->bind(15, sealedRecordJson(*before));
     else q->bind(15, "same");
-    q->bind(16, queueAt(r, local, now()));
+    q->bind(16, queueAt(r, *fields, local, now()));
     {
         // What a queue line shows beside the record (schema v5): a referral's service, else its referral.
-        auto link = r.fields.find(r.collection == "referral" ? "service_id" : "referral_id");
-        q->bind(17, link != r.fields.end() && link->is_string() ? link->get<std::string>() : std::string());
+        auto link = fields->find(r.collection == "referral" ? "service_id" : "referral_id");
+        q->bind(17, link != fields->end() && link->is_string() ? link->get<std::string>() : std::string());
     }
     q->exec();
 }

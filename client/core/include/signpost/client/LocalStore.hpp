@@ -63,8 +63,10 @@ public:
         std::string id, name, role;
         std::vector<std::string> areas;
     };
-    // Collections whose pulled records are stored exactly as the page wrote their fields (the
-    // directory: nothing in it is personal, so nothing is sealed), for sync::pullResponseFromText.
+    // Collections whose pulled records keep their fields as the page's text, for
+    // sync::pullResponseFromText: the directory's are stored exactly as written, other records'
+    // with their personal values sealed in the text. Not conflicts: which of their members are
+    // personal depends on the field they are about.
     static bool storesFieldsAsText(std::string_view collection);
     // The server's list ([{id, display_name, role, areas}]); a wrong shape is a Parse error.
     static std::vector<Colleague> parseColleagues(const nlohmann::json& list);
@@ -135,6 +137,10 @@ private:
     db::Database& m_db;
     nlohmann::json sealFields(const std::string& collection, const std::string& id, const nlohmann::json& fields) const;
     std::string sealedFieldsText(const std::string& collection, const std::string& id, const nlohmann::json& fields) const;
+    // Pulled fields text with every personal value sealed in place; the members the row's own
+    // columns come from are parsed into `derived`.
+    std::string sealedFieldsFromText(const std::string& collection, const std::string& id, std::string_view text,
+                                     nlohmann::json& derived) const;
     nlohmann::json revealFields(const std::string& collection, const std::string& id, nlohmann::json fields) const;
     std::string sealedRecordJson(const sync::Record& record) const;
     std::string sealedOpJson(const sync::Op& op) const;
