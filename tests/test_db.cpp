@@ -21,6 +21,36 @@ TEST_CASE("a file database opens in WAL mode with foreign keys on") {
     CHECK(db.queryInt64("PRAGMA synchronous") == 2); // FULL
 }
 
+TEST_CASE("a database read through a memory map sees every write, its own and another connection's") {
+    test::TempDir dir;
+    const auto path = (dir / "mapped.db").string();
+    CHECK(Database(path).queryInt64("PRAGMA mmap_size") == 0); // not unless asked
+    OpenOptions mapped;
+    mapped.mmapSizeBytes = 1 << 20; // smaller than the file will grow: the rest is read() as usual
+    Database writer(path, mapped), reader(path, mapped);
+    CHECK(writer.queryInt64("PRAGMA mmap_size") == 1 << 20);
+    writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)");
+    CHECK(reader.queryInt64("SELECT count(*) FROM t") == 0);
+    for (int round = 0; round < 3; ++round) {
+        {
+            Transaction txn(writer);
+            auto insert = writer.prepare("INSERT INTO t (body) VALUES (printf('%.*c', 2000, char(65 + ?1)))");
+            for (int i = 0; i < 500; ++i) {
+                insert.bind(1, round);
+                insert.exec();
+                insert.reset();
+            }
+            txn.commit();
+        }
+        writer.exec("PRAGMA wal_checkpoint(TRUNCATE)"); // into the mapped file itself
+        CHECK(reader.queryInt64("SELECT count(*) FROM t") == 500 * (round + 1));
+        CHECK(reader.queryInt64("SELECT sum(length(body)) FROM t WHERE substr(body, 1, 1) = char(65 + " +
+                                std::to_string(round) + ")") == 500 * 2000);
+    }
+    CHECK(reader.queryText("PRAGMA integrity_check") == "ok");
+    CHECK(Database(":memory:", mapped).queryInt64("PRAGMA mmap_size").value_or(0) == 0);
+}
+
 TEST_CASE("errors carry the SQLite extended result code") {
     Database db = Database::memory();
     db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL)");

@@ -106,6 +106,7 @@ TEST_CASE("migrating an empty database reaches the latest version with a healthy
     CHECK(db.userVersion() == schema::localSchemaVersion());
     CHECK(db.integrityCheck() == "ok");
     CHECK(db.queryInt64("SELECT count(*) FROM pragma_foreign_key_check").value_or(0) == 0);
+    CHECK(db.queryInt64("PRAGMA mmap_size") == schema::kLocalMmapBytes); // search reads through a map
     // Opening again is a no-op.
     auto again = db::migrate(db, schema::localMigrations());
     CHECK(again.from == again.to);

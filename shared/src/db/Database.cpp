@@ -266,6 +266,7 @@ Database::Database(const std::string& path, OpenOptions options) : m_path(path) 
     exec(options.synchronousFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     exec("PRAGMA temp_store = MEMORY");
     exec("PRAGMA cache_size = -" + std::to_string(options.cacheSizeKiB));
+    if (options.mmapSizeBytes > 0 && !memory) exec("PRAGMA mmap_size = " + std::to_string(options.mmapSizeBytes));
     if (options.backgroundCheckpoint && !options.readOnly && options.wal && !memory) {
         m_checkpointer = std::make_unique<Checkpointer>(path);
         // Replaces SQLite's autocheckpoint hook (which is itself a WAL hook).

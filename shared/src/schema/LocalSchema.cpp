@@ -416,6 +416,8 @@ db::Database openLocal(const std::string& path, db::OpenOptions options) {
     // A device's commits (a sync round's results, each page pulled, a person's edit) never pay for
     // copying the WAL back: that runs on a thread of its own.
     options.backgroundCheckpoint = true;
+    // The directory is read far more than it is written: search reads it through a map.
+    options.mmapSizeBytes = std::max<int64_t>(options.mmapSizeBytes, kLocalMmapBytes);
     db::Database db(path, options);
     db::migrate(db, localMigrations());
     return db;

@@ -121,6 +121,12 @@ struct OpenOptions {
     // Page cache per connection. Bulk loads (seed, import, a first sync) touch far more than
     // SQLite's 2 MB default and would spill dirty pages to the WAL and read them back.
     int cacheSizeKiB = 64 * 1024;
+    // Bytes of the file read through a memory map instead of read() calls (0: none). A type-ahead
+    // query walks FTS5 doclists and result cards spread across the whole directory; through the
+    // page cache alone every page it missed was a system call and a copy, which set the slowest
+    // queries' time (docs/benchmarks.md). SQLite still writes with write(), and reads with read()
+    // wherever a map cannot be made.
+    int64_t mmapSizeBytes = 0;
     // WAL checkpoints on a thread of their own (file databases in WAL mode only). SQLite's
     // default copies the WAL back into the database inside whichever commit passes 1,000 pages,
     // so that commit (a sync round's results, a page pulled) pays for everyone's writes and an

@@ -23,6 +23,9 @@ inline constexpr const char* kQueueRows =
 inline int localSchemaVersion() { return static_cast<int>(localMigrations().size()); }
 
 // Opens (creating if needed) a local database and migrates it to the latest schema.
+// How much of a device database search reads through a memory map (OpenOptions::mmapSizeBytes):
+// more than a national directory's file, and only address space until pages are touched.
+inline constexpr int64_t kLocalMmapBytes = int64_t{1} << 30;
 db::Database openLocal(const std::string& path, db::OpenOptions options = {});
 
 } // namespace signpost::schema
