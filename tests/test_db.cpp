@@ -51,6 +51,16 @@ TEST_CASE("a database read through a memory map sees every write, its own and an
     CHECK(Database(":memory:", mapped).queryInt64("PRAGMA mmap_size").value_or(0) == 0);
 }
 
+TEST_CASE("SQLite keeps no global memory statistics, so connections on many threads share no lock") {
+    test::TempDir dir;
+    Database db((dir / "a.db").string());
+    db.exec("CREATE TABLE t (x TEXT); INSERT INTO t VALUES (printf('%.*c', 100000, 'x'))");
+    CHECK(db.queryInt64("SELECT length(x) FROM t") == 100000);
+    // With statistics on (SQLite's default) every allocation is counted under a global mutex.
+    CHECK(sqlite3_memory_used() == 0);
+    CHECK(sqlite3_memory_highwater(0) == 0);
+}
+
 TEST_CASE("errors carry the SQLite extended result code") {
     Database db = Database::memory();
     db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL)");
