@@ -65,7 +65,7 @@ struct Device {
     }
 
     // Records arriving from the server, as a pull page.
-    void pull(std::vector<sync::Record> records) {
+    sync::PullResponse page(std::vector<sync::Record> records) {
         sync::PullResponse page;
         for (auto& r : records) {
             r.seq = ++cursor;
@@ -74,19 +74,13 @@ struct Device {
             page.records.push_back(r);
         }
         page.nextCursor = cursor;
-        store->applyPull(page);
+        return page;
     }
+    void pull(std::vector<sync::Record> records) { store->applyPull(page(std::move(records))); }
     // The same, arriving as a page's text read the way the sync engine reads it.
     void pullText(std::vector<sync::Record> records) {
-        sync::PullResponse page;
-        for (auto& r : records) {
-            r.seq = ++cursor;
-            sync::deriveScope(r);
-            for (auto it = r.fields.begin(); it != r.fields.end(); ++it) r.versions[it.key()] = r.seq;
-            page.records.push_back(r);
-        }
-        page.nextCursor = cursor;
-        store->applyPull(sync::pullResponseFromText(sync::toJson(page).dump(), &client::LocalStore::storesFieldsAsText));
+        const std::string body = sync::toJson(page(std::move(records))).dump();
+        store->applyPull(sync::pullResponseFromText(body, &client::LocalStore::storesFieldsAsText));
     }
 };
 

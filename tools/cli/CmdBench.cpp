@@ -210,8 +210,8 @@ int runBenchSearch(const Context& ctx, const ParsedArgs& args) {
     // Naive: the typed text as one FTS5 prefix query, fully ranked (what a plain FTS5 type-ahead
     // would do without a candidate cap). A pass of its own: each one walks whole doclists, and run
     // between the others it pushed their pages out of the cache (p99 11 ms instead of 2.3 ms).
-    for (const auto& b : set) {
-        if (!runNaive) break;
+    for (size_t i = 0; runNaive && i < set.size(); ++i) {
+        const auto& b = set[i];
         std::string plain = "\"" + b.query.text.substr(0, b.query.text.find(' ')) + "\"*";
         auto start = Clock::now();
         naiveStmt.bind(1, plain);

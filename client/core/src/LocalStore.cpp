@@ -3,8 +3,8 @@
 #include "signpost/db/Transaction.hpp"
 #include "signpost/directory/DirectoryStore.hpp"
 #include "signpost/domain/Referral.hpp"
-#include "signpost/util/JsonText.hpp"
 #include "signpost/sync/DirectoryCodec.hpp"
+#include "signpost/util/JsonText.hpp"
 #include "signpost/util/Time.hpp"
 #include "signpost/util/Uuid.hpp"
 
