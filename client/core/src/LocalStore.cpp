@@ -145,6 +145,16 @@ void appendKey(std::string& out, const std::string& key) {
 }
 } // namespace
 
+void LocalStore::appendSealed(std::string& out, std::string& context, const std::string& collection,
+                              const std::string& id, const std::string& name, std::string_view value) const {
+    if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
+    // A sealed value is the prefix and base64, which JSON never escapes: written as it is.
+    context.assign(collection).append("/").append(id).append("/").append(name);
+    out += '"';
+    out += m_vault->seal(value, context);
+    out += '"';
+}
+
 std::string LocalStore::sealedFieldsText(const std::string& collection, const std::string& id, const json& fields) const {
     if (!fields.is_object()) return fields.dump();
     // Written straight out, as sealFields(...).dump() would write it, without copying the fields
@@ -160,11 +170,7 @@ std::string LocalStore::sealedFieldsText(const std::string& collection, const st
             out += it->dump();
             continue;
         }
-        if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
-        context.assign(collection).append("/").append(id).append("/").append(it.key());
-        out += '"';
-        out += m_vault->seal(it->dump(), context);
-        out += '"';
+        appendSealed(out, context, collection, id, it.key(), it->dump());
     }
     out += '}';
     return out;
@@ -190,11 +196,7 @@ std::string LocalStore::sealedFieldsFromText(const std::string& collection, cons
             out += value;
             return;
         }
-        if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
-        context.assign(collection).append("/").append(id).append("/").append(name);
-        out += '"';
-        out += m_vault->seal(value, context);
-        out += '"';
+        appendSealed(out, context, collection, id, name, value);
     });
     out += '}';
     return out;
@@ -454,7 +456,7 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
     // A pulled record brings its fields as the page's text (storesFieldsAsText): the directory's
     // are stored as they are, anything else with its personal values sealed in the text.
     std::string sealed;
-    json derived = json::object();
+    json derived; // null (no allocation) unless a pulled text has members the columns come from
     const json* fields = &r.fields;
     if (r.fieldsText.empty()) sealed = sealedFieldsText(r.collection, r.id, r.fields);
     else if (!storedAsPulled(r.collection)) {
