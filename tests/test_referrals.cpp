@@ -771,6 +771,77 @@ TEST_CASE("a record pulled as text is stored as the same record pulled as object
     CHECK(locked.db->queryInt64("SELECT count(*) FROM record WHERE collection IN ('referral', 'appointment')") == 0);
 }
 
+TEST_CASE("an op goes out from its stored text exactly as it would from objects, sealed values opened") {
+    Device d(supervisor());
+    // Personal values of every JSON kind, with escapes, non-ASCII text, and text that looks sealed.
+    const std::vector<json> values{"plain", "Quote \" backslash \\ slash / brace } ŵŷâ \u00e9", "line\nbreak\ttab",
+                                   "sealed:v1:typed by a person", "", 42, -3.25, true, json::array({1, "two", nullptr}),
+                                   json{{"a", json{{"b", "c \" d"}}}, {"e", json::array()}}};
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < values.size(); ++i) {
+        json fields = completeReferral();
+        fields["notes"] = values[i];
+        const json& name = values[(i + 3) % values.size()];
+        fields["given_name"] = name.is_string() && !name.get<std::string>().empty() ? name : json("Zeb");
+        fields["owner"] = "prac-1";
+        ids.push_back(d.store->create("referral", fields));
+        d.store->transition("referral", ids.back(), "submitted"); // a draft's ops stay on the device
+        // An edit of a personal field carries the value it replaced (sealed too), and of an
+        // operational one, its value in the clear.
+        d.store->update("referral", ids.back(),
+                        {{"notes", values[(i + 1) % values.size()]}, {"risk_summary", "revised " + std::to_string(i)}});
+    }
+    // A resolution: the chosen value of a clash over a personal field goes out sealed at rest.
+    json clash{{"collection", "referral"}, {"record_id", ids[0]}, {"field", "notes"},  {"kind", "text"},
+               {"base", "b"},              {"mine", "m \" ŵ"},    {"theirs", "t"},     {"status", "open"},
+               {"area", "PDU-GWENT"},      {"owner", "prac-1"},    {"mine_by", "prac-1"}, {"theirs_by", "sup-1"}};
+    d.pull({record("conflict", "c-1", clash)});
+    d.store->resolveConflict("c-1", json("the \"chosen\" text ŵ"));
+
+    auto rows = d.db->prepare("SELECT body FROM outbox ORDER BY op_seq");
+    std::vector<std::string> stored;
+    while (rows.step()) stored.push_back(rows.getText(0));
+    const auto batch = d.store->outbox(1000);
+    REQUIRE(batch.size() == stored.size());
+    size_t sealedOps = 0, resolves = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+        CAPTURE(stored[i]);
+        // The op as objects: every sealed value of a field's change opened and parsed.
+        json viaObjects = json::parse(stored[i]);
+        if (auto fields = viaObjects.find("fields"); fields != viaObjects.end())
+            for (auto it = fields->begin(); it != fields->end(); ++it)
+                for (const char* part : {"value", "base_value"})
+                    if (it->contains(part) && (*it)[part].is_string() && crypto::Vault::isSealed((*it)[part].get<std::string>()))
+                        (*it)[part] = json::parse(d.vault->open((*it)[part].get<std::string>(),
+                                                                viaObjects["collection"].get<std::string>() + "/" +
+                                                                    viaObjects["id"].get<std::string>() + "/" + it.key()));
+        CHECK(batch[i].wire == viaObjects.dump());
+        if (stored[i].find(crypto::Vault::kSealedPrefix) != std::string::npos) ++sealedOps;
+        if (json::parse(batch[i].wire).value("type", "") == "resolve") ++resolves;
+        // Nothing sealed goes out but the text a person typed that looks sealed.
+        std::string wire = batch[i].wire;
+        for (size_t at = 0; (at = wire.find("sealed:v1:typed by a person", at)) != std::string::npos;) wire.erase(at, 10);
+        CHECK(wire.find(crypto::Vault::kSealedPrefix) == std::string::npos);
+    }
+    CHECK(sealedOps >= values.size() * 2); // the creates and the edits of each referral
+    CHECK(resolves == 1);
+    // The values arrive as written, whatever their kind.
+    size_t seen = 0;
+    for (const auto& e : batch) {
+        const json op = json::parse(e.wire);
+        if (op.value("type", "") != "update") continue;
+        const size_t i = static_cast<size_t>(std::find(ids.begin(), ids.end(), op.value("id", "")) - ids.begin());
+        REQUIRE(i < ids.size());
+        CHECK(op["fields"]["notes"]["value"] == values[(i + 1) % values.size()]);
+        CHECK(op["fields"]["notes"]["base_value"] == values[i]);
+        ++seen;
+    }
+    CHECK(seen == values.size());
+    // Locked, sealed ops cannot go out.
+    d.store->setVault(nullptr);
+    CHECK_THROWS_AS(d.store->outbox(1000), Error);
+}
+
 TEST_CASE("no two sealed values share a nonce, within an unlocked vault or across unlocks") {
     crypto::VaultParams params;
     auto first = crypto::Vault::create("a device passphrase", params, crypto::KdfCost::Minimum);

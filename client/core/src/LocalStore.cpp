@@ -236,24 +236,74 @@ std::string LocalStore::sealedOpJson(const Op& op) const {
     return j.dump();
 }
 
-Op LocalStore::revealOp(const json& body) const {
-    json j = body;
-    if (j.contains("fields")) {
-        const std::string collection = j.value("collection", ""), id = j.value("id", "");
-        const bool resolve = j.value("type", "") == std::string(sync::toCode(OpType::Resolve));
-        for (auto it = j["fields"].begin(); it != j["fields"].end(); ++it) {
-            // What sealedOpJson sealed, and nothing else: other text is what it says.
-            if (!resolve && !personalField(collection, json::object(), it.key())) continue;
-            for (const char* part : {"value", "base_value"}) {
-                if (!it->contains(part) || !(*it)[part].is_string()) continue;
-                const auto& text = (*it)[part].get_ref<const std::string&>();
-                if (!crypto::Vault::isSealed(text)) continue;
-                if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
-                (*it)[part] = json::parse(m_vault->open(text, collection + "/" + id + "/" + it.key()));
-            }
+std::string LocalStore::revealedOpText(std::string_view body) const {
+    // The members as stored, each sealed personal value replaced by the JSON text it seals
+    // (what sealedOpJson sealed is `value.dump()`): the op as sync::toJson wrote it before it was
+    // sealed, without parsing, copying and writing the whole op again.
+    // The record's collection, id and type name each value's context, and they follow `fields`
+    // in the stored text (its members are in name order): read them first.
+    std::string collection, id;
+    bool resolve = false;
+    std::string_view fields;
+    jsontext::forEachMember(body, [&](std::string_view quoted, std::string_view value) {
+        const std::string name = jsontext::unquoteName(quoted);
+        if (name == "fields") fields = value;
+        else if (name == "collection" || name == "id" || name == "type") {
+            const json v = sync::parseJson(value);
+            if (!v.is_string()) return;
+            if (name == "collection") collection = v.get<std::string>();
+            else if (name == "id") id = v.get<std::string>();
+            else resolve = v.get<std::string>() == sync::toCode(OpType::Resolve);
         }
-    }
-    return sync::opFromJson(j);
+    });
+    if (fields.empty()) return std::string(body);
+    std::string out;
+    out.reserve(body.size() + 256);
+    out += '{';
+    jsontext::forEachMember(body, [&](std::string_view quoted, std::string_view value) {
+        if (out.size() > 1) out += ',';
+        out += quoted;
+        out += ':';
+        if (value.data() != fields.data()) {
+            out += value;
+            return;
+        }
+        out += '{';
+        const size_t fieldsStart = out.size();
+        jsontext::forEachMember(fields, [&](std::string_view quotedField, std::string_view change) {
+            if (out.size() > fieldsStart) out += ',';
+            out += quotedField;
+            out += ':';
+            const std::string field = jsontext::unquoteName(quotedField);
+            // What sealedOpJson sealed, and nothing else: other text is what it says.
+            if ((!resolve && !personalField(collection, json::object(), field)) || change.empty() || change[0] != '{') {
+                out += change;
+                return;
+            }
+            out += '{';
+            const size_t changeStart = out.size();
+            jsontext::forEachMember(change, [&](std::string_view quotedPart, std::string_view part) {
+                if (out.size() > changeStart) out += ',';
+                out += quotedPart;
+                out += ':';
+                const std::string name = jsontext::unquoteName(quotedPart);
+                // A sealed value is the prefix and base64 in quotes: nothing in it is escaped.
+                const bool sealed = (name == "value" || name == "base_value") && part.size() >= 2 &&
+                                    part.front() == '"' && part.back() == '"' &&
+                                    crypto::Vault::isSealed(part.substr(1, part.size() - 2));
+                if (!sealed) {
+                    out += part;
+                    return;
+                }
+                if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
+                out += m_vault->open(part.substr(1, part.size() - 2), collection + "/" + id + "/" + field);
+            });
+            out += '}';
+        });
+        out += '}';
+    });
+    out += '}';
+    return out;
 }
 
 Record LocalStore::readRow(db::Statement& q) const {
@@ -729,7 +779,7 @@ std::vector<OutboxEntry> LocalStore::outbox(size_t limit) {
         // out as stored; one with protected values is opened for the (TLS) request.
         const std::string_view body = q->getTextView(1);
         if (body.find(crypto::Vault::kSealedPrefix) == std::string_view::npos) e.wire = body;
-        else e.wire = sync::toJson(revealOp(json::parse(body))).dump();
+        else e.wire = revealedOpText(body);
         e.attempts = q->getInt(2);
         e.collection = q->getText(3);
         out.push_back(std::move(e));

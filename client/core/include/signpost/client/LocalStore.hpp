@@ -147,7 +147,9 @@ private:
     nlohmann::json revealFields(const std::string& collection, const std::string& id, nlohmann::json fields) const;
     std::string sealedRecordJson(const sync::Record& record) const;
     std::string sealedOpJson(const sync::Op& op) const;
-    sync::Op revealOp(const nlohmann::json& body) const;
+    // A stored op's text with its sealed values opened: the op sealedOpJson sealed, as
+    // sync::toJson writes it. The text is this device's own, already valid JSON.
+    std::string revealedOpText(std::string_view body) const;
     sync::Record readRow(db::Statement& q) const;
 
     std::function<std::time_t()> m_clock;
