@@ -148,12 +148,16 @@ int runBenchSearch(const Context& ctx, const ParsedArgs& args) {
         // The floor, on the same text: FTS5 alone indexing what the seed indexed (the same table
         // options, rows in rowid order, automerge off as the bulk path sets it, one transaction
         // into a file of its own), with no service rows, children, cards or R*Tree.
-        std::vector<std::array<std::string, 6>> rows;
+        struct Row {
+            int64_t rowid;
+            std::array<std::string, 5> columns;
+        };
+        std::vector<Row> rows;
         {
             auto q = db.prepare("SELECT rowid, name, description, organisation, keywords, tags FROM service_fts ORDER BY rowid");
             while (q.step()) {
-                std::array<std::string, 6> row;
-                for (int c = 0; c < 6; ++c) row[static_cast<size_t>(c)] = q.getText(c);
+                Row row{q.getInt64(0), {}};
+                for (int c = 0; c < 5; ++c) row.columns[static_cast<size_t>(c)] = q.getText(c + 1);
                 rows.push_back(std::move(row));
             }
         }
@@ -167,7 +171,8 @@ int runBenchSearch(const Context& ctx, const ParsedArgs& args) {
             auto insert = bare.prepare("INSERT INTO f (rowid, name, description, organisation, keywords, tags) "
                                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
             for (const auto& row : rows) {
-                insert.bindAll(static_cast<int64_t>(std::stoll(row[0])), row[1], row[2], row[3], row[4], row[5]);
+                const auto& c = row.columns;
+                insert.bindAll(row.rowid, c[0], c[1], c[2], c[3], c[4]);
                 insert.exec();
                 insert.reset();
             }

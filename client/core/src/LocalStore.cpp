@@ -145,6 +145,23 @@ void appendKey(std::string& out, const std::string& key) {
 }
 } // namespace
 
+namespace {
+// An object's members written out as they stand, each value by `writeValue(name, value)` (name
+// with its quotes, both as in the text), which appends it to `out`.
+template <typename WriteValue>
+void rewriteMembers(std::string& out, std::string_view object, WriteValue&& writeValue) {
+    out += '{';
+    const size_t start = out.size();
+    jsontext::forEachMember(object, [&](std::string_view quoted, std::string_view value) {
+        if (out.size() > start) out += ',';
+        out += quoted;
+        out += ':';
+        writeValue(quoted, value);
+    });
+    out += '}';
+}
+} // namespace
+
 void LocalStore::appendSealed(std::string& out, std::string& context, const std::string& collection,
                               const std::string& id, const std::string& name, std::string_view value) const {
     if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
@@ -184,13 +201,9 @@ std::string LocalStore::sealedFieldsFromText(const std::string& collection, cons
     // with no objects built, copied or written out again.
     std::string out;
     out.reserve(text.size() + 128);
-    out += '{';
     std::string context;
-    jsontext::forEachMember(text, [&](std::string_view quoted, std::string_view value) {
+    rewriteMembers(out, text, [&](std::string_view quoted, std::string_view value) {
         const std::string name = jsontext::unquoteName(quoted);
-        if (out.size() > 1) out += ',';
-        out += quoted;
-        out += ':';
         if (derivesColumns(name)) derived[name] = sync::parseJson(value); // a repeated name: the last wins
         if (value == "null" || !personalField(collection, derived, name)) {
             out += value;
@@ -198,7 +211,6 @@ std::string LocalStore::sealedFieldsFromText(const std::string& collection, cons
         }
         appendSealed(out, context, collection, id, name, value);
     });
-    out += '}';
     return out;
 }
 
@@ -259,33 +271,19 @@ std::string LocalStore::revealedOpText(std::string_view body) const {
     if (fields.empty()) return std::string(body);
     std::string out;
     out.reserve(body.size() + 256);
-    out += '{';
-    jsontext::forEachMember(body, [&](std::string_view quoted, std::string_view value) {
-        if (out.size() > 1) out += ',';
-        out += quoted;
-        out += ':';
+    rewriteMembers(out, body, [&](std::string_view, std::string_view value) {
         if (value.data() != fields.data()) {
             out += value;
             return;
         }
-        out += '{';
-        const size_t fieldsStart = out.size();
-        jsontext::forEachMember(fields, [&](std::string_view quotedField, std::string_view change) {
-            if (out.size() > fieldsStart) out += ',';
-            out += quotedField;
-            out += ':';
+        rewriteMembers(out, fields, [&](std::string_view quotedField, std::string_view change) {
             const std::string field = jsontext::unquoteName(quotedField);
             // What sealedOpJson sealed, and nothing else: other text is what it says.
             if ((!resolve && !personalField(collection, json::object(), field)) || change.empty() || change[0] != '{') {
                 out += change;
                 return;
             }
-            out += '{';
-            const size_t changeStart = out.size();
-            jsontext::forEachMember(change, [&](std::string_view quotedPart, std::string_view part) {
-                if (out.size() > changeStart) out += ',';
-                out += quotedPart;
-                out += ':';
+            rewriteMembers(out, change, [&](std::string_view quotedPart, std::string_view part) {
                 const std::string name = jsontext::unquoteName(quotedPart);
                 // A sealed value is the prefix and base64 in quotes: nothing in it is escaped.
                 const bool sealed = (name == "value" || name == "base_value") && part.size() >= 2 &&
@@ -298,11 +296,8 @@ std::string LocalStore::revealedOpText(std::string_view body) const {
                 if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
                 out += m_vault->open(part.substr(1, part.size() - 2), collection + "/" + id + "/" + field);
             });
-            out += '}';
         });
-        out += '}';
     });
-    out += '}';
     return out;
 }
 
