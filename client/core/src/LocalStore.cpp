@@ -143,9 +143,7 @@ void appendKey(std::string& out, const std::string& key) {
         out += json(key).dump();
     }
 }
-} // namespace
 
-namespace {
 // An object's members written out as they stand, each value by `writeValue(name, value)` (name
 // with its quotes, both as in the text), which appends it to `out`.
 template <typename WriteValue>
