@@ -234,3 +234,99 @@ TEST_CASE("a damaged or wrong pull page gets the same error either way, and neve
         CHECK(*text == *objects);
     }
 }
+
+// ------------------------------------------------------------------------------------ push
+
+namespace {
+
+json pushBody() {
+    json ops = json::array();
+    for (int i = 0; i < 6; ++i) {
+        json op{{"op_id", "op-" + std::to_string(i)}, {"schema", 2}, {"collection", "referral"}, {"id", "r-" + std::to_string(i)}};
+        if (i % 3 == 0) {
+            op["type"] = "create";
+            json fields = json::object();
+            const json values = awkwardFields(i);
+            for (auto it = values.begin(); it != values.end(); ++it) fields[it.key()] = json{{"value", *it}};
+            op["fields"] = fields;
+        } else if (i % 3 == 1) {
+            op["type"] = "update";
+            op["fields"] = json{{"notes", json{{"value", awkwardFields(i)}, {"base", 7}, {"base_value", "before"}}},
+                                {"list", json{{"value", json::array({1, 2})}, {"base", 0}, {"base_value", nullptr}}},
+                                {"gone", json{{"value", nullptr}}}};
+        } else {
+            op["type"] = "transition";
+            op["to"] = "submitted";
+            op["from"] = "draft";
+            op["reason"] = "ready";
+            op["client_time"] = "2026-11-24T10:00:00Z";
+        }
+        ops.push_back(op);
+    }
+    return json{{"protocol", sync::ProtocolVersion}, {"device_id", "dev-1"}, {"ops", ops}};
+}
+
+std::string pushError(json body, bool moved) {
+    try {
+        if (moved) sync::pushRequestFromJson(std::move(body));
+        else sync::pushRequestFromJson(static_cast<const json&>(body));
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "accepted";
+}
+
+} // namespace
+
+TEST_CASE("a push read by moving its values out holds what reading it by copying gives, and the same errors") {
+    const json body = pushBody();
+    const sync::PushRequest copied = sync::pushRequestFromJson(body);
+    json spent = body;
+    const sync::PushRequest moved = sync::pushRequestFromJson(std::move(spent));
+    REQUIRE(copied.ops.size() == 6);
+    REQUIRE(moved.ops.size() == copied.ops.size());
+    CHECK(moved.deviceId == "dev-1");
+    CHECK(moved.protocol == sync::ProtocolVersion);
+    for (size_t i = 0; i < copied.ops.size(); ++i) {
+        CAPTURE(i);
+        const auto &a = copied.ops[i], &b = moved.ops[i];
+        CHECK(sync::toJson(a) == sync::toJson(b));
+        REQUIRE(a.fields.size() == b.fields.size());
+        for (const auto& [name, change] : a.fields) {
+            CAPTURE(name);
+            REQUIRE(b.fields.count(name));
+            CHECK(b.fields.at(name).value == change.value);
+            CHECK(b.fields.at(name).baseValue == change.baseValue);
+            CHECK(b.fields.at(name).base == change.base);
+            // and both are the value as sent
+            const json& sent = body["ops"][i]["fields"][name];
+            CHECK(b.fields.at(name).value == sent["value"]);
+            CHECK(b.fields.at(name).baseValue == sent.value("base_value", json()));
+        }
+    }
+    CHECK(copied.ops[1].fields.at("notes").baseValue == "before");
+    CHECK(copied.ops[1].fields.at("notes").value == awkwardFields(1));
+
+    // Each damage gets one message, naming where it is, whichever way the push is read.
+    auto damaged = [&](auto change) {
+        json b = body;
+        change(b);
+        return b;
+    };
+    const std::vector<std::pair<json, std::string>> cases{
+        {damaged([](json& b) { b["ops"][1]["fields"]["notes"]["base"] = -1; }), "op.fields.notes.base must not be negative"},
+        {damaged([](json& b) { b["ops"][1]["fields"]["notes"]["colour"] = 1; }), "op.fields.notes.colour is not a field of this message"},
+        {damaged([](json& b) { b["ops"][1]["fields"]["notes"] = 3; }), "op.fields.notes must be a JSON object"},
+        {damaged([](json& b) { b["ops"][0]["colour"] = "red"; }), "op.colour is not a field of this message"},
+        {damaged([](json& b) { b["ops"][2]["to"] = 5; }), "op.to must be a string"},
+        {damaged([](json& b) { b["ops"][2]["op_id"] = ""; }), "op.op_id must not be empty"},
+        {damaged([](json& b) { b["ops"][4]["fields"] = json::array(); }), "op.fields must be an object"},
+        {damaged([](json& b) { b.erase("device_id"); }), "push.device_id is required"},
+        {damaged([](json& b) { b["extra"] = true; }), "push.extra is not a field of this message"},
+    };
+    for (const auto& [bad, message] : cases) {
+        CAPTURE(message);
+        CHECK(pushError(bad, false).find(message) != std::string::npos);
+        CHECK(pushError(bad, true) == pushError(bad, false));
+    }
+}

@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include <climits>
+
 using namespace signpost;
 using server::ServerStore;
 using server::openSqliteStore;
@@ -117,6 +119,61 @@ TEST_CASE("a record's writers are stored grouped by writer, and rows in the firs
     db::Database db(path);
     CHECK(db.queryText("SELECT writers FROM record WHERE id = 'r-old'").value_or("") ==
           R"({"u-3/d-3":["notes"],"u-4/d-4":["status"]})");
+}
+
+TEST_CASE("versions and writers are written as the JSON library writes them, whatever the names, and read back") {
+    test::TempDir dir;
+    const std::string path = (dir / "server.db").string();
+    auto store = openSqliteStore(path);
+    // Names a device may send: quotes, backslashes, control characters, Welsh and beyond.
+    const std::vector<std::string> names{"notes", "say \"hi\"", "back\\slash", "line\nbreak", std::string("nul\x01", 4),
+                                         "Ŵyn ŷ â", "emoji \xF0\x9F\x98\x80", "", "/"};
+    server::StoredRecord s;
+    s.record.collection = "referral";
+    s.record.id = "r-names";
+    s.record.seq = 9;
+    int64_t seq = 1;
+    for (const auto& name : names) {
+        s.record.fields[name] = "v";
+        s.record.versions[name] = seq;
+        s.writers[name] = (seq % 2 ? "u-\"1\"/d-1" : "u-2/d-\\2");
+        seq = seq * 1000 + 7;
+    }
+    s.record.versions["notes"] = INT64_MAX;
+    s.record.versions["/"] = -3;
+    store->begin();
+    store->saveRecord(s);
+    store->commit();
+    {
+        // The oracle: the library's own writing of the same objects, byte for byte.
+        nlohmann::json versions = nlohmann::json::object(), writers = nlohmann::json::object();
+        for (const auto& [name, v] : s.record.versions) versions[name] = v;
+        for (const auto& [field, writer] : s.writers) writers[writer].push_back(field);
+        db::Database db(path);
+        CHECK(db.queryText("SELECT versions FROM record WHERE id = 'r-names'").value_or("") == versions.dump());
+        CHECK(db.queryText("SELECT writers FROM record WHERE id = 'r-names'").value_or("") == writers.dump());
+        // Rows a store did not write this way: members that are not whole numbers are skipped,
+        // and text that is not an object reads as nothing, as before.
+        db.exec(R"(INSERT INTO record (collection, id, seq, fields, versions, writers) VALUES ('referral', 'r-odd', 3, )"
+                R"('{"a":"x"}', '{"a":3,"b":1.5,"c":"7","d":[1],"e":-4, "a" : 5 }', '{"u-1/d-1":["a",7,"b"],"z":"u-9/d-9"}'))");
+        db.exec(R"(INSERT INTO record (collection, id, seq, fields, versions, writers) VALUES ('referral', 'r-bad', 4, )"
+                R"('{}', '{"a":3', '["u-1/d-1"]'))");
+    }
+    store->beginRead();
+    auto back = store->record("referral", "r-names");
+    auto odd = store->record("referral", "r-odd");
+    auto bad = store->record("referral", "r-bad");
+    store->rollback();
+    REQUIRE(back.has_value());
+    REQUIRE(odd.has_value());
+    REQUIRE(bad.has_value());
+    CHECK(back->record.versions == s.record.versions);
+    CHECK(back->writers == s.writers);
+    // A repeated name: the last one wins, as the library reads it.
+    CHECK(odd->record.versions == std::map<std::string, int64_t>{{"a", 5}, {"e", -4}});
+    CHECK(odd->writers == std::map<std::string, std::string>{{"a", "u-1/d-1"}, {"b", "u-1/d-1"}, {"z", "u-9/d-9"}});
+    CHECK(bad->record.versions.empty());
+    CHECK(bad->writers.empty());
 }
 
 TEST_CASE("sequences are counted in the write transaction and stored with it") {

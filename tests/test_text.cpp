@@ -274,3 +274,23 @@ TEST_CASE("text that is not one object is refused, never read past its end") {
     CHECK(jsontext::unquoteName(R"("q\"\u0175")") == "q\"ŵ");
     CHECK_THROWS_AS(jsontext::unquoteName(R"("bad\x")"), Error);
 }
+
+TEST_CASE("an array's elements are visited as they stand in the text, and text that is not one array is refused") {
+    std::vector<std::string> seen;
+    jsontext::forEachElement(" [ \"a\\\"]\" , 1.5e3,{\"]\":[\"[\"]} ,[],true , null,-2]\n",
+                             [&](std::string_view v) { seen.emplace_back(v); });
+    CHECK(seen == std::vector<std::string>{"\"a\\\"]\"", "1.5e3", "{\"]\":[\"[\"]}", "[]", "true", "null", "-2"});
+    seen.clear();
+    jsontext::forEachElement(" [ ] ", [&](std::string_view v) { seen.emplace_back(v); });
+    CHECK(seen.empty());
+    const std::string whole = R"(["u-1/d-1",["x",{"y":"]"}],"\\"])";
+    for (size_t cut = 0; cut < whole.size(); ++cut) {
+        CAPTURE(cut);
+        const std::string part = whole.substr(0, cut); // its own allocation, so ASan sees any over-read
+        CHECK_THROWS_AS(jsontext::forEachElement(part, [](std::string_view) {}), Error);
+    }
+    for (const char* bad : {"{}", "1", "[1,]", "[,1]", "[1 2]", "[1]x", "[\"a]", "\"[]\"", "[1]]"}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(jsontext::forEachElement(bad, [](std::string_view) {}), Error);
+    }
+}

@@ -440,8 +440,7 @@ HttpResponse SyncService::colleagues(Context& ctx) {
 // ------------------------------------------------------------------------------- push, pull
 
 HttpResponse SyncService::push(Context& ctx) {
-    json body = sync::parseJson(ctx.body);
-    sync::PushRequest request = sync::pushRequestFromJson(body);
+    sync::PushRequest request = sync::pushRequestFromJson(sync::parseJson(ctx.body));
     if (request.protocol != sync::ProtocolVersion)
         throw HttpError(426, "upgrade_required", "this server speaks sync protocol " + std::to_string(sync::ProtocolVersion));
     if (request.deviceId != ctx.deviceId)
@@ -454,7 +453,7 @@ HttpResponse SyncService::push(Context& ctx) {
     store.begin();
     try {
         OpApplier applier(store, ctx.principal, ctx.deviceId, serverTime);
-        for (const auto& incoming : request.ops) {
+        for (auto& incoming : request.ops) {
             if (auto stored = store.opResult(incoming.opId)) {
                 sync::OpResult replay = *stored;
                 replay.original = stored->status;
@@ -464,18 +463,19 @@ HttpResponse SyncService::push(Context& ctx) {
                 continue;
             }
             sync::OpResult result;
+            const std::string opId = incoming.opId;
             store.savepoint();
             try {
-                result = applier.apply(sync::upgradeOp(incoming));
-                store.saveOpResult(incoming.opId, ctx.principal.userId, ctx.deviceId, result);
+                result = applier.apply(sync::upgradeOp(std::move(incoming))); // each op is read once
+                store.saveOpResult(opId, ctx.principal.userId, ctx.deviceId, result);
                 store.release();
             } catch (const std::exception& e) {
                 // One bad op never blocks the queue: its effects roll back and it is recorded as
                 // rejected, so a retry gets the same answer.
                 store.rollbackToSavepoint();
-                result = sync::OpResult{incoming.opId, sync::OpStatus::Rejected, std::nullopt,
+                result = sync::OpResult{opId, sync::OpStatus::Rejected, std::nullopt,
                                         std::string("could not be applied: ") + e.what(), {}, 0};
-                store.saveOpResult(incoming.opId, ctx.principal.userId, ctx.deviceId, result);
+                store.saveOpResult(opId, ctx.principal.userId, ctx.deviceId, result);
             }
             switch (result.status) {
             case sync::OpStatus::Applied: ++m_counters.opsApplied; break;

@@ -1,9 +1,11 @@
 #include "signpost/sync/Protocol.hpp"
 #include "signpost/Error.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
-#include <set>
+#include <string_view>
+#include <vector>
 
 namespace signpost::sync {
 
@@ -15,18 +17,23 @@ namespace {
 // finish() refuses members nobody asked for (a typo in a field name is an error, not a no-op).
 class Reader {
 public:
-    Reader(const json& j, std::string what) : m_j(j), m_what(std::move(what)) {
+    // `what` names the message in errors; `member`, when given, the member of it this object is
+    // (composed only for an error: a push reads one Reader per field of every op).
+    Reader(const json& j, std::string_view what, std::string_view member = {}) : m_j(j), m_what(what), m_member(member) {
         if (!j.is_object()) fail("", "must be a JSON object");
     }
-    [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
-        throw Error(ErrorDomain::Parse, m_what + (key.empty() ? "" : "." + key) + " " + problem);
+    [[noreturn]] void fail(std::string_view key, const std::string& problem) const {
+        std::string where(m_what);
+        if (!m_member.empty()) where.append(".").append(m_member);
+        if (!key.empty()) where.append(".").append(key);
+        throw Error(ErrorDomain::Parse, where + " " + problem);
     }
-    const json* find(const std::string& key) {
-        m_seen.insert(key);
+    const json* find(std::string_view key) {
+        m_seen.push_back(key);
         auto it = m_j.find(key);
         return it == m_j.end() || it->is_null() ? nullptr : &*it;
     }
-    std::string str(const std::string& key, bool required = true, size_t maxBytes = 64 * 1024) {
+    std::string str(std::string_view key, bool required = true, size_t maxBytes = 64 * 1024) {
         const json* v = find(key);
         if (!v) {
             if (required) fail(key, "is required");
@@ -37,7 +44,7 @@ public:
         if (s.size() > maxBytes) fail(key, "is longer than " + std::to_string(maxBytes) + " bytes");
         return s;
     }
-    int64_t integer(const std::string& key, bool required = true, int64_t fallback = 0) {
+    int64_t integer(std::string_view key, bool required = true, int64_t fallback = 0) {
         const json* v = find(key);
         if (!v) {
             if (required) fail(key, "is required");
@@ -46,13 +53,13 @@ public:
         if (!v->is_number_integer()) fail(key, "must be a whole number");
         return v->get<int64_t>();
     }
-    bool boolean(const std::string& key, bool fallback = false) {
+    bool boolean(std::string_view key, bool fallback = false) {
         const json* v = find(key);
         if (!v) return fallback;
         if (!v->is_boolean()) fail(key, "must be true or false");
         return v->get<bool>();
     }
-    const json& array(const std::string& key, bool required = true) {
+    const json& array(std::string_view key, bool required = true) {
         static const json empty = json::array();
         const json* v = find(key);
         if (!v) {
@@ -62,7 +69,7 @@ public:
         if (!v->is_array()) fail(key, "must be an array");
         return *v;
     }
-    const json& object(const std::string& key, bool required = true) {
+    const json& object(std::string_view key, bool required = true) {
         static const json empty = json::object();
         const json* v = find(key);
         if (!v) {
@@ -72,15 +79,18 @@ public:
         if (!v->is_object()) fail(key, "must be an object");
         return *v;
     }
+    // A message has a dozen members at most: a list searched in order beats a set of copies.
     void finish() const {
         for (auto it = m_j.begin(); it != m_j.end(); ++it)
-            if (!m_seen.count(it.key())) fail(it.key(), "is not a field of this message");
+            if (std::find(m_seen.begin(), m_seen.end(), std::string_view(it.key())) == m_seen.end())
+                fail(it.key(), "is not a field of this message");
     }
 
 private:
     const json& m_j;
-    std::string m_what;
-    std::set<std::string> m_seen;
+    std::string_view m_what;
+    std::string_view m_member;
+    std::vector<std::string_view> m_seen; // the names asked for (literals, or names in the message)
 };
 
 constexpr const char* kOpTypes[] = {"create", "update", "transition", "delete", "resolve"};
@@ -203,7 +213,11 @@ json toJson(const PullResponse& response) {
 
 // ------------------------------------------------------------------------------------- decode
 
-Op opFromJson(const json& j) {
+namespace {
+
+// Reads an op; with `take` (the same object, writable), the fields' values are moved out of it
+// rather than copied: they are most of a push's size.
+Op readOp(const json& j, json* take) {
     Reader r(j, "op");
     Op op;
     op.opId = r.str("op_id", true, 64);
@@ -218,16 +232,24 @@ Op opFromJson(const json& j) {
     op.recordId = r.str("id", true, 64);
     if (op.recordId.empty()) r.fail("id", "must not be empty");
     const json& fields = r.object("fields", false);
+    json* takeFields = take && !fields.empty() ? &(*take)["fields"] : nullptr; // `fields` is that member
     for (auto it = fields.begin(); it != fields.end(); ++it) {
-        Reader f(it.value(), "op.fields." + it.key());
+        Reader f(it.value(), "op.fields", it.key());
         FieldChange change;
         const json* value = f.find("value");
-        change.value = value ? *value : json(nullptr);
         change.base = f.integer("base", false, 0);
         if (change.base < 0) f.fail("base", "must not be negative");
-        if (const json* bv = f.find("base_value")) change.baseValue = *bv;
+        const json* baseValue = f.find("base_value");
         f.finish();
-        op.fields.emplace(it.key(), std::move(change));
+        if (takeFields) {
+            json& member = (*takeFields)[it.key()];
+            if (value) change.value = std::move(member["value"]);
+            if (baseValue) change.baseValue = std::move(member["base_value"]);
+        } else {
+            if (value) change.value = *value;
+            if (baseValue) change.baseValue = *baseValue;
+        }
+        op.fields.emplace_hint(op.fields.end(), it.key(), std::move(change));
     }
     op.toStatus = r.str("to", false, 64);
     op.fromStatus = r.str("from", false, 64);
@@ -238,6 +260,25 @@ Op opFromJson(const json& j) {
     r.finish();
     return op;
 }
+
+PushRequest readPushRequest(const json& j, json* take) {
+    Reader r(j, "push");
+    PushRequest request;
+    request.protocol = static_cast<uint32_t>(r.integer("protocol"));
+    request.deviceId = r.str("device_id", true, 64);
+    const json& ops = r.array("ops");
+    if (ops.size() > kMaxOpsPerPush)
+        r.fail("ops", "holds " + std::to_string(ops.size()) + " ops; at most " + std::to_string(kMaxOpsPerPush) +
+                          " go in one push");
+    request.ops.reserve(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) request.ops.push_back(readOp(ops[i], take ? &(*take)["ops"][i] : nullptr));
+    r.finish();
+    return request;
+}
+
+} // namespace
+
+Op opFromJson(const json& j) { return readOp(j, nullptr); }
 
 OpResult opResultFromJson(const json& j) {
     Reader r(j, "result");
@@ -257,19 +298,9 @@ OpResult opResultFromJson(const json& j) {
     return result;
 }
 
-PushRequest pushRequestFromJson(const json& j) {
-    Reader r(j, "push");
-    PushRequest request;
-    request.protocol = static_cast<uint32_t>(r.integer("protocol"));
-    request.deviceId = r.str("device_id", true, 64);
-    const json& ops = r.array("ops");
-    if (ops.size() > kMaxOpsPerPush)
-        r.fail("ops", "holds " + std::to_string(ops.size()) + " ops; at most " + std::to_string(kMaxOpsPerPush) +
-                          " go in one push");
-    for (const auto& op : ops) request.ops.push_back(opFromJson(op));
-    r.finish();
-    return request;
-}
+PushRequest pushRequestFromJson(const json& j) { return readPushRequest(j, nullptr); }
+
+PushRequest pushRequestFromJson(json&& j) { return readPushRequest(j, &j); }
 
 PushResponse pushResponseFromJson(const json& j) {
     Reader r(j, "push response");

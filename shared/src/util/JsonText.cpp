@@ -9,9 +9,10 @@ namespace signpost::jsontext {
 
 namespace {
 
-[[noreturn]] void notAnObject(size_t at) {
-    throw Error(ErrorDomain::Parse, "the text is not one JSON object (byte " + std::to_string(at) + ")");
+[[noreturn]] void notA(const char* what, size_t at) {
+    throw Error(ErrorDomain::Parse, std::string("the text is not one JSON ") + what + " (byte " + std::to_string(at) + ")");
 }
+[[noreturn]] void notAnObject(size_t at) { notA("object", at); }
 
 bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -84,6 +85,30 @@ void forEachMember(std::string_view s, const std::function<void(std::string_view
             return;
         }
         notAnObject(i);
+    }
+}
+
+void forEachElement(std::string_view s, const std::function<void(std::string_view)>& visit) {
+    size_t i = skipSpace(s, 0);
+    if (i >= s.size() || s[i] != '[') notA("array", i);
+    i = skipSpace(s, i + 1);
+    if (i < s.size() && s[i] == ']') {
+        if (skipSpace(s, i + 1) != s.size()) notA("array", i + 1);
+        return;
+    }
+    for (;;) {
+        const size_t end = endOfValue(s, i);
+        visit(s.substr(i, end - i));
+        i = skipSpace(s, end);
+        if (i < s.size() && s[i] == ',') {
+            i = skipSpace(s, i + 1);
+            continue;
+        }
+        if (i < s.size() && s[i] == ']') {
+            if (skipSpace(s, i + 1) != s.size()) notA("array", i + 1);
+            return;
+        }
+        notA("array", i);
     }
 }
 

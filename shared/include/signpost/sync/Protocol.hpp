@@ -133,6 +133,8 @@ nlohmann::json toJson(const PullResponse& response);
 Op opFromJson(const nlohmann::json& j);
 OpResult opResultFromJson(const nlohmann::json& j);
 PushRequest pushRequestFromJson(const nlohmann::json& j);
+// The same, moving the ops' field values out of `j` rather than copying them.
+PushRequest pushRequestFromJson(nlohmann::json&& j);
 PushResponse pushResponseFromJson(const nlohmann::json& j);
 Record recordFromJson(const nlohmann::json& j);
 PullResponse pullResponseFromJson(const nlohmann::json& j);

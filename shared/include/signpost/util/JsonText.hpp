@@ -17,6 +17,10 @@ namespace signpost::jsontext {
 // each time (a JSON reader keeps the last).
 void forEachMember(std::string_view object, const std::function<void(std::string_view name, std::string_view value)>& visit);
 
+// Calls visit(value) for each element of a JSON array's text, in order, as forEachMember does
+// for an object's values. Throws signpost::Error (Parse) for text that is not one array.
+void forEachElement(std::string_view array, const std::function<void(std::string_view value)>& visit);
+
 // A member name as text (quotes and escapes as written) → the name itself.
 std::string unquoteName(std::string_view name);
 
