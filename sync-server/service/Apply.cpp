@@ -46,10 +46,33 @@ bool scopeDiffers(const sync::Record& a, const sync::Record& b) {
 }
 
 // A tombstone keeps what scope checks read, never the person's details.
+constexpr const char* kTombstoneFields[] = {"sent_at", "collection"};
+
 json tombstoneFields(const json& fields) {
     json out = json::object();
-    for (const char* keep : {"sent_at", "collection"})
+    for (const char* keep : kTombstoneFields)
         if (fields.contains(keep)) out[keep] = fields[keep];
+    return out;
+}
+
+// A record as it was, for what is read of it after it changes: its scope and status (scope
+// exits), the tombstone's fields, and the fields named. Copying every field (and its history)
+// for each op was a tenth of applying an edit.
+sync::Record stateBefore(const sync::Record& r, const std::vector<std::string_view>& names) {
+    sync::Record out;
+    out.collection = r.collection;
+    out.id = r.id;
+    out.seq = r.seq;
+    out.deleted = r.deleted;
+    out.area = r.area;
+    out.organisation = r.organisation;
+    out.owner = r.owner;
+    out.status = r.status;
+    auto keep = [&](std::string_view name) {
+        if (auto it = r.fields.find(name); it != r.fields.end()) out.fields[std::string(name)] = *it;
+    };
+    for (const char* name : kTombstoneFields) keep(name);
+    for (auto name : names) keep(name);
     return out;
 }
 
@@ -133,7 +156,11 @@ OpResult OpApplier::update(const Op& op, const sync::CollectionSpec& spec, Store
         return result(op, OpStatus::Conflict, "the record was deleted before this edit arrived", conflictId);
     }
     if (auto why = sync::checkWrite(m_who, spec, op, &current.record)) return rejected(op, *why);
-    const sync::Record before = current.record;
+    // What is read of the record as it was: the fields this op writes (amendments keep their old
+    // values) and those the checks below compare with.
+    std::vector<std::string_view> read{"area", "owner", "starts_at"};
+    for (const auto& [name, change] : op.fields) read.push_back(name);
+    const sync::Record before = stateBefore(current.record, read);
     // Once a referral has gone to a provider, every change needs a reason and keeps its old and
     // new values; so does moving an appointment.
     const bool amendment = op.collection == "referral" &&
@@ -165,7 +192,9 @@ OpResult OpApplier::update(const Op& op, const sync::CollectionSpec& spec, Store
     std::string firstConflict;
     std::string conflictReason;
     for (const auto& [name, change] : op.fields) {
-        const json currentValue = fieldOr(current.record.fields, name);
+        static const json kAbsent;
+        const auto found = current.record.fields.find(name);
+        const json& currentValue = found == current.record.fields.end() ? kAbsent : *found; // read before it is written
         if (change.value == currentValue) continue; // already so: nothing to merge
         const int64_t currentVersion = current.record.versions.count(name) ? current.record.versions[name] : 0;
         const std::string writer = current.writers.count(name) ? current.writers[name] : std::string();
@@ -202,9 +231,10 @@ OpResult OpApplier::update(const Op& op, const sync::CollectionSpec& spec, Store
         // The history says who changed which field, when and why; the old and new values go to
         // `amendments`, which is personal (sealed on devices, never projected to a provider),
         // since the field may be a person's details.
-        json history = fieldOr(current.record.fields, "history");
+        // Appended in place: both lists grow with every amendment.
+        json& history = current.record.fields["history"];
         if (!history.is_array()) history = json::array();
-        json amendments = fieldOr(current.record.fields, "amendments");
+        json& amendments = current.record.fields["amendments"];
         if (!amendments.is_array()) amendments = json::array();
         for (const auto& name : changed) {
             history.push_back({{"field", name}, {"by", m_who.userId}, {"at", m_now}, {"reason", op.reason}});
@@ -212,8 +242,6 @@ OpResult OpApplier::update(const Op& op, const sync::CollectionSpec& spec, Store
                                   {"new", current.record.fields[name]}, {"by", m_who.userId}, {"at", m_now},
                                   {"reason", op.reason}});
         }
-        current.record.fields["history"] = std::move(history);
-        current.record.fields["amendments"] = std::move(amendments);
         changed.push_back("history");
         changed.push_back("amendments");
     }
@@ -248,7 +276,7 @@ OpResult OpApplier::transition(const Op& op, const sync::CollectionSpec& spec, S
         return rejected(op, *why);
     }
     if (auto why = transitionRules(op, current.record)) return rejected(op, *why);
-    const sync::Record before = current.record;
+    const sync::Record before = stateBefore(current.record, {});
     std::vector<std::string> changed{"status"};
     current.record.fields["status"] = op.toStatus;
     if (op.toStatus == "sent" && fieldOr(current.record.fields, "sent_at").is_null()) {
@@ -264,12 +292,11 @@ OpResult OpApplier::transition(const Op& op, const sync::CollectionSpec& spec, S
                                                                                      : json();
     if (spec.field("history") || op.collection == "referral" || op.collection == "suggestion") {
         // Every transition records who, when and why.
-        json history = fieldOr(current.record.fields, "history");
+        json& history = current.record.fields["history"]; // appended in place
         if (!history.is_array()) history = json::array();
         history.push_back({{"from", from}, {"to", op.toStatus}, {"by", m_who.userId}, {"at", m_now},
                            {"reason", op.reason}});
         if (!applied.is_null()) history.back()["applied"] = applied;
-        current.record.fields["history"] = std::move(history);
         changed.push_back("history");
     }
     commitChange(current, before, changed);
