@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <climits>
+#include <map>
 #include <optional>
 
 using namespace signpost;
@@ -329,4 +331,30 @@ TEST_CASE("a push read by moving its values out holds what reading it by copying
         CHECK(pushError(bad, false).find(message) != std::string::npos);
         CHECK(pushError(bad, true) == pushError(bad, false));
     }
+}
+
+TEST_CASE("versions written as text are what the library writes, and read back as the library reads them") {
+    // The oracle: parse with the library, keep the whole numbers.
+    auto oracle = [](std::string_view text) {
+        std::map<std::string, int64_t> out;
+        const json j = json::parse(text, nullptr, false);
+        if (j.is_object())
+            for (auto it = j.begin(); it != j.end(); ++it)
+                if (it->is_number_integer()) out[it.key()] = it->get<int64_t>();
+        return out;
+    };
+    for (std::string_view text : {R"({})", R"({"a":1,"b":-2,"c":9223372036854775807})", R"({"a":1,"a":2})",
+                                  R"({"a":1,"a":"x"})", R"({"a":1.5,"b":"7","c":[1],"d":{"e":1},"f":null,"g":true,"h":3})",
+                                  R"( { "sp ace" : 4 , "q\"uote" : 5, "\u0175yn": 6, "ŵ": 7 } )", R"({"a":1)", R"([1])",
+                                  R"(7)", ""}) {
+        CAPTURE(text);
+        CHECK(sync::versionsFromText(text) == oracle(text));
+    }
+    const std::map<std::string, int64_t> versions{{"notes", 1}, {"q\"uote", -2}, {"back\\slash", 3}, {"ŵ", 4},
+                                                  {std::string("nul\x01", 4), INT64_MAX}, {"", 0}};
+    json dumped = json::object();
+    for (const auto& [name, v] : versions) dumped[name] = v;
+    CHECK(sync::versionsText(versions) == dumped.dump());
+    CHECK(sync::versionsFromText(sync::versionsText(versions)) == versions);
+    CHECK(sync::versionsText({}) == "{}");
 }

@@ -650,6 +650,26 @@ TEST_CASE("a supervisor reassigns a referral to another practitioner or provider
     CHECK_THROWS_AS(d.store->update("referral", "r-1", {{"owner", "prov-1"}}), Error);
 }
 
+TEST_CASE("a store sees who is signed in now, even when another store on the database signed them in") {
+    Device d(practitioner());
+    REQUIRE(d.store->principal().has_value());
+    CHECK(d.store->principal()->userId == "prac-1");
+    const std::string id = d.store->create("referral", completeReferral());
+    // The engine keeps a store of its own on the same database: a sign-in there is a sign-in here.
+    client::LocalStore other(*d.db, [&] { return d.now; });
+    other.setPrincipal({"prac-9", domain::Role::Practitioner, {"PDU-CARDIFFVALE"}, ""}, "prac-9");
+    REQUIRE(d.store->principal().has_value());
+    CHECK(d.store->principal()->userId == "prac-9");
+    CHECK(d.store->principal()->areas == std::vector<std::string>{"PDU-CARDIFFVALE"});
+    CHECK_THROWS_AS(d.store->update("referral", id, {{"notes", "not mine"}}), Error);
+    other.setPrincipal(practitioner(), "prac-1");
+    CHECK(d.store->principal()->userId == "prac-1");
+    CHECK_NOTHROW(d.store->update("referral", id, {{"notes", "mine again"}}));
+    // Signed out there: nobody here.
+    other.clearState("user");
+    CHECK_FALSE(d.store->principal().has_value());
+}
+
 TEST_CASE("a pulled record's versions are stored as the JSON the row has always held, whatever the field names") {
     Device d(practitioner());
     sync::Record r = record("referral", "r-versions",

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <charconv>
 
 namespace signpost::server {
 
@@ -148,52 +147,9 @@ json parseOr(std::string_view text, json fallback) {
     return j.is_discarded() ? fallback : j;
 }
 
-// A record's versions and writers are small objects of names the server reads and writes with
-// every op on the record. They are written and read here as text (jsontext), not through a
-// parsed document: that was a fifth of reading a record and a tenth of saving one.
-
-// `s` as a JSON string. Names came from parsed JSON, so they are UTF-8; only quotes,
-// backslashes and control characters need escaping, and the library does those.
-void appendQuoted(std::string& out, std::string_view s) {
-    const bool plain = std::none_of(s.begin(), s.end(), [](char c) {
-        return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
-    });
-    if (plain) {
-        out += '"';
-        out += s;
-        out += '"';
-    } else {
-        out += json(std::string(s)).dump();
-    }
-}
-
-std::string toText(const std::map<std::string, int64_t>& m) {
-    std::string out = "{";
-    for (const auto& [k, v] : m) {
-        if (out.size() > 1) out += ',';
-        appendQuoted(out, k);
-        out += ':';
-        out += std::to_string(v);
-    }
-    out += '}';
-    return out;
-}
-
-// name → seq; members that are not whole numbers are skipped, and text that is not an object
-// reads as no versions (as a parse that failed did).
-std::map<std::string, int64_t> versionsFromText(std::string_view text) {
-    std::map<std::string, int64_t> out;
-    try {
-        jsontext::forEachMember(text, [&](std::string_view name, std::string_view value) {
-            int64_t v = 0;
-            auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-            if (ec == std::errc() && end == value.data() + value.size()) out[jsontext::unquoteName(name)] = v;
-        });
-    } catch (const Error&) {
-        out.clear();
-    }
-    return out;
-}
+// A record's versions (sync::versionsText) and writers are small objects of names the server
+// reads and writes with every op on the record: written and read as text (jsontext), not through
+// a parsed document, which was a fifth of reading a record and a tenth of saving one.
 
 // A record's writers (field → "user/device" that last wrote it) are stored grouped by writer,
 // {"user/device": ["field", …]}: most records have one or two writers, so this is a fifth of the
@@ -206,11 +162,11 @@ std::string writersText(const std::map<std::string, std::string>& writers) {
     std::string out = "{";
     for (const auto& [writer, fields] : byWriter) {
         if (out.size() > 1) out += ',';
-        appendQuoted(out, writer);
+        jsontext::appendQuoted(out, writer);
         out += ":[";
         for (size_t i = 0; i < fields.size(); ++i) {
             if (i) out += ',';
-            appendQuoted(out, fields[i]);
+            jsontext::appendQuoted(out, fields[i]);
         }
         out += ']';
     }
@@ -403,7 +359,7 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
     organisation = excluded.organisation, owner = excluded.owner, status = excluded.status,
     fields = excluded.fields, versions = excluded.versions, writers = excluded.writers)sql");
         q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status, r.fields.dump(),
-                   toText(r.versions), writersText(s.writers));
+                   sync::versionsText(r.versions), writersText(s.writers));
         q->exec();
     }
     std::vector<std::string> idsSharedWith(const std::string& collection, const std::string& organisation) override {
@@ -567,7 +523,7 @@ private:
         r.owner = q.getText(6);
         r.status = q.getText(7);
         r.fields = parseOr(q.getTextView(8), json::object());
-        r.versions = versionsFromText(q.getTextView(9));
+        r.versions = sync::versionsFromText(q.getTextView(9));
         return r;
     }
 

@@ -46,9 +46,7 @@ Record rawRecord(db::Statement& q) {
     r.owner = q.getText(6);
     r.status = q.getText(7);
     r.fields = parseOr(q.getTextView(8), json::object());
-    json versions = parseOr(q.getTextView(9), json::object());
-    for (auto it = versions.begin(); it != versions.end(); ++it)
-        if (it.value().is_number_integer()) r.versions[it.key()] = it.value().get<int64_t>();
+    r.versions = sync::versionsFromText(q.getTextView(9));
     return r;
 }
 
@@ -129,21 +127,6 @@ json LocalStore::sealFields(const std::string& collection, const std::string& id
 }
 
 namespace {
-// A member name as nlohmann's dump() writes it: plain ASCII names (all of ours) are written as
-// they are; anything needing an escape goes through the library.
-void appendKey(std::string& out, const std::string& key) {
-    const bool plain = std::all_of(key.begin(), key.end(), [](char c) {
-        return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x80 && c != '"' && c != '\\';
-    });
-    if (plain) {
-        out += '"';
-        out += key;
-        out += '"';
-    } else {
-        out += json(key).dump();
-    }
-}
-
 // An object's members written out as they stand, each value by `writeValue(name, value)` (name
 // with its quotes, both as in the text), which appends it to `out`.
 template <typename WriteValue>
@@ -179,7 +162,7 @@ std::string LocalStore::sealedFieldsText(const std::string& collection, const st
     std::string context;
     for (auto it = fields.begin(); it != fields.end(); ++it) {
         if (out.size() > 1) out += ',';
-        appendKey(out, it.key());
+        jsontext::appendQuoted(out, it.key());
         out += ':';
         if (it->is_null() || !personalField(collection, fields, it.key())) {
             out += it->dump();
@@ -339,7 +322,16 @@ std::string LocalStore::deviceId() {
 std::optional<sync::Principal> LocalStore::principal() {
     auto user = state("user");
     if (!user) return std::nullopt;
-    json j = parseOr(*user, json::object());
+    // Every local write checks it: the stored text is read each time (another store on this
+    // database may sign someone else in), and parsed again only when it changed.
+    if (!m_principalText.empty() && *user == m_principalText) return m_principal;
+    m_principal = principalFromText(*user);
+    m_principalText = std::move(*user);
+    return m_principal;
+}
+
+std::optional<sync::Principal> LocalStore::principalFromText(std::string_view text) {
+    json j = parseOr(text, json::object());
     sync::Principal p;
     p.userId = j.value("id", "");
     p.role = domain::parseRole(j.value("role", "")).value_or(domain::Role::Practitioner);
@@ -461,24 +453,6 @@ std::string queueAt(const Record& r, const json& fields, bool local, const std::
 }
 } // namespace
 
-namespace {
-// A record's versions as the JSON object the row keeps (what json::dump would write, keys in
-// order), written straight from the map: a pulled page's every record is saved through here.
-std::string versionsText(const std::map<std::string, int64_t>& versions) {
-    std::string out;
-    out.reserve(16 + versions.size() * 24);
-    out += '{';
-    for (const auto& [name, seq] : versions) {
-        if (out.size() > 1) out += ',';
-        appendKey(out, name);
-        out += ':';
-        out += std::to_string(seq);
-    }
-    out += '}';
-    return out;
-}
-} // namespace
-
 void LocalStore::save(const Record& r, bool local, const Record* serverCopy, const Record* before) {
     // `base` holds the server's copy for falling back on: 'same' while the row is exactly it (the
     // usual case: no second copy stored), the copy itself once a local change is layered on top,
@@ -507,7 +481,7 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
         fields = &derived;
     }
     q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status,
-               sealed.empty() ? r.fieldsText : sealed, versionsText(r.versions), local,
+               sealed.empty() ? r.fieldsText : sealed, sync::versionsText(r.versions), local,
                !local && isDirectory(r.collection), now());
     if (base) q->bind(14, *base);
     else q->bind(14, nullptr);

@@ -1,7 +1,9 @@
 #include "signpost/sync/Protocol.hpp"
 #include "signpost/Error.hpp"
+#include "signpost/util/JsonText.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -209,6 +211,35 @@ json toJson(const PullResponse& response) {
     if (response.resync) j["resync"] = true;
     if (!response.serverTime.empty()) j["server_time"] = response.serverTime;
     return j;
+}
+
+std::string versionsText(const std::map<std::string, int64_t>& versions) {
+    std::string out;
+    out.reserve(16 + versions.size() * 24);
+    out += '{';
+    for (const auto& [name, seq] : versions) {
+        if (out.size() > 1) out += ',';
+        jsontext::appendQuoted(out, name);
+        out += ':';
+        out += std::to_string(seq);
+    }
+    out += '}';
+    return out;
+}
+
+std::map<std::string, int64_t> versionsFromText(std::string_view text) {
+    std::map<std::string, int64_t> out;
+    try {
+        jsontext::forEachMember(text, [&](std::string_view name, std::string_view value) {
+            int64_t v = 0;
+            auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+            if (ec == std::errc() && end == value.data() + value.size()) out.insert_or_assign(jsontext::unquoteName(name), v);
+            else out.erase(jsontext::unquoteName(name)); // a later member that is not a number replaces it with nothing
+        });
+    } catch (const Error&) {
+        out.clear();
+    }
+    return out;
 }
 
 // ------------------------------------------------------------------------------------- decode

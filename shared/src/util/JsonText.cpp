@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <string>
 
 namespace signpost::jsontext {
@@ -109,6 +110,19 @@ void forEachElement(std::string_view s, const std::function<void(std::string_vie
             return;
         }
         notA("array", i);
+    }
+}
+
+void appendQuoted(std::string& out, std::string_view s) {
+    const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+        return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x80 && c != '"' && c != '\\';
+    });
+    if (plain) {
+        out += '"';
+        out += s;
+        out += '"';
+    } else {
+        out += nlohmann::json(std::string(s)).dump();
     }
 }
 

@@ -99,6 +99,13 @@ struct Record {
     std::string fieldsText;
 };
 
+// A record's versions as stored beside it (a JSON object of whole numbers), written and read as
+// text: both ends do this for every record they read or write. Reading skips members that are
+// not whole numbers; text that is not one object reads as no versions; a repeated name keeps
+// its last value, as a JSON reader does.
+std::string versionsText(const std::map<std::string, int64_t>& versions);
+std::map<std::string, int64_t> versionsFromText(std::string_view text);
+
 struct Removal {
     std::string collection;
     std::string id;

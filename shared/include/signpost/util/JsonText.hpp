@@ -21,6 +21,10 @@ void forEachMember(std::string_view object, const std::function<void(std::string
 // for an object's values. Throws signpost::Error (Parse) for text that is not one array.
 void forEachElement(std::string_view array, const std::function<void(std::string_view value)>& visit);
 
+// Appends `s` as a JSON string, exactly as nlohmann's dump() writes it: plain ASCII as it is;
+// anything needing an escape, or beyond ASCII, through the library (which refuses invalid UTF-8).
+void appendQuoted(std::string& out, std::string_view s);
+
 // A member name as text (quotes and escapes as written) → the name itself.
 std::string unquoteName(std::string_view name);
 

@@ -151,10 +151,14 @@ private:
     // sync::toJson writes it. The text is this device's own, already valid JSON.
     std::string revealedOpText(std::string_view body) const;
     sync::Record readRow(db::Statement& q) const;
+    static std::optional<sync::Principal> principalFromText(std::string_view text);
 
     std::function<std::time_t()> m_clock;
     std::function<std::string()> m_newId;
     const crypto::Vault* m_vault = nullptr;
+    // The signed-in user as last read, with the stored text it was read from (principal()).
+    std::string m_principalText;
+    std::optional<sync::Principal> m_principal;
     std::string newId() { return m_newId ? m_newId() : uuid::timeOrdered(); }
 };
 
