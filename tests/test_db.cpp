@@ -346,3 +346,38 @@ TEST_CASE("a database closes at once while its checkpointer is busy, and memory 
         CHECK(db.integrityCheck() == "ok");
     }
 }
+
+TEST_CASE("a value that decides a partial index is planned once when written into the text (sqlText)") {
+    Database db = Database::memory();
+    db.exec("CREATE TABLE r (c TEXT NOT NULL, k TEXT NOT NULL, v INTEGER);"
+            "CREATE INDEX r_open ON r(k, v) WHERE c = 'referral' OR c = 'alert';"
+            "INSERT INTO r VALUES ('referral', 'a', 1), ('alert', 'a', 2), ('it''s', 'a', 3), ('referral', 'b', 4);");
+    auto reprepares = [&](const std::string& sql) {
+        return sqlite3_stmt_status(db.cached(sql)->handle(), SQLITE_STMTSTATUS_REPREPARE, 0);
+    };
+    // Bound, the collection makes SQLite plan the statement again after each binding.
+    const std::string bound = "SELECT count(*) FROM r INDEXED BY r_open WHERE c = ?1 AND k = ?2 AND (c = 'referral' OR c = 'alert')";
+    for (int i = 0; i < 5; ++i) {
+        auto q = db.cached(bound);
+        q->bindAll("referral", "a");
+        REQUIRE(q->step());
+        CHECK(q->getInt64(0) == 1);
+    }
+    CHECK(reprepares(bound) >= 4);
+    // In the text, it is planned once, whatever the other bindings.
+    const std::string inText = "SELECT count(*) FROM r INDEXED BY r_open WHERE c = " + sqlText("referral") +
+                               " AND k = ?1 AND (c = 'referral' OR c = 'alert')";
+    for (int i = 0; i < 5; ++i) {
+        auto q = db.cached(inText);
+        q->bind(1, i % 2 ? "a" : "b");
+        REQUIRE(q->step());
+        CHECK(q->getInt64(0) == 1);
+    }
+    CHECK(reprepares(inText) == 0);
+    // A quote in the value is written as SQL writes it, and matches the value stored.
+    CHECK(sqlText("it's") == "'it''s'");
+    CHECK(sqlText("") == "''");
+    CHECK(db.queryInt64("SELECT v FROM r WHERE c = " + sqlText("it's")).value_or(0) == 3);
+    CHECK(db.queryText("SELECT " + sqlText("'; DROP TABLE r; --")).value_or("") == "'; DROP TABLE r; --");
+    CHECK(db.queryInt64("SELECT count(*) FROM r").value_or(0) == 4);
+}

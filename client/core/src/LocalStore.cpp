@@ -402,8 +402,10 @@ std::vector<LocalStore::Colleague> LocalStore::colleagues() {
 }
 
 size_t LocalStore::countWithStatus(const std::string& collection, const std::string& status) {
-    auto q = m_db.cached("SELECT count(*) FROM record WHERE collection = ?1 AND status = ?2 AND deleted = 0");
-    q->bind(1, collection).bind(2, status);
+    // The collection in the text, not bound: see db::sqlText (this runs at the end of every sync).
+    auto q = m_db.cached("SELECT count(*) FROM record WHERE collection = " + db::sqlText(collection) +
+                         " AND status = ?1 AND deleted = 0");
+    q->bind(1, status);
     return q->step() ? static_cast<size_t>(q->getInt64(0)) : 0;
 }
 

@@ -77,20 +77,24 @@ public:
         const std::string column = keyColumn(spec.key);
         // One ordered index range per (key, status), each cut at the limit, merged here: no query
         // ever sorts, and none reads more than `limit` entries (docs/benchmarks.md, queues).
+        // The collection is written into the text (db::sqlText): bound, it made SQLite plan both
+        // statements again at every step, as it does when a parameter decides whether a partial
+        // index (these are) applies.
         const std::string source = std::string(" FROM record INDEXED BY ") + keyIndex(spec.key) +
-                                   " WHERE collection = ?1 AND " + column + " = ?2 AND status = ?3 AND " +
-                                   schema::kQueueRows + " AND queue_at >= ?4 AND (?5 = '' OR queue_at < ?5)";
+                                   " WHERE collection = " + db::sqlText(spec.collection) + " AND " + column +
+                                   " = ?1 AND status = ?2 AND " + schema::kQueueRows +
+                                   " AND queue_at >= ?3 AND (?4 = '' OR queue_at < ?4)";
         const std::string order = spec.oldestFirst ? " ORDER BY queue_at ASC, id ASC" : " ORDER BY queue_at DESC, id DESC";
         for (const auto& key : keys)
             for (const auto& status : spec.statuses) {
                 {
                     auto count = m_db.cached("SELECT count(*)" + source);
-                    count->bindAll(spec.collection, key, status, from, to);
+                    count->bindAll(key, status, from, to);
                     if (count->step()) q.total += static_cast<size_t>(count->getInt64(0));
                 }
                 auto rows = m_db.cached("SELECT id, status, area, organisation, owner, queue_at, local, link" + source +
-                                        order + " LIMIT ?6");
-                rows->bindAll(spec.collection, key, status, from, to, static_cast<int64_t>(m_options.limit));
+                                        order + " LIMIT ?5");
+                rows->bindAll(key, status, from, to, static_cast<int64_t>(m_options.limit));
                 while (rows->step()) {
                     QueueItem item;
                     item.collection = spec.collection;

@@ -297,7 +297,24 @@ void Database::stopCheckpointer() noexcept {
     m_checkpointer.reset(); // joins its thread, which closes its connection
 }
 
+uint64_t Database::cachedStatementReprepares() const {
+    uint64_t n = 0;
+    for (const auto& [sql, entry] : m_cache)
+        n += static_cast<uint64_t>(sqlite3_stmt_status(entry->stmt->handle(), SQLITE_STMTSTATUS_REPREPARE, 0));
+    return n;
+}
+
 uint64_t Database::backgroundCheckpoints() const { return m_checkpointer ? m_checkpointer->done() : 0; }
+
+std::string sqlText(std::string_view text) {
+    std::string out = "'";
+    for (char c : text) {
+        if (c == '\'') out += '\'';
+        out += c;
+    }
+    out += '\'';
+    return out;
+}
 
 Database::~Database() {
     stopCheckpointer();
@@ -400,10 +417,11 @@ Transaction::Transaction(Database& db, Mode mode) : m_db(db) {
         m_active = true;
         return;
     }
+    // Cached, as savepoints are: a device opens and commits a transaction for every local write.
     switch (mode) {
-    case Mode::Deferred: db.exec("BEGIN DEFERRED"); break;
-    case Mode::Immediate: db.exec("BEGIN IMMEDIATE"); break;
-    case Mode::Exclusive: db.exec("BEGIN EXCLUSIVE"); break;
+    case Mode::Deferred: db.cached("BEGIN DEFERRED")->exec(); break;
+    case Mode::Immediate: db.cached("BEGIN IMMEDIATE")->exec(); break;
+    case Mode::Exclusive: db.cached("BEGIN EXCLUSIVE")->exec(); break;
     }
     m_active = true;
 }
@@ -418,8 +436,7 @@ Transaction::~Transaction() {
 
 void Transaction::commit() {
     if (!m_active) throw Error(ErrorDomain::Internal, "commit of a transaction that is not active");
-    if (m_nested) m_db.cached("RELEASE nested_txn")->exec();
-    else m_db.exec("COMMIT");
+    m_db.cached(m_nested ? "RELEASE nested_txn" : "COMMIT")->exec();
     m_active = false;
 }
 

@@ -87,6 +87,14 @@ private:
 
 };
 
+// `text` as an SQL string literal ('it''s'), for a value written into a statement's text rather
+// than bound. Only for values from a small fixed set (a collection name): SQLite re-plans, on
+// every step after a new binding, a statement whose parameter decides whether a partial index
+// applies (`collection = ?1` against an index `WHERE collection = 'referral'`), so such a
+// statement is parsed again on each use. With the value in its text, the plan is made once and
+// each value keeps its own cached statement.
+std::string sqlText(std::string_view text);
+
 // A cached statement on loan: reset and unbound when the loan ends, so the next user starts
 // clean whatever happened (exceptions included). If the same SQL is already on loan (re-entrant
 // use), the loan gets its own fresh statement instead of trampling the first.
@@ -176,6 +184,9 @@ public:
     // Checkpoints the background checkpointer has run that copied pages back (0 without one): for
     // tests and benchmarks.
     uint64_t backgroundCheckpoints() const;
+    // How many times SQLite has prepared the cached statements again since they were first
+    // prepared (SQLITE_STMTSTATUS_REPREPARE, summed): a statement in steady use should not be.
+    uint64_t cachedStatementReprepares() const;
 
     // Throws signpost::Error{Sqlite, extended code, "<context>: <sqlite message>"}.
     [[noreturn]] void fail(int rc, std::string_view context) const { failOn(m_db.get(), rc, context); }
