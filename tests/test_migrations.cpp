@@ -68,6 +68,8 @@ INSERT INTO outbox (op_id, collection, record_id, body, created_at) VALUES ('op-
         {9, [](db::Database&) {}},
         // v10 only rewrites the queue indexes' condition.
         {10, [](db::Database&) {}},
+        // v11 only drops two indexes.
+        {11, [](db::Database&) {}},
     };
     return f;
 }
@@ -311,4 +313,23 @@ TEST_CASE("writing a record and reading a queue build no temporary tables") {
     // The check itself sees them: v9's condition, as shipped, opens one for a query.
     CHECK(temporaryTables(db, "SELECT count(*) FROM record WHERE deleted = 0 AND collection IN ('referral', "
                               "'appointment', 'alert')") == 1);
+}
+
+TEST_CASE("a service's areas and needs are read through their primary keys, with no index by area or need") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "device.db").string());
+    for (const char* gone : {"service_area_by_area", "service_need_by_need"})
+        CHECK(db.queryInt64(std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") + gone + "'").value_or(-1) == 0);
+    // What reads them: a service's own rows, and the search's ordering by the areas asked for.
+    auto plan = [&](const std::string& sql) {
+        std::string out;
+        auto q = db.cached("EXPLAIN QUERY PLAN " + sql);
+        while (q->step()) out += q->getText(3) + "\n";
+        return out;
+    };
+    CHECK(plan("SELECT area_code FROM service_area WHERE service_rowid = 1").find("PRIMARY KEY") != std::string::npos);
+    CHECK(plan("SELECT need_code FROM service_need WHERE service_rowid = 1").find("PRIMARY KEY") != std::string::npos);
+    CHECK(plan("SELECT 1 FROM service s WHERE EXISTS (SELECT 1 FROM service_area sa WHERE sa.service_rowid = s.rowid "
+               "AND sa.area_code IN ('E08000001', 'W06000015'))")
+              .find("PRIMARY KEY") != std::string::npos);
 }

@@ -395,6 +395,14 @@ void v9QueueRowsOnly(db::Database& db) {
 // cost of writing a record (docs/benchmarks.md, tenth session).
 void v10QueueRowsWithoutTemporaryTables(db::Database& db) { createQueueIndexes(db, kQueueRows); }
 
+// v11: a service's areas and needs without the indexes by area and by need. No query reads them:
+// filters by area and need are FTS tags (v2), and the rows are read by service (their primary
+// keys). Each cost every directory write a b-tree insert per area and per need: loading 30,000
+// services went from 9,785–9,928 to 10,465–10,484 services/s without them (docs/benchmarks.md).
+void v11NoAreaAndNeedIndexes(db::Database& db) {
+    db.exec("DROP INDEX IF EXISTS service_area_by_area; DROP INDEX IF EXISTS service_need_by_need;");
+}
+
 const std::array kLocalMigrations{
     db::Migration{1, "directory tables", v1Directory},
     db::Migration{2, "directory search index", v2Search},
@@ -406,6 +414,7 @@ const std::array kLocalMigrations{
     db::Migration{8, "synonyms resolved at index time, marked filter tags", v8SynonymConcepts},
     db::Migration{9, "queue indexes hold only the collections with queues", v9QueueRowsOnly},
     db::Migration{10, "queue index condition without temporary tables", v10QueueRowsWithoutTemporaryTables},
+    db::Migration{11, "no unread indexes on a service's areas and needs", v11NoAreaAndNeedIndexes},
 };
 
 } // namespace
