@@ -5,7 +5,6 @@
 #include "signpost/util/JsonText.hpp"
 #include "signpost/util/Text.hpp"
 
-#include <algorithm>
 #include <array>
 #include <cctype>
 
@@ -147,15 +146,13 @@ json parseOr(std::string_view text, json fallback) {
     return j.is_discarded() ? fallback : j;
 }
 
-// A record's versions (sync::versionsText) and writers are small objects of names the server
-// reads and writes with every op on the record: written and read as text (jsontext), not through
-// a parsed document, which was a fifth of reading a record and a tenth of saving one.
-
 // A record's writers (field → "user/device" that last wrote it) are stored grouped by writer,
 // {"user/device": ["field", …]}: most records have one or two writers, so this is a fifth of the
 // field-by-field form and a fifth of the JSON read and written with every op that touches the
 // record. Rows still in the field-by-field form (written before) are read as they are and take
-// the grouped form when next saved.
+// the grouped form when next saved. Like the versions (sync::versionsText), they are written and
+// read as text (jsontext), not through a parsed document: that was a fifth of reading a record
+// and a tenth of saving one.
 std::string writersText(const std::map<std::string, std::string>& writers) {
     std::map<std::string_view, std::vector<std::string_view>> byWriter;
     for (const auto& [field, writer] : writers) byWriter[writer].push_back(field);
