@@ -71,7 +71,11 @@ void checkSame(const sync::PullResponse& a, const sync::PullResponse& b) {
         CHECK(x.organisation == y.organisation);
         CHECK(x.owner == y.owner);
         CHECK(x.status == y.status);
-        CHECK(x.versions == y.versions);
+        // Versions arrive as text or as a map, never both.
+        CHECK((x.versionsText.empty() || x.versions.empty()));
+        CHECK((y.versionsText.empty() || y.versions.empty()));
+        CHECK((x.versionsText.empty() ? x.versions : sync::versionsFromText(x.versionsText)) ==
+              (y.versionsText.empty() ? y.versions : sync::versionsFromText(y.versionsText)));
         const json fx = x.fieldsText.empty() ? x.fields : json::parse(x.fieldsText);
         const json fy = y.fieldsText.empty() ? y.fields : json::parse(y.fieldsText);
         CHECK(fx == fy);
@@ -186,6 +190,73 @@ TEST_CASE("versions read from the text are the versions the objects hold, member
     const auto page = sync::pullResponseFromText(good[0], all);
     CHECK(page.records.at(0).versions == std::map<std::string, int64_t>{{"a", 1}});
     CHECK(sync::pullResponseFromText(good[3], all).records.at(0).versions == std::map<std::string, int64_t>{{"a", 4}});
+}
+
+TEST_CASE("versions written as the server writes them stay text; any other spelling is read into a map") {
+    // The server writes each record's versions as versionsText does: kept byte for byte.
+    const sync::PullResponse sample = samplePage();
+    const std::string compact = sync::toJson(sample).dump();
+    const auto page = sync::pullResponseFromText(compact, all);
+    REQUIRE(page.records.size() == sample.records.size());
+    for (size_t i = 0; i < page.records.size(); ++i) {
+        CAPTURE(i);
+        CHECK(page.records[i].versions.empty());
+        CHECK(page.records[i].versionsText == sync::versionsText(sample.records[i].versions));
+    }
+    // The same meaning spelt otherwise: spaces, names out of order, a name escaped, a name
+    // repeated, a name that needs an escape, a negative or unsigned number. Each is read into
+    // the map (what versionsText would write of it is not what the page holds).
+    const std::string head = R"({"protocol":1,"removals":[],"next_cursor":3,"has_more":false,"records":[)";
+    const std::vector<std::pair<std::string, std::map<std::string, int64_t>>> spelt = {
+        {R"({"a": 1,"b":2})", {{"a", 1}, {"b", 2}}},
+        {R"({"b":2,"a":1})", {{"a", 1}, {"b", 2}}},
+        {R"({"\u0061":1})", {{"a", 1}}},
+        {R"({"a":1,"a":2})", {{"a", 2}}},
+        {R"({"tab\there":1})", {{"tab\there", 1}}},
+        {R"({"a":-0})", {{"a", 0}}},
+        {"{\n}", {}},
+    };
+    for (const auto& [versions, expected] : spelt) {
+        CAPTURE(versions);
+        const std::string body = head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":)" + versions + "}]}";
+        const auto read = sync::pullResponseFromText(body, all);
+        REQUIRE(read.records.size() == 1);
+        CHECK(read.records[0].versionsText.empty());
+        CHECK(read.records[0].versions == expected);
+        checkSame(read, sync::pullResponseFromJson(sync::parseJson(body)));
+    }
+    // Written as versionsText writes them, names beyond ASCII and the edges of int64 included: text.
+    const std::map<std::string, int64_t> edges{{"", 3}, {"Ynys Môn", 1}, {"max", INT64_MAX}, {"min", INT64_MIN}, {"ŵ", 2}};
+    const std::string body = head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":)" +
+                             sync::versionsText(edges) + "}]}";
+    const auto read = sync::pullResponseFromText(body, all);
+    REQUIRE(read.records.size() == 1);
+    CHECK(read.records[0].versionsText == sync::versionsText(edges));
+    CHECK(sync::versionsFromText(read.records[0].versionsText) == edges);
+}
+
+TEST_CASE("a good page with what the server never writes is read as objects, with the same result") {
+    // A null head member (read as absent), a repeated member, members in another order: each
+    // page is accepted by both readers with the same records, and kept collections still get
+    // their fields as text.
+    const std::string head = R"({"protocol":1,"removals":[],"next_cursor":3,"has_more":false,"records":[)";
+    const std::vector<std::string> pages = {
+        head + R"({"collection":"service","id":"a","seq":1,"area":null,"fields":{"x":1},"versions":{"x":1}}]})",
+        head + R"({"collection":"service","id":"a","id":"b","seq":1,"fields":{"x":1},"versions":{"x":1}}]})",
+        head + R"({"versions":{"x":1},"fields":{"x":[1,{"y":null}]},"seq":1,"id":"a","collection":"service","deleted":false}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{"x":1},"versions":{"x":1}}],"records":[]})",
+    };
+    for (const auto& body : pages) {
+        CAPTURE(body);
+        const auto objects = sync::pullResponseFromJson(sync::parseJson(body));
+        const auto text = sync::pullResponseFromText(body, all);
+        checkSame(text, objects);
+        checkSame(sync::pullResponseFromText(body, none), objects);
+        for (const auto& r : text.records) {
+            CHECK(!r.fieldsText.empty());
+            CHECK(r.fields == json::object());
+        }
+    }
 }
 
 TEST_CASE("a damaged or wrong pull page gets the same error either way, and never a half-read page") {

@@ -892,3 +892,25 @@ TEST_CASE("no two sealed values share a nonce, within an unlocked vault or acros
         }
     CHECK(nonces.size() == 2 * n);
 }
+
+TEST_CASE("a value sealed onto the end of text opens again, at every size around the stack buffer") {
+    crypto::VaultParams params;
+    auto vault = crypto::Vault::create("a device passphrase", params, crypto::KdfCost::Minimum);
+    for (size_t size : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{100}, size_t{470}, size_t{471}, size_t{472},
+                        size_t{473}, size_t{511}, size_t{512}, size_t{513}, size_t{2000}, size_t{100000}}) {
+        CAPTURE(size);
+        std::string plain(size, '\0');
+        for (size_t i = 0; i < size; ++i) plain[i] = static_cast<char>('a' + i % 26);
+        std::string text = "{\"x\":\"";
+        vault.sealTo(text, plain, "referral/r-1/notes");
+        text += "\"}";
+        REQUIRE(text.rfind("{\"x\":\"", 0) == 0);
+        const std::string sealed = text.substr(6, text.size() - 8);
+        CHECK(crypto::Vault::isSealed(sealed));
+        // base64 of nonce (24), ciphertext and tag (16), padded, with no NUL left behind.
+        CHECK(sealed.size() == crypto::Vault::kSealedPrefix.size() + 4 * ((24 + size + 16 + 2) / 3));
+        CHECK(sealed.find('\0') == std::string::npos);
+        CHECK(vault.open(sealed, "referral/r-1/notes") == plain);
+        CHECK(vault.seal(plain, "referral/r-1/notes").size() == sealed.size());
+    }
+}

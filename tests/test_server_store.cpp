@@ -381,3 +381,56 @@ TEST_CASE("a scoped change scan returns each change in the scope once, oldest fi
         }
     }
 }
+
+TEST_CASE("a pull page holds each record as toJson writes it, heads written as text with awkward values") {
+    test::TempDir dir;
+    const std::string path = (dir / "server.db").string();
+    server::SyncService service([&] { return openSqliteStore(path); });
+    service.addUser("admin", "correct horse battery", domain::Role::Admin, {}, "");
+    auto records = population();
+    // Heads that need escaping, or lie beyond ASCII, as the JSON library would write them.
+    records[0].record.id = "quote \" back\\slash \x01 Môn ŵ";
+    records[1].record.status = "tab\there";
+    records[2].record.owner = "";
+    records[2].record.deleted = true;
+    {
+        auto store = openSqliteStore(path);
+        store->begin();
+        for (const auto& s : records) store->saveRecord(s);
+        store->commit();
+    }
+    server::HttpRequest login;
+    login.method = "POST";
+    login.path = "/v1/login";
+    login.body = R"({"username":"admin","password":"correct horse battery","device_id":"dev-1"})";
+    login.remoteAddress = "127.0.0.1";
+    const auto signedIn = service.handle(login);
+    REQUIRE(signedIn.status == 200);
+    server::HttpRequest pull;
+    pull.method = "GET";
+    pull.path = "/v1/pull";
+    pull.query["limit"] = "5000";
+    pull.headers["authorization"] = "Bearer " + nlohmann::json::parse(signedIn.body).at("token").get<std::string>();
+    pull.remoteAddress = "127.0.0.1";
+    const auto page = service.handle(pull);
+    REQUIRE(page.status == 200);
+    const nlohmann::json body = nlohmann::json::parse(page.body);
+    std::map<std::string, nlohmann::json> pulled;
+    for (const auto& r : body.at("records")) pulled[r.at("collection").get<std::string>() + "/" + r.at("id").get<std::string>()] = r;
+    REQUIRE(pulled.size() == records.size());
+    for (const auto& s : records) {
+        CAPTURE(s.record.id);
+        const std::string key = s.record.collection + "/" + s.record.id;
+        REQUIRE(pulled.count(key));
+        CHECK(pulled[key] == sync::toJson(s.record));
+        // Written as the library writes it: the record's text in the page is its own dump.
+        const nlohmann::json& r = pulled[key];
+        nlohmann::json head = r;
+        head.erase("fields");
+        head.erase("versions");
+        std::string expected = head.dump();
+        expected.pop_back();
+        expected += ",\"fields\":" + r.at("fields").dump() + ",\"versions\":" + r.at("versions").dump() + "}";
+        CHECK(page.body.find(expected) != std::string::npos);
+    }
+}

@@ -59,7 +59,7 @@ json tombstoneFields(const json& fields) {
 // exits), the tombstone's fields, and the fields named. Copying every field (and its history)
 // for each op was a tenth of applying an edit.
 sync::Record stateBefore(const sync::Record& r, const std::vector<std::string_view>& names) {
-    sync::Record out{r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status, json::object(), {}, {}};
+    sync::Record out{r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status, json::object(), {}, {}, {}};
     auto keep = [&](std::string_view name) {
         if (auto it = r.fields.find(name); it != r.fields.end()) out.fields[std::string(name)] = *it;
     };

@@ -3,6 +3,7 @@
 #include "Apply.hpp"
 #include "signpost/domain/Referral.hpp"
 #include "signpost/sync/Gzip.hpp"
+#include "signpost/util/JsonText.hpp"
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Time.hpp"
 #include "signpost/util/Uuid.hpp"
@@ -547,12 +548,6 @@ HttpResponse SyncService::pull(Context& ctx) {
         }
         if (!sync::canRead(ctx.principal, r)) return true; // not theirs: skipped, the cursor moves past it
         store.loadBody(raw);
-        json head{{"collection", r.collection}, {"id", r.id}, {"seq", r.seq}};
-        if (r.deleted) head["deleted"] = true;
-        if (!r.area.empty()) head["area"] = r.area;
-        if (!r.organisation.empty()) head["organisation"] = r.organisation;
-        if (!r.owner.empty()) head["owner"] = r.owner;
-        if (!r.status.empty()) head["status"] = r.status;
         if (ctx.principal.role == domain::Role::Provider && r.collection == "referral" && r.fields.is_object()) {
             // A provider receives a referral's operational fields and only the personal ones its
             // organisation's ISA grants: nothing else leaves the server for it.
@@ -567,15 +562,30 @@ HttpResponse SyncService::pull(Context& ctx) {
             raw.fields = shown.fields.dump();
             raw.versions = shownVersions.dump();
         }
-        std::string text = head.dump();
-        text.pop_back(); // reopen the object
-        text += ",\"fields\":";
-        text += raw.fields;
-        text += ",\"versions\":";
-        text += raw.versions;
-        text += '}';
+        // The head written straight into the page (the members nlohmann wrote here before, in
+        // name order), then the stored fields and versions as they are.
         if (count++) records += ',';
-        records += text;
+        records += '{';
+        auto member = [&](const char* name, const std::string& value, bool always = false) {
+            if (value.empty() && !always) return;
+            if (records.back() != '{') records += ',';
+            records.append("\"").append(name).append("\":");
+            jsontext::appendQuoted(records, value);
+        };
+        member("area", r.area);
+        member("collection", r.collection, true);
+        if (r.deleted) records += ",\"deleted\":true";
+        member("id", r.id, true);
+        member("organisation", r.organisation);
+        member("owner", r.owner);
+        records += ",\"seq\":";
+        records += std::to_string(r.seq);
+        member("status", r.status);
+        records += ",\"fields\":";
+        records += raw.fields;
+        records += ",\"versions\":";
+        records += raw.versions;
+        records += '}';
         if (count >= limit || records.size() >= maxBytes) {
             stoppedEarly = true;
             return false;

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -51,6 +52,13 @@ json referralFields(size_t i) {
                 {"risk_summary", "No concerns for a group setting."},
                 {"service_id", "bench-service"},
                 {"notes", "Drafted offline in a hub."}};
+}
+
+// CPU time of this whole process (every client thread), user and system.
+double processCpuSeconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -335,6 +343,7 @@ int runBenchSync(const Context&, const ParsedArgs& args) {
         std::fflush(stdout);
         auto begin = Clock::now();
         const double serverCpu0 = server.cpuSeconds();
+        const double clientCpu0 = processCpuSeconds();
         for (int i = 0; i < clients; ++i) {
             threads.emplace_back([&, i] {
                 Client& c = *pool[static_cast<size_t>(i)];
@@ -370,15 +379,16 @@ int runBenchSync(const Context&, const ParsedArgs& args) {
         for (auto& t : threads) t.join();
         double elapsed = secondsSince(begin);
         const double serverCpu = server.cpuSeconds() - serverCpu0;
+        const double clientCpu = processCpuSeconds() - clientCpu0;
         std::printf("%d concurrent clients pushing and pulling for %.0f s: %lld rounds, %.0f pushed ops/s, round "
                     "latency p50 %.1f ms p99 %.1f ms, %lld errors (target >= 5,000 ops/s, zero errors)\n",
                     clients, elapsed, static_cast<long long>(roundsDone.load()), static_cast<double>(ops.load()) / elapsed,
                     percentile(latencies, 0.5), percentile(latencies, 0.99), static_cast<long long>(errors.load()));
         // The clients run in this process on the same cores: say how the CPU was shared.
-        std::printf("  server CPU: %.1f s of %.1f s on %ld cores (%.0f us per pushed op); the clients, in this process, "
-                    "had the rest\n",
-                    serverCpu, elapsed, sysconf(_SC_NPROCESSORS_ONLN),
-                    ops.load() > 0 ? serverCpu * 1e6 / static_cast<double>(ops.load()) : 0.0);
+        const double perOp = ops.load() > 0 ? 1e6 / static_cast<double>(ops.load()) : 0.0;
+        std::printf("  CPU: the server %.1f s (%.0f us per pushed op), the clients in this process %.1f s (%.0f us per "
+                    "pushed op), of %.1f s on %ld cores\n",
+                    serverCpu, serverCpu * perOp, clientCpu, clientCpu * perOp, elapsed, sysconf(_SC_NPROCESSORS_ONLN));
         // Practitioners in one area read each other's referrals, so every pushed op is pulled by
         // the other devices of its area: that fan-out is part of the load.
         std::printf("  pulled by the clients: %.0f records/s (%.1f per pushed op)\n",

@@ -149,7 +149,7 @@ void LocalStore::appendSealed(std::string& out, std::string& context, const std:
     // A sealed value is the prefix and base64, which JSON never escapes: written as it is.
     context.assign(collection).append("/").append(id).append("/").append(name);
     out += '"';
-    out += m_vault->seal(value, context);
+    m_vault->sealTo(out, value, context);
     out += '"';
 }
 
@@ -483,13 +483,20 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
         fields = &derived;
     }
     q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status,
-               sealed.empty() ? r.fieldsText : sealed, sync::versionsText(r.versions), local,
+               sealed.empty() ? r.fieldsText : sealed, r.versionsText.empty() ? sync::versionsText(r.versions) : r.versionsText, local,
                !local && isDirectory(r.collection), now());
     if (base) q->bind(14, *base);
     else q->bind(14, nullptr);
-    // A first local change on a row that was the server's copy: keep that copy.
-    if (before) q->bind(15, sealedRecordJson(*before));
-    else q->bind(15, "same");
+    // A first local change on a row that was the server's copy (its base is 'same'): keep that
+    // copy. Sealing and writing out a whole record was most of a local edit, so only then.
+    bool keepCopy = false;
+    if (before) {
+        auto same = m_db.cached("SELECT 1 FROM record WHERE collection = ?1 AND id = ?2 AND base = 'same'");
+        same->bind(1, r.collection).bind(2, r.id);
+        keepCopy = same->step();
+    }
+    if (keepCopy) q->bind(15, sealedRecordJson(*before));
+    else q->bind(15, "same"); // not read: the row is new, or keeps the copy (or null) it has
     q->bind(16, queueAt(r, *fields, local, now()));
     {
         // What a queue line shows beside the record (schema v5): a referral's service, else its referral.
@@ -823,7 +830,13 @@ void LocalStore::recordResults(const std::vector<sync::OpResult>& results, const
             auto drop = m_db.cached("DELETE FROM record WHERE collection = ?1 AND id = ?2");
             drop->bind(1, collection).bind(2, recordId);
             drop->exec();
-            if (isDirectory(collection)) materialiseNow(Record{collection, recordId, 0, true, {}, {}, {}, {}, json::object(), {}, {}});
+            if (isDirectory(collection)) {
+                Record gone;
+                gone.collection = collection;
+                gone.id = recordId;
+                gone.deleted = true;
+                materialiseNow(gone);
+            }
             continue;
         }
         Record server = sync::recordFromJson(base);
@@ -902,6 +915,10 @@ PullApplied LocalStore::applyPull(const sync::PullResponse& page) {
             if (!server.fieldsText.empty()) {
                 server.fields = json::parse(server.fieldsText);
                 server.fieldsText.clear();
+            }
+            if (!server.versionsText.empty()) {
+                server.versions = sync::versionsFromText(server.versionsText);
+                server.versionsText.clear();
             }
             Record merged = server;
             if (auto local = record(incoming.collection, incoming.id)) {

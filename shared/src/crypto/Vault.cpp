@@ -117,22 +117,36 @@ Vault Vault::unlock(const std::string& passphrase, const VaultParams& params) {
 bool Vault::isSealed(std::string_view value) { return value.substr(0, kPrefix.size()) == kPrefix; }
 
 std::string Vault::seal(std::string_view plaintext, std::string_view context) const {
-    constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-    std::vector<unsigned char> out(kNonce + plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
-    m_key->nextNonce(out.data());
-    unsigned long long written = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kNonce, &written,
-                                               reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
-                                               reinterpret_cast<const unsigned char*>(context.data()), context.size(),
-                                               nullptr, out.data(), m_key->bytes);
-    // The prefix and the base64 written into one string.
-    const size_t size = kNonce + written;
-    std::string sealed(kPrefix.size() + sodium_base64_ENCODED_LEN(size, sodium_base64_VARIANT_ORIGINAL), '\0');
-    std::memcpy(sealed.data(), kPrefix.data(), kPrefix.size());
-    sodium_bin2base64(sealed.data() + kPrefix.size(), sealed.size() - kPrefix.size(), out.data(), size,
-                      sodium_base64_VARIANT_ORIGINAL);
-    sealed.resize(kPrefix.size() + std::strlen(sealed.c_str() + kPrefix.size()));
+    std::string sealed;
+    sealTo(sealed, plaintext, context);
     return sealed;
+}
+
+void Vault::sealTo(std::string& out, std::string_view plaintext, std::string_view context) const {
+    constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+    constexpr size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    // Most values are a name or a date: nonce, ciphertext and tag on the stack.
+    unsigned char small[512];
+    std::vector<unsigned char> large;
+    unsigned char* box = small;
+    if (kNonce + plaintext.size() + kTag > sizeof small) {
+        large.resize(kNonce + plaintext.size() + kTag);
+        box = large.data();
+    }
+    m_key->nextNonce(box);
+    unsigned long long written = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(box + kNonce, &written, reinterpret_cast<const unsigned char*>(plaintext.data()),
+                                               plaintext.size(), reinterpret_cast<const unsigned char*>(context.data()),
+                                               context.size(), nullptr, box, m_key->bytes);
+    // The prefix and the base64 written straight onto the end of `out` (the encoder writes a
+    // terminating NUL, dropped after).
+    const size_t size = kNonce + written;
+    const size_t at = out.size();
+    const size_t encoded = sodium_base64_ENCODED_LEN(size, sodium_base64_VARIANT_ORIGINAL);
+    out.resize(at + kPrefix.size() + encoded);
+    std::memcpy(out.data() + at, kPrefix.data(), kPrefix.size());
+    sodium_bin2base64(out.data() + at + kPrefix.size(), encoded, box, size, sodium_base64_VARIANT_ORIGINAL);
+    out.resize(at + kPrefix.size() + encoded - 1);
 }
 
 std::string Vault::open(std::string_view sealed, std::string_view context) const {

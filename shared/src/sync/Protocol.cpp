@@ -189,7 +189,7 @@ json toJson(const PushResponse& response) {
 
 json toJson(const Record& r) {
     json versions = json::object();
-    for (const auto& [name, v] : r.versions) versions[name] = v;
+    for (const auto& [name, v] : r.versionsText.empty() ? r.versions : versionsFromText(r.versionsText)) versions[name] = v;
     json j{{"collection", r.collection}, {"id", r.id}, {"seq", r.seq}, {"fields", r.fields}, {"versions", versions}};
     if (r.deleted) j["deleted"] = true;
     if (!r.area.empty()) j["area"] = r.area;
@@ -400,67 +400,203 @@ PullResponse pullResponseFromJson(json&& j) { return readPullResponse(j, &j); }
 
 namespace {
 
-// Walks a pull page's text once (nlohmann's SAX parser, so every check of the text stays the
-// library's), building JSON objects for everything except each record's `fields`, which are cut
-// from the text as they stand, and its whole-number `versions`, which go straight into maps. The
-// envelope and record heads it builds are then read by readPullResponse, so the checks and their
-// messages are the same as for a parsed page.
+// Reads a pull page's text in one pass of nlohmann's SAX parser (so every check of the grammar
+// stays the library's), for the page the server writes: each record's head goes straight into a
+// Record, its `fields` object is cut from the text as it stands, and its `versions` object too
+// when it is exactly what versionsText writes. The envelope (a few members a page) is built as
+// JSON objects and read by readPullResponse.
 //
-// Where `fields` starts and ends is taken from how far the parser has read: it calls
+// It reads only what it expects: anything else in a record (a member it does not know, one
+// repeated, a null, a value of another type, a string over 64 bytes, a version that is not a
+// whole number) or a syntax error stops it, and the page is read again as objects
+// (readPullResponse), which accepts or refuses it with the usual messages. So the checks and the
+// messages stay those of one reader; this one only skips building what a good page holds.
+//
+// Where an object starts and ends is taken from how far the parser has read: it calls
 // start_object just after reading the `{`, and end_object just after the `}` (a number before it
-// reads exactly that `}` ahead and holds it back). The cut is checked to begin with `{` and end
+// reads exactly that `}` ahead and holds it back). A cut is checked to begin with `{` and end
 // with `}` regardless.
-class PageSax {
+class PageReader {
 public:
-    explicit PageSax(const char* const& readTo) : m_readTo(readTo) {}
+    PageReader(const char* const& readTo, const std::function<bool(std::string_view)>& keepText)
+        : m_readTo(readTo), m_keepText(keepText) {}
 
     json root;
-    std::vector<std::string> fieldsText; // by record index; empty where a record had none
-    // A record's versions (name → seq), read straight into the map a Record holds: by record
-    // index, for records whose `versions` was an object. Only whole numbers go here; any other
-    // value is left in the built object, where readRecord rejects it with its usual message.
-    std::vector<std::optional<std::map<std::string, int64_t>>> versions;
+    std::vector<Record> records;
+    bool expected = true; // false: stopped at something it does not read; read the page as objects
 
-    bool null() { return value(nullptr); }
-    bool boolean(bool v) { return value(v); }
-    bool number_integer(json::number_integer_t v) { return version(v) || value(v); }
-    bool number_unsigned(json::number_unsigned_t v) { return version(static_cast<int64_t>(v)) || value(v); }
-    bool number_float(json::number_float_t v, const std::string&) { return value(v); }
-    bool string(std::string& v) { return value(std::move(v)); }
-    bool binary(json::binary_t&) { return m_skip > 0; }
-    bool key(std::string& k) {
-        if (m_skip == 0) m_keys.back() = std::move(k);
+    bool null() { return m_record ? m_skip > 0 || stop() : value(nullptr); }
+    bool boolean(bool v) {
+        if (!m_record) return value(v);
+        if (m_skip || m_member != Member::Deleted) return m_skip > 0 || stop();
+        m_head.deleted = v;
         return true;
     }
-    bool start_object(std::size_t) { return open(json::object()); }
-    bool start_array(std::size_t) { return open(json::array()); }
-    bool end_object() { return close(); }
-    bool end_array() { return close(); }
-    bool parse_error(std::size_t at, const std::string&, const nlohmann::detail::exception& e) {
-        if (dynamic_cast<const json::out_of_range*>(&e)) throw Error(ErrorDomain::Parse, kNumberTooLarge);
-        throw Error(ErrorDomain::Parse, "the body is not valid JSON (byte " + std::to_string(at) + ")");
+    bool number_integer(json::number_integer_t v) { return m_record ? whole(v) : value(v); }
+    bool number_unsigned(json::number_unsigned_t v) {
+        if (!m_record) return value(v);
+        if (m_skip) return true;
+        // readRecord takes a whole number as int64_t: one beyond it is left to that reading.
+        return v > static_cast<json::number_unsigned_t>(INT64_MAX) ? stop() : whole(static_cast<int64_t>(v));
     }
+    bool number_float(json::number_float_t v, const std::string&) { return m_record ? m_skip > 0 || stop() : value(v); }
+    bool string(std::string& v) {
+        if (!m_record) return value(std::move(v));
+        if (m_skip) return true;
+        std::string* to = headString();
+        if (!to || v.size() > 64) return stop();
+        *to = std::move(v);
+        return true;
+    }
+    bool binary(json::binary_t&) { return m_record ? m_skip > 0 || stop() : true; }
+    bool key(std::string& k) {
+        if (!m_record) {
+            m_keys.back() = std::move(k);
+            return true;
+        }
+        if (m_skip) return true;
+        if (m_inVersions) return versionName(k);
+        m_member = memberOf(k);
+        const unsigned bit = 1u << static_cast<unsigned>(m_member);
+        if (m_member == Member::Other || (m_seen & bit)) return stop(); // unknown or repeated
+        m_seen |= bit;
+        return true;
+    }
+    bool start_object(std::size_t) {
+        if (m_record) {
+            if (m_skip) return ++m_skip, true;
+            if (m_inVersions) return stop();
+            if (m_member == Member::Fields) {
+                m_skip = 1;
+                m_cutFrom = m_readTo - 1;
+                return true;
+            }
+            if (m_member != Member::Versions) return stop();
+            m_inVersions = true;
+            m_cutFrom = m_readTo - 1;
+            m_versionCount = 0;
+            m_versionBytes = 0;
+            m_canonical = true;
+            m_lastName.clear();
+            return true;
+        }
+        if (inRecords()) {
+            m_record = true;
+            m_head = Record{};
+            m_seen = 0;
+            return true;
+        }
+        return open(json::object());
+    }
+    bool start_array(std::size_t) {
+        if (m_record) return m_skip ? (++m_skip, true) : stop();
+        if (m_stack.size() == 1 && m_keys[0] == "records" && !m_recordsOpen) {
+            // The records themselves are read into `records`; the envelope keeps an empty array.
+            if (m_sawRecords) return stop();
+            m_sawRecords = m_recordsOpen = true;
+            place(json::array());
+            return true;
+        }
+        if (inRecords()) return stop(); // an array where a record should be
+        return open(json::array());
+    }
+    bool end_object() {
+        if (!m_record) return close();
+        if (m_skip) {
+            if (--m_skip == 0) m_head.fieldsText = cut();
+            return true;
+        }
+        if (m_inVersions) {
+            m_inVersions = false;
+            const std::string_view text = cut();
+            // Exactly what versionsText writes (compact, names in order, each once, as written):
+            // stored as it is. Anything else equal in meaning is read into the map.
+            const size_t canonical = 2 + m_versionBytes + (m_versionCount ? m_versionCount - 1 : 0);
+            if (m_canonical && text.size() == canonical) m_head.versionsText = text;
+            else m_head.versions = versionsFromText(text);
+            return true;
+        }
+        // The record is complete: what readRecord requires is here, each with its type.
+        for (Member m : {Member::Collection, Member::Id, Member::Seq, Member::Fields, Member::Versions})
+            if (!(m_seen & bitOf(m))) return stop();
+        if (!m_keepText || !m_keepText(m_head.collection)) {
+            m_head.fields = json::parse(m_head.fieldsText);
+            m_head.fieldsText.clear();
+        }
+        records.push_back(std::move(m_head));
+        m_record = false;
+        return true;
+    }
+    bool end_array() {
+        if (m_record) return --m_skip, true; // only inside fields: any other array stopped the reading
+        if (m_recordsOpen && m_stack.size() == 1) {
+            m_recordsOpen = false;
+            return true;
+        }
+        return close();
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return stop(); }
 
 private:
-    // The fields object of an element of the top-level `records` array.
-    bool atRecordFields() const { return atRecordMember("fields"); }
-    bool atRecordVersions() const { return atRecordMember("versions"); }
-    bool atRecordMember(std::string_view name) const {
-        return m_stack.size() == 3 && m_keys[0] == "records" && m_stack[1]->is_array() && m_stack[2]->is_object() &&
-               m_keys[2] == name;
+    enum class Member : unsigned { Collection, Id, Seq, Deleted, Area, Organisation, Owner, Status, Fields, Versions, Other };
+    static constexpr unsigned bitOf(Member m) { return 1u << static_cast<unsigned>(m); }
+    static Member memberOf(std::string_view k) {
+        static constexpr std::pair<std::string_view, Member> names[] = {
+            {"collection", Member::Collection}, {"id", Member::Id},       {"seq", Member::Seq},
+            {"deleted", Member::Deleted},       {"area", Member::Area},   {"organisation", Member::Organisation},
+            {"owner", Member::Owner},           {"status", Member::Status}, {"fields", Member::Fields},
+            {"versions", Member::Versions}};
+        for (const auto& [name, member] : names)
+            if (k == name) return member;
+        return Member::Other;
     }
-    // Directly inside the versions object of an element of the top-level `records` array.
-    bool inRecordVersions() const { return m_versionsDepth != 0 && m_stack.size() == m_versionsDepth && m_skip == 0; }
-    // A whole-number version goes to the record's map (json::get<int64_t> would give the same
-    // for an unsigned number); anything else is built as usual.
-    bool version(int64_t v) {
-        if (!inRecordVersions()) return false;
-        m_stack.back()->erase(m_keys.back()); // a repeated member: the last one wins, as in the objects
-        (*versions[m_versionsFor]).insert_or_assign(std::move(m_keys.back()), v);
+    std::string* headString() {
+        switch (m_member) {
+        case Member::Collection: return &m_head.collection;
+        case Member::Id: return &m_head.id;
+        case Member::Area: return &m_head.area;
+        case Member::Organisation: return &m_head.organisation;
+        case Member::Owner: return &m_head.owner;
+        case Member::Status: return &m_head.status;
+        default: return nullptr;
+        }
+    }
+    bool whole(int64_t v) {
+        if (m_skip) return true;
+        if (m_inVersions) {
+            char digits[24];
+            m_versionBytes += static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, v).ptr - digits);
+            return true;
+        }
+        if (m_member != Member::Seq) return stop();
+        m_head.seq = v;
         return true;
     }
+    // A versions member's name: counted as versionsText would write it, if it writes it as it
+    // stands (no escapes) and after the name before it.
+    bool versionName(std::string& name) {
+        const bool plain = std::none_of(name.begin(), name.end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\' || c == 0x7f;
+        });
+        if (!plain || (m_versionCount > 0 && !(m_lastName < name))) m_canonical = false;
+        m_versionBytes += name.size() + 3; // quotes and colon
+        ++m_versionCount;
+        m_lastName.swap(name);
+        return true;
+    }
+    std::string_view cut() {
+        const std::string_view text(m_cutFrom, static_cast<size_t>(m_readTo - m_cutFrom));
+        if (text.size() < 2 || text.front() != '{' || text.back() != '}')
+            throw Error(ErrorDomain::Internal, "a pulled record's fields could not be cut from the page");
+        return text;
+    }
+    bool stop() {
+        expected = false;
+        return false;
+    }
+    // Directly inside the top-level `records` array.
+    bool inRecords() const { return m_recordsOpen && m_stack.size() == 1; }
     json* place(json&& v) {
-        if (inRecordVersions()) (*versions[m_versionsFor]).erase(m_keys.back());
         if (m_stack.empty()) {
             root = std::move(v);
             return &root;
@@ -475,58 +611,38 @@ private:
         return &slot;
     }
     bool value(json&& v) {
-        if (m_skip == 0) place(std::move(v));
+        if (inRecords()) return stop(); // a record that is not an object
+        place(std::move(v));
         return true;
     }
     bool open(json&& container) {
-        if (m_skip > 0) {
-            ++m_skip;
-            return true;
-        }
-        if (container.is_object() && atRecordFields()) {
-            // Left as an empty object for the checks; its text is kept aside.
-            place(std::move(container));
-            m_skip = 1;
-            m_cutFrom = m_readTo - 1;
-            m_cutFor = m_stack[1]->size() - 1;
-            return true;
-        }
-        const bool recordVersions = container.is_object() && atRecordVersions();
         m_stack.push_back(place(std::move(container)));
         m_keys.emplace_back();
-        if (recordVersions) {
-            m_versionsDepth = m_stack.size();
-            m_versionsFor = m_stack[1]->size() - 1;
-            if (versions.size() <= m_versionsFor) versions.resize(m_versionsFor + 1);
-            versions[m_versionsFor].emplace(); // a repeated member starts again, as in the objects
-        }
         return true;
     }
     bool close() {
-        if (m_skip > 0) {
-            if (--m_skip == 0) {
-                const std::string_view cut(m_cutFrom, static_cast<size_t>(m_readTo - m_cutFrom));
-                if (cut.size() < 2 || cut.front() != '{' || cut.back() != '}')
-                    throw Error(ErrorDomain::Internal, "a pulled record's fields could not be cut from the page");
-                if (fieldsText.size() <= m_cutFor) fieldsText.resize(m_cutFor + 1);
-                fieldsText[m_cutFor] = cut; // a repeated member: the last one wins, as in the objects
-            }
-            return true;
-        }
-        if (m_stack.size() == m_versionsDepth) m_versionsDepth = 0;
         m_stack.pop_back();
         m_keys.pop_back();
         return true;
     }
 
     const char* const& m_readTo;
-    std::vector<json*> m_stack;       // open containers, outermost first
-    std::vector<std::string> m_keys;  // the current member name of each (unused for arrays)
-    int m_skip = 0;                   // depth inside a record's fields (0: not in one)
+    const std::function<bool(std::string_view)>& m_keepText;
+    // The envelope, built as objects.
+    std::vector<json*> m_stack;      // open containers, outermost first
+    std::vector<std::string> m_keys; // the current member name of each (unused for arrays)
+    bool m_sawRecords = false, m_recordsOpen = false;
+    // The record being read.
+    bool m_record = false;
+    Record m_head;
+    Member m_member = Member::Other;
+    unsigned m_seen = 0;          // the members read so far, by bitOf
+    int m_skip = 0;               // depth inside its fields (0: not in them)
     const char* m_cutFrom = nullptr;
-    size_t m_cutFor = 0;
-    size_t m_versionsDepth = 0;       // the stack's size inside a record's versions (0: not in one)
-    size_t m_versionsFor = 0;
+    bool m_inVersions = false;
+    size_t m_versionCount = 0, m_versionBytes = 0;
+    bool m_canonical = true;
+    std::string m_lastName;
 };
 
 // A character iterator that leaves where the parser has read to in `readTo`.
@@ -555,23 +671,26 @@ struct TrackingIterator {
 } // namespace
 
 PullResponse pullResponseFromText(std::string_view body, const std::function<bool(std::string_view)>& keepText) {
-    const char* readTo = body.data();
-    PageSax sax(readTo);
-    json::sax_parse(TrackingIterator{body.data(), &readTo}, TrackingIterator{body.data() + body.size(), &readTo}, &sax);
-    PullResponse page = readPullResponse(sax.root, &sax.root);
-    for (size_t i = 0; i < page.records.size() && i < sax.versions.size(); ++i) {
-        if (!sax.versions[i]) continue;
-        // readRecord has taken whatever was left in the object: nothing, once the page was valid.
-        auto& side = *sax.versions[i];
-        side.merge(page.records[i].versions);
-        page.records[i].versions = std::move(side);
+    {
+        const char* readTo = body.data();
+        PageReader reader(readTo, keepText);
+        const bool read = json::sax_parse(TrackingIterator{body.data(), &readTo},
+                                          TrackingIterator{body.data() + body.size(), &readTo}, &reader);
+        if (read && reader.expected) {
+            PullResponse page = readPullResponse(reader.root, nullptr); // the envelope: its records array is empty
+            page.records = std::move(reader.records);
+            return page;
+        }
     }
-    for (size_t i = 0; i < page.records.size() && i < sax.fieldsText.size(); ++i) {
-        Record& r = page.records[i];
-        if (sax.fieldsText[i].empty()) continue;
-        if (keepText && keepText(r.collection)) r.fieldsText = std::move(sax.fieldsText[i]);
-        else r.fields = json::parse(sax.fieldsText[i]);
-    }
+    // Not a page as the server writes it: read as objects, which gives the usual messages. Kept
+    // collections still get their fields as text.
+    json parsed = parseJson(body);
+    PullResponse page = readPullResponse(parsed, &parsed);
+    for (Record& r : page.records)
+        if (keepText && keepText(r.collection)) {
+            r.fieldsText = r.fields.dump();
+            r.fields = json::object();
+        }
     return page;
 }
 

@@ -38,6 +38,8 @@ public:
     // "sealed:v1:" + base64(nonce ‖ ciphertext ‖ tag). `context` (record and field) is
     // authenticated, not stored.
     std::string seal(std::string_view plaintext, std::string_view context) const;
+    // The same, appended to `out`: a record's sealed values are written into its text.
+    void sealTo(std::string& out, std::string_view plaintext, std::string_view context) const;
     // Throws signpost::Error{Auth} when the value was tampered with or belongs elsewhere.
     std::string open(std::string_view sealed, std::string_view context) const;
     static constexpr std::string_view kSealedPrefix = "sealed:v1:"; // how every sealed value begins

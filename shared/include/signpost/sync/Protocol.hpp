@@ -97,6 +97,9 @@ struct Record {
     // Set only by pullResponseFromText, for a collection it was asked to keep as text: the fields
     // exactly as the page wrote them (one JSON object), and `fields` is then left empty.
     std::string fieldsText;
+    // Set only by pullResponseFromText, when the page wrote the versions exactly as versionsText
+    // writes them (as the server does): that text, and `versions` is then left empty.
+    std::string versionsText;
 };
 
 // A record's versions as stored beside it (a JSON object of whole numbers), written and read as
@@ -149,7 +152,9 @@ PullResponse pullResponseFromJson(nlohmann::json&& j); // the same, moving the r
 // A pull page read from its text in one pass, with the same checks and errors as above. A record
 // whose collection `keepText` accepts keeps its fields as the page's own JSON text (fieldsText)
 // and is never built into JSON objects: a first sync is mostly directory records, stored as they
-// arrive, and building then re-writing their objects was most of a device's time.
+// arrive, and building then re-writing their objects was most of a device's time. Versions
+// written as versionsText writes them stay text too (versionsText). A page with anything the
+// server does not write is read as objects instead, so the checks and messages are those above.
 PullResponse pullResponseFromText(std::string_view body, const std::function<bool(std::string_view)>& keepText);
 
 // Brings an op written against an older record schema up to SchemaVersion.
