@@ -96,6 +96,7 @@ public:
         std::string fields;   // empty until loadBody()
         std::string versions;
         bool loaded = false;
+        int64_t rowid = 0;    // the store's own handle on the row, for loadBody (SQLite: its rowid)
     };
     // Streams them to `visit` until it returns false (the page is full) or `limit` rows passed.
     // The scan reads only what scope is decided by; `visit` calls loadBody() for the records it
