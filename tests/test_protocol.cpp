@@ -245,6 +245,10 @@ TEST_CASE("a good page with what the server never writes is read as objects, wit
         head + R"({"collection":"service","id":"a","id":"b","seq":1,"fields":{"x":1},"versions":{"x":1}}]})",
         head + R"({"versions":{"x":1},"fields":{"x":[1,{"y":null}]},"seq":1,"id":"a","collection":"service","deleted":false}]})",
         head + R"({"collection":"service","id":"a","seq":1,"fields":{"x":1},"versions":{"x":1}}],"records":[]})",
+        // Versions repeated, one spelt as the server writes them and one not, either way round:
+        // the last wins, in one form.
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"b":1,"a":2},"versions":{"c":3}}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{"c":3},"versions":{"b":1,"a":2}}]})",
     };
     for (const auto& body : pages) {
         CAPTURE(body);
@@ -291,6 +295,9 @@ TEST_CASE("a damaged or wrong pull page gets the same error either way, and neve
         head + R"({"collection":"service","id":"a","seq":"1","fields":{},"versions":{}}]})",
         head + R"({"collection":"service","id":"a","seq":1,"fields":{},"versions":{},"extra":1}]})",
         head + R"({"id":"a","seq":1,"fields":{},"versions":{}}]})",
+        // Head strings one byte over the limit.
+        head + R"({"collection":"service","id":")" + std::string(65, 'i') + R"(","seq":1,"fields":{},"versions":{}}]})",
+        head + R"({"collection":"service","id":"a","seq":1,"owner":")" + std::string(65, 'o') + R"(","fields":{},"versions":{}}]})",
         head + R"({"collection":"service","id":"a","seq":1,"fields":{"x":"\ud800"},"versions":{}}]})", // lone surrogate
         head + "{\"collection\":\"service\",\"id\":\"a\",\"seq\":1,\"fields\":{\"x\":\"\xff\"},\"versions\":{}}]}", // not UTF-8
         head + R"({"collection":"service","id":"a","seq":1,"fields":{"x":1e999},"versions":{}}]})", // overflow

@@ -457,9 +457,8 @@ public:
         if (m_skip) return true;
         if (m_inVersions) return versionName(k);
         m_member = memberOf(k);
-        const unsigned bit = 1u << static_cast<unsigned>(m_member);
-        if (m_member == Member::Other || (m_seen & bit)) return stop(); // unknown or repeated
-        m_seen |= bit;
+        if (m_member == Member::Other || (m_seen & bitOf(m_member))) return stop(); // unknown or repeated
+        m_seen |= bitOf(m_member);
         return true;
     }
     bool start_object(std::size_t) {
