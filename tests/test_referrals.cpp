@@ -914,3 +914,39 @@ TEST_CASE("a value sealed onto the end of text opens again, at every size around
         CHECK(vault.seal(plain, "referral/r-1/notes").size() == sealed.size());
     }
 }
+
+TEST_CASE("a pulled history gives the same queue time read from text as from objects, whatever its shape") {
+    // queue_at is the time of the last transition when it led to the record's status, else the
+    // row's own time. From text, only that entry is read: each shape must give what objects give.
+    json steps = history({{"submitted", "2026-11-20T09:00:00Z"}, {"approved", "2026-11-21T09:00:00Z"},
+                          {"sent", "2026-11-22T09:00:00Z"}});
+    json trailing = steps;
+    trailing.push_back(json{{"note", "not a transition"}});
+    trailing.push_back("a stray string");
+    const std::vector<std::pair<json, std::string>> shapes{
+        {steps, "2026-11-22T09:00:00Z"},                                    // the last step led here
+        {trailing, "2026-11-22T09:00:00Z"},                                 // entries after it that are not steps
+        {history({{"submitted", "2026-11-20T09:00:00Z"}, {"returned", "2026-11-21T09:00:00Z"}}), ""}, // led elsewhere
+        {json::array(), ""},
+        {json::array({json{{"to", "sent"}, {"at", 5}}}), ""},              // a time that is not text
+        {"not a list", ""},
+    };
+    for (const auto& [shape, expected] : shapes) {
+        CAPTURE(shape.dump());
+        Device objects(supervisor()), text(supervisor());
+        json referral = completeReferral();
+        referral["owner"] = "prac-1";
+        referral["status"] = "sent";
+        referral["history"] = shape;
+        const std::vector<sync::Record> records{record("referral", "r-1", referral)};
+        objects.pull(records);
+        text.pullText(records);
+        const std::string fromObjects = objects.db->queryText("SELECT queue_at FROM record WHERE id = 'r-1'").value_or("?");
+        CHECK(text.db->queryText("SELECT queue_at FROM record WHERE id = 'r-1'") == fromObjects);
+        // No transition led here: the row's own time stands in (updated_at).
+        CHECK(fromObjects == (expected.empty() ? objects.db->queryText("SELECT updated_at FROM record WHERE id = 'r-1'").value_or("")
+                                               : expected));
+        // The stored history is the whole of it.
+        CHECK(text.store->record("referral", "r-1")->fields["history"] == shape);
+    }
+}

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <set>
+#include <vector>
 
 namespace signpost::client {
 
@@ -111,6 +112,22 @@ bool storedAsPulled(const std::string& collection) {
 bool derivesColumns(std::string_view name) {
     return name == "history" || name == "starts_at" || name == "service_id" || name == "referral_id";
 }
+
+// What queueAt reads of a history's text: its last entry that records a transition (an object
+// with "to"), as a one-entry array; the entries before it are never built. A referral's history
+// grows by one entry per step, and all of it was parsed for each pulled record. Text that is not
+// an array is read as it is (queueAt then finds no transition in it).
+json lastTransition(std::string_view history) {
+    if (history.empty() || history.front() != '[') return sync::parseJson(history);
+    std::vector<std::string_view> entries;
+    jsontext::forEachElement(history, [&](std::string_view entry) { entries.push_back(entry); });
+    for (auto e = entries.rbegin(); e != entries.rend(); ++e) {
+        if (e->empty() || e->front() != '{') continue;
+        json entry = sync::parseJson(*e);
+        if (entry.contains("to")) return json::array({std::move(entry)});
+    }
+    return json::array();
+}
 } // namespace
 
 json LocalStore::sealFields(const std::string& collection, const std::string& id, const json& fields) const {
@@ -185,7 +202,9 @@ std::string LocalStore::sealedFieldsFromText(const std::string& collection, cons
     std::string context;
     rewriteMembers(out, text, [&](std::string_view quoted, std::string_view value) {
         const std::string name = jsontext::unquoteName(quoted);
-        if (derivesColumns(name)) derived[name] = sync::parseJson(value); // a repeated name: the last wins
+        // A repeated name: the last wins. `derived` feeds only the row's columns (queueAt, link).
+        if (name == "history") derived[name] = lastTransition(value);
+        else if (derivesColumns(name)) derived[name] = sync::parseJson(value);
         if (value == "null" || !personalField(collection, derived, name)) {
             out += value;
             return;
