@@ -501,8 +501,10 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
         sealed = sealedFieldsFromText(r.collection, r.id, r.fieldsText, derived);
         fields = &derived;
     }
+    // A pulled record's versions arrive as the text the row stores (sync::Record::versionsText).
+    const std::string versions = r.versionsText.empty() ? sync::versionsText(r.versions) : std::string();
     q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status,
-               sealed.empty() ? r.fieldsText : sealed, r.versionsText.empty() ? sync::versionsText(r.versions) : r.versionsText, local,
+               sealed.empty() ? r.fieldsText : sealed, r.versionsText.empty() ? versions : r.versionsText, local,
                !local && isDirectory(r.collection), now());
     if (base) q->bind(14, *base);
     else q->bind(14, nullptr);
