@@ -705,41 +705,146 @@ TEST_CASE("a pulled record's versions are stored as the JSON the row has always 
     CHECK(stored->versions == odd.versions);
 }
 
-TEST_CASE("a record's fields are stored as the JSON text they always were, personal values sealed in place") {
+TEST_CASE("a record's fields are stored as JSON text, its personal values sealed together in one member") {
     Device d(practitioner());
     json fields = completeReferral();
     fields["owner"] = "prac-1";
     fields["status"] = "draft";
     fields["notes"] = "Quote \" backslash \\ tab \t ŵ";
-    fields["accessibility_needs"] = nullptr; // personal but empty: stays null
+    fields["accessibility_needs"] = nullptr; // personal but empty: stays null, in the clear
     fields["we\"ird\\name"] = "kept";         // names no field has today, escaped as JSON escapes them
     fields["ŵyn"] = json::array({1, 2.5, "tri"});
-    fields[""] = json{{"nested", true}};
+    fields[""] = json{{"nested", true}};     // sorts before the sealed member's name
+    fields["!"] = 1;
     d.pull({record("referral", "r-text", fields)});
     const auto text = d.db->queryText("SELECT fields FROM record WHERE id = 'r-text'");
     REQUIRE(text.has_value());
     const json stored = json::parse(*text);
     // The text is exactly what nlohmann writes for the object it holds.
     CHECK(stored.dump() == *text);
-    CHECK(stored.size() == fields.size());
+    json personal = json::object();
+    size_t clear = 0;
     for (auto it = fields.begin(); it != fields.end(); ++it) {
         CAPTURE(it.key());
-        REQUIRE(stored.contains(it.key()));
-        const json& at = stored[it.key()];
         const sync::FieldSpec* spec = sync::findCollection("referral")->field(it.key());
         if (spec && spec->personal && !it->is_null()) {
-            REQUIRE(at.is_string());
-            CHECK(crypto::Vault::isSealed(at.get<std::string>()));
+            CHECK_FALSE(stored.contains(it.key()));
+            personal[it.key()] = *it;
         } else {
-            CHECK(at == *it);
+            REQUIRE(stored.contains(it.key()));
+            CHECK(stored[it.key()] == *it);
+            ++clear;
         }
     }
+    CHECK(personal.size() >= 6);
+    CHECK(stored.size() == clear + 1);
     CHECK(stored["accessibility_needs"].is_null());
     CHECK(stored["we\"ird\\name"] == "kept");
+    // One sealed member holds every personal value, bound to this record: it opens under its own
+    // name only.
+    REQUIRE(stored.contains("$sealed"));
+    const std::string sealed = stored["$sealed"].get<std::string>();
+    CHECK(crypto::Vault::isSealed(sealed));
+    CHECK(json::parse(d.vault->open(sealed, "referral/r-text/$sealed")) == personal);
+    CHECK_THROWS_AS(d.vault->open(sealed, "referral/r-other/$sealed"), Error);
+    CHECK_THROWS_AS(d.vault->open(sealed, "referral/r-text/notes"), Error);
     // Read back, every value is the one pulled.
     auto back = d.store->record("referral", "r-text");
     REQUIRE(back.has_value());
     CHECK(back->fields == fields);
+    // A local edit keeps the same shape, and the server's copy kept for falling back on too.
+    d.store->update("referral", "r-text", {{"notes", "edited"}, {"reason", "changed"}});
+    const json edited = json::parse(*d.db->queryText("SELECT fields FROM record WHERE id = 'r-text'"));
+    CHECK_FALSE(edited.contains("notes"));
+    CHECK(edited["reason"] == "changed");
+    CHECK(json::parse(d.vault->open(edited["$sealed"].get<std::string>(), "referral/r-text/$sealed"))["notes"] == "edited");
+    const json base = json::parse(*d.db->queryText("SELECT base FROM record WHERE id = 'r-text'"));
+    CHECK_FALSE(base["fields"].contains("notes"));
+    CHECK(json::parse(d.vault->open(base["fields"]["$sealed"].get<std::string>(), "referral/r-text/$sealed")) == personal);
+    CHECK(d.store->record("referral", "r-text")->fields["notes"] == "edited");
+}
+
+TEST_CASE("rows sealed value by value, as devices stored them before, still read; moved or altered seals are refused") {
+    Device d(practitioner());
+    json fields = completeReferral();
+    fields["owner"] = "prac-1";
+    fields["status"] = "submitted";
+    fields["notes"] = "sealed:v1:typed by a person"; // looks sealed: the old rows sealed it all the same
+    d.pull({record("referral", "r-old", fields), record("referral", "r-new", fields)});
+    // r-old rewritten as before: each personal value sealed on its own under collection/id/name.
+    json old = fields;
+    for (auto it = old.begin(); it != old.end(); ++it) {
+        const sync::FieldSpec* spec = sync::findCollection("referral")->field(it.key());
+        if (spec && spec->personal && !it->is_null()) *it = d.vault->seal(it->dump(), "referral/r-old/" + it.key());
+    }
+    auto set = d.db->prepare("UPDATE record SET fields = ?1 WHERE id = ?2");
+    set.bind(1, old.dump()).bind(2, "r-old");
+    set.exec();
+    CHECK(d.store->record("referral", "r-old")->fields == fields);
+    CHECK(d.store->view("referral", "r-old")->fields == fields);
+    // An edit rewrites the row in today's form; nothing is lost.
+    d.store->update("referral", "r-old", {{"reason", "rewritten"}});
+    const json now = json::parse(*d.db->queryText("SELECT fields FROM record WHERE id = 'r-old'"));
+    CHECK(now.contains("$sealed"));
+    CHECK_FALSE(now.contains("crn"));
+    json expected = fields;
+    expected["reason"] = "rewritten";
+    CHECK(d.store->record("referral", "r-old")->fields == expected);
+    // One record's sealed member copied into another's row does not open there.
+    const std::string newText = *d.db->queryText("SELECT fields FROM record WHERE id = 'r-new'");
+    set.reset();
+    set.bind(1, newText).bind(2, "r-old");
+    set.exec();
+    CHECK_THROWS_WITH_AS(d.store->record("referral", "r-old"), doctest::Contains("another record"), Error);
+    // Nor does an altered one; and a locked device opens neither.
+    json altered = json::parse(newText);
+    std::string seal = altered["$sealed"].get<std::string>();
+    seal[seal.size() - 5] = seal[seal.size() - 5] == 'A' ? 'B' : 'A';
+    altered["$sealed"] = seal;
+    set.reset();
+    set.bind(1, altered.dump()).bind(2, "r-new");
+    set.exec();
+    CHECK_THROWS_AS(d.store->record("referral", "r-new"), Error);
+    d.store->setVault(nullptr);
+    CHECK_THROWS_WITH_AS(d.store->record("referral", "r-new"), doctest::Contains("locked"), Error);
+}
+
+TEST_CASE("a pulled personal value given twice keeps the last, as JSON reads it, null or not") {
+    Device d(supervisor());
+    const std::string head = R"({"area":"PDU-GWENT","status":"submitted","owner":"prac-1",)";
+    const std::vector<std::pair<std::string, json>> cases{
+        {R"("notes":"first","notes":null})", nullptr},
+        {R"("notes":null,"notes":"second"})", "second"},
+        {R"("notes":"first","crn":"X1","notes":"second"})", "second"},
+        {R"("notes":"only"})", "only"},
+        {R"("notes":null})", nullptr},
+        {R"("$sealed":"not a seal","notes":"n"})", "n"},
+    };
+    for (size_t i = 0; i < cases.size(); ++i) {
+        const auto& [tail, notes] = cases[i];
+        CAPTURE(tail);
+        sync::PullResponse page;
+        sync::Record r;
+        r.collection = "referral";
+        r.id = "r-" + std::to_string(i);
+        r.area = "PDU-GWENT";
+        r.owner = "prac-1";
+        r.status = "submitted";
+        r.seq = ++d.cursor;
+        r.fieldsText = head + tail;
+        r.versions = {{"notes", r.seq}};
+        page.records.push_back(r);
+        page.nextCursor = d.cursor;
+        d.store->applyPull(page);
+        const json stored = json::parse(*d.db->queryText("SELECT fields FROM record WHERE id = '" + r.id + "'"));
+        // Nothing personal left in the clear but a null.
+        for (const char* name : {"notes", "crn"})
+            if (stored.contains(name)) CHECK(stored[name].is_null());
+        const json back = d.store->record("referral", r.id)->fields;
+        CHECK(back.value("notes", json()) == notes);
+        CHECK(back["status"] == "submitted");
+        if (tail.find("$sealed") != std::string::npos) CHECK(back["$sealed"] == "not a seal");
+    }
 }
 
 namespace {

@@ -130,15 +130,83 @@ json lastTransition(std::string_view history) {
 }
 } // namespace
 
+namespace {
+// A record's personal values are sealed together, as one JSON object under this member with
+// collection/id/$sealed as associated data: one seal per record rather than one per value (six
+// for a referral), which was the largest part of storing a pulled referral. Rows written before
+// hold each personal value sealed on its own (collection/id/name), and still open.
+constexpr std::string_view kSealedMember = "$sealed";
+
+std::string sealedContext(std::string_view collection, std::string_view id) {
+    std::string context;
+    context.reserve(collection.size() + id.size() + kSealedMember.size() + 2);
+    context.append(collection).append("/").append(id).append("/").append(kSealedMember);
+    return context;
+}
+
+// A member sealed with the others rather than kept in the clear: a personal value that is not
+// null, or a member with the sealed member's own name (no collection has one; it must never pass
+// for the sealed values).
+bool sealedInRecord(const std::string& collection, const json& fields, const std::string& name, bool isNull) {
+    return !isNull && (name == kSealedMember || personalField(collection, fields, name));
+}
+
+// A record's stored fields text: members in the clear as they come, the personal ones gathered
+// into one object that finish() seals into the sealed member. That member goes where nlohmann's
+// name order puts it (before the first clear name that sorts after it), so fields written from
+// an object are exactly nlohmann's text for the object they hold, and fields pulled as text in
+// that order come out the same.
+class StoredFieldsText {
+public:
+    explicit StoredFieldsText(size_t size) {
+        m_out.reserve(size + 128);
+        m_out += '{';
+    }
+    // `quoted`: the name as JSON text; `value`: the value's JSON text.
+    void clear(std::string_view name, std::string_view quoted, std::string_view value) {
+        if (m_out.size() > 1) m_out += ',';
+        if (m_at == std::string::npos && name > kSealedMember) m_at = m_out.size();
+        m_out.append(quoted).append(":").append(value);
+    }
+    void personal(std::string_view quoted, std::string_view value) {
+        m_personal += m_personal.empty() ? '{' : ',';
+        m_personal.append(quoted).append(":").append(value);
+    }
+    std::string finish(const crypto::Vault* vault, std::string_view collection, std::string_view id) {
+        if (!m_personal.empty()) {
+            if (!vault) throw Error(ErrorDomain::Auth, kLocked);
+            m_personal += '}';
+            // A sealed value is the prefix and base64, which JSON never escapes: written as it is.
+            std::string member = "\"";
+            member.append(kSealedMember).append("\":\"");
+            vault->sealTo(member, m_personal, sealedContext(collection, id));
+            member += '"';
+            if (m_at != std::string::npos) m_out.insert(m_at, member.append(","));
+            else {
+                if (m_out.size() > 1) m_out += ',';
+                m_out += member;
+            }
+        }
+        m_out += '}';
+        return std::move(m_out);
+    }
+
+private:
+    std::string m_out, m_personal;
+    size_t m_at = std::string::npos; // where the sealed member goes; npos: at the end
+};
+} // namespace
+
 json LocalStore::sealFields(const std::string& collection, const std::string& id, const json& fields) const {
     if (!fields.is_object()) return fields;
-    json out = fields;
     // Records in memory always hold clear values, so every personal value is sealed, including
     // one a person typed that happens to begin like a sealed value.
-    for (auto it = out.begin(); it != out.end(); ++it) {
-        if (it->is_null() || !personalField(collection, fields, it.key())) continue;
+    json out = json::object(), personal = json::object();
+    for (auto it = fields.begin(); it != fields.end(); ++it)
+        (sealedInRecord(collection, fields, it.key(), it->is_null()) ? personal : out)[it.key()] = *it;
+    if (!personal.empty()) {
         if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
-        *it = m_vault->seal(it->dump(), collection + "/" + id + "/" + it.key());
+        out[std::string(kSealedMember)] = m_vault->seal(personal.dump(), sealedContext(collection, id));
     }
     return out;
 }
@@ -160,70 +228,73 @@ void rewriteMembers(std::string& out, std::string_view object, WriteValue&& writ
 }
 } // namespace
 
-void LocalStore::appendSealed(std::string& out, std::string& context, const std::string& collection,
-                              const std::string& id, const std::string& name, std::string_view value) const {
-    if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
-    // A sealed value is the prefix and base64, which JSON never escapes: written as it is.
-    context.assign(collection).append("/").append(id).append("/").append(name);
-    out += '"';
-    m_vault->sealTo(out, value, context);
-    out += '"';
-}
-
 std::string LocalStore::sealedFieldsText(const std::string& collection, const std::string& id, const json& fields) const {
     if (!fields.is_object()) return fields.dump();
-    // Written straight out, as sealFields(...).dump() would write it, without copying the fields
-    // or escaping the sealed text again: a sealed value is the prefix and base64, which JSON
-    // never escapes. Most records pulled (the directory) hold nothing personal.
-    std::string out = "{";
-    std::string context;
+    // Written straight out, as sealFields(...).dump() would write it, without copying the fields.
+    // Most records pulled (the directory) hold nothing personal.
+    StoredFieldsText out(0);
+    std::string quoted;
     for (auto it = fields.begin(); it != fields.end(); ++it) {
-        if (out.size() > 1) out += ',';
-        jsontext::appendQuoted(out, it.key());
-        out += ':';
-        if (it->is_null() || !personalField(collection, fields, it.key())) {
-            out += it->dump();
-            continue;
-        }
-        appendSealed(out, context, collection, id, it.key(), it->dump());
+        quoted.clear();
+        jsontext::appendQuoted(quoted, it.key());
+        if (sealedInRecord(collection, fields, it.key(), it->is_null())) out.personal(quoted, it->dump());
+        else out.clear(it.key(), quoted, it->dump());
     }
-    out += '}';
-    return out;
+    return out.finish(m_vault, collection, id);
 }
 
 std::string LocalStore::sealedFieldsFromText(const std::string& collection, const std::string& id, std::string_view text,
                                              json& derived) const {
     if (collection == "conflict") throw Error(ErrorDomain::Internal, "a conflict's fields are sealed from objects");
-    // The members as the page wrote them, each personal value sealed in place: the same stored
-    // form as sealedFieldsText gives for the parsed object (what it holds, not byte for byte), but
-    // with no objects built, copied or written out again.
-    std::string out;
-    out.reserve(text.size() + 128);
-    std::string context;
-    rewriteMembers(out, text, [&](std::string_view quoted, std::string_view value) {
-        const std::string name = jsontext::unquoteName(quoted);
-        // A repeated name: the last wins. `derived` feeds only the row's columns (queueAt, link).
+    // The members as the page wrote them, the personal values gathered and sealed once: the same
+    // stored form as sealedFieldsText gives for the parsed object (what it holds, and for a page
+    // in name order byte for byte but the seal), with no objects built, copied or written again.
+    StoredFieldsText out(text.size());
+    // A personal name given twice (the last wins in JSON) has its values split between the clear
+    // and the sealed members if one is null: such text is read as the object it is instead.
+    std::vector<std::string> personalNames;
+    bool repeated = false;
+    jsontext::forEachMember(text, [&](std::string_view quoted, std::string_view value) {
+        std::string name = jsontext::unquoteName(quoted);
+        // `derived` feeds only the row's columns (queueAt, link); a repeated name: the last wins.
         if (name == "history") derived[name] = lastTransition(value);
         else if (derivesColumns(name)) derived[name] = sync::parseJson(value);
-        if (value == "null" || !personalField(collection, derived, name)) {
-            out += value;
+        if (name != kSealedMember && !personalField(collection, derived, name)) {
+            out.clear(name, quoted, value);
             return;
         }
-        appendSealed(out, context, collection, id, name, value);
+        const bool isNull = value == "null";
+        if (std::find(personalNames.begin(), personalNames.end(), name) != personalNames.end()) repeated = true;
+        personalNames.push_back(std::move(name));
+        if (isNull) out.clear(personalNames.back(), quoted, value);
+        else out.personal(quoted, value);
     });
-    return out;
+    if (repeated) return sealedFieldsText(collection, id, sync::parseJson(text));
+    return out.finish(m_vault, collection, id);
 }
 
 json LocalStore::revealFields(const std::string& collection, const std::string& id, json fields) const {
     if (!fields.is_object()) return fields;
+    // A row written before one seal per record: each personal value sealed on its own. Only
+    // personal fields are ever sealed; any other text is what it says.
     for (auto it = fields.begin(); it != fields.end(); ++it) {
-        // Only personal fields are ever sealed; any other text is what it says.
         if (!it->is_string() || !crypto::Vault::isSealed(it->get_ref<const std::string&>()) ||
             !personalField(collection, fields, it.key()))
             continue;
         if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
         *it = json::parse(m_vault->open(it->get_ref<const std::string&>(), collection + "/" + id + "/" + it.key()));
     }
+    // The record's personal values, sealed together (opened after the loop above, so a value a
+    // person typed that looks like a sealed one is never taken for one).
+    auto sealed = fields.find(kSealedMember);
+    if (sealed == fields.end() || !sealed->is_string() || !crypto::Vault::isSealed(sealed->get_ref<const std::string&>()))
+        return fields;
+    if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
+    json personal = json::parse(m_vault->open(sealed->get_ref<const std::string&>(), sealedContext(collection, id)),
+                                nullptr, false);
+    if (!personal.is_object()) throw Error(ErrorDomain::Auth, "a protected value is damaged");
+    fields.erase(sealed);
+    for (auto it = personal.begin(); it != personal.end(); ++it) fields[it.key()] = std::move(*it);
     return fields;
 }
 

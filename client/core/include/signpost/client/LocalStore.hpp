@@ -137,10 +137,7 @@ private:
     db::Database& m_db;
     nlohmann::json sealFields(const std::string& collection, const std::string& id, const nlohmann::json& fields) const;
     std::string sealedFieldsText(const std::string& collection, const std::string& id, const nlohmann::json& fields) const;
-    // `"<value sealed under collection/id/name>"` onto out (context: a buffer reused across calls).
-    void appendSealed(std::string& out, std::string& context, const std::string& collection, const std::string& id,
-                      const std::string& name, std::string_view value) const;
-    // Pulled fields text with every personal value sealed in place; the members the row's own
+    // Pulled fields text with its personal values sealed (together, once); the members the row's own
     // columns come from are parsed into `derived`.
     std::string sealedFieldsFromText(const std::string& collection, const std::string& id, std::string_view text,
                                      nlohmann::json& derived) const;
