@@ -1020,6 +1020,39 @@ TEST_CASE("a value sealed onto the end of text opens again, at every size around
     }
 }
 
+TEST_CASE("a pulled history's last step is read from text with its escapes, as JSON reads it") {
+    // The page's text as another writer could have spelled it: escapes in the step's values and
+    // names, spaces, and members the queue time does not read.
+    const std::vector<std::pair<std::string, std::string>> histories{
+        {R"([{"from":"draft","to":"sen\u0074","by":"x","at":"2026-11-22T09:00:00\u005a"}])", "2026-11-22T09:00:00Z"},
+        {R"([ { "\u0074o" : "sent" , "at" : "2026-11-23T09:00:00Z" } ])", "2026-11-23T09:00:00Z"},
+        {R"([{"to":"sent","at":"2026-11-24T09:00:00Z","reason":"a \"quoted\" reason"}])", "2026-11-24T09:00:00Z"},
+        {R"([{"to":"sent","at":"2026-11-24T09:00:00Z"},{"to":"sent\n","at":"2026-11-25T09:00:00Z"}])", ""},
+    };
+    Device d(supervisor());
+    for (size_t i = 0; i < histories.size(); ++i) {
+        const auto& [historyText, expected] = histories[i];
+        CAPTURE(historyText);
+        sync::PullResponse page;
+        sync::Record r;
+        r.collection = "referral";
+        r.id = "r-h" + std::to_string(i);
+        r.area = "PDU-GWENT";
+        r.owner = "prac-1";
+        r.status = "sent";
+        r.seq = ++d.cursor;
+        r.fieldsText = R"({"status":"sent","history":)" + historyText + "}";
+        r.versions = {{"history", r.seq}};
+        page.records.push_back(r);
+        page.nextCursor = d.cursor;
+        d.store->applyPull(page);
+        const std::string at = d.db->queryText("SELECT queue_at FROM record WHERE id = '" + r.id + "'").value_or("?");
+        CHECK(at == (expected.empty() ? d.db->queryText("SELECT updated_at FROM record WHERE id = '" + r.id + "'").value_or("")
+                                      : expected));
+        CHECK(d.store->record("referral", r.id)->fields["history"] == json::parse(historyText));
+    }
+}
+
 TEST_CASE("a pulled history gives the same queue time read from text as from objects, whatever its shape") {
     // queue_at is the time of the last transition when it led to the record's status, else the
     // row's own time. From text, only that entry is read: each shape must give what objects give.

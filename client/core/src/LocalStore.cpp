@@ -113,17 +113,29 @@ bool derivesColumns(std::string_view name) {
     return name == "history" || name == "starts_at" || name == "service_id" || name == "referral_id";
 }
 
+// The value of JSON text a page's parser has already accepted: a string with nothing escaped is
+// its own characters (an id, a time), read without starting a parser; anything else is parsed.
+json acceptedValue(std::string_view text) {
+    if (text.size() >= 2 && text.front() == '"' && text.find('\\') == std::string_view::npos)
+        return json(std::string(text.substr(1, text.size() - 2)));
+    return sync::parseJson(text);
+}
+
 // What queueAt reads of a history's text: its last entry that records a transition (an object
-// with "to"), as a one-entry array; the entries before it are never built. A referral's history
-// grows by one entry per step, and all of it was parsed for each pulled record. Text that is not
-// an array is read as it is (queueAt then finds no transition in it).
+// with "to"), as a one-entry array holding that entry's "to" and "at"; nothing else is built. A
+// referral's history grows by one entry per step, and all of it was parsed for each pulled
+// record. Text that is not an array is read as it is (queueAt then finds no transition in it).
 json lastTransition(std::string_view history) {
     if (history.empty() || history.front() != '[') return sync::parseJson(history);
     std::vector<std::string_view> entries;
     jsontext::forEachElement(history, [&](std::string_view entry) { entries.push_back(entry); });
     for (auto e = entries.rbegin(); e != entries.rend(); ++e) {
         if (e->empty() || e->front() != '{') continue;
-        json entry = sync::parseJson(*e);
+        json entry = json::object();
+        jsontext::forEachMember(*e, [&](std::string_view quoted, std::string_view value) {
+            std::string name = jsontext::unquoteName(quoted);
+            if (name == "to" || name == "at") entry[std::move(name)] = acceptedValue(value);
+        });
         if (entry.contains("to")) return json::array({std::move(entry)});
     }
     return json::array();
@@ -258,7 +270,7 @@ std::string LocalStore::sealedFieldsFromText(const std::string& collection, cons
         std::string name = jsontext::unquoteName(quoted);
         // `derived` feeds only the row's columns (queueAt, link); a repeated name: the last wins.
         if (name == "history") derived[name] = lastTransition(value);
-        else if (derivesColumns(name)) derived[name] = sync::parseJson(value);
+        else if (derivesColumns(name)) derived[name] = acceptedValue(value);
         if (name != kSealedMember && !personalField(collection, derived, name)) {
             out.clear(name, quoted, value);
             return;
@@ -574,9 +586,10 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
     }
     // A pulled record's versions arrive as the text the row stores (sync::Record::versionsText).
     const std::string versions = r.versionsText.empty() ? sync::versionsText(r.versions) : std::string();
+    const std::string at = now();
     q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status,
                sealed.empty() ? r.fieldsText : sealed, r.versionsText.empty() ? versions : r.versionsText, local,
-               !local && isDirectory(r.collection), now());
+               !local && isDirectory(r.collection), at);
     if (base) q->bind(14, *base);
     else q->bind(14, nullptr);
     // A first local change on a row that was the server's copy (its base is 'same'): keep that
@@ -589,7 +602,7 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
     }
     if (keepCopy) q->bind(15, sealedRecordJson(*before));
     else q->bind(15, "same"); // not read: the row is new, or keeps the copy (or null) it has
-    q->bind(16, queueAt(r, *fields, local, now()));
+    q->bind(16, queueAt(r, *fields, local, at));
     {
         // What a queue line shows beside the record (schema v5): a referral's service, else its referral.
         auto link = fields->find(r.collection == "referral" ? "service_id" : "referral_id");
