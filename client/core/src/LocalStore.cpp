@@ -140,9 +140,7 @@ json lastTransition(std::string_view history) {
     }
     return json::array();
 }
-} // namespace
 
-namespace {
 // A record's personal values are sealed together, as one JSON object under this member with
 // collection/id/$sealed as associated data: one seal per record rather than one per value (six
 // for a referral), which was the largest part of storing a pulled referral. Rows written before
