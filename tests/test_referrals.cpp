@@ -82,6 +82,24 @@ struct Device {
         const std::string body = sync::toJson(page(std::move(records))).dump();
         store->applyPull(sync::pullResponseFromText(body, &client::LocalStore::storesFieldsAsText));
     }
+    // A referral in Gwent owned by prac-1 arriving with its fields as `fieldsText`, written as
+    // another server could have written them (the engine's reader would have accepted it).
+    void pullReferralText(const std::string& id, const std::string& status, std::string fieldsText,
+                          const std::string& changed) {
+        sync::PullResponse page;
+        sync::Record r;
+        r.collection = "referral";
+        r.id = id;
+        r.area = "PDU-GWENT";
+        r.owner = "prac-1";
+        r.status = status;
+        r.seq = ++cursor;
+        r.fieldsText = std::move(fieldsText);
+        r.versions = {{changed, r.seq}};
+        page.records.push_back(std::move(r));
+        page.nextCursor = cursor;
+        store->applyPull(page);
+    }
 };
 
 sync::Record record(const std::string& collection, const std::string& id, json fields) {
@@ -823,24 +841,13 @@ TEST_CASE("a pulled personal value given twice keeps the last, as JSON reads it,
     for (size_t i = 0; i < cases.size(); ++i) {
         const auto& [tail, notes] = cases[i];
         CAPTURE(tail);
-        sync::PullResponse page;
-        sync::Record r;
-        r.collection = "referral";
-        r.id = "r-" + std::to_string(i);
-        r.area = "PDU-GWENT";
-        r.owner = "prac-1";
-        r.status = "submitted";
-        r.seq = ++d.cursor;
-        r.fieldsText = head + tail;
-        r.versions = {{"notes", r.seq}};
-        page.records.push_back(r);
-        page.nextCursor = d.cursor;
-        d.store->applyPull(page);
-        const json stored = json::parse(*d.db->queryText("SELECT fields FROM record WHERE id = '" + r.id + "'"));
+        const std::string id = "r-" + std::to_string(i);
+        d.pullReferralText(id, "submitted", head + tail, "notes");
+        const json stored = json::parse(*d.db->queryText("SELECT fields FROM record WHERE id = '" + id + "'"));
         // Nothing personal left in the clear but a null.
         for (const char* name : {"notes", "crn"})
             if (stored.contains(name)) CHECK(stored[name].is_null());
-        const json back = d.store->record("referral", r.id)->fields;
+        const json back = d.store->record("referral", id)->fields;
         CHECK(back.value("notes", json()) == notes);
         CHECK(back["status"] == "submitted");
         if (tail.find("$sealed") != std::string::npos) CHECK(back["$sealed"] == "not a seal");
@@ -1033,23 +1040,12 @@ TEST_CASE("a pulled history's last step is read from text with its escapes, as J
     for (size_t i = 0; i < histories.size(); ++i) {
         const auto& [historyText, expected] = histories[i];
         CAPTURE(historyText);
-        sync::PullResponse page;
-        sync::Record r;
-        r.collection = "referral";
-        r.id = "r-h" + std::to_string(i);
-        r.area = "PDU-GWENT";
-        r.owner = "prac-1";
-        r.status = "sent";
-        r.seq = ++d.cursor;
-        r.fieldsText = R"({"status":"sent","history":)" + historyText + "}";
-        r.versions = {{"history", r.seq}};
-        page.records.push_back(r);
-        page.nextCursor = d.cursor;
-        d.store->applyPull(page);
-        const std::string at = d.db->queryText("SELECT queue_at FROM record WHERE id = '" + r.id + "'").value_or("?");
-        CHECK(at == (expected.empty() ? d.db->queryText("SELECT updated_at FROM record WHERE id = '" + r.id + "'").value_or("")
+        const std::string id = "r-h" + std::to_string(i);
+        d.pullReferralText(id, "sent", R"({"status":"sent","history":)" + historyText + "}", "history");
+        const std::string at = d.db->queryText("SELECT queue_at FROM record WHERE id = '" + id + "'").value_or("?");
+        CHECK(at == (expected.empty() ? d.db->queryText("SELECT updated_at FROM record WHERE id = '" + id + "'").value_or("")
                                       : expected));
-        CHECK(d.store->record("referral", r.id)->fields["history"] == json::parse(historyText));
+        CHECK(d.store->record("referral", id)->fields["history"] == json::parse(historyText));
     }
 }
 
