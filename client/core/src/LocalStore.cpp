@@ -113,11 +113,11 @@ bool derivesColumns(std::string_view name) {
     return name == "history" || name == "starts_at" || name == "service_id" || name == "referral_id";
 }
 
-// The value of JSON text a page's parser has already accepted: a string with nothing escaped is
-// its own characters (an id, a time), read without starting a parser; anything else is parsed.
+// The value of JSON text a page's parser has already accepted. A string (an id, a time) is read
+// as a name is (jsontext::unquoteName: unescaped text taken as it is, without starting a parser);
+// anything else is parsed.
 json acceptedValue(std::string_view text) {
-    if (text.size() >= 2 && text.front() == '"' && text.find('\\') == std::string_view::npos)
-        return json(std::string(text.substr(1, text.size() - 2)));
+    if (!text.empty() && text.front() == '"') return json(jsontext::unquoteName(text));
     return sync::parseJson(text);
 }
 
