@@ -294,3 +294,118 @@ TEST_CASE("an array's elements are visited as they stand in the text, and text t
         CHECK_THROWS_AS(jsontext::forEachElement(bad, [](std::string_view) {}), Error);
     }
 }
+
+// ------------------------------------------------------------------ a quick check of JSON text
+
+TEST_CASE("the quick JSON check answers yes only for text the library accepts") {
+    // Accepted by both: what a server writes, spaces, escapes, a surrogate pair, numbers of
+    // every form a double holds.
+    for (const std::string& good : std::vector<std::string>{
+             R"({"a":1})", " {\"a\" : [1, 2.5, -3, true, false, null]}\n", R"([])", R"("s")", R"(0)",
+             R"({"q":"\"quoted\" back\\slash \/ \b\f\n\r\t \u0175 \u0000"})", R"({"pair":"\ud83d\ude00"})",
+             R"({"e":[1e5,1.5E-7,-1.7e+308,1e-300,0.5]})", R"({"ends in backslash":"\\"})", "{\"w\":\"ŵŷâ 😀\"}",
+             R"({"big":18446744073709551615})", "{\"del\":\"\x7f\"}", "[" + std::string(305, '1') + "]"}) {
+        CAPTURE(good);
+        CHECK(json::accept(good));
+        CHECK(jsontext::surelyValid(good));
+    }
+    // Refused by both: each thing the library refuses that SQLite's grammar check lets pass
+    // (ill-formed UTF-8, an unpaired surrogate, a number beyond a double), and grammar errors.
+    const std::string nulInside("{\"a\":\"x\0y\"}", 11);
+    for (const std::string& bad : std::vector<std::string>{
+             nulInside, "{\"a\":\"\xff\"}", "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":\"\xc3\"}",
+             R"({"a":"\ud800"})", R"({"a":"\udc00"})", R"({"a":"\ud800\u0041"})", R"({"a":"\ud800x"})",
+             R"({"a":"\ud800\"})", R"({"a":1e999})", R"({"a":-1e309})", "{\"a\":1" + std::string(400, '0') + "}", "",
+             "{", R"({"a":1,})", R"({"a":01})", R"({"a":.5})", R"({"a":"\x"})", "{\"a\":\"tab\there\"}", R"({"a":1} x)",
+             R"({'a':1})", R"({"a":NaN})", R"({"a":"\u12"})", "{\"a\":\f1}"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(json::accept(bad));
+        CHECK_FALSE(jsontext::surelyValid(bad));
+    }
+    // What it leaves to the library: a value too small for a double (the library reads 0), a
+    // byte-order mark, and a NUL after the value (where SQLite, and the library, stop reading).
+    // "Read it with the library", not "wrong".
+    const std::string nulAfter("{\"a\":1}\0x", 9);
+    for (const std::string& left : std::vector<std::string>{R"([1e-400])", "\xef\xbb\xbf{}", nulAfter}) {
+        CAPTURE(left);
+        CHECK(json::accept(left));
+        CHECK_FALSE(jsontext::surelyValid(left));
+    }
+    // Long text: a sync page's worth.
+    json page = json::array();
+    for (int i = 0; i < 2000; ++i) page.push_back(json{{"id", i}, {"name", "Ynys Môn \"" + std::to_string(i) + "\""}});
+    CHECK(jsontext::surelyValid(page.dump()));
+    CHECK(jsontext::surelyValid(page.dump(2)));
+}
+
+TEST_CASE("the quick JSON check never says yes to damaged text the library refuses") {
+    // Random damage to good text, aimed at what the two checks differ on: the check may refuse
+    // text the library accepts, never the other way round.
+    std::mt19937 rng(11);
+    static const std::vector<std::string> pieces = {
+        "\"", "\\", "\\u", "d800", "dc00", "\\ud83d", "\\ude00", "e", "E", "999", "e999", "-", "+", ".", ",", ":", "{",
+        "}", "[", "]", std::string(1, '\0'), "\xff", "\xc3", "\x80", "\xed\xa0\x80", " ", "\t", "\f", "0", "1", "null", "tru"};
+    size_t sure = 0, accepted = 0;
+    for (int round = 0; round < 6000; ++round) {
+        json value = json::object();
+        for (unsigned i = rng() % 6; i > 0; --i) value["k" + std::to_string(rng() % 9)] = randomValue(rng, 0);
+        std::string text = value.dump(rng() % 3 == 0 ? 1 : -1);
+        for (unsigned edits = 1 + rng() % 3; edits > 0; --edits) {
+            const size_t at = text.empty() ? 0 : rng() % (text.size() + 1);
+            switch (rng() % 4) {
+            case 0: text.insert(at, pieces[rng() % pieces.size()]); break;
+            case 1:
+                if (at < text.size()) text.replace(at, 1, pieces[rng() % pieces.size()]);
+                break;
+            case 2: text.erase(at, 1 + rng() % 3); break;
+            default: text.resize(at); break;
+            }
+        }
+        CAPTURE(text);
+        const bool library = json::accept(text);
+        const bool quick = jsontext::surelyValid(text);
+        if (quick) CHECK(library);
+        sure += quick;
+        accepted += library;
+    }
+    // The damage leaves a fair share of texts good, and the check says yes to most of those.
+    CHECK(accepted > 300);
+    CHECK(sure * 10 > accepted * 8);
+}
+
+TEST_CASE("nested text is walked in one pass: each visitor says where its value ends") {
+    const std::string text = R"( {"records":[{"id":"a","fields":{"x":[1,"]"]}},{"id":"b\"}","fields":{}}],"n":2} )";
+    std::vector<std::string> ids, fields;
+    std::string n;
+    const size_t end = jsontext::walkObject(text, 0, [&](std::string_view name, size_t at) -> size_t {
+        if (name != "\"records\"") {
+            const size_t to = jsontext::valueEnd(text, at);
+            n = text.substr(at, to - at);
+            return to;
+        }
+        return jsontext::walkArray(text, at, [&](size_t record) {
+            return jsontext::walkObject(text, record, [&](std::string_view member, size_t from) {
+                const size_t to = jsontext::valueEnd(text, from);
+                (member == "\"id\"" ? ids : fields).push_back(text.substr(from, to - from));
+                return to;
+            });
+        });
+    });
+    CHECK(end == text.size() - 1); // just past the closing brace; the space after is the caller's
+    CHECK(ids == std::vector<std::string>{"\"a\"", "\"b\\\"}\""});
+    CHECK(fields == std::vector<std::string>{R"({"x":[1,"]"]})", "{}"});
+    CHECK(n == "2");
+    CHECK(jsontext::walkArray(" [ ] ", 0, [](size_t) -> size_t { FAIL("no elements"); return 0; }) == 4);
+    // A visitor that claims a value ends where it cannot is an error, never a read past the text.
+    CHECK_THROWS_AS(jsontext::walkObject(R"({"a":1})", 0, [](std::string_view, size_t at) { return at; }), Error);
+    CHECK_THROWS_AS(jsontext::walkArray("[1]", 0, [](size_t) { return size_t{99}; }), Error);
+    // Damaged text is refused as forEachMember refuses it.
+    for (const char* bad : {"", "{", R"({"a":1,})", R"({"a" 1})", "[1 2]", R"({"a":1]})"}) {
+        CAPTURE(bad);
+        const std::string_view s(bad);
+        CHECK_THROWS_AS(s.size() && s[0] == '['
+                            ? jsontext::walkArray(s, 0, [&](size_t at) { return jsontext::valueEnd(s, at); })
+                            : jsontext::walkObject(s, 0, [&](std::string_view, size_t at) { return jsontext::valueEnd(s, at); }),
+                        Error);
+    }
+}

@@ -400,287 +400,166 @@ PullResponse pullResponseFromJson(json&& j) { return readPullResponse(j, &j); }
 
 namespace {
 
-// Reads a pull page's text in one pass of nlohmann's SAX parser (so every check of the grammar
-// stays the library's), for the page the server writes: each record's head goes straight into a
-// Record, its `fields` object is cut from the text as it stands, and its `versions` object too
-// when it is exactly what versionsText writes. The envelope (a few members a page) is built as
-// JSON objects and read by readPullResponse.
+// Reads a pull page's text as the server writes it, without building objects for its records:
+// each record's head goes straight into a Record, its `fields` object is cut from the text as it
+// stands, and its `versions` object too when it is exactly what versionsText writes. The
+// envelope (a few members a page) is read as JSON objects by readPullResponse.
 //
-// It reads only what it expects: anything else in a record (a member it does not know, one
-// repeated, a null, a value of another type, a string over 64 bytes, a version that is not a
-// whole number) or a syntax error stops it, and the page is read again as objects
+// Only text jsontext::surelyValid accepts is read this way (the grammar is SQLite's check, and
+// what nlohmann refuses beyond it is refused here too), so the members are found by their shape.
+// And it reads only what it expects: anything else (a member it does not know, one repeated or
+// spelt with an escape, a null, a value of another type, a string over 64 bytes, a version that
+// is not a whole number) and it gives up, and the page is read again as objects
 // (readPullResponse), which accepts or refuses it with the usual messages. So the checks and the
 // messages stay those of one reader; this one only skips building what a good page holds.
-//
-// Where an object starts and ends is taken from how far the parser has read: it calls
-// start_object just after reading the `{`, and end_object just after the `}` (a number before it
-// reads exactly that `}` ahead and holds it back). A cut is checked to begin with `{` and end
-// with `}` regardless.
 class PageReader {
 public:
-    PageReader(const char* const& readTo, const std::function<bool(std::string_view)>& keepText)
-        : m_readTo(readTo), m_keepText(keepText) {}
+    explicit PageReader(const std::function<bool(std::string_view)>& keepText) : m_keepText(keepText) {}
 
-    json root;
-    std::vector<Record> records;
-    bool expected = true; // false: stopped at something it does not read; read the page as objects
-
-    bool null() { return m_record ? m_skip > 0 || stop() : value(nullptr); }
-    bool boolean(bool v) {
-        if (!m_record) return value(v);
-        if (m_skip || m_member != Member::Deleted) return m_skip > 0 || stop();
-        m_head.deleted = v;
-        return true;
-    }
-    bool number_integer(json::number_integer_t v) { return m_record ? whole(v) : value(v); }
-    bool number_unsigned(json::number_unsigned_t v) {
-        if (!m_record) return value(v);
-        if (m_skip) return true;
-        // readRecord takes a whole number as int64_t: one beyond it is left to that reading.
-        return v > static_cast<json::number_unsigned_t>(INT64_MAX) ? stop() : whole(static_cast<int64_t>(v));
-    }
-    bool number_float(json::number_float_t v, const std::string&) { return m_record ? m_skip > 0 || stop() : value(v); }
-    bool string(std::string& v) {
-        if (!m_record) return value(std::move(v));
-        if (m_skip) return true;
-        std::string* to = headString();
-        if (!to || v.size() > 64) return stop();
-        *to = std::move(v);
-        return true;
-    }
-    bool binary(json::binary_t&) { return m_record ? m_skip > 0 || stop() : true; }
-    bool key(std::string& k) {
-        if (!m_record) {
-            m_keys.back() = std::move(k);
-            return true;
+    // The page, or nullopt: read it as objects.
+    std::optional<PullResponse> read(std::string_view body) {
+        if (!jsontext::surelyValid(body)) return std::nullopt;
+        json root = json::object();
+        std::vector<Record> records;
+        try {
+            bool sawRecords = false;
+            const size_t end = jsontext::walkObject(body, 0, [&](std::string_view name, size_t at) {
+                if (name.find('\\') != std::string_view::npos) throw Unexpected{};
+                if (name == "\"records\"") {
+                    if (sawRecords || body[at] != '[') throw Unexpected{};
+                    sawRecords = true;
+                    root["records"] = json::array(); // the envelope's: the records themselves go to `records`
+                    return jsontext::walkArray(body, at, [&](size_t record) { return readRecord(body, record, records); });
+                }
+                const size_t valueEnd = jsontext::valueEnd(body, at);
+                root[std::string(name.substr(1, name.size() - 2))] = json::parse(body.substr(at, valueEnd - at));
+                return valueEnd;
+            });
+            if (body.find_first_not_of(" \t\r\n", end) != std::string_view::npos) throw Unexpected{};
+        } catch (const Unexpected&) {
+            return std::nullopt;
+        } catch (const Error&) { // not the shape the grammar check promised: the full parse decides
+            return std::nullopt;
+        } catch (const json::exception&) {
+            return std::nullopt;
         }
-        if (m_skip) return true;
-        if (m_inVersions) return versionName(k);
-        m_member = memberOf(k);
-        if (m_member == Member::Other || (m_seen & bitOf(m_member))) return stop(); // unknown or repeated
-        m_seen |= bitOf(m_member);
-        return true;
+        PullResponse page = readPullResponse(root, nullptr); // the envelope: its records array is empty
+        page.records = std::move(records);
+        return page;
     }
-    bool start_object(std::size_t) {
-        if (m_record) {
-            if (m_skip) return ++m_skip, true;
-            if (m_inVersions) return stop();
-            if (m_member == Member::Fields) {
-                m_skip = 1;
-                m_cutFrom = m_readTo - 1;
-                return true;
-            }
-            if (m_member != Member::Versions) return stop();
-            m_inVersions = true;
-            m_cutFrom = m_readTo - 1;
-            m_versionCount = 0;
-            m_versionBytes = 0;
-            m_canonical = true;
-            m_lastName.clear();
-            return true;
-        }
-        if (inRecords()) {
-            m_record = true;
-            m_head = Record{};
-            m_seen = 0;
-            return true;
-        }
-        return open(json::object());
-    }
-    bool start_array(std::size_t) {
-        if (m_record) return m_skip ? (++m_skip, true) : stop();
-        if (m_stack.size() == 1 && m_keys[0] == "records" && !m_recordsOpen) {
-            // The records themselves are read into `records`; the envelope keeps an empty array.
-            if (m_sawRecords) return stop();
-            m_sawRecords = m_recordsOpen = true;
-            place(json::array());
-            return true;
-        }
-        if (inRecords()) return stop(); // an array where a record should be
-        return open(json::array());
-    }
-    bool end_object() {
-        if (!m_record) return close();
-        if (m_skip) {
-            if (--m_skip == 0) m_head.fieldsText = cut();
-            return true;
-        }
-        if (m_inVersions) {
-            m_inVersions = false;
-            const std::string_view text = cut();
-            // Exactly what versionsText writes (compact, names in order, each once, as written):
-            // stored as it is. Anything else equal in meaning is read into the map.
-            const size_t canonical = 2 + m_versionBytes + (m_versionCount ? m_versionCount - 1 : 0);
-            if (m_canonical && text.size() == canonical) m_head.versionsText = text;
-            else m_head.versions = versionsFromText(text);
-            return true;
-        }
-        // The record is complete: what readRecord requires is here, each with its type.
-        for (Member m : {Member::Collection, Member::Id, Member::Seq, Member::Fields, Member::Versions})
-            if (!(m_seen & bitOf(m))) return stop();
-        if (!m_keepText || !m_keepText(m_head.collection)) {
-            m_head.fields = json::parse(m_head.fieldsText);
-            m_head.fieldsText.clear();
-        }
-        records.push_back(std::move(m_head));
-        m_record = false;
-        return true;
-    }
-    bool end_array() {
-        if (m_record) return --m_skip, true; // only inside fields: any other array stopped the reading
-        if (m_recordsOpen && m_stack.size() == 1) {
-            m_recordsOpen = false;
-            return true;
-        }
-        return close();
-    }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return stop(); }
 
 private:
+    struct Unexpected {}; // something this reader leaves to the reading as objects
     enum class Member : unsigned { Collection, Id, Seq, Deleted, Area, Organisation, Owner, Status, Fields, Versions, Other };
     static constexpr unsigned bitOf(Member m) { return 1u << static_cast<unsigned>(m); }
-    static Member memberOf(std::string_view k) {
+    // By the name as written, quotes and all: one spelt with an escape is not one of these.
+    static Member memberOf(std::string_view name) {
         static constexpr std::pair<std::string_view, Member> names[] = {
-            {"collection", Member::Collection}, {"id", Member::Id},       {"seq", Member::Seq},
-            {"deleted", Member::Deleted},       {"area", Member::Area},   {"organisation", Member::Organisation},
-            {"owner", Member::Owner},           {"status", Member::Status}, {"fields", Member::Fields},
-            {"versions", Member::Versions}};
-        for (const auto& [name, member] : names)
-            if (k == name) return member;
+            {"\"collection\"", Member::Collection},
+            {"\"id\"", Member::Id},
+            {"\"seq\"", Member::Seq},
+            {"\"deleted\"", Member::Deleted},
+            {"\"area\"", Member::Area},
+            {"\"organisation\"", Member::Organisation},
+            {"\"owner\"", Member::Owner},
+            {"\"status\"", Member::Status},
+            {"\"fields\"", Member::Fields},
+            {"\"versions\"", Member::Versions}};
+        for (const auto& [text, member] : names)
+            if (name == text) return member;
         return Member::Other;
     }
-    std::string* headString() {
-        switch (m_member) {
-        case Member::Collection: return &m_head.collection;
-        case Member::Id: return &m_head.id;
-        case Member::Area: return &m_head.area;
-        case Member::Organisation: return &m_head.organisation;
-        case Member::Owner: return &m_head.owner;
-        case Member::Status: return &m_head.status;
+    static std::string* headString(Record& r, Member m) {
+        switch (m) {
+        case Member::Collection: return &r.collection;
+        case Member::Id: return &r.id;
+        case Member::Area: return &r.area;
+        case Member::Organisation: return &r.organisation;
+        case Member::Owner: return &r.owner;
+        case Member::Status: return &r.status;
         default: return nullptr;
         }
     }
-    bool whole(int64_t v) {
-        if (m_skip) return true;
-        if (m_inVersions) {
+    static int64_t whole(std::string_view text) {
+        int64_t v = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc() || end != text.data() + text.size()) throw Unexpected{};
+        return v;
+    }
+    // A versions object: as its text when that is exactly what versionsText writes (compact,
+    // names in order, each once, as written, each number as it writes it), else as the map. One
+    // that is not all whole numbers is left to the reading as objects.
+    static void readVersions(std::string_view text, Record& r) {
+        bool canonical = true;
+        size_t count = 0, bytes = 0;
+        std::string_view last;
+        jsontext::forEachMember(text, [&](std::string_view name, std::string_view value) {
+            const int64_t v = whole(value);
             char digits[24];
-            m_versionBytes += static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, v).ptr - digits);
-            return true;
-        }
-        if (m_member != Member::Seq) return stop();
-        m_head.seq = v;
-        return true;
-    }
-    // A versions member's name: counted as versionsText would write it, if it writes it as it
-    // stands (no escapes) and after the name before it.
-    bool versionName(std::string& name) {
-        const bool plain = std::none_of(name.begin(), name.end(), [](char c) {
-            return static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\' || c == 0x7f;
+            const auto written = static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, v).ptr - digits);
+            const std::string_view plain = name.substr(1, name.size() - 2);
+            if (written != value.size() || plain.find('\\') != std::string_view::npos ||
+                plain.find('\x7f') != std::string_view::npos || (count > 0 && !(last < plain)))
+                canonical = false;
+            bytes += name.size() + 1 + value.size();
+            last = plain;
+            ++count;
         });
-        if (!plain || (m_versionCount > 0 && !(m_lastName < name))) m_canonical = false;
-        m_versionBytes += name.size() + 3; // quotes and colon
-        ++m_versionCount;
-        m_lastName.swap(name);
-        return true;
+        if (canonical && text.size() == 2 + bytes + (count ? count - 1 : 0)) r.versionsText = text;
+        else r.versions = versionsFromText(text);
     }
-    std::string_view cut() {
-        const std::string_view text(m_cutFrom, static_cast<size_t>(m_readTo - m_cutFrom));
-        if (text.size() < 2 || text.front() != '{' || text.back() != '}')
-            throw Error(ErrorDomain::Internal, "a pulled record's fields could not be cut from the page");
-        return text;
-    }
-    bool stop() {
-        expected = false;
-        return false;
-    }
-    // Directly inside the top-level `records` array.
-    bool inRecords() const { return m_recordsOpen && m_stack.size() == 1; }
-    json* place(json&& v) {
-        if (m_stack.empty()) {
-            root = std::move(v);
-            return &root;
+    // The record at body[at]; returns the index just past it.
+    size_t readRecord(std::string_view body, size_t at, std::vector<Record>& records) const {
+        if (body[at] != '{') throw Unexpected{};
+        Record r;
+        unsigned seen = 0;
+        const size_t end = jsontext::walkObject(body, at, [&](std::string_view name, size_t from) {
+            const Member m = memberOf(name);
+            if (m == Member::Other || (seen & bitOf(m))) throw Unexpected{}; // unknown or repeated
+            seen |= bitOf(m);
+            const size_t to = jsontext::valueEnd(body, from);
+            const std::string_view value = body.substr(from, to - from);
+            switch (m) {
+            case Member::Seq: r.seq = whole(value); break;
+            case Member::Deleted:
+                if (value != "true" && value != "false") throw Unexpected{};
+                r.deleted = value == "true";
+                break;
+            case Member::Fields:
+                if (value.front() != '{') throw Unexpected{};
+                r.fieldsText = value;
+                break;
+            case Member::Versions:
+                if (value.front() != '{') throw Unexpected{};
+                readVersions(value, r);
+                break;
+            default: {
+                if (value.front() != '"') throw Unexpected{};
+                std::string text = jsontext::unquoteName(value);
+                if (text.size() > 64) throw Unexpected{};
+                *headString(r, m) = std::move(text);
+            }
+            }
+            return to;
+        });
+        // What readRecord requires is here, each with its type.
+        for (Member m : {Member::Collection, Member::Id, Member::Seq, Member::Fields, Member::Versions})
+            if (!(seen & bitOf(m))) throw Unexpected{};
+        if (!m_keepText || !m_keepText(r.collection)) {
+            r.fields = json::parse(r.fieldsText);
+            r.fieldsText.clear();
         }
-        json& top = *m_stack.back();
-        if (top.is_array()) {
-            top.push_back(std::move(v));
-            return &top.back();
-        }
-        json& slot = top[m_keys.back()];
-        slot = std::move(v);
-        return &slot;
-    }
-    bool value(json&& v) {
-        if (inRecords()) return stop(); // a record that is not an object
-        place(std::move(v));
-        return true;
-    }
-    bool open(json&& container) {
-        m_stack.push_back(place(std::move(container)));
-        m_keys.emplace_back();
-        return true;
-    }
-    bool close() {
-        m_stack.pop_back();
-        m_keys.pop_back();
-        return true;
+        records.push_back(std::move(r));
+        return end;
     }
 
-    const char* const& m_readTo;
     const std::function<bool(std::string_view)>& m_keepText;
-    // The envelope, built as objects.
-    std::vector<json*> m_stack;      // open containers, outermost first
-    std::vector<std::string> m_keys; // the current member name of each (unused for arrays)
-    bool m_sawRecords = false, m_recordsOpen = false;
-    // The record being read.
-    bool m_record = false;
-    Record m_head;
-    Member m_member = Member::Other;
-    unsigned m_seen = 0;          // the members read so far, by bitOf
-    int m_skip = 0;               // depth inside its fields (0: not in them)
-    const char* m_cutFrom = nullptr;
-    bool m_inVersions = false;
-    size_t m_versionCount = 0, m_versionBytes = 0;
-    bool m_canonical = true;
-    std::string m_lastName;
-};
-
-// A character iterator that leaves where the parser has read to in `readTo`.
-struct TrackingIterator {
-    using iterator_category = std::input_iterator_tag;
-    using value_type = char;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const char*;
-    using reference = const char&;
-    const char* at;
-    const char** readTo;
-    reference operator*() const { return *at; }
-    TrackingIterator& operator++() {
-        *readTo = ++at;
-        return *this;
-    }
-    TrackingIterator operator++(int) {
-        TrackingIterator before = *this;
-        ++*this;
-        return before;
-    }
-    bool operator==(const TrackingIterator& o) const { return at == o.at; }
-    bool operator!=(const TrackingIterator& o) const { return at != o.at; }
 };
 
 } // namespace
 
 PullResponse pullResponseFromText(std::string_view body, const std::function<bool(std::string_view)>& keepText) {
-    {
-        const char* readTo = body.data();
-        PageReader reader(readTo, keepText);
-        const bool read = json::sax_parse(TrackingIterator{body.data(), &readTo},
-                                          TrackingIterator{body.data() + body.size(), &readTo}, &reader);
-        if (read && reader.expected) {
-            PullResponse page = readPullResponse(reader.root, nullptr); // the envelope: its records array is empty
-            page.records = std::move(reader.records);
-            return page;
-        }
-    }
+    if (auto page = PageReader(keepText).read(body)) return std::move(*page);
     // Not a page as the server writes it: read as objects, which gives the usual messages. Kept
     // collections still get their fields as text.
     json parsed = parseJson(body);

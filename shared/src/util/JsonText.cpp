@@ -1,9 +1,13 @@
 #include "signpost/util/JsonText.hpp"
 #include "signpost/Error.hpp"
+#include "signpost/util/Text.hpp"
 
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <string>
 
 namespace signpost::jsontext {
@@ -57,16 +61,120 @@ size_t endOfValue(std::string_view s, size_t i) {
     return end;
 }
 
+// Four hex digits at p (within end) → their value.
+bool hex4(const char* p, const char* end, unsigned& value) {
+    if (end - p < 4) return false;
+    value = 0;
+    for (int k = 0; k < 4; ++k) {
+        const char c = p[k];
+        unsigned digit;
+        if (c >= '0' && c <= '9') digit = static_cast<unsigned>(c - '0');
+        else if (c >= 'a' && c <= 'f') digit = static_cast<unsigned>(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') digit = static_cast<unsigned>(c - 'A' + 10);
+        else return false;
+        value = value << 4 | digit;
+    }
+    return true;
+}
+
+// What nlohmann refuses and SQLite's grammar check does not see (surelyValid): a NUL (SQLite
+// reads text up to one), an unpaired surrogate escape, and a number too large for a double.
+bool plainEnough(std::string_view text) {
+    if (std::memchr(text.data(), 0, text.size())) return false;
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    while (p < end) {
+        const auto c = static_cast<unsigned char>(*p);
+        if (c == '"') {
+            // To the closing quote, stopping at each escape on the way.
+            for (++p;;) {
+                while (p < end && *p != '"' && *p != '\\') ++p;
+                if (p >= end) return false;
+                if (*p == '"') {
+                    ++p;
+                    break;
+                }
+                if (end - p < 2) return false;
+                if (p[1] != 'u') {
+                    p += 2; // a one-letter escape (SQLite checks which): it may be \" and not the end
+                    continue;
+                }
+                unsigned cp;
+                if (!hex4(p + 2, end, cp) || (cp >= 0xDC00 && cp <= 0xDFFF)) return false;
+                p += 6;
+                if (cp >= 0xD800 && cp <= 0xDBFF) { // a high surrogate: its low half must follow
+                    unsigned low;
+                    if (end - p < 2 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, end, low) || low < 0xDC00 || low > 0xDFFF)
+                        return false;
+                    p += 6;
+                }
+            }
+            continue;
+        }
+        if (c >= 0x80) return false;
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            // A number: one with an exponent or of many digits may be beyond a double, which
+            // nlohmann refuses. (A value too small for one is refused here too, and left to it.)
+            const char* const start = p;
+            bool exponent = false;
+            while (p < end && ((*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '+' || *p == 'e' || *p == 'E')) {
+                exponent = exponent || *p == 'e' || *p == 'E';
+                ++p;
+            }
+            if (exponent || p - start > 300) {
+                double value;
+                if (std::from_chars(start, p, value).ec != std::errc()) return false;
+            }
+            continue;
+        }
+        ++p;
+    }
+    return true;
+}
+
+// SQLite's json_valid(), on a connection of this thread's own.
+class GrammarCheck {
+public:
+    GrammarCheck() {
+        if (sqlite3_open_v2(":memory:", &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) == SQLITE_OK)
+            sqlite3_prepare_v3(m_db, "SELECT json_valid(?1)", -1, SQLITE_PREPARE_PERSISTENT, &m_valid, nullptr);
+    }
+    ~GrammarCheck() {
+        sqlite3_finalize(m_valid);
+        sqlite3_close(m_db);
+    }
+    GrammarCheck(const GrammarCheck&) = delete;
+    GrammarCheck& operator=(const GrammarCheck&) = delete;
+
+    bool valid(std::string_view text) {
+        if (!m_valid) return false; // no connection: a full parse decides
+        bool ok = sqlite3_bind_text64(m_valid, 1, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8) == SQLITE_OK &&
+                  sqlite3_step(m_valid) == SQLITE_ROW && sqlite3_column_int(m_valid, 0) == 1;
+        sqlite3_reset(m_valid);
+        sqlite3_clear_bindings(m_valid);
+        return ok;
+    }
+
+private:
+    sqlite3* m_db = nullptr;
+    sqlite3_stmt* m_valid = nullptr;
+};
+
 } // namespace
 
-void forEachMember(std::string_view s, const std::function<void(std::string_view, std::string_view)>& visit) {
-    size_t i = skipSpace(s, 0);
+bool surelyValid(std::string_view text) {
+    if (text::firstInvalidUtf8(text) != std::string_view::npos || !plainEnough(text)) return false;
+    thread_local GrammarCheck check;
+    return check.valid(text);
+}
+
+size_t valueEnd(std::string_view s, size_t at) { return endOfValue(s, at); }
+
+size_t walkObject(std::string_view s, size_t at, const std::function<size_t(std::string_view, size_t)>& visit) {
+    size_t i = skipSpace(s, at);
     if (i >= s.size() || s[i] != '{') notAnObject(i);
     i = skipSpace(s, i + 1);
-    if (i < s.size() && s[i] == '}') {
-        if (skipSpace(s, i + 1) != s.size()) notAnObject(i + 1);
-        return;
-    }
+    if (i < s.size() && s[i] == '}') return i + 1;
     for (;;) {
         if (i >= s.size() || s[i] != '"') notAnObject(i);
         const size_t nameEnd = endOfString(s, i);
@@ -74,43 +182,54 @@ void forEachMember(std::string_view s, const std::function<void(std::string_view
         i = skipSpace(s, nameEnd);
         if (i >= s.size() || s[i] != ':') notAnObject(i);
         i = skipSpace(s, i + 1);
-        const size_t valueEnd = endOfValue(s, i);
-        visit(name, s.substr(i, valueEnd - i));
-        i = skipSpace(s, valueEnd);
-        if (i < s.size() && s[i] == ',') {
-            i = skipSpace(s, i + 1);
-            continue;
-        }
-        if (i < s.size() && s[i] == '}') {
-            if (skipSpace(s, i + 1) != s.size()) notAnObject(i + 1);
-            return;
-        }
-        notAnObject(i);
-    }
-}
-
-void forEachElement(std::string_view s, const std::function<void(std::string_view)>& visit) {
-    size_t i = skipSpace(s, 0);
-    if (i >= s.size() || s[i] != '[') notA("array", i);
-    i = skipSpace(s, i + 1);
-    if (i < s.size() && s[i] == ']') {
-        if (skipSpace(s, i + 1) != s.size()) notA("array", i + 1);
-        return;
-    }
-    for (;;) {
-        const size_t end = endOfValue(s, i);
-        visit(s.substr(i, end - i));
+        if (i >= s.size()) notAnObject(i);
+        const size_t end = visit(name, i);
+        if (end <= i || end > s.size()) throw Error(ErrorDomain::Internal, "a JSON member's value was read to a wrong end");
         i = skipSpace(s, end);
         if (i < s.size() && s[i] == ',') {
             i = skipSpace(s, i + 1);
             continue;
         }
-        if (i < s.size() && s[i] == ']') {
-            if (skipSpace(s, i + 1) != s.size()) notA("array", i + 1);
-            return;
+        if (i < s.size() && s[i] == '}') return i + 1;
+        notAnObject(i);
+    }
+}
+
+size_t walkArray(std::string_view s, size_t at, const std::function<size_t(size_t)>& visit) {
+    size_t i = skipSpace(s, at);
+    if (i >= s.size() || s[i] != '[') notA("array", i);
+    i = skipSpace(s, i + 1);
+    if (i < s.size() && s[i] == ']') return i + 1;
+    for (;;) {
+        if (i >= s.size()) notA("array", i);
+        const size_t end = visit(i);
+        if (end <= i || end > s.size()) throw Error(ErrorDomain::Internal, "a JSON element was read to a wrong end");
+        i = skipSpace(s, end);
+        if (i < s.size() && s[i] == ',') {
+            i = skipSpace(s, i + 1);
+            continue;
         }
+        if (i < s.size() && s[i] == ']') return i + 1;
         notA("array", i);
     }
+}
+
+void forEachMember(std::string_view s, const std::function<void(std::string_view, std::string_view)>& visit) {
+    const size_t end = walkObject(s, 0, [&](std::string_view name, size_t at) {
+        const size_t valueEnd = endOfValue(s, at);
+        visit(name, s.substr(at, valueEnd - at));
+        return valueEnd;
+    });
+    if (skipSpace(s, end) != s.size()) notAnObject(end);
+}
+
+void forEachElement(std::string_view s, const std::function<void(std::string_view)>& visit) {
+    const size_t end = walkArray(s, 0, [&](size_t at) {
+        const size_t valueEnd = endOfValue(s, at);
+        visit(s.substr(at, valueEnd - at));
+        return valueEnd;
+    });
+    if (skipSpace(s, end) != s.size()) notA("array", end);
 }
 
 void appendQuoted(std::string& out, std::string_view s) {

@@ -1,6 +1,7 @@
 #include "signpost/util/Text.hpp"
 
 #include <cstdint>
+#include <cstring>
 
 namespace signpost::text {
 
@@ -101,6 +102,14 @@ bool isTokenChar(char32_t cp) {
 size_t firstInvalidUtf8(std::string_view s) {
     size_t i = 0;
     while (i < s.size()) {
+        // Eight ASCII bytes at a time: most text, and nearly all of a sync page, is ASCII.
+        while (i + 8 <= s.size()) {
+            uint64_t word;
+            std::memcpy(&word, s.data() + i, sizeof word);
+            if (word & 0x8080808080808080ull) break;
+            i += 8;
+        }
+        if (i >= s.size()) break;
         char32_t cp;
         size_t len = decode(s, i, cp);
         if (len == 0) return i;
