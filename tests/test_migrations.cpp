@@ -70,8 +70,21 @@ INSERT INTO outbox (op_id, collection, record_id, body, created_at) VALUES ('op-
         {10, [](db::Database&) {}},
         // v11 only drops two indexes.
         {11, [](db::Database&) {}},
+        {12, [](db::Database&) {}},
     };
     return f;
+}
+
+constexpr schema::QueueIndex kQueueIndexes[] = {schema::QueueIndex::Owner, schema::QueueIndex::Area,
+                                                schema::QueueIndex::Organisation};
+
+bool hasIndex(db::Database& db, const std::string& name) {
+    return db.queryInt64("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '" + name + "'").value_or(0) == 1;
+}
+
+// A device that keeps all three queue indexes (one on which each role has signed in).
+void keepEveryQueueIndex(db::Database& db) {
+    for (auto index : kQueueIndexes) schema::ensureQueueIndex(db, index);
 }
 
 // Entries in an index, counted from its leaf pages (SQLite's dbstat table).
@@ -155,11 +168,15 @@ TEST_CASE("every earlier version upgrades with its data intact") {
             CHECK(db.queryText("SELECT fields FROM record WHERE id = 'r-1'").value_or("") == R"({"notes":"x"})");
         }
         if (start >= 3) {
-            // v9: the queue indexes hold the queue records (r-1 from v3, a-1 from v5) and none of the
-            // directory's (s-6 from v6).
-            for (const char* index : {"queue_by_owner", "queue_by_area", "queue_by_organisation"}) {
-                CAPTURE(index);
-                CHECK(indexEntries(db, index) == (start >= 5 ? 2 : 1));
+            // v12: the device keeps no queue index until a queue (or a user's sign-in) asks for
+            // one; then it is built from the records there. v9: the queue indexes hold the queue
+            // records (r-1 from v3, a-1 from v5) and none of the directory's (s-6 from v6).
+            for (auto index : kQueueIndexes) {
+                CAPTURE(schema::queueIndexName(index));
+                CHECK_FALSE(hasIndex(db, schema::queueIndexName(index)));
+                CHECK(schema::ensureQueueIndex(db, index));
+                CHECK_FALSE(schema::ensureQueueIndex(db, index));
+                CHECK(indexEntries(db, schema::queueIndexName(index)) == (start >= 5 ? 2 : 1));
             }
             CHECK(db.queryInt64("SELECT count(*) FROM pragma_index_list('record') WHERE origin = 'u'").value_or(0) == 1);
             CHECK(db.queryInt64("SELECT count(*) FROM record WHERE rowid > 0").value_or(0) >= 1);
@@ -226,6 +243,7 @@ TEST_CASE("a failing migration leaves the database at the previous version") {
 TEST_CASE("a queue page is one covering index range, with no sort and no visit to the record rows") {
     test::TempDir dir;
     auto db = schema::openLocal((dir / "plan.db").string());
+    keepEveryQueueIndex(db);
     for (const char* index : {"queue_by_owner", "queue_by_area", "queue_by_organisation"}) {
         CAPTURE(index);
         const std::string column = std::string(index).substr(9); // owner, area, organisation
@@ -246,6 +264,7 @@ TEST_CASE("a queue page is one covering index range, with no sort and no visit t
 TEST_CASE("the queue indexes hold the live records of the queue collections and nothing else") {
     test::TempDir dir;
     auto db = schema::openLocal((dir / "rows.db").string());
+    keepEveryQueueIndex(db);
     db.exec(R"sql(
 INSERT INTO record (collection, id, owner, area, organisation, status, queue_at) VALUES
     ('referral', 'r-1', 'u-1', 'W06000022', 'org-1', 'submitted', '2026-01-01T00:00:00Z'),
@@ -286,6 +305,7 @@ INSERT INTO record (collection, id, owner, area, organisation, status, queue_at,
 TEST_CASE("writing a record and reading a queue build no temporary tables") {
     test::TempDir dir;
     auto db = schema::openLocal((dir / "ephemeral.db").string());
+    keepEveryQueueIndex(db);
     // Every write of a record evaluates the queue indexes' condition, old row and new. An IN list of
     // three constants there (schema v9) cost nine temporary tables per upsert.
     const char* writes[] = {

@@ -387,9 +387,13 @@ TEST_CASE("queues group each role's work, oldest first where waiting matters") {
     CHECK(queues.supervisor({"admin", domain::Role::Admin, {}, ""})[0].total == 3);
 
     // Read again and again (a screen refreshes its queues), every statement keeps its plan: none is
-    // parsed again, as one whose bound collection decided a partial index was at every step.
-    const uint64_t reprepared = d.db->cachedStatementReprepares();
-    for (int i = 0; i < 10; ++i) {
+    // parsed again, as one whose bound collection decided a partial index was at every step. (The
+    // first read of a role's queues on a device makes its index, schema v12, and a change of schema
+    // plans each statement again at its next use: the first round makes the practitioner's index
+    // after the supervisor's statements ran, the second plans those again; then nothing is.)
+    uint64_t reprepared = 0;
+    for (int i = 0; i < 12; ++i) {
+        if (i == 2) reprepared = d.db->cachedStatementReprepares();
         CHECK(queues.supervisor(supervisor())[0].total == 2);
         CHECK(queues.practitioner("prac-1")[1].total == 1);
         CHECK(queues.provider(provider())[0].name.size() > 0);

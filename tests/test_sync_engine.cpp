@@ -5,6 +5,7 @@
 
 #include "service/SyncService.hpp"
 #include "signpost/client/LocalStore.hpp"
+#include "signpost/client/Queues.hpp"
 #include "signpost/client/SyncEngine.hpp"
 #include "signpost/crypto/Vault.hpp"
 #include "signpost/domain/Directory.hpp"
@@ -61,13 +62,14 @@ struct Server {
     std::string path = (dir / "server.db").string();
     server::SyncService service{[p = path] { return server::openSqliteStore(p); }};
 
-    sync::Principal addUser(const std::string& name, domain::Role role, std::vector<std::string> areas) {
+    sync::Principal addUser(const std::string& name, domain::Role role, std::vector<std::string> areas,
+                            const std::string& password = "") {
         server::User u;
         u.id = "user-" + name;
         u.username = name;
         u.role = role;
         u.areas = areas;
-        u.passwordHash = "not-used-here";
+        u.passwordHash = password.empty() ? "not-used-here" : server::hashPassword(password);
         u.createdAt = "2026-11-23T00:00:00Z";
         auto store = server::openSqliteStore(path);
         store->begin();
@@ -308,4 +310,50 @@ TEST_CASE("pull pages are asked for ahead by their headers, each once; missing o
     CHECK(misled.store.cursor() == cursor);
     CHECK(misled.transport.pulls.size() > first.transport.pulls.size());
     CHECK_FALSE(misled.transport.overlapped.load());
+}
+
+TEST_CASE("a device keeps the queue index of the user signed in on it, made before their records arrive") {
+    Server server;
+    server.addUser("pat", domain::Role::Practitioner, {"W06000022"}, "pat's password");
+    server.addUser("sue", domain::Role::Supervisor, {"W06000022"}, "sue's password");
+    for (int i = 0; i < 3; ++i)
+        server.save("referral", "r-" + std::to_string(i),
+                    json{{"status", "submitted"}, {"owner", "user-pat"}, {"area", "W06000022"}, {"service_id", "svc-1"}});
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "shared-laptop.db").string());
+    auto kept = [&] {
+        std::vector<std::string> names;
+        auto q = db.cached("SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE 'queue_by_%' ORDER BY name");
+        while (q->step()) names.push_back(q->getText(0));
+        q->reset();
+        return names;
+    };
+    CHECK(kept().empty()); // a new device keeps none until someone signs in
+    client::LocalStore store(db);
+    crypto::Vault vault = store.openVault("pat's passphrase", crypto::KdfCost::Minimum);
+    WatchedTransport transport(server.service);
+    {
+        client::SyncEngine engine(db, transport, Device::options(&vault, 500));
+        engine.signIn("pat", "pat's password");
+        CHECK(kept() == std::vector<std::string>{"queue_by_owner"});
+        CHECK(engine.syncOnce().complete);
+        // The pull wrote the records' entries as it went: the practitioner's queue reads them.
+        CHECK(db.queryInt64(std::string("SELECT count(*) FROM record INDEXED BY queue_by_owner WHERE collection = "
+                                        "'referral' AND owner = 'user-pat' AND status = 'submitted' AND ") +
+                            schema::kQueueRows)
+                  .value_or(-1) == 3);
+        CHECK(client::Queues(db).practitioner("user-pat")[1].total == 3);
+    }
+    // Another user of another role on the same device: the first user's records and index go, the
+    // second's index is made, and their pull fills it.
+    {
+        client::SyncEngine engine(db, transport, Device::options(&vault, 500));
+        engine.signIn("sue", "sue's password");
+        CHECK(kept() == std::vector<std::string>{"queue_by_area"});
+        store.setVault(&vault);
+        CHECK(engine.syncOnce().complete);
+        CHECK(client::Queues(db).supervisor(*store.principal())[0].total == 3);
+        CHECK(kept() == std::vector<std::string>{"queue_by_area"}); // the supervisor's queues need no other
+    }
+    CHECK(db.integrityCheck() == "ok");
 }

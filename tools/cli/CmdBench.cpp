@@ -303,6 +303,10 @@ int runBenchQueues(const Context&, const ParsedArgs& args) {
         }
     } cleanup{dir, args.has("--keep")};
     auto db = schema::openLocal((dir / "queues.db").string());
+    // Every role's queues are read from this one database: it keeps all three queue indexes, as a
+    // device keeps the one of each role signed in on it (schema v12), made before the records come.
+    for (auto index : {schema::QueueIndex::Owner, schema::QueueIndex::Area, schema::QueueIndex::Organisation})
+        schema::ensureQueueIndex(db, index);
     client::LocalStore store(db);
     auto vault = store.openVault("bench passphrase", crypto::KdfCost::Minimum);
     store.setVault(&vault);

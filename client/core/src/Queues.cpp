@@ -14,8 +14,8 @@ namespace {
 
 using Statuses = std::vector<std::string>;
 
-// Which record column a queue selects on (each has its own index, schema v5).
-enum class Key { Owner, Area, Organisation };
+// Which record column a queue selects on (each has its own index, schema v5 and v12).
+using Key = schema::QueueIndex;
 
 struct QueueSpec {
     const char* name;
@@ -36,14 +36,7 @@ const char* keyColumn(Key key) {
 
 // Named outright: without statistics SQLite's planner prefers the (collection, id) primary key for
 // `collection = ?` and would walk every record of the collection (EXPLAIN QUERY PLAN showed it).
-const char* keyIndex(Key key) {
-    switch (key) {
-    case Key::Owner: return "queue_by_owner";
-    case Key::Area: return "queue_by_area";
-    case Key::Organisation: return "queue_by_organisation";
-    }
-    return "queue_by_owner";
-}
+const char* keyIndex(Key key) { return schema::queueIndexName(key); }
 
 // Every area code a user bound to `areas` works in: the areas, the PDUs above them and the local
 // authorities below them (the same overlap rule the server's access checks use).
@@ -75,6 +68,8 @@ public:
         q.name = spec.name;
         if (keys.empty()) return q;
         const std::string column = keyColumn(spec.key);
+        // The device keeps the index once a queue of its key has been read (schema v12).
+        schema::ensureQueueIndex(m_db, spec.key);
         // One ordered index range per (key, status), each cut at the limit, merged here: no query
         // ever sorts, and none reads more than `limit` entries (docs/benchmarks.md, queues).
         // The collection is written into the text (db::sqlText): bound, it made SQLite plan both
@@ -181,6 +176,16 @@ std::vector<Queue> Queues::provider(const sync::Principal& who) {
                      true},
                     org, from, to),
     };
+}
+
+schema::QueueIndex Queues::indexFor(domain::Role role) {
+    switch (role) {
+    case domain::Role::Practitioner: return Key::Owner;
+    case domain::Role::Provider: return Key::Organisation;
+    case domain::Role::Supervisor:
+    case domain::Role::Admin: return Key::Area;
+    }
+    return Key::Owner;
 }
 
 std::vector<Queue> Queues::forPrincipal(const sync::Principal& who) {

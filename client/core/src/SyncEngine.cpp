@@ -1,4 +1,6 @@
 #include "signpost/client/SyncEngine.hpp"
+#include "signpost/client/Queues.hpp"
+#include "signpost/schema/LocalSchema.hpp"
 #include "signpost/sync/Gzip.hpp"
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Time.hpp"
@@ -159,10 +161,17 @@ void SyncEngine::signIn(const std::string& username, const std::string& password
         m_store.wipeForResync();
         m_db.exec("DELETE FROM record; DELETE FROM outbox; DELETE FROM rejected_op");
         m_store.clearState("vault");
+        // The previous user's queue indexes go with their records: the device keeps the new
+        // user's (below).
+        for (auto index : {schema::QueueIndex::Owner, schema::QueueIndex::Area, schema::QueueIndex::Organisation})
+            m_db.exec(std::string("DROP INDEX IF EXISTS main.") + schema::queueIndexName(index));
     }
     m_store.setState("token", reply["token"].get<std::string>());
     m_store.setState("server_url_user", username);
     m_store.setPrincipal(who, username);
+    // The index the user's queues read, made before their records arrive: each pull then writes
+    // its entries as it goes (schema v12).
+    schema::ensureQueueIndex(m_db, Queues::indexFor(who.role));
     setStatus(SyncStatus::State::Offline, "");
 }
 

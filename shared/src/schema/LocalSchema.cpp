@@ -367,18 +367,28 @@ WHERE s.rowid IN (SELECT rowid FROM service_fts);
 // column filters. The index is derived from the directory tables, so it is built again from them.
 void v8SynonymConcepts(db::Database& db) { directory::DirectoryStore(db).reindexAll(); }
 
+// A queue index's definition: record columns in its order, holding the rows `rows` selects.
+std::string queueIndexSql(QueueIndex index, const std::string& rows, bool ifNotExists = false) {
+    const char* columns = "";
+    switch (index) {
+    case QueueIndex::Owner: columns = "collection, owner, status, queue_at, id, area, organisation, link, local, deleted"; break;
+    case QueueIndex::Area: columns = "collection, area, status, queue_at, id, owner, organisation, link, local, deleted"; break;
+    case QueueIndex::Organisation:
+        columns = "collection, organisation, status, queue_at, id, area, owner, link, local, deleted";
+        break;
+    }
+    return std::string("CREATE INDEX ") + (ifNotExists ? "IF NOT EXISTS " : "") + "main." + queueIndexName(index) +
+           " ON record(" + columns + ") WHERE " + rows + ";\n";
+}
+
+constexpr QueueIndex kQueueIndexes[] = {QueueIndex::Owner, QueueIndex::Area, QueueIndex::Organisation};
+
 // The three queue indexes, holding the rows `where` selects.
 void createQueueIndexes(db::Database& db, const std::string& rows) {
-    const std::string where = " WHERE " + rows + ";\n";
-    db.exec("DROP INDEX main.queue_by_owner;\n"
-            "DROP INDEX main.queue_by_area;\n"
-            "DROP INDEX main.queue_by_organisation;\n"
-            "CREATE INDEX main.queue_by_owner ON record(collection, owner, status, queue_at, id, area, organisation, link, "
-            "local, deleted)" + where +
-            "CREATE INDEX main.queue_by_area ON record(collection, area, status, queue_at, id, owner, organisation, link, "
-            "local, deleted)" + where +
-            "CREATE INDEX main.queue_by_organisation ON record(collection, organisation, status, queue_at, id, area, owner, "
-            "link, local, deleted)" + where);
+    std::string sql;
+    for (QueueIndex index : kQueueIndexes) sql += std::string("DROP INDEX main.") + queueIndexName(index) + ";\n";
+    for (QueueIndex index : kQueueIndexes) sql += queueIndexSql(index, rows);
+    db.exec(sql);
 }
 
 // v9: the queue indexes hold only the collections that have queues. Every live record was in all
@@ -403,6 +413,18 @@ void v11NoAreaAndNeedIndexes(db::Database& db) {
     db.exec("DROP INDEX IF EXISTS service_area_by_area; DROP INDEX IF EXISTS service_need_by_need;");
 }
 
+// v12: a device keeps only the queue indexes its users' queues read (ensureQueueIndex). Every
+// pulled referral wrote an entry in all three, and a practitioner's device pulls its whole
+// area's referrals: two of the three wide entries were for queues nobody on the device can
+// open. The 200-client sync benchmark's devices spent about a sixth less CPU per op without
+// them (docs/benchmarks.md, sixteenth session). The one a signed-in user's role reads is made
+// again when the user next signs in or a queue first reads it.
+void v12QueueIndexesByRole(db::Database& db) {
+    std::string sql;
+    for (QueueIndex index : kQueueIndexes) sql += std::string("DROP INDEX IF EXISTS main.") + queueIndexName(index) + ";\n";
+    db.exec(sql);
+}
+
 const std::array kLocalMigrations{
     db::Migration{1, "directory tables", v1Directory},
     db::Migration{2, "directory search index", v2Search},
@@ -415,9 +437,29 @@ const std::array kLocalMigrations{
     db::Migration{9, "queue indexes hold only the collections with queues", v9QueueRowsOnly},
     db::Migration{10, "queue index condition without temporary tables", v10QueueRowsWithoutTemporaryTables},
     db::Migration{11, "no unread indexes on a service's areas and needs", v11NoAreaAndNeedIndexes},
+    db::Migration{12, "queue indexes kept only for the roles that read them", v12QueueIndexesByRole},
 };
 
 } // namespace
+
+const char* queueIndexName(QueueIndex index) {
+    switch (index) {
+    case QueueIndex::Owner: return "queue_by_owner";
+    case QueueIndex::Area: return "queue_by_area";
+    case QueueIndex::Organisation: return "queue_by_organisation";
+    }
+    return "queue_by_owner";
+}
+
+bool ensureQueueIndex(db::Database& db, QueueIndex index) {
+    auto kept = db.cached("SELECT 1 FROM main.sqlite_schema WHERE type = 'index' AND name = ?1");
+    kept->bind(1, queueIndexName(index));
+    const bool exists = kept->step();
+    kept->reset();
+    if (exists) return false;
+    db.exec(queueIndexSql(index, kQueueRows, true));
+    return true;
+}
 
 std::span<const db::Migration> localMigrations() { return kLocalMigrations; }
 

@@ -20,6 +20,16 @@ std::span<const db::Migration> localMigrations();
 // tables per upsert).
 inline constexpr const char* kQueueRows =
     "deleted = 0 AND (collection = 'referral' OR collection = 'appointment' OR collection = 'alert')";
+// The queue indexes. Each queue is one ordered range of one covering index on `record` (schema
+// v5, client/core/src/Queues.cpp), keyed by what the queue selects on: the owner (a
+// practitioner's queues), the area (a supervisor's or an admin's), the organisation (a
+// provider's). A device keeps only those its users' queues read (v12): each is made when a user
+// of that role signs in, or when a queue first reads it, from the records already there.
+enum class QueueIndex { Owner, Area, Organisation };
+const char* queueIndexName(QueueIndex index);
+// Makes the index if the device does not keep it yet; true when it did.
+bool ensureQueueIndex(db::Database& db, QueueIndex index);
+
 inline int localSchemaVersion() { return static_cast<int>(localMigrations().size()); }
 
 // Opens (creating if needed) a local database and migrates it to the latest schema.

@@ -4,6 +4,7 @@
 // referrals). Items carry no one's personal details: a queue shows status, service, dates and
 // ages; opening an item goes through LocalStore::view, which is audited.
 #include "signpost/db/Database.hpp"
+#include "signpost/schema/LocalSchema.hpp"
 #include "signpost/sync/Access.hpp"
 
 #include <ctime>
@@ -55,6 +56,9 @@ public:
     std::vector<Queue> provider(const sync::Principal& who);
     // Whichever of the above the principal's role sees (admins see the supervisor view of all areas).
     std::vector<Queue> forPrincipal(const sync::Principal& who);
+    // The queue index a role's queues read: the one a device keeps for a user of that role
+    // (schema::ensureQueueIndex; SyncEngine makes it at sign-in, before records arrive).
+    static schema::QueueIndex indexFor(domain::Role role);
 
 private:
     db::Database& m_db;
