@@ -1,11 +1,12 @@
 #pragma once
 // The members of a JSON object's text, each as it stands in the text, without building objects.
 //
-// For text nlohmann's parser has already accepted: a pull page is read with its SAX parser first,
-// and only then are a record's fields split here to seal its personal values in place. So this
-// checks shape, not grammar: it finds where each name and value begins and ends (strings with
-// their escapes, nested objects and arrays, bare numbers and literals), never reads past the
-// text, and throws signpost::Error (Parse) for text that is not one object.
+// For text whose grammar is already known good (surelyValid, or text nlohmann's parser accepted
+// or wrote): a pull page is checked first, then walked here into records, and a record's fields
+// are split here to seal its personal values in place. So the walk checks shape, not grammar: it
+// finds where each name and value begins and ends (strings with their escapes, nested objects
+// and arrays, bare numbers and literals), never reads past the text, and throws signpost::Error
+// (Parse) for text that is not one object.
 #include <functional>
 #include <string>
 #include <string_view>
