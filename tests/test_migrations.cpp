@@ -71,6 +71,7 @@ INSERT INTO outbox (op_id, collection, record_id, body, created_at) VALUES ('op-
         // v11 only drops two indexes.
         {11, [](db::Database&) {}},
         {12, [](db::Database&) {}},
+        {13, [](db::Database&) {}},
     };
     return f;
 }
@@ -259,6 +260,33 @@ TEST_CASE("a queue page is one covering index range, with no sort and no visit t
         CHECK(detail.find(std::string("COVERING INDEX ") + index) != std::string::npos);
         CHECK(detail.find("TEMP B-TREE") == std::string::npos);
     }
+}
+
+TEST_CASE("the count of open conflicts at the end of each sync reads an index of conflicts alone") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "conflicts.db").string());
+    for (int i = 0; i < 200; ++i)
+        db.exec("INSERT INTO record (collection, id, status, deleted) VALUES ('" +
+                std::string(i % 10 == 0 ? "conflict" : i % 2 ? "referral" : "service") + "', 'r-" + std::to_string(i) +
+                "', '" + (i % 20 == 0 ? "resolved" : "open") + "', " + (i == 30 ? "1" : "0") + ")");
+    // Every other record writes no entry in it (schema v13).
+    CHECK(indexEntries(db, "conflict_by_status") == 19); // 20 conflicts, one deleted
+    CHECK_FALSE(hasIndex(db, "record_by_status"));
+    // The shape LocalStore::countWithStatus reads, with the collection in the text.
+    auto plan = db.cached("EXPLAIN QUERY PLAN SELECT count(*) FROM record WHERE collection = 'conflict' AND status = ?1 "
+                          "AND deleted = 0");
+    std::string detail;
+    while (plan->step()) detail += plan->getText(3) + "\n";
+    plan->reset();
+    CHECK(detail.find("conflict_by_status") != std::string::npos);
+    auto count = [&](const std::string& collection, const std::string& status) {
+        return db.queryInt64("SELECT count(*) FROM record WHERE collection = " + db::sqlText(collection) +
+                             " AND status = " + db::sqlText(status) + " AND deleted = 0")
+            .value_or(-1);
+    };
+    CHECK(count("conflict", "open") == 9);
+    CHECK(count("conflict", "resolved") == 10);
+    CHECK(count("referral", "open") == 100); // any other collection is counted from its records
 }
 
 TEST_CASE("the queue indexes hold the live records of the queue collections and nothing else") {

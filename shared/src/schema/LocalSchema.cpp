@@ -425,6 +425,15 @@ void v12QueueIndexesByRole(db::Database& db) {
     db.exec(sql);
 }
 
+// v13: the count by status only for conflicts. Every record written had an entry in an index by
+// (collection, status), which only the count of open conflicts at the end of each sync reads
+// (LocalStore::countWithStatus): now it holds conflicts alone, and a pulled referral or service
+// writes one index entry fewer. A count of another collection reads that collection's records.
+void v13StatusIndexForConflicts(db::Database& db) {
+    db.exec("DROP INDEX IF EXISTS main.record_by_status;\n"
+            "CREATE INDEX main.conflict_by_status ON record(status) WHERE collection = 'conflict' AND deleted = 0;\n");
+}
+
 const std::array kLocalMigrations{
     db::Migration{1, "directory tables", v1Directory},
     db::Migration{2, "directory search index", v2Search},
@@ -438,6 +447,7 @@ const std::array kLocalMigrations{
     db::Migration{10, "queue index condition without temporary tables", v10QueueRowsWithoutTemporaryTables},
     db::Migration{11, "no unread indexes on a service's areas and needs", v11NoAreaAndNeedIndexes},
     db::Migration{12, "queue indexes kept only for the roles that read them", v12QueueIndexesByRole},
+    db::Migration{13, "the index by status holds conflicts only", v13StatusIndexForConflicts},
 };
 
 } // namespace
