@@ -25,14 +25,7 @@ struct QueueSpec {
     bool oldestFirst;
 };
 
-const char* keyColumn(Key key) {
-    switch (key) {
-    case Key::Owner: return "owner";
-    case Key::Area: return "area";
-    case Key::Organisation: return "organisation";
-    }
-    return "owner";
-}
+const char* keyColumn(Key key) { return schema::queueIndexColumn(key); }
 
 // Named outright: without statistics SQLite's planner prefers the (collection, id) primary key for
 // `collection = ?` and would walk every record of the collection (EXPLAIN QUERY PLAN showed it).

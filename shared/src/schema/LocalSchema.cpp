@@ -367,18 +367,25 @@ WHERE s.rowid IN (SELECT rowid FROM service_fts);
 // column filters. The index is derived from the directory tables, so it is built again from them.
 void v8SynonymConcepts(db::Database& db) { directory::DirectoryStore(db).reindexAll(); }
 
-// A queue index's definition: record columns in its order, holding the rows `rows` selects.
+// Each queue index: its name, the column a queue selects on, and every column in its order.
+struct QueueIndexSpec {
+    const char* name;
+    const char* key;
+    const char* columns;
+};
+constexpr QueueIndexSpec kQueueIndexSpecs[] = { // in QueueIndex order
+    {"queue_by_owner", "owner", "collection, owner, status, queue_at, id, area, organisation, link, local, deleted"},
+    {"queue_by_area", "area", "collection, area, status, queue_at, id, owner, organisation, link, local, deleted"},
+    {"queue_by_organisation", "organisation",
+     "collection, organisation, status, queue_at, id, area, owner, link, local, deleted"},
+};
+static_assert(static_cast<size_t>(QueueIndex::Organisation) + 1 == std::size(kQueueIndexSpecs));
+const QueueIndexSpec& specOf(QueueIndex index) { return kQueueIndexSpecs[static_cast<size_t>(index)]; }
+
+// A queue index's definition, holding the rows `rows` selects.
 std::string queueIndexSql(QueueIndex index, const std::string& rows, bool ifNotExists = false) {
-    const char* columns = "";
-    switch (index) {
-    case QueueIndex::Owner: columns = "collection, owner, status, queue_at, id, area, organisation, link, local, deleted"; break;
-    case QueueIndex::Area: columns = "collection, area, status, queue_at, id, owner, organisation, link, local, deleted"; break;
-    case QueueIndex::Organisation:
-        columns = "collection, organisation, status, queue_at, id, area, owner, link, local, deleted";
-        break;
-    }
-    return std::string("CREATE INDEX ") + (ifNotExists ? "IF NOT EXISTS " : "") + "main." + queueIndexName(index) +
-           " ON record(" + columns + ") WHERE " + rows + ";\n";
+    return std::string("CREATE INDEX ") + (ifNotExists ? "IF NOT EXISTS " : "") + "main." + specOf(index).name +
+           " ON record(" + specOf(index).columns + ") WHERE " + rows + ";\n";
 }
 
 constexpr QueueIndex kQueueIndexes[] = {QueueIndex::Owner, QueueIndex::Area, QueueIndex::Organisation};
@@ -452,14 +459,9 @@ const std::array kLocalMigrations{
 
 } // namespace
 
-const char* queueIndexName(QueueIndex index) {
-    switch (index) {
-    case QueueIndex::Owner: return "queue_by_owner";
-    case QueueIndex::Area: return "queue_by_area";
-    case QueueIndex::Organisation: return "queue_by_organisation";
-    }
-    return "queue_by_owner";
-}
+const char* queueIndexName(QueueIndex index) { return specOf(index).name; }
+
+const char* queueIndexColumn(QueueIndex index) { return specOf(index).key; }
 
 bool ensureQueueIndex(db::Database& db, QueueIndex index) {
     auto kept = db.cached("SELECT 1 FROM main.sqlite_schema WHERE type = 'index' AND name = ?1");

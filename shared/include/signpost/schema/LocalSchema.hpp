@@ -27,6 +27,8 @@ inline constexpr const char* kQueueRows =
 // of that role signs in, or when a queue first reads it, from the records already there.
 enum class QueueIndex { Owner, Area, Organisation };
 const char* queueIndexName(QueueIndex index);
+// The record column the index is keyed by after the collection: owner, area or organisation.
+const char* queueIndexColumn(QueueIndex index);
 // Makes the index if the device does not keep it yet; true when it did.
 bool ensureQueueIndex(db::Database& db, QueueIndex index);
 
