@@ -163,8 +163,7 @@ void SyncEngine::signIn(const std::string& username, const std::string& password
         m_store.clearState("vault");
         // The previous user's queue indexes go with their records: the device keeps the new
         // user's (below).
-        for (auto index : {schema::QueueIndex::Owner, schema::QueueIndex::Area, schema::QueueIndex::Organisation})
-            m_db.exec(std::string("DROP INDEX IF EXISTS main.") + schema::queueIndexName(index));
+        schema::dropQueueIndexes(m_db);
     }
     m_store.setState("token", reply["token"].get<std::string>());
     m_store.setState("server_url_user", username);

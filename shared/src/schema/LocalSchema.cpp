@@ -426,11 +426,7 @@ void v11NoAreaAndNeedIndexes(db::Database& db) {
 // open. The 200-client sync benchmark's devices spent about a sixth less CPU per op without
 // them (docs/benchmarks.md, sixteenth session). The one a signed-in user's role reads is made
 // again when the user next signs in or a queue first reads it.
-void v12QueueIndexesByRole(db::Database& db) {
-    std::string sql;
-    for (QueueIndex index : kQueueIndexes) sql += std::string("DROP INDEX IF EXISTS main.") + queueIndexName(index) + ";\n";
-    db.exec(sql);
-}
+void v12QueueIndexesByRole(db::Database& db) { dropQueueIndexes(db); }
 
 // v13: the count by status only for conflicts. Every record written had an entry in an index by
 // (collection, status), which only the count of open conflicts at the end of each sync reads
@@ -462,6 +458,12 @@ const std::array kLocalMigrations{
 const char* queueIndexName(QueueIndex index) { return specOf(index).name; }
 
 const char* queueIndexColumn(QueueIndex index) { return specOf(index).key; }
+
+void dropQueueIndexes(db::Database& db) {
+    std::string sql;
+    for (QueueIndex index : kQueueIndexes) sql += std::string("DROP INDEX IF EXISTS main.") + queueIndexName(index) + ";\n";
+    db.exec(sql);
+}
 
 bool ensureQueueIndex(db::Database& db, QueueIndex index) {
     auto kept = db.cached("SELECT 1 FROM main.sqlite_schema WHERE type = 'index' AND name = ?1");

@@ -31,6 +31,8 @@ const char* queueIndexName(QueueIndex index);
 const char* queueIndexColumn(QueueIndex index);
 // Makes the index if the device does not keep it yet; true when it did.
 bool ensureQueueIndex(db::Database& db, QueueIndex index);
+// Drops every queue index the device keeps (a new user's are made for them).
+void dropQueueIndexes(db::Database& db);
 
 inline int localSchemaVersion() { return static_cast<int>(localMigrations().size()); }
 
