@@ -487,3 +487,62 @@ TEST_CASE("versions written as text are what the library writes, and read back a
     CHECK(sync::versionsFromText(sync::versionsText(versions)) == versions);
     CHECK(sync::versionsText({}) == "{}");
 }
+
+TEST_CASE("an op written as text is the text its objects write, byte for byte") {
+    // Every member an op can have, each present and absent, with values of every kind.
+    std::mt19937 rng(11);
+    const json awkward = awkwardFields(3);
+    std::vector<json> values{nullptr, "", "plain", "sealed:v1:looks sealed", 0, -7, 1.5e300, false, json::object(),
+                             json::array()};
+    for (auto it = awkward.begin(); it != awkward.end(); ++it) values.push_back(*it);
+    values.push_back(awkward);
+    const std::vector<std::string> texts{"", "a", "Ynys Môn \"q\" \\ \n ŵ", "\x01\x1f", "😀 emoji", "z"};
+    auto pick = [&](const auto& list) { return list[std::uniform_int_distribution<size_t>(0, list.size() - 1)(rng)]; };
+    const sync::OpType types[] = {sync::OpType::Create, sync::OpType::Update, sync::OpType::Transition,
+                                  sync::OpType::Delete, sync::OpType::Resolve};
+    for (int n = 0; n < 2000; ++n) {
+        sync::Op op;
+        op.opId = "op-" + std::to_string(n) + pick(texts);
+        op.schema = static_cast<uint32_t>(rng() % 5);
+        op.type = types[rng() % 5];
+        op.collection = pick(texts) + "referral";
+        op.recordId = pick(texts);
+        const size_t fields = rng() % 4;
+        for (size_t f = 0; f < fields; ++f) {
+            sync::FieldChange change;
+            change.value = pick(values);
+            change.base = rng() % 3 ? 0 : static_cast<int64_t>(rng());
+            if (rng() % 2) change.baseValue = pick(values);
+            op.fields[pick(texts) + std::to_string(f % 2)] = change;
+        }
+        if (rng() % 2) op.toStatus = pick(texts);
+        if (rng() % 2) op.fromStatus = pick(texts);
+        if (rng() % 2) op.reason = pick(texts);
+        if (rng() % 2) op.conflictId = pick(texts);
+        if (rng() % 2) op.baseSeq = static_cast<int64_t>(rng() % 2 ? rng() : INT64_MAX);
+        if (rng() % 2) op.clientTime = pick(texts);
+        CAPTURE(n);
+        REQUIRE(sync::opText(op) == sync::toJson(op).dump());
+    }
+    // A part writer is asked for each value and base_value, named by field and part, in the
+    // order they are written, and what it writes stands where the value would.
+    sync::Op op;
+    op.opId = "op-1";
+    op.collection = "referral";
+    op.recordId = "r-1";
+    op.fields["a"] = {json("one"), 3, json("zero")};
+    op.fields["b"] = {json(2), 0, nullptr};
+    std::vector<std::string> asked;
+    const std::string text = sync::opText(op, [&](std::string& out, const std::string& field, std::string_view part,
+                                                  const json& value) {
+        asked.push_back(field + "." + std::string(part) + "=" + value.dump());
+        out += "\"#" + field + "\"";
+    });
+    CHECK(asked == std::vector<std::string>{"a.base_value=\"zero\"", "a.value=\"one\"", "b.value=2"});
+    const json parsed = json::parse(text);
+    CHECK(parsed["fields"]["a"]["value"] == "#a");
+    CHECK(parsed["fields"]["a"]["base_value"] == "#a");
+    CHECK(parsed["fields"]["a"]["base"] == 3);
+    CHECK(parsed["fields"]["b"]["value"] == "#b");
+    CHECK_FALSE(parsed["fields"]["b"].contains("base_value"));
+}

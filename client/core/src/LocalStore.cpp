@@ -315,18 +315,21 @@ std::string LocalStore::sealedRecordJson(const Record& r) const {
 }
 
 std::string LocalStore::sealedOpJson(const Op& op) const {
-    json j = sync::toJson(op);
-    if (!j.contains("fields")) return j.dump();
-    for (auto it = j["fields"].begin(); it != j["fields"].end(); ++it) {
-        bool personal = op.type == OpType::Resolve || personalField(op.collection, json::object(), it.key());
-        if (!personal) continue;
-        for (const char* part : {"value", "base_value"}) {
-            if (!it->contains(part) || (*it)[part].is_null()) continue;
-            if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
-            (*it)[part] = m_vault->seal((*it)[part].dump(), op.collection + "/" + op.recordId + "/" + it.key());
+    // Written as text (sync::opText), each personal value sealed where it stands: building the
+    // op's objects to write them out was most of queueing a change.
+    const bool resolve = op.type == OpType::Resolve;
+    return sync::opText(op, [&](std::string& out, const std::string& field, std::string_view, const json& value) {
+        if (value.is_null() || (!resolve && !personalField(op.collection, json::object(), field))) {
+            if (value.is_string()) jsontext::appendQuoted(out, value.get_ref<const std::string&>());
+            else out += value.dump();
+            return;
         }
-    }
-    return j.dump();
+        if (!m_vault) throw Error(ErrorDomain::Auth, kLocked);
+        // A sealed value is the prefix and base64: nothing in it needs escaping.
+        out += '"';
+        m_vault->sealTo(out, value.dump(), op.collection + "/" + op.recordId + "/" + field);
+        out += '"';
+    });
 }
 
 std::string LocalStore::revealedOpText(std::string_view body) const {

@@ -111,7 +111,9 @@ TransportResponse SyncEngine::exchange(const std::string& method, const std::str
     if (!body.empty()) {
         request.headers["content-type"] = "application/json";
         if (m_options.gzipRequests && body.size() > 512) {
-            request.body = sync::gzipCompress(body);
+            // zlib's fastest level, as the server's replies: on these bodies it keeps most of
+            // level 6's saving for about a third of its CPU.
+            request.body = sync::gzipCompress(body, 1);
             request.headers["content-encoding"] = "gzip";
         } else {
             request.body = body;

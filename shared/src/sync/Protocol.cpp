@@ -152,6 +152,73 @@ json toJson(const Op& op) {
     return j;
 }
 
+namespace {
+// A JSON value as nlohmann's dump() writes it; a string without the copy.
+void appendValue(std::string& out, const json& value) {
+    if (value.is_string()) jsontext::appendQuoted(out, value.get_ref<const std::string&>());
+    else out += value.dump();
+}
+} // namespace
+
+std::string opText(const Op& op, const OpPartWriter& part) {
+    // Members in name order, as a json object (a std::map) keeps them.
+    std::string out;
+    out.reserve(256);
+    bool first = true;
+    auto name = [&](std::string_view key) {
+        out += first ? "{\"" : ",\"";
+        first = false;
+        out += key;
+        out += "\":";
+    };
+    auto text = [&](std::string_view key, const std::string& value) {
+        name(key);
+        jsontext::appendQuoted(out, value);
+    };
+    if (op.baseSeq) {
+        name("base_seq");
+        out += std::to_string(op.baseSeq);
+    }
+    if (!op.clientTime.empty()) text("client_time", op.clientTime);
+    text("collection", op.collection);
+    if (!op.conflictId.empty()) text("conflict_id", op.conflictId);
+    if (!op.fields.empty()) {
+        name("fields");
+        out += '{';
+        bool firstField = true;
+        for (const auto& [field, change] : op.fields) {
+            if (!firstField) out += ',';
+            firstField = false;
+            jsontext::appendQuoted(out, field);
+            out += ":{\"base\":";
+            out += std::to_string(change.base);
+            auto write = [&](std::string_view which, const json& value) {
+                if (part) part(out, field, which, value);
+                else appendValue(out, value);
+            };
+            if (!change.baseValue.is_null()) {
+                out += ",\"base_value\":";
+                write("base_value", change.baseValue);
+            }
+            out += ",\"value\":";
+            write("value", change.value);
+            out += '}';
+        }
+        out += '}';
+    }
+    if (!op.fromStatus.empty()) text("from", op.fromStatus);
+    text("id", op.recordId);
+    text("op_id", op.opId);
+    if (!op.reason.empty()) text("reason", op.reason);
+    name("schema");
+    out += std::to_string(op.schema);
+    if (!op.toStatus.empty()) text("to", op.toStatus);
+    name("type");
+    jsontext::appendQuoted(out, toCode(op.type));
+    out += '}';
+    return out;
+}
+
 json toJson(const OpResult& r) {
     json j{{"op_id", r.opId}, {"status", toCode(r.status)}};
     if (r.original) j["original"] = toCode(*r.original);

@@ -131,6 +131,14 @@ struct PullResponse {
 };
 
 nlohmann::json toJson(const Op& op);
+// A field change's value or base_value (`part`) written into an op's text. How a device seals
+// personal values on their way into its outbox.
+using OpPartWriter =
+    std::function<void(std::string& out, const std::string& field, std::string_view part, const nlohmann::json& value)>;
+// The same text as toJson(op).dump(), written without building the objects (a device writes one
+// for every change a person makes). `part`, if given, writes each field's value and base_value
+// in place of their plain JSON text.
+std::string opText(const Op& op, const OpPartWriter& part = {});
 nlohmann::json toJson(const OpResult& result);
 nlohmann::json toJson(const PushRequest& request);
 // The same request written from ops already in wire form (each a JSON object as toJson(Op) gives):
