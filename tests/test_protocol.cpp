@@ -546,3 +546,150 @@ TEST_CASE("an op written as text is the text its objects write, byte for byte") 
     CHECK(parsed["fields"]["b"]["value"] == "#b");
     CHECK_FALSE(parsed["fields"]["b"].contains("base_value"));
 }
+
+namespace {
+
+// What reading a push says: its ops as the objects write them, or the message that refused it.
+std::string pushSays(std::string_view body, bool asText, bool* readAsText = nullptr) {
+    try {
+        const sync::PushRequest r = asText ? sync::pushRequestFromText(body, readAsText)
+                                           : sync::pushRequestFromJson(sync::parseJson(body));
+        json ops = json::array();
+        for (const auto& op : r.ops) ops.push_back(sync::toJson(op));
+        return json{{"protocol", r.protocol}, {"device_id", r.deviceId}, {"ops", ops}}.dump();
+    } catch (const Error& e) {
+        return std::string("error: ") + e.what();
+    }
+}
+
+} // namespace
+
+TEST_CASE("a push read from its text holds what reading it as objects gives, and the same errors") {
+    // As a device writes one: each op's stored text, put together.
+    std::vector<std::string> stored;
+    for (const auto& op : sync::pushRequestFromJson(pushBody()).ops) stored.push_back(sync::opText(op));
+    const std::string device = sync::pushRequestBody("dev-1", stored);
+    for (const std::string& body : {device, pushBody().dump(), pushBody().dump(2)}) {
+        CAPTURE(body);
+        bool asText = false;
+        const std::string said = pushSays(body, true, &asText);
+        CHECK(asText); // read in one pass, not as objects
+        CHECK(said == pushSays(body, false));
+        CHECK(said.rfind("error", 0) != 0);
+    }
+    // Values of every kind arrive as the library reads them.
+    const sync::PushRequest read = sync::pushRequestFromText(device);
+    REQUIRE(read.ops.size() == 6);
+    CHECK(read.ops[1].fields.at("notes").value == awkwardFields(1));
+    CHECK(read.ops[1].fields.at("notes").baseValue == "before");
+    CHECK(read.ops[1].fields.at("notes").base == 7);
+    CHECK(read.ops[1].fields.at("gone").value.is_null());
+    CHECK(read.ops[0].fields.at("name").value == awkwardFields(0)["name"]);
+    CHECK(read.ops[2].schema == 2);
+    // An op that names no schema was written against the first.
+    json old = pushBody();
+    old["ops"][0].erase("schema");
+    CHECK(sync::pushRequestFromText(old.dump()).ops[0].schema == 1);
+
+    // What a device never writes is read as objects, and refused with their message.
+    auto damaged = [&](auto change) {
+        json b = pushBody();
+        change(b);
+        return b.dump();
+    };
+    const std::vector<std::string> refused{
+        damaged([](json& b) { b["ops"][1]["fields"]["notes"]["base"] = -1; }),
+        damaged([](json& b) { b["ops"][1]["fields"]["notes"]["colour"] = 1; }),
+        damaged([](json& b) { b["ops"][1]["fields"]["notes"] = 3; }),
+        damaged([](json& b) { b["ops"][0]["colour"] = "red"; }),
+        damaged([](json& b) { b["ops"][2]["to"] = 5; }),
+        damaged([](json& b) { b["ops"][2]["op_id"] = ""; }),
+        damaged([](json& b) { b["ops"][2]["op_id"] = std::string(65, 'x'); }),
+        damaged([](json& b) { b["ops"][2]["reason"] = std::string(4097, 'x'); }),
+        damaged([](json& b) { b["ops"][2]["type"] = "teleport"; }),
+        damaged([](json& b) { b["ops"][2]["schema"] = 99; }),
+        damaged([](json& b) { b["ops"][2]["schema"] = 1.5; }),
+        damaged([](json& b) { b["ops"][2].erase("id"); }),
+        damaged([](json& b) { b["ops"][4]["fields"] = json::array(); }),
+        damaged([](json& b) { b.erase("device_id"); }),
+        damaged([](json& b) { b["protocol"] = "1"; }),
+        damaged([](json& b) { b["extra"] = true; }),
+        damaged([](json& b) { b["ops"] = json::array({1}); }),
+        "[]",
+        "{\"protocol\":1,\"device_id\":\"d\",\"ops\":[]} trailing",
+    };
+    for (const auto& body : refused) {
+        CAPTURE(body);
+        bool asText = true;
+        const std::string said = pushSays(body, true, &asText);
+        CHECK_FALSE(asText);
+        CHECK(said.rfind("error: ", 0) == 0);
+        CHECK(said == pushSays(body, false));
+    }
+    // What the objects accept but a device never writes (a null for an absent member, a member
+    // repeated): read as objects, with their result.
+    auto withFields = [](const std::string& fields) {
+        return "{\"protocol\":1,\"device_id\":\"d\",\"ops\":[{\"op_id\":\"o\",\"type\":\"update\",\"collection\":"
+               "\"referral\",\"id\":\"r\",\"fields\":" + fields + "}]}";
+    };
+    for (const std::string& body : {damaged([](json& b) { b["ops"][2]["to"] = nullptr; }),
+                                    std::string("{\"protocol\":1,\"device_id\":\"d\",\"ops\":[1],\"ops\":[]}"),
+                                    withFields("{\"a\":{\"value\":1},\"a\":{\"value\":2}}"),
+                                    withFields("{\"a\":{\"value\":1,\"value\":2}}"),
+                                    withFields("{\"a\":{\"value\":1,\"base\":1,\"base\":2}}"),
+                                    withFields("{\"a\":{\"value\":1,\"base_value\":1,\"base_value\":2}}")}) {
+        CAPTURE(body);
+        bool asText = true;
+        const std::string said = pushSays(body, true, &asText);
+        CHECK_FALSE(asText);
+        CHECK(said.rfind("error", 0) != 0);
+        CHECK(said == pushSays(body, false));
+    }
+    // Too many ops: the count is the objects' message, not a half-read push.
+    json many = pushBody();
+    for (size_t i = many["ops"].size(); i <= sync::kMaxOpsPerPush; ++i) many["ops"].push_back(many["ops"][0]);
+    const std::string manyText = many.dump();
+    CHECK(pushSays(manyText, true).find("at most " + std::to_string(sync::kMaxOpsPerPush)) != std::string::npos);
+    CHECK(pushSays(manyText, true) == pushSays(manyText, false));
+}
+
+TEST_CASE("randomly damaged pushes: the text reader and the objects agree on every one") {
+    std::mt19937 rng(7);
+    static const std::vector<std::string> pieces = {
+        "\"", "\\", "\\u", "d800", "\\udc00", "e", "e999", "-", ".", ",", ":", "{", "}", "[", "]", std::string(1, '\0'),
+        "\xff", "\xc3", " ", "1", "null", "\"base\":"};
+    // Whole members, put where a member may stand: repeated, of another type, unknown.
+    static const std::vector<std::string> members = {
+        "\"op_id\":\"x\",", "\"schema\":1,",      "\"schema\":1.0,",   "\"schema\":\"1\",", "\"fields\":{},",
+        "\"fields\":[],",   "\"value\":1,",       "\"base\":-0,",      "\"base\":null,",    "\"base_value\":null,",
+        "\"to\":null,",     "\"type\":\"create\",", "\"extra\":1,",    "\"id\":\"\",",      "\"a\":{\"value\":1},",
+        "\"protocol\":1,"};
+    std::vector<std::string> stored;
+    for (const auto& op : sync::pushRequestFromJson(pushBody()).ops) stored.push_back(sync::opText(op));
+    const std::string compact = sync::pushRequestBody("dev-1", stored);
+    const std::string spread = pushBody().dump(1);
+    size_t accepted = 0;
+    for (int round = 0; round < 3000; ++round) {
+        std::string body = round % 4 ? compact : spread;
+        for (unsigned edits = 1 + rng() % 2; edits > 0; --edits) {
+            const size_t at = rng() % (body.size() + 1);
+            switch (rng() % 4) {
+            case 0: body.insert(at, pieces[rng() % pieces.size()]); break;
+            case 1: {
+                const size_t brace = body.find('{', at);
+                if (brace != std::string::npos) body.insert(brace + 1, members[rng() % members.size()]);
+                break;
+            }
+            case 2:
+                if (at < body.size()) body.replace(at, 1, pieces[rng() % pieces.size()]);
+                break;
+            default: body.erase(at, 1 + rng() % 4); break;
+            }
+        }
+        CAPTURE(body);
+        const std::string objects = pushSays(body, false);
+        REQUIRE(pushSays(body, true) == objects);
+        if (objects.rfind("error", 0) != 0) ++accepted;
+    }
+    CHECK(accepted > 200); // damage that leaves a good push (inside a string, say) is read too
+}

@@ -12,6 +12,7 @@
 
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace signpost;
@@ -57,6 +58,19 @@ TEST_CASE("ISO dates parse only when real") {
     CHECK(timeutil::parseClock("24:00", minutes));
     CHECK_FALSE(timeutil::parseClock("25:00", minutes));
     CHECK_FALSE(timeutil::parseClock("9am", minutes));
+}
+
+TEST_CASE("date-times are written in UTC, each second its own, asked in any order and on any thread") {
+    CHECK(timeutil::isoDateTimeUtc(0) == "1970-01-01T00:00:00Z");
+    CHECK(timeutil::isoDateTimeUtc(1795348800) == "2026-11-22T12:00:00Z");
+    CHECK(timeutil::isoDateTimeUtc(1795348800) == "2026-11-22T12:00:00Z"); // asked again
+    CHECK(timeutil::isoDateTimeUtc(1795348801) == "2026-11-22T12:00:01Z");
+    CHECK(timeutil::isoDateTimeUtc(0) == "1970-01-01T00:00:00Z");
+    CHECK(timeutil::isoDateTimeUtc(86399) == "1970-01-01T23:59:59Z");
+    std::string other;
+    std::thread([&] { other = timeutil::isoDateTimeUtc(1782907200); }).join();
+    CHECK(other == "2026-07-01T12:00:00Z");
+    CHECK(timeutil::isoDateTimeUtc(86399) == "1970-01-01T23:59:59Z");
 }
 
 TEST_CASE("UK local time follows British Summer Time") {

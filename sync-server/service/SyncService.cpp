@@ -441,7 +441,7 @@ HttpResponse SyncService::colleagues(Context& ctx) {
 // ------------------------------------------------------------------------------- push, pull
 
 HttpResponse SyncService::push(Context& ctx) {
-    sync::PushRequest request = sync::pushRequestFromJson(sync::parseJson(ctx.body));
+    sync::PushRequest request = sync::pushRequestFromText(ctx.body);
     if (request.protocol != sync::ProtocolVersion)
         throw HttpError(426, "upgrade_required", "this server speaks sync protocol " + std::to_string(sync::ProtocolVersion));
     if (request.deviceId != ctx.deviceId)

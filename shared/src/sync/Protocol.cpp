@@ -639,6 +639,164 @@ PullResponse pullResponseFromText(std::string_view body, const std::function<boo
     return page;
 }
 
+namespace {
+
+// Reads a push as a device writes it (see pushRequestFromText). Like PageReader: only text
+// jsontext::surelyValid accepts, and only what it expects, each check of readOp made here as a
+// condition for reading on; anything else is Unexpected and the push is read as objects.
+class PushReader {
+public:
+    std::optional<PushRequest> read(std::string_view body) {
+        m_body = body;
+        if (!jsontext::surelyValid(body)) return std::nullopt;
+        PushRequest request;
+        try {
+            unsigned seen = 0;
+            const size_t end = jsontext::walkObject(body, 0, [&](std::string_view name, size_t at) {
+                const size_t to = jsontext::valueEnd(body, at);
+                const std::string_view value = body.substr(at, to - at);
+                if (name == "\"protocol\"") {
+                    once(seen, 1);
+                    request.protocol = static_cast<uint32_t>(whole(value));
+                } else if (name == "\"device_id\"") {
+                    once(seen, 2);
+                    request.deviceId = text(value, 64);
+                } else if (name == "\"ops\"") {
+                    once(seen, 4);
+                    if (value.front() != '[') throw Unexpected{};
+                    jsontext::walkArray(body, at, [&](size_t op) {
+                        if (request.ops.size() == kMaxOpsPerPush) throw Unexpected{}; // the objects say how many
+                        return readOp(op, request.ops.emplace_back());
+                    });
+                } else {
+                    throw Unexpected{};
+                }
+                return to;
+            });
+            if (seen != 7 || body.find_first_not_of(" \t\r\n", end) != std::string_view::npos) throw Unexpected{};
+        } catch (const Unexpected&) {
+            return std::nullopt;
+        } catch (const Error&) { // not the shape the grammar check promised: the full parse decides
+            return std::nullopt;
+        } catch (const json::exception&) {
+            return std::nullopt;
+        }
+        return request;
+    }
+
+private:
+    struct Unexpected {};
+    static void once(unsigned& seen, unsigned bit) {
+        if (seen & bit) throw Unexpected{};
+        seen |= bit;
+    }
+    static int64_t whole(std::string_view value) {
+        int64_t v = 0;
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+        if (ec != std::errc() || end != value.data() + value.size()) throw Unexpected{};
+        return v;
+    }
+    // A string of at most `maxBytes` (as readOp allows); a null or another type is Unexpected.
+    static std::string text(std::string_view value, size_t maxBytes) {
+        if (value.front() != '"') throw Unexpected{};
+        std::string s = value.find('\\') == std::string_view::npos ? std::string(value.substr(1, value.size() - 2))
+                                                                    : json::parse(value).get<std::string>();
+        if (s.size() > maxBytes) throw Unexpected{};
+        return s;
+    }
+    // A field's value, as the library would hold it.
+    static json valueOf(std::string_view value) {
+        if (value.front() == '"' && value.find('\\') == std::string_view::npos)
+            return json(std::string(value.substr(1, value.size() - 2)));
+        return json::parse(value);
+    }
+    // The op at m_body[at] into `op`; returns the index just past it.
+    size_t readOp(size_t at, Op& op) const {
+        if (m_body[at] != '{') throw Unexpected{};
+        op.schema = 1; // as readOp: an op that names no schema was written against the first
+        unsigned seen = 0;
+        bool sawType = false;
+        const size_t end = jsontext::walkObject(m_body, at, [&](std::string_view name, size_t from) {
+            const size_t to = jsontext::valueEnd(m_body, from);
+            const std::string_view value = m_body.substr(from, to - from);
+            static constexpr std::string_view names[] = {"\"op_id\"", "\"schema\"", "\"type\"", "\"collection\"",
+                                                         "\"id\"", "\"fields\"", "\"to\"", "\"from\"",
+                                                         "\"reason\"", "\"conflict_id\"", "\"base_seq\"",
+                                                         "\"client_time\""};
+            const auto which = static_cast<unsigned>(std::find(std::begin(names), std::end(names), name) - std::begin(names));
+            if (which == std::size(names)) throw Unexpected{}; // unknown, or spelt with an escape
+            once(seen, 1u << which);
+            switch (which) {
+            case 0: op.opId = text(value, 64); break;
+            case 1: op.schema = static_cast<uint32_t>(whole(value)); break;
+            case 2: {
+                auto type = parseOpType(text(value, 32));
+                if (!type) throw Unexpected{};
+                op.type = *type;
+                sawType = true;
+                break;
+            }
+            case 3: op.collection = text(value, 64); break;
+            case 4: op.recordId = text(value, 64); break;
+            case 5: readFields(from, op); break;
+            case 6: op.toStatus = text(value, 64); break;
+            case 7: op.fromStatus = text(value, 64); break;
+            case 8: op.reason = text(value, 4096); break;
+            case 9: op.conflictId = text(value, 64); break;
+            case 10: op.baseSeq = whole(value); break;
+            default: op.clientTime = text(value, 64); break;
+            }
+            return to;
+        });
+        // What readOp requires, within its ranges (a schema beyond them is its message to give).
+        if (!(seen & 1u) || op.opId.empty() || !sawType || !(seen & 8u) || !(seen & 16u) || op.recordId.empty() ||
+            op.schema < 1 || op.schema > SchemaVersion)
+            throw Unexpected{};
+        return end;
+    }
+    void readFields(size_t at, Op& op) const {
+        if (m_body[at] != '{') throw Unexpected{};
+        jsontext::walkObject(m_body, at, [&](std::string_view quoted, size_t from) {
+            if (m_body[from] != '{' || quoted.find('\\') != std::string_view::npos) throw Unexpected{};
+            std::string field(quoted.substr(1, quoted.size() - 2));
+            if (op.fields.count(field)) throw Unexpected{}; // repeated: the objects keep the last
+            FieldChange change;
+            unsigned seen = 0;
+            const size_t end = jsontext::walkObject(m_body, from, [&](std::string_view name, size_t v) {
+                const size_t to = jsontext::valueEnd(m_body, v);
+                const std::string_view value = m_body.substr(v, to - v);
+                if (name == "\"value\"") {
+                    once(seen, 1);
+                    change.value = valueOf(value);
+                } else if (name == "\"base\"") {
+                    once(seen, 2);
+                    change.base = whole(value);
+                    if (change.base < 0) throw Unexpected{};
+                } else if (name == "\"base_value\"") {
+                    once(seen, 4);
+                    change.baseValue = valueOf(value);
+                } else {
+                    throw Unexpected{};
+                }
+                return to;
+            });
+            op.fields.emplace(std::move(field), std::move(change));
+            return end;
+        });
+    }
+
+    std::string_view m_body;
+};
+
+} // namespace
+
+PushRequest pushRequestFromText(std::string_view body, bool* readAsText) {
+    auto request = PushReader().read(body);
+    if (readAsText) *readAsText = request.has_value();
+    if (request) return std::move(*request);
+    return pushRequestFromJson(parseJson(body));
+}
+
 Op upgradeOp(Op op) {
     // Each step takes an op one schema forward, so an op queued on an old device for days lands.
     if (op.schema < 2 && op.collection == "referral") {

@@ -45,6 +45,10 @@ int64_t daysSinceEpoch(std::time_t utc) {
 std::string isoDateUtc(std::time_t utc) { return isoDate(daysSinceEpoch(utc)); }
 
 std::string isoDateTimeUtc(std::time_t utc) {
+    // Asked for every record a sync writes, mostly for the same second: the last answer is kept.
+    thread_local std::time_t lastUtc = 0;
+    thread_local std::string lastText;
+    if (utc == lastUtc && !lastText.empty()) return lastText;
     auto tp = system_clock::from_time_t(utc);
     auto dayPoint = floor<std::chrono::days>(tp);
     hh_mm_ss hms{floor<seconds>(tp - dayPoint)};
@@ -52,7 +56,9 @@ std::string isoDateTimeUtc(std::time_t utc) {
     std::snprintf(buf, sizeof buf, "%sT%02d:%02d:%02dZ", isoDate(dayPoint.time_since_epoch().count()).c_str(),
                   static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
                   static_cast<int>(hms.seconds().count()));
-    return buf;
+    lastUtc = utc;
+    lastText = buf;
+    return lastText;
 }
 
 bool parseClock(std::string_view clock, int& minutesOut) {

@@ -153,6 +153,12 @@ OpResult opResultFromJson(const nlohmann::json& j);
 PushRequest pushRequestFromJson(const nlohmann::json& j);
 // The same, moving the ops' field values out of `j` rather than copying them.
 PushRequest pushRequestFromJson(nlohmann::json&& j);
+// A push read from its text in one pass, with the same checks and errors as above: the
+// server's share of a push was largely building the body's objects and copying the ops out of
+// them. A push with anything a device does not write (a member repeated or spelt with an escape,
+// a null, a number that is not a plain whole number, a value out of range) is read as objects
+// instead, so every message is theirs. `readAsText`, if given, says which way it was read.
+PushRequest pushRequestFromText(std::string_view body, bool* readAsText = nullptr);
 PushResponse pushResponseFromJson(const nlohmann::json& j);
 Record recordFromJson(const nlohmann::json& j);
 PullResponse pullResponseFromJson(const nlohmann::json& j);
