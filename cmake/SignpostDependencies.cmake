@@ -11,6 +11,8 @@ find_package(nlohmann_json 3.11 REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 # zlib1g-dev: gzip bodies on the sync wire.
 find_package(ZLIB REQUIRED)
+# libssl-dev: base64 of sealed values (shared/), and TLS beside cpprestsdk in the server.
+find_package(OpenSSL REQUIRED)
 
 # libcurl4-openssl-dev: the client sync transport (client/core, linked by signpost-cli too).
 find_package(CURL REQUIRED)
@@ -19,7 +21,6 @@ if(SIGNPOST_BUILD_SERVER)
   # libcpprest-dev: the server's http_listener. Its CMake config does not carry OpenSSL, so the
   # server links OpenSSL::SSL and OpenSSL::Crypto itself.
   find_package(cpprestsdk REQUIRED)
-  find_package(OpenSSL REQUIRED)
 endif()
 
 if(SIGNPOST_BUILD_CLIENT)

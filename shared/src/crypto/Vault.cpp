@@ -1,6 +1,7 @@
 #include "signpost/crypto/Vault.hpp"
 #include "signpost/Error.hpp"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <atomic>
@@ -139,13 +140,17 @@ void Vault::sealTo(std::string& out, std::string_view plaintext, std::string_vie
                                                plaintext.size(), reinterpret_cast<const unsigned char*>(context.data()),
                                                context.size(), nullptr, box, m_key->bytes);
     // The prefix and the base64 written straight onto the end of `out` (the encoder writes a
-    // terminating NUL, dropped after).
+    // terminating NUL, dropped after). OpenSSL's encoder, not libsodium's: this is ciphertext,
+    // which needs no constant-time encoding, and libsodium's took longer than the cipher (a
+    // pulled referral seals its personal values as it is stored). The same alphabet and padding.
     const size_t size = kNonce + written;
     const size_t at = out.size();
     const size_t encoded = sodium_base64_ENCODED_LEN(size, sodium_base64_VARIANT_ORIGINAL);
     out.resize(at + kPrefix.size() + encoded);
     std::memcpy(out.data() + at, kPrefix.data(), kPrefix.size());
-    sodium_bin2base64(out.data() + at + kPrefix.size(), encoded, box, size, sodium_base64_VARIANT_ORIGINAL);
+    const int wrote = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + at + kPrefix.size()), box,
+                                      static_cast<int>(size));
+    if (wrote < 0 || static_cast<size_t>(wrote) != encoded - 1) throw Error(ErrorDomain::Internal, "base64 encoding failed");
     out.resize(at + kPrefix.size() + encoded - 1);
 }
 
