@@ -841,6 +841,10 @@ TEST_CASE("a pulled personal value given twice keeps the last, as JSON reads it,
         {R"("notes":"only"})", "only"},
         {R"("notes":null})", nullptr},
         {R"("$sealed":"not a seal","notes":"n"})", "n"},
+        // A name spelt with an escape is the name it reads as: sealed, and the last one still wins.
+        {R"("n\u006ftes":"escaped"})", "escaped"},
+        {R"("notes":"first","\u006eotes":"escaped second"})", "escaped second"},
+        {R"("\u0063rn":"X2","notes":"plain"})", "plain"},
     };
     for (size_t i = 0; i < cases.size(); ++i) {
         const auto& [tail, notes] = cases[i];

@@ -77,7 +77,7 @@ crypto::Vault LocalStore::openVault(const std::string& passphrase, crypto::KdfCo
 namespace {
 // Which of a record's fields hold a person's details. A conflict is as personal as the field it
 // is about; one about a whole record (a delete that won) holds the record's last values.
-bool personalField(const std::string& collection, const json& fields, const std::string& name) {
+bool personalField(const std::string& collection, const json& fields, std::string_view name) {
     if (collection == "conflict") {
         if (name != "base" && name != "mine" && name != "theirs" && name != "resolution") return false;
         const sync::CollectionSpec* target = sync::findCollection(fields.value("collection", ""));
@@ -264,18 +264,25 @@ std::string LocalStore::sealedFieldsFromText(const std::string& collection, cons
     // and the sealed members if one is null: such text is read as the object it is instead.
     std::vector<std::string> personalNames;
     bool repeated = false;
+    // What personalField says, with the collection looked up once for all its members (a
+    // conflict, the one collection whose personal fields depend on its values, is not read here).
+    const sync::CollectionSpec* spec = sync::findCollection(collection);
+    std::string unescaped;
     jsontext::forEachMember(text, [&](std::string_view quoted, std::string_view value) {
-        std::string name = jsontext::unquoteName(quoted);
+        // The name as written, unless it holds an escape (then as JSON reads it).
+        std::string_view name = quoted.substr(1, quoted.size() - 2);
+        if (name.find('\\') != std::string_view::npos) name = unescaped = jsontext::unquoteName(quoted);
         // `derived` feeds only the row's columns (queueAt, link); a repeated name: the last wins.
-        if (name == "history") derived[name] = lastTransition(value);
-        else if (derivesColumns(name)) derived[name] = acceptedValue(value);
-        if (name != kSealedMember && !personalField(collection, derived, name)) {
+        if (name == "history") derived[std::string(name)] = lastTransition(value);
+        else if (derivesColumns(name)) derived[std::string(name)] = acceptedValue(value);
+        const sync::FieldSpec* field = spec ? spec->field(name) : nullptr;
+        if (name != kSealedMember && !(field && field->personal)) {
             out.clear(name, quoted, value);
             return;
         }
         const bool isNull = value == "null";
         if (std::find(personalNames.begin(), personalNames.end(), name) != personalNames.end()) repeated = true;
-        personalNames.push_back(std::move(name));
+        personalNames.emplace_back(name);
         if (isNull) out.clear(personalNames.back(), quoted, value);
         else out.personal(quoted, value);
     });
