@@ -467,6 +467,34 @@ PullResponse pullResponseFromJson(json&& j) { return readPullResponse(j, &j); }
 
 namespace {
 
+// Something a reader of text as a device or the server writes it leaves to the reading as objects.
+struct Unexpected {};
+
+// What `read` gives from text jsontext::surelyValid accepts, or nullopt: text the quick check
+// leaves to the library, or that `read` leaves to the objects reader (Unexpected), or that is not
+// the shape the grammar check promised (the full parse then decides).
+template <typename T, typename Read>
+std::optional<T> readQuickly(std::string_view body, Read&& read) {
+    if (!jsontext::surelyValid(body)) return std::nullopt;
+    try {
+        return read();
+    } catch (const Unexpected&) {
+        return std::nullopt;
+    } catch (const Error&) {
+        return std::nullopt;
+    } catch (const json::exception&) {
+        return std::nullopt;
+    }
+}
+
+// A whole number written as one (as std::to_chars writes it, or with a leading minus on zero).
+int64_t wholeNumber(std::string_view text) {
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size()) throw Unexpected{};
+    return v;
+}
+
 // Reads a pull page's text as the server writes it, without building objects for its records:
 // each record's head goes straight into a Record, its `fields` object is cut from the text as it
 // stands, and its `versions` object too when it is exactly what versionsText writes. The
@@ -485,10 +513,9 @@ public:
 
     // The page, or nullopt: read it as objects.
     std::optional<PullResponse> read(std::string_view body) {
-        if (!jsontext::surelyValid(body)) return std::nullopt;
-        json root = json::object();
-        std::vector<Record> records;
-        try {
+        return readQuickly<PullResponse>(body, [&] {
+            json root = json::object();
+            std::vector<Record> records;
             bool sawRecords = false;
             const size_t end = jsontext::walkObject(body, 0, [&](std::string_view name, size_t at) {
                 if (name.find('\\') != std::string_view::npos) throw Unexpected{};
@@ -503,20 +530,13 @@ public:
                 return valueEnd;
             });
             if (body.find_first_not_of(" \t\r\n", end) != std::string_view::npos) throw Unexpected{};
-        } catch (const Unexpected&) {
-            return std::nullopt;
-        } catch (const Error&) { // not the shape the grammar check promised: the full parse decides
-            return std::nullopt;
-        } catch (const json::exception&) {
-            return std::nullopt;
-        }
-        PullResponse page = readPullResponse(root, nullptr); // the envelope: its records array is empty
-        page.records = std::move(records);
-        return page;
+            PullResponse page = readPullResponse(root, nullptr); // the envelope: its records array is empty
+            page.records = std::move(records);
+            return page;
+        });
     }
 
 private:
-    struct Unexpected {}; // something this reader leaves to the reading as objects
     enum class Member : unsigned { Collection, Id, Seq, Deleted, Area, Organisation, Owner, Status, Fields, Versions, Other };
     static constexpr unsigned bitOf(Member m) { return 1u << static_cast<unsigned>(m); }
     // By the name as written, quotes and all: one spelt with an escape is not one of these.
@@ -547,12 +567,6 @@ private:
         default: return nullptr;
         }
     }
-    static int64_t whole(std::string_view text) {
-        int64_t v = 0;
-        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-        if (ec != std::errc() || end != text.data() + text.size()) throw Unexpected{};
-        return v;
-    }
     // A versions object: as its text when that is exactly what versionsText writes (compact,
     // names in order, each once, as written, each number as it writes it), else as the map. One
     // that is not all whole numbers is left to the reading as objects.
@@ -561,7 +575,7 @@ private:
         size_t count = 0, bytes = 0;
         std::string_view last;
         jsontext::forEachMember(text, [&](std::string_view name, std::string_view value) {
-            const int64_t v = whole(value);
+            const int64_t v = wholeNumber(value);
             char digits[24];
             const auto written = static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, v).ptr - digits);
             const std::string_view plain = name.substr(1, name.size() - 2);
@@ -587,7 +601,7 @@ private:
             const size_t to = jsontext::valueEnd(body, from);
             const std::string_view value = body.substr(from, to - from);
             switch (m) {
-            case Member::Seq: r.seq = whole(value); break;
+            case Member::Seq: r.seq = wholeNumber(value); break;
             case Member::Deleted:
                 if (value != "true" && value != "false") throw Unexpected{};
                 r.deleted = value == "true";
@@ -648,16 +662,15 @@ class PushReader {
 public:
     std::optional<PushRequest> read(std::string_view body) {
         m_body = body;
-        if (!jsontext::surelyValid(body)) return std::nullopt;
-        PushRequest request;
-        try {
+        return readQuickly<PushRequest>(body, [&] {
+            PushRequest request;
             unsigned seen = 0;
             const size_t end = jsontext::walkObject(body, 0, [&](std::string_view name, size_t at) {
                 const size_t to = jsontext::valueEnd(body, at);
                 const std::string_view value = body.substr(at, to - at);
                 if (name == "\"protocol\"") {
                     once(seen, 1);
-                    request.protocol = static_cast<uint32_t>(whole(value));
+                    request.protocol = static_cast<uint32_t>(wholeNumber(value));
                 } else if (name == "\"device_id\"") {
                     once(seen, 2);
                     request.deviceId = text(value, 64);
@@ -674,27 +687,14 @@ public:
                 return to;
             });
             if (seen != 7 || body.find_first_not_of(" \t\r\n", end) != std::string_view::npos) throw Unexpected{};
-        } catch (const Unexpected&) {
-            return std::nullopt;
-        } catch (const Error&) { // not the shape the grammar check promised: the full parse decides
-            return std::nullopt;
-        } catch (const json::exception&) {
-            return std::nullopt;
-        }
-        return request;
+            return request;
+        });
     }
 
 private:
-    struct Unexpected {};
     static void once(unsigned& seen, unsigned bit) {
         if (seen & bit) throw Unexpected{};
         seen |= bit;
-    }
-    static int64_t whole(std::string_view value) {
-        int64_t v = 0;
-        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-        if (ec != std::errc() || end != value.data() + value.size()) throw Unexpected{};
-        return v;
     }
     // A string of at most `maxBytes` (as readOp allows); a null or another type is Unexpected.
     static std::string text(std::string_view value, size_t maxBytes) {
@@ -728,7 +728,7 @@ private:
             once(seen, 1u << which);
             switch (which) {
             case 0: op.opId = text(value, 64); break;
-            case 1: op.schema = static_cast<uint32_t>(whole(value)); break;
+            case 1: op.schema = static_cast<uint32_t>(wholeNumber(value)); break;
             case 2: {
                 auto type = parseOpType(text(value, 32));
                 if (!type) throw Unexpected{};
@@ -743,7 +743,7 @@ private:
             case 7: op.fromStatus = text(value, 64); break;
             case 8: op.reason = text(value, 4096); break;
             case 9: op.conflictId = text(value, 64); break;
-            case 10: op.baseSeq = whole(value); break;
+            case 10: op.baseSeq = wholeNumber(value); break;
             default: op.clientTime = text(value, 64); break;
             }
             return to;
@@ -770,7 +770,7 @@ private:
                     change.value = valueOf(value);
                 } else if (name == "\"base\"") {
                     once(seen, 2);
-                    change.base = whole(value);
+                    change.base = wholeNumber(value);
                     if (change.base < 0) throw Unexpected{};
                 } else if (name == "\"base_value\"") {
                     once(seen, 4);
