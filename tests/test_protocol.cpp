@@ -635,6 +635,7 @@ TEST_CASE("a push read from its text holds what reading it as objects gives, and
     for (const std::string& body : {damaged([](json& b) { b["ops"][2]["to"] = nullptr; }),
                                     std::string("{\"protocol\":1,\"device_id\":\"d\",\"ops\":[1],\"ops\":[]}"),
                                     withFields("{\"a\":{\"value\":1},\"a\":{\"value\":2}}"),
+                                    withFields("{\"a\":{\"value\":1}},\"fields\":{\"b\":{\"value\":2}}"),
                                     withFields("{\"a\":{\"value\":1,\"value\":2}}"),
                                     withFields("{\"a\":{\"value\":1,\"base\":1,\"base\":2}}"),
                                     withFields("{\"a\":{\"value\":1,\"base_value\":1,\"base_value\":2}}")}) {

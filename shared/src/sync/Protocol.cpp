@@ -487,7 +487,8 @@ std::optional<T> readQuickly(std::string_view body, Read&& read) {
     }
 }
 
-// A whole number written as one (as std::to_chars writes it, or with a leading minus on zero).
+// The whole number `text` is, all of it; anything else is Unexpected (a fraction, an exponent, a
+// number beyond int64_t: the objects reader decides).
 int64_t wholeNumber(std::string_view text) {
     int64_t v = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -666,6 +667,14 @@ public:
             PushRequest request;
             unsigned seen = 0;
             const size_t end = jsontext::walkObject(body, 0, [&](std::string_view name, size_t at) {
+                if (name == "\"ops\"") { // walked once, not measured first
+                    once(seen, 4);
+                    if (body[at] != '[') throw Unexpected{};
+                    return jsontext::walkArray(body, at, [&](size_t op) {
+                        if (request.ops.size() == kMaxOpsPerPush) throw Unexpected{}; // the objects say how many
+                        return readOp(op, request.ops.emplace_back());
+                    });
+                }
                 const size_t to = jsontext::valueEnd(body, at);
                 const std::string_view value = body.substr(at, to - at);
                 if (name == "\"protocol\"") {
@@ -674,13 +683,6 @@ public:
                 } else if (name == "\"device_id\"") {
                     once(seen, 2);
                     request.deviceId = text(value, 64);
-                } else if (name == "\"ops\"") {
-                    once(seen, 4);
-                    if (value.front() != '[') throw Unexpected{};
-                    jsontext::walkArray(body, at, [&](size_t op) {
-                        if (request.ops.size() == kMaxOpsPerPush) throw Unexpected{}; // the objects say how many
-                        return readOp(op, request.ops.emplace_back());
-                    });
                 } else {
                     throw Unexpected{};
                 }
@@ -717,6 +719,10 @@ private:
         unsigned seen = 0;
         bool sawType = false;
         const size_t end = jsontext::walkObject(m_body, at, [&](std::string_view name, size_t from) {
+            if (name == "\"fields\"") { // walked once, not measured first
+                once(seen, 1u << 5);
+                return readFields(from, op);
+            }
             const size_t to = jsontext::valueEnd(m_body, from);
             const std::string_view value = m_body.substr(from, to - from);
             static constexpr std::string_view names[] = {"\"op_id\"", "\"schema\"", "\"type\"", "\"collection\"",
@@ -738,13 +744,13 @@ private:
             }
             case 3: op.collection = text(value, 64); break;
             case 4: op.recordId = text(value, 64); break;
-            case 5: readFields(from, op); break;
             case 6: op.toStatus = text(value, 64); break;
             case 7: op.fromStatus = text(value, 64); break;
             case 8: op.reason = text(value, 4096); break;
             case 9: op.conflictId = text(value, 64); break;
             case 10: op.baseSeq = wholeNumber(value); break;
-            default: op.clientTime = text(value, 64); break;
+            case 11: op.clientTime = text(value, 64); break;
+            default: throw Unexpected{}; // fields: read above
             }
             return to;
         });
@@ -754,9 +760,10 @@ private:
             throw Unexpected{};
         return end;
     }
-    void readFields(size_t at, Op& op) const {
+    // The fields object at m_body[at] into op.fields; returns the index just past it.
+    size_t readFields(size_t at, Op& op) const {
         if (m_body[at] != '{') throw Unexpected{};
-        jsontext::walkObject(m_body, at, [&](std::string_view quoted, size_t from) {
+        return jsontext::walkObject(m_body, at, [&](std::string_view quoted, size_t from) {
             if (m_body[from] != '{' || quoted.find('\\') != std::string_view::npos) throw Unexpected{};
             std::string field(quoted.substr(1, quoted.size() - 2));
             if (op.fields.count(field)) throw Unexpected{}; // repeated: the objects keep the last
