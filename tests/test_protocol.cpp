@@ -316,6 +316,30 @@ TEST_CASE("a damaged or wrong pull page gets the same error either way, and neve
     }
 }
 
+namespace {
+// One or two random edits: a piece put in or put in place of a character, a whole member put
+// just after a brace (where an object's first member stands), or a few characters cut.
+void damage(std::string& body, std::mt19937& rng, const std::vector<std::string>& pieces,
+            const std::vector<std::string>& members) {
+    for (unsigned edits = 1 + rng() % 2; edits > 0; --edits) {
+        const size_t at = rng() % (body.size() + 1);
+        switch (rng() % 4) {
+        case 0: body.insert(at, pieces[rng() % pieces.size()]); break;
+        case 1: {
+            const size_t brace = body.find('{', at);
+            if (brace != std::string::npos) body.insert(brace + 1, members[rng() % members.size()]);
+            break;
+        }
+        case 2:
+            if (at < body.size()) body.replace(at, 1, pieces[rng() % pieces.size()]);
+            break;
+        default: body.erase(at, 1 + rng() % 4); break;
+        }
+    }
+}
+
+} // namespace
+
 TEST_CASE("randomly damaged pages: the text reader and the objects agree on every one") {
     // Damage aimed at what the quick grammar check and the library could differ on (quotes,
     // escapes, surrogates, exponents, bytes that are not UTF-8, a NUL) and at the page's own
@@ -336,21 +360,7 @@ TEST_CASE("randomly damaged pages: the text reader and the objects agree on ever
     size_t accepted = 0;
     for (int round = 0; round < 3000; ++round) {
         std::string body = round % 4 ? compact : spread;
-        for (unsigned edits = 1 + rng() % 2; edits > 0; --edits) {
-            const size_t at = rng() % (body.size() + 1);
-            switch (rng() % 4) {
-            case 0: body.insert(at, pieces[rng() % pieces.size()]); break;
-            case 1: { // a member just after a brace, where a record's first member stands
-                const size_t brace = body.find('{', at);
-                if (brace != std::string::npos) body.insert(brace + 1, members[rng() % members.size()]);
-                break;
-            }
-            case 2:
-                if (at < body.size()) body.replace(at, 1, pieces[rng() % pieces.size()]);
-                break;
-            default: body.erase(at, 1 + rng() % 4); break;
-            }
-        }
+        damage(body, rng, pieces, members);
         CAPTURE(body);
         const auto objects = objectsSay(body);
         const auto text = textSays(body);
@@ -672,21 +682,7 @@ TEST_CASE("randomly damaged pushes: the text reader and the objects agree on eve
     size_t accepted = 0;
     for (int round = 0; round < 3000; ++round) {
         std::string body = round % 4 ? compact : spread;
-        for (unsigned edits = 1 + rng() % 2; edits > 0; --edits) {
-            const size_t at = rng() % (body.size() + 1);
-            switch (rng() % 4) {
-            case 0: body.insert(at, pieces[rng() % pieces.size()]); break;
-            case 1: {
-                const size_t brace = body.find('{', at);
-                if (brace != std::string::npos) body.insert(brace + 1, members[rng() % members.size()]);
-                break;
-            }
-            case 2:
-                if (at < body.size()) body.replace(at, 1, pieces[rng() % pieces.size()]);
-                break;
-            default: body.erase(at, 1 + rng() % 4); break;
-            }
-        }
+        damage(body, rng, pieces, members);
         CAPTURE(body);
         const std::string objects = pushSays(body, false);
         REQUIRE(pushSays(body, true) == objects);
