@@ -75,6 +75,9 @@ crypto::Vault LocalStore::openVault(const std::string& passphrase, crypto::KdfCo
 }
 
 namespace {
+// What personalField reads of a record's values for an op's change, which names its field only.
+const json kNoFields = json::object();
+
 // Which of a record's fields hold a person's details. A conflict is as personal as the field it
 // is about; one about a whole record (a delete that won) holds the record's last values.
 bool personalField(const std::string& collection, const json& fields, std::string_view name) {
@@ -326,7 +329,7 @@ std::string LocalStore::sealedOpJson(const Op& op) const {
     // op's objects to write them out was most of queueing a change.
     const bool resolve = op.type == OpType::Resolve;
     return sync::opText(op, [&](std::string& out, const std::string& field, std::string_view, const json& value) {
-        if (value.is_null() || (!resolve && !personalField(op.collection, json::object(), field))) {
+        if (value.is_null() || (!resolve && !personalField(op.collection, kNoFields, field))) {
             if (value.is_string()) jsontext::appendQuoted(out, value.get_ref<const std::string&>());
             else out += value.dump();
             return;
@@ -370,7 +373,7 @@ std::string LocalStore::revealedOpText(std::string_view body) const {
         rewriteMembers(out, fields, [&](std::string_view quotedField, std::string_view change) {
             const std::string field = jsontext::unquoteName(quotedField);
             // What sealedOpJson sealed, and nothing else: other text is what it says.
-            if ((!resolve && !personalField(collection, json::object(), field)) || change.empty() || change[0] != '{') {
+            if ((!resolve && !personalField(collection, kNoFields, field)) || change.empty() || change[0] != '{') {
                 out += change;
                 return;
             }
