@@ -317,6 +317,14 @@ TEST_CASE("a damaged or wrong pull page gets the same error either way, and neve
 }
 
 namespace {
+// Pieces aimed at what the quick grammar check and the library could differ on (quotes, escapes,
+// surrogates, exponents, bytes that are not UTF-8, a NUL) and at the shape (brackets, separators),
+// and `name`, a member name of the message as written.
+std::vector<std::string> grammarPieces(const std::string& name) {
+    return {"\"", "\\", "\\u", "d800", "\\udc00", "e", "e999", "-", ".", ",", ":", "{", "}", "[", "]", std::string(1, '\0'),
+            "\xff", "\xc3", " ", "1", "null", name};
+}
+
 // One or two random edits: a piece put in or put in place of a character, a whole member put
 // just after a brace (where an object's first member stands), or a few characters cut.
 void damage(std::string& body, std::mt19937& rng, const std::vector<std::string>& pieces,
@@ -346,9 +354,7 @@ TEST_CASE("randomly damaged pages: the text reader and the objects agree on ever
     // shape (brackets, separators, names). Each damaged page is accepted by both readers with the
     // same records, or refused by both with the same message.
     std::mt19937 rng(5);
-    static const std::vector<std::string> pieces = {
-        "\"", "\\", "\\u", "d800", "\\udc00", "e", "e999", "-", ".", ",", ":", "{", "}", "[", "]", std::string(1, '\0'),
-        "\xff", "\xc3", " ", "1", "null", "\"seq\":"};
+    static const std::vector<std::string> pieces = grammarPieces("\"seq\":");
     // Whole members, put where a member may stand: repeated, of another type, unknown.
     static const std::vector<std::string> members = {
         "\"id\":\"x\",",      "\"seq\":7,",       "\"seq\":1.5,",        "\"seq\":\"7\",",     "\"fields\":{},",
@@ -572,13 +578,17 @@ std::string pushSays(std::string_view body, bool asText, bool* readAsText = null
     }
 }
 
+// pushBody() as a device writes it: each op's stored text (sync::opText), put together.
+std::string devicePush() {
+    std::vector<std::string> stored;
+    for (const auto& op : sync::pushRequestFromJson(pushBody()).ops) stored.push_back(sync::opText(op));
+    return sync::pushRequestBody("dev-1", stored);
+}
+
 } // namespace
 
 TEST_CASE("a push read from its text holds what reading it as objects gives, and the same errors") {
-    // As a device writes one: each op's stored text, put together.
-    std::vector<std::string> stored;
-    for (const auto& op : sync::pushRequestFromJson(pushBody()).ops) stored.push_back(sync::opText(op));
-    const std::string device = sync::pushRequestBody("dev-1", stored);
+    const std::string device = devicePush();
     for (const std::string& body : {device, pushBody().dump(), pushBody().dump(2)}) {
         CAPTURE(body);
         bool asText = false;
@@ -666,18 +676,14 @@ TEST_CASE("a push read from its text holds what reading it as objects gives, and
 
 TEST_CASE("randomly damaged pushes: the text reader and the objects agree on every one") {
     std::mt19937 rng(7);
-    static const std::vector<std::string> pieces = {
-        "\"", "\\", "\\u", "d800", "\\udc00", "e", "e999", "-", ".", ",", ":", "{", "}", "[", "]", std::string(1, '\0'),
-        "\xff", "\xc3", " ", "1", "null", "\"base\":"};
+    static const std::vector<std::string> pieces = grammarPieces("\"base\":");
     // Whole members, put where a member may stand: repeated, of another type, unknown.
     static const std::vector<std::string> members = {
         "\"op_id\":\"x\",", "\"schema\":1,",      "\"schema\":1.0,",   "\"schema\":\"1\",", "\"fields\":{},",
         "\"fields\":[],",   "\"value\":1,",       "\"base\":-0,",      "\"base\":null,",    "\"base_value\":null,",
         "\"to\":null,",     "\"type\":\"create\",", "\"extra\":1,",    "\"id\":\"\",",      "\"a\":{\"value\":1},",
         "\"protocol\":1,"};
-    std::vector<std::string> stored;
-    for (const auto& op : sync::pushRequestFromJson(pushBody()).ops) stored.push_back(sync::opText(op));
-    const std::string compact = sync::pushRequestBody("dev-1", stored);
+    const std::string compact = devicePush();
     const std::string spread = pushBody().dump(1);
     size_t accepted = 0;
     for (int round = 0; round < 3000; ++round) {
