@@ -14,6 +14,7 @@
 #include "signpost/util/Terminal.hpp"
 #include "signpost/util/Text.hpp"
 
+#include <charconv>
 #include <csignal>
 #include <fstream>
 #include <cstdlib>
@@ -37,10 +38,11 @@ std::string env(const char* name, const std::string& fallback = {}) {
 const CommandSpec& serveSpec() {
     static const CommandSpec spec{
         "serve",
-        "[serve] [--listen HOST:PORT] [--data-dir DIR] [--tls-cert FILE --tls-key FILE] [--log-level LEVEL]",
+        "[serve] [--listen HOST:PORT] [--data-dir DIR] [--tls-cert FILE --tls-key FILE] [--log-level LEVEL]\n"
+        "      [--io-threads N]",
         "Run the sync server",
-        "Environment: SIGNPOST_LISTEN, SIGNPOST_DATA_DIR, SIGNPOST_TLS_CERT, SIGNPOST_TLS_KEY, SIGNPOST_LOG_LEVEL\n"
-        "(flags win). SQLite in WAL mode under DIR/signpost-server.db. SIGTERM or SIGINT stops taking new\n"
+        "Environment: SIGNPOST_LISTEN, SIGNPOST_DATA_DIR, SIGNPOST_TLS_CERT, SIGNPOST_TLS_KEY, SIGNPOST_LOG_LEVEL,\n"
+        "SIGNPOST_IO_THREADS (flags win). SQLite in WAL mode under DIR/signpost-server.db. SIGTERM or SIGINT stops taking new\n"
         "requests, lets in-flight ones finish, and exits. Logs one JSON line per request to stderr, with no\n"
         "personal data.",
         {{"--listen", "HOST:PORT", "Address to listen on (default 127.0.0.1:8080)"},
@@ -48,7 +50,8 @@ const CommandSpec& serveSpec() {
          {"--tls-cert", "FILE", "PEM certificate chain: serve https"},
          {"--tls-key", "FILE", "PEM private key for --tls-cert"},
          {"--log-level", "LEVEL", "error, warn, info (default) or debug"},
-         {"--token-lifetime", "SECONDS", "How long a sign-in lasts (default 43200, 12 hours)"}},
+         {"--token-lifetime", "SECONDS", "How long a sign-in lasts (default 43200, 12 hours)"},
+         {"--io-threads", "N", "Threads moving request and response bytes (default one per core, at least 2)"}},
         0,
         0,
         "signpost-server"};
@@ -145,6 +148,14 @@ int serve(const ParsedArgs& a) {
     else if (level == "debug") options.logLevel = LogLevel::Debug;
     else throw args::UsageError("--log-level takes error, warn, info or debug");
     options.tokenLifetimeSeconds = a.intValue("--token-lifetime", 12 * 3600, 1, 30 * 86400);
+    if (a.has("--io-threads")) listen.ioThreads = static_cast<unsigned>(a.intValue("--io-threads", 0, 1, 256));
+    else if (auto t = env("SIGNPOST_IO_THREADS"); !t.empty()) {
+        unsigned n = 0;
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+        if (ec != std::errc() || end != t.data() + t.size() || n < 1 || n > 256)
+            throw args::UsageError("SIGNPOST_IO_THREADS takes a whole number from 1 to 256");
+        listen.ioThreads = n;
+    }
     options.maintenanceInterval = std::chrono::milliseconds(250); // WAL checkpoints off the request path
     static std::mutex logMutex;
     options.log = [](const std::string& line) {

@@ -4,6 +4,7 @@
 
 #include <cpprest/http_listener.h>
 #include <cpprest/uri.h>
+#include <pplx/threadpool.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -143,7 +144,24 @@ struct HttpServer::Impl {
     }
 };
 
+namespace {
+// Sizes cpprestsdk's shared pool before anything uses it. It can be sized once per process; a
+// pool already running (a second server in one process) keeps the size it has.
+void sizeIoPool(unsigned threads) {
+    static std::once_flag once;
+    std::call_once(once, [threads] {
+        const unsigned n = threads > 0 ? threads : std::max(2u, std::thread::hardware_concurrency());
+        try {
+            crossplat::threadpool::initialize_with_threads(n);
+        } catch (const std::exception&) {
+            // already initialised: nothing to change
+        }
+    });
+}
+} // namespace
+
 HttpServer::HttpServer(SyncService& service, ListenOptions options) : m_impl(std::make_unique<Impl>(service)) {
+    sizeIoPool(options.ioThreads);
     const bool tls = !options.tlsCert.empty() || !options.tlsKey.empty();
     if (tls && (options.tlsCert.empty() || options.tlsKey.empty()))
         throw Error::validation("TLS needs both a certificate (--tls-cert) and a key (--tls-key)");

@@ -13,6 +13,11 @@ struct ListenOptions {
     std::string address = "127.0.0.1:8080"; // host:port
     std::string tlsCert;                    // PEM; with tlsKey, serve https
     std::string tlsKey;
+    // Threads that run cpprestsdk's network I/O (its shared pool, one per process: the first
+    // HttpServer sets it). 0: one per core, at least 2. Request work runs on the server's own
+    // worker threads, so these only move bytes; cpprestsdk's default of 40 cost each request
+    // about a sixth of the server's CPU in thread hand-offs (docs/benchmarks.md).
+    unsigned ioThreads = 0;
 };
 
 class HttpServer {

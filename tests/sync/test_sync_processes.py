@@ -8,7 +8,7 @@
 - Malformed requests: invalid JSON, wrong types, unknown fields, oversized bodies, bad gzip,
   100k ops in one batch: 4xx with a JSON error, and the server keeps serving.
 - gzip both ways, /healthz, /metrics, graceful shutdown on SIGTERM, TLS with a self-signed
-  certificate.
+  certificate; one I/O thread serving 16 devices at once while another stalls mid-upload.
 """
 import argparse
 import gzip
@@ -21,6 +21,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.error
@@ -513,6 +514,59 @@ class SyncProcesses(unittest.TestCase):
             self.assertNotIn(PASSWORD, line)
             self.assertNotIn("alice", line)  # user ids only, never names
         self.server.proc = None
+
+    def test_one_io_thread_serves_many_clients_while_an_upload_stalls(self):
+        # Request work runs on the server's own threads; cpprestsdk's pool only moves bytes. With
+        # one I/O thread, a handler that waited on that pool (for its own body, say) would stop
+        # the server; a client that stalls mid-body must hold up no one.
+        self.server.kill(signal.SIGTERM)
+        self.server = Server(self.data, extra=["--io-threads", "1"]).start()
+        tasks = os.listdir(f"/proc/{self.server.proc.pid}/task")
+        self.assertLessEqual(len(tasks), 3 + max(4, 2 * (os.cpu_count() or 1)), "the I/O pool kept its default size")
+        token = login(self.server, "alice", device="dev-a")
+        stalled = socket.create_connection(("127.0.0.1", self.server.port), timeout=30)
+        body = json.dumps({"protocol": 1, "device_id": "dev-a", "ops": []}).encode()
+        stalled.sendall(b"POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token.encode() +
+                        b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() +
+                        b"\r\n\r\n" + body[:5])
+        results, errors = {}, []
+
+        def device(n):
+            try:
+                mine = login(self.server, "alice", device=f"dev-{n}")
+                rid = f"12345678-2222-4333-8444-{n:012d}"
+                push = {"protocol": 1, "device_id": f"dev-{n}",
+                        "ops": [op(f"op-io-{n}", "create", "referral", rid, {"area": "PDU-GWENT"})]}
+                status, text, _ = http("POST", self.server.url + "/v1/push", push, token=mine)
+                self.assertEqual(status, 200, text)
+                status, text, _ = http("GET", self.server.url + "/v1/pull?limit=500", token=mine)
+                self.assertEqual(status, 200, text)
+                results[n] = json.loads(text)
+            except Exception as e:  # noqa: BLE001 (reported below)
+                errors.append(f"device {n}: {e}")
+
+        threads = [threading.Thread(target=device, args=(n,)) for n in range(16)]
+        started = time.time()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(results), 16, f"devices still waiting after {time.time() - started:.0f} s")
+        # Each device's pull already holds the referrals pushed before it.
+        self.assertTrue(all(r["records"] for r in results.values()))
+        # The stalled upload completes and is answered.
+        stalled.sendall(body[5:])
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            chunk = stalled.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+        stalled.close()
+        self.assertTrue(reply.startswith(b"HTTP/1.1 200"), reply[:100])
+        with self.server.db() as con:
+            self.assertEqual(con.execute("SELECT count(*) FROM record WHERE collection='referral'").fetchone()[0], 16)
 
     def test_tls(self):
         if shutil.which("openssl") is None:
