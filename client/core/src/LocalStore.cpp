@@ -574,17 +574,6 @@ void LocalStore::save(const Record& r, bool local, const Record* serverCopy, con
     // 'null' for a record created here and not yet pulled.
     std::optional<std::string> base;
     if (serverCopy) base = local ? sealedRecordJson(*serverCopy) : std::string("same");
-    auto q = m_db.cached(R"sql(
-INSERT INTO record (collection, id, seq, deleted, area, organisation, owner, status, fields, versions, local, reindex,
-                    updated_at, base, queue_at, link)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?14, 'null'), coalesce(nullif(?16, ''), ?13), ?17)
-ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, area = excluded.area,
-    organisation = excluded.organisation, owner = excluded.owner, status = excluded.status, fields = excluded.fields,
-    versions = excluded.versions, local = excluded.local, reindex = excluded.reindex, updated_at = excluded.updated_at,
-    base = coalesce(?14, CASE WHEN base = 'same' THEN ?15 ELSE base END),
-    revert = CASE WHEN excluded.local = 0 THEN 0 ELSE revert END,
-    queue_at = CASE WHEN ?16 <> '' OR record.status <> excluded.status THEN excluded.queue_at ELSE record.queue_at END,
-    link = excluded.link)sql");
     // A pulled record brings its fields as the page's text (storesFieldsAsText): the directory's
     // are stored as they are, anything else with its personal values sealed in the text.
     std::string sealed;
@@ -598,9 +587,23 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
     // A pulled record's versions arrive as the text the row stores (sync::Record::versionsText).
     const std::string versions = r.versionsText.empty() ? sync::versionsText(r.versions) : std::string();
     const std::string at = now();
-    q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status,
-               sealed.empty() ? r.fieldsText : sealed, r.versionsText.empty() ? versions : r.versionsText, local,
-               !local && isDirectory(r.collection), at);
+    // (Declared after the texts it binds without copying, so it is reset before they go.)
+    auto q = m_db.cached(R"sql(
+INSERT INTO record (collection, id, seq, deleted, area, organisation, owner, status, fields, versions, local, reindex,
+                    updated_at, base, queue_at, link)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?14, 'null'), coalesce(nullif(?16, ''), ?13), ?17)
+ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, area = excluded.area,
+    organisation = excluded.organisation, owner = excluded.owner, status = excluded.status, fields = excluded.fields,
+    versions = excluded.versions, local = excluded.local, reindex = excluded.reindex, updated_at = excluded.updated_at,
+    base = coalesce(?14, CASE WHEN base = 'same' THEN ?15 ELSE base END),
+    revert = CASE WHEN excluded.local = 0 THEN 0 ELSE revert END,
+    queue_at = CASE WHEN ?16 <> '' OR record.status <> excluded.status THEN excluded.queue_at ELSE record.queue_at END,
+    link = excluded.link)sql");
+    q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status);
+    // The row's two large texts are bound where they stand (a pulled page's, or the ones above).
+    q->bindStatic(9, sealed.empty() ? std::string_view(r.fieldsText) : std::string_view(sealed));
+    q->bindStatic(10, r.versionsText.empty() ? std::string_view(versions) : std::string_view(r.versionsText));
+    q->bind(11, local).bind(12, !local && isDirectory(r.collection)).bind(13, at);
     if (base) q->bind(14, *base);
     else q->bind(14, nullptr);
     // A first local change on a row that was the server's copy (its base is 'same'): keep that
