@@ -139,6 +139,37 @@ TEST_CASE("a pull page read from its text holds what reading it as objects gives
     }
 }
 
+TEST_CASE("a page's records view its own text, which outlives the body it was read from") {
+    // Read the way the server writes it, and (a name spelt with an escape, which the server never
+    // writes) as objects: either way each record's texts lie inside the text the page keeps, and
+    // hold what the objects hold.
+    std::string written = sync::toJson(samplePage()).dump();
+    std::string other = written;
+    REQUIRE(other.find("\"has_more\"") != std::string::npos);
+    other.replace(other.find("\"has_more\""), 10, R"("has\u005fmore")");
+    for (std::string* body : {&written, &other}) {
+        const sync::PullResponse objects = sync::pullResponseFromJson(sync::parseJson(*body));
+        sync::PullResponse page = sync::pullResponseFromText(std::string(*body), all);
+        std::string(body->size(), 'x').swap(*body); // the caller's copy is gone
+        REQUIRE(page.text);
+        const std::string_view kept = *page.text;
+        REQUIRE(page.records.size() == objects.records.size());
+        for (size_t i = 0; i < page.records.size(); ++i) {
+            const auto& r = page.records[i];
+            CAPTURE(r.id);
+            for (std::string_view view : {r.fieldsText, r.versionsText}) {
+                if (view.empty()) continue;
+                CHECK(view.data() >= kept.data());
+                CHECK(view.data() + view.size() <= kept.data() + kept.size());
+            }
+            CHECK(json::parse(r.fieldsText) == objects.records[i].fields);
+        }
+        // Moved, the page's texts stay where they were.
+        const sync::PullResponse moved = std::move(page);
+        CHECK(json::parse(moved.records.at(0).fieldsText) == objects.records.at(0).fields);
+    }
+}
+
 TEST_CASE("only the collections asked for keep their fields as text") {
     const std::string body = sync::toJson(samplePage()).dump();
     const sync::PullResponse page =

@@ -94,7 +94,8 @@ struct Device {
         r.owner = "prac-1";
         r.status = status;
         r.seq = ++cursor;
-        r.fieldsText = std::move(fieldsText);
+        page.text = std::make_shared<const std::string>(std::move(fieldsText));
+        r.fieldsText = *page.text;
         r.versions = {{changed, r.seq}};
         page.records.push_back(std::move(r));
         page.nextCursor = cursor;

@@ -1033,11 +1033,11 @@ PullApplied LocalStore::applyPull(const sync::PullResponse& page) {
             Record server = incoming;
             if (!server.fieldsText.empty()) {
                 server.fields = json::parse(server.fieldsText);
-                server.fieldsText.clear();
+                server.fieldsText = {};
             }
             if (!server.versionsText.empty()) {
                 server.versions = sync::versionsFromText(server.versionsText);
-                server.versionsText.clear();
+                server.versionsText = {};
             }
             Record merged = server;
             if (auto local = record(incoming.collection, incoming.id)) {

@@ -275,8 +275,8 @@ private:
                 // have only one) is read by the engine when it takes it: a thread started per
                 // page was a few per cent of a device's time in small, frequent syncs.
                 const auto policy = more == 1 ? std::launch::async : std::launch::deferred;
-                page.page = std::async(policy, [body = std::move(response.body)] {
-                    return sync::pullResponseFromText(body, &LocalStore::storesFieldsAsText);
+                page.page = std::async(policy, [body = std::move(response.body)]() mutable {
+                    return sync::pullResponseFromText(std::move(body), &LocalStore::storesFieldsAsText);
                 });
             } catch (...) {
                 std::promise<sync::PullResponse> failed;

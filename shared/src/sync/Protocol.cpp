@@ -629,7 +629,7 @@ private:
             if (!(seen & bitOf(m))) throw Unexpected{};
         if (!m_keepText || !m_keepText(r.collection)) {
             r.fields = json::parse(r.fieldsText);
-            r.fieldsText.clear();
+            r.fieldsText = {};
         }
         records.push_back(std::move(r));
         return end;
@@ -640,17 +640,29 @@ private:
 
 } // namespace
 
-PullResponse pullResponseFromText(std::string_view body, const std::function<bool(std::string_view)>& keepText) {
-    if (auto page = PageReader(keepText).read(body)) return std::move(*page);
+PullResponse pullResponseFromText(std::string body, const std::function<bool(std::string_view)>& keepText) {
+    auto text = std::make_shared<const std::string>(std::move(body));
+    if (auto page = PageReader(keepText).read(*text)) {
+        page->text = std::move(text);
+        return std::move(*page);
+    }
     // Not a page as the server writes it: read as objects, which gives the usual messages. Kept
-    // collections still get their fields as text.
-    json parsed = parseJson(body);
+    // collections still get their fields as text: written out into one text the page keeps.
+    json parsed = parseJson(*text);
     PullResponse page = readPullResponse(parsed, &parsed);
-    for (Record& r : page.records)
-        if (keepText && keepText(r.collection)) {
-            r.fieldsText = r.fields.dump();
-            r.fields = json::object();
+    std::string written;
+    std::vector<std::pair<size_t, size_t>> spans(page.records.size(), {0, 0});
+    for (size_t i = 0; i < page.records.size(); ++i)
+        if (keepText && keepText(page.records[i].collection)) {
+            const size_t from = written.size();
+            written += page.records[i].fields.dump();
+            spans[i] = {from, written.size() - from};
+            page.records[i].fields = json::object();
         }
+    page.text = std::make_shared<const std::string>(std::move(written));
+    const std::string_view all = *page.text;
+    for (size_t i = 0; i < page.records.size(); ++i)
+        if (spans[i].second) page.records[i].fieldsText = all.substr(spans[i].first, spans[i].second);
     return page;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -96,10 +97,12 @@ struct Record {
     std::map<std::string, int64_t> versions;            // name → seq of its last change
     // Set only by pullResponseFromText, for a collection it was asked to keep as text: the fields
     // exactly as the page wrote them (one JSON object), and `fields` is then left empty.
-    std::string fieldsText;
+    // Both texts are views into the page's own text (PullResponse::text): a record that keeps
+    // them must not outlive its page. Copying each out of the page was most of reading one.
+    std::string_view fieldsText;
     // Set only by pullResponseFromText, when the page wrote the versions exactly as versionsText
     // writes them (as the server does): that text, and `versions` is then left empty.
-    std::string versionsText;
+    std::string_view versionsText;
 };
 
 // A record's versions as stored beside it (a JSON object of whole numbers), written and read as
@@ -128,6 +131,8 @@ struct PullResponse {
     // collections and pull again from 0.
     bool resync = false;
     std::string serverTime;
+    // What the records' fieldsText and versionsText are views into (pullResponseFromText).
+    std::shared_ptr<const std::string> text;
 };
 
 nlohmann::json toJson(const Op& op);
@@ -169,7 +174,8 @@ PullResponse pullResponseFromJson(nlohmann::json&& j); // the same, moving the r
 // arrive, and building then re-writing their objects was most of a device's time. Versions
 // written as versionsText writes them stay text too (versionsText). A page with anything the
 // server does not write is read as objects instead, so the checks and messages are those above.
-PullResponse pullResponseFromText(std::string_view body, const std::function<bool(std::string_view)>& keepText);
+// The page keeps `body` (PullResponse::text) for the records' texts to stay views into it.
+PullResponse pullResponseFromText(std::string body, const std::function<bool(std::string_view)>& keepText);
 
 // Brings an op written against an older record schema up to SchemaVersion.
 Op upgradeOp(Op op);
