@@ -51,7 +51,7 @@ const CommandSpec& serveSpec() {
          {"--tls-key", "FILE", "PEM private key for --tls-cert"},
          {"--log-level", "LEVEL", "error, warn, info (default) or debug"},
          {"--token-lifetime", "SECONDS", "How long a sign-in lasts (default 43200, 12 hours)"},
-         {"--io-threads", "N", "Threads moving request and response bytes (default one per core, at least 2)"}},
+         {"--io-threads", "N", "Threads moving request and response bytes, 2 or more (default one per core)"}},
         0,
         0,
         "signpost-server"};
@@ -148,12 +148,12 @@ int serve(const ParsedArgs& a) {
     else if (level == "debug") options.logLevel = LogLevel::Debug;
     else throw args::UsageError("--log-level takes error, warn, info or debug");
     options.tokenLifetimeSeconds = a.intValue("--token-lifetime", 12 * 3600, 1, 30 * 86400);
-    if (a.has("--io-threads")) listen.ioThreads = static_cast<unsigned>(a.intValue("--io-threads", 0, 1, 256));
+    if (a.has("--io-threads")) listen.ioThreads = static_cast<unsigned>(a.intValue("--io-threads", 0, 2, 256));
     else if (auto t = env("SIGNPOST_IO_THREADS"); !t.empty()) {
         unsigned n = 0;
         auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
-        if (ec != std::errc() || end != t.data() + t.size() || n < 1 || n > 256)
-            throw args::UsageError("SIGNPOST_IO_THREADS takes a whole number from 1 to 256");
+        if (ec != std::errc() || end != t.data() + t.size() || n < 2 || n > 256)
+            throw args::UsageError("SIGNPOST_IO_THREADS takes a whole number from 2 to 256");
         listen.ioThreads = n;
     }
     options.maintenanceInterval = std::chrono::milliseconds(250); // WAL checkpoints off the request path

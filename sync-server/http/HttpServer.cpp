@@ -150,7 +150,7 @@ namespace {
 void sizeIoPool(unsigned threads) {
     static std::once_flag once;
     std::call_once(once, [threads] {
-        const unsigned n = threads > 0 ? threads : std::max(2u, std::thread::hardware_concurrency());
+        const unsigned n = std::max(2u, threads > 0 ? threads : std::thread::hardware_concurrency());
         try {
             crossplat::threadpool::initialize_with_threads(n);
         } catch (const std::exception&) {

@@ -14,9 +14,10 @@ struct ListenOptions {
     std::string tlsCert;                    // PEM; with tlsKey, serve https
     std::string tlsKey;
     // Threads that run cpprestsdk's network I/O (its shared pool, one per process: the first
-    // HttpServer sets it). 0: one per core, at least 2. Request work runs on the server's own
-    // worker threads, so these only move bytes; cpprestsdk's default of 40 cost each request
-    // about a sixth of the server's CPU in thread hand-offs (docs/benchmarks.md).
+    // HttpServer sets it). 0: one per core. Never fewer than 2: closing the listener waits on one
+    // pool thread for its open connections to finish on another. Request work runs on the
+    // server's own worker threads, so these only move bytes; cpprestsdk's default of 40 cost
+    // each request about a sixth of the server's CPU in thread hand-offs (docs/benchmarks.md).
     unsigned ioThreads = 0;
 };
 

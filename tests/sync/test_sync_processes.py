@@ -8,7 +8,7 @@
 - Malformed requests: invalid JSON, wrong types, unknown fields, oversized bodies, bad gzip,
   100k ops in one batch: 4xx with a JSON error, and the server keeps serving.
 - gzip both ways, /healthz, /metrics, graceful shutdown on SIGTERM, TLS with a self-signed
-  certificate; one I/O thread serving 16 devices at once while another stalls mid-upload.
+  certificate; two I/O threads serving 16 devices at once while two more stall mid-upload.
 """
 import argparse
 import gzip
@@ -515,20 +515,24 @@ class SyncProcesses(unittest.TestCase):
             self.assertNotIn("alice", line)  # user ids only, never names
         self.server.proc = None
 
-    def test_one_io_thread_serves_many_clients_while_an_upload_stalls(self):
+    def test_two_io_threads_serve_many_clients_while_two_uploads_stall(self):
         # Request work runs on the server's own threads; cpprestsdk's pool only moves bytes. With
-        # one I/O thread, a handler that waited on that pool (for its own body, say) would stop
-        # the server; a client that stalls mid-body must hold up no one.
+        # the fewest I/O threads it allows (2), a handler that waited on that pool (for its own
+        # body, say) would stop the server once two clients stall mid-upload; they must hold up
+        # no one, and the server must still stop cleanly.
         self.server.kill(signal.SIGTERM)
-        self.server = Server(self.data, extra=["--io-threads", "1"]).start()
+        self.server = Server(self.data, extra=["--io-threads", "2"]).start()
         tasks = os.listdir(f"/proc/{self.server.proc.pid}/task")
-        self.assertLessEqual(len(tasks), 3 + max(4, 2 * (os.cpu_count() or 1)), "the I/O pool kept its default size")
+        self.assertLessEqual(len(tasks), 4 + max(4, 2 * (os.cpu_count() or 1)), "the I/O pool kept its default size")
         token = login(self.server, "alice", device="dev-a")
-        stalled = socket.create_connection(("127.0.0.1", self.server.port), timeout=30)
         body = json.dumps({"protocol": 1, "device_id": "dev-a", "ops": []}).encode()
-        stalled.sendall(b"POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token.encode() +
-                        b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() +
-                        b"\r\n\r\n" + body[:5])
+        stalled = []
+        for _ in range(2):
+            s = socket.create_connection(("127.0.0.1", self.server.port), timeout=30)
+            s.sendall(b"POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token.encode() +
+                      b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() +
+                      b"\r\n\r\n" + body[:5])
+            stalled.append(s)
         results, errors = {}, []
 
         def device(n):
@@ -555,18 +559,23 @@ class SyncProcesses(unittest.TestCase):
         self.assertEqual(len(results), 16, f"devices still waiting after {time.time() - started:.0f} s")
         # Each device's pull already holds the referrals pushed before it.
         self.assertTrue(all(r["records"] for r in results.values()))
-        # The stalled upload completes and is answered.
-        stalled.sendall(body[5:])
-        reply = b""
-        while b"\r\n\r\n" not in reply:
-            chunk = stalled.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
-        stalled.close()
-        self.assertTrue(reply.startswith(b"HTTP/1.1 200"), reply[:100])
+        # The stalled uploads complete and are answered.
+        for s in stalled:
+            s.sendall(body[5:])
+            reply = b""
+            while b"\r\n\r\n" not in reply:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+            s.close()
+            self.assertTrue(reply.startswith(b"HTTP/1.1 200"), reply[:100])
         with self.server.db() as con:
             self.assertEqual(con.execute("SELECT count(*) FROM record WHERE collection='referral'").fetchone()[0], 16)
+        # And it stops on SIGTERM with connections just closed.
+        self.server.kill(signal.SIGTERM)
+        self.assertEqual(self.server.proc.returncode, 0)
+        self.server.proc = None
 
     def test_tls(self):
         if shutil.which("openssl") is None:
