@@ -42,9 +42,9 @@ const CommandSpec& serveSpec() {
         "      [--io-threads N]",
         "Run the sync server",
         "Environment: SIGNPOST_LISTEN, SIGNPOST_DATA_DIR, SIGNPOST_TLS_CERT, SIGNPOST_TLS_KEY, SIGNPOST_LOG_LEVEL,\n"
-        "SIGNPOST_IO_THREADS (flags win). SQLite in WAL mode under DIR/signpost-server.db. SIGTERM or SIGINT stops taking new\n"
-        "requests, lets in-flight ones finish, and exits. Logs one JSON line per request to stderr, with no\n"
-        "personal data.",
+        "SIGNPOST_IO_THREADS (flags win). SQLite in WAL mode under DIR/signpost-server.db. SIGTERM or SIGINT\n"
+        "stops taking new requests, lets in-flight ones finish, and exits. Logs one JSON line per request to\n"
+        "stderr, with no personal data.",
         {{"--listen", "HOST:PORT", "Address to listen on (default 127.0.0.1:8080)"},
          {"--data-dir", "DIR", "Where the database lives (default ./signpost-data)"},
          {"--tls-cert", "FILE", "PEM certificate chain: serve https"},

@@ -521,6 +521,12 @@ class SyncProcesses(unittest.TestCase):
         # body, say) would stop the server once two clients stall mid-upload; they must hold up
         # no one, and the server must still stop cleanly.
         self.server.kill(signal.SIGTERM)
+        for extra, env in ((["--io-threads", "1"], {}), (["--io-threads", "x"], {}), ([], {"SIGNPOST_IO_THREADS": "1"}),
+                           ([], {"SIGNPOST_IO_THREADS": "2x"})):
+            refused = subprocess.run([SERVER, "serve", "--listen", "127.0.0.1:1", "--data-dir", self.data, *extra],
+                                     env=dict(os.environ, **env), capture_output=True, text=True, timeout=30)
+            self.assertEqual(refused.returncode, 2, (extra, env, refused.stderr))
+            self.assertIn("IO_THREADS" if env else "--io-threads", refused.stderr)
         self.server = Server(self.data, extra=["--io-threads", "2"]).start()
         tasks = os.listdir(f"/proc/{self.server.proc.pid}/task")
         self.assertLessEqual(len(tasks), 4 + max(4, 2 * (os.cpu_count() or 1)), "the I/O pool kept its default size")
