@@ -727,3 +727,41 @@ TEST_CASE("randomly damaged pushes: the text reader and the objects agree on eve
     }
     CHECK(accepted > 200); // damage that leaves a good push (inside a string, say) is read too
 }
+
+TEST_CASE("a push's answer: its results read, the pull page it brings found as text; a broken answer is a parse error") {
+    const std::string results = R"({"op_id":"op-1","status":"applied","seq":7})";
+    const std::string page =
+        R"({"protocol":1,"records":[{"collection":"referral","id":"r-1","seq":7,"fields":{"reason":"a \"quoted\" ]} text"},"versions":{"reason":7}}],"removals":[],"next_cursor":7,"has_more":false,"horizon":0,"server_time":"2026-11-24T10:00:00Z"})";
+    SUBCASE("without a page: the results alone") {
+        const auto answer = sync::pushAnswerFromText(R"({"results":[)" + results + "]}");
+        REQUIRE(answer.response.results.size() == 1);
+        CHECK(answer.response.results[0].opId == "op-1");
+        CHECK_FALSE(answer.pullPage.has_value());
+    }
+    SUBCASE("with one, after the results or before them, or named with an escape: the page's text exactly") {
+        for (const std::string& body :
+             {R"({"results":[)" + results + R"(],"pull":)" + page + "}", R"( {"pull":)" + page + R"(, "results":[)" + results + "]} \n",
+              R"({"results":[)" + results + R"(],"p\u0075ll":)" + page + "}"}) {
+            CAPTURE(body);
+            const auto answer = sync::pushAnswerFromText(body);
+            REQUIRE(answer.response.results.size() == 1);
+            CHECK(answer.response.results[0].status == sync::OpStatus::Applied);
+            REQUIRE(answer.pullPage.has_value());
+            CHECK(*answer.pullPage == page);
+            // And it reads as a page.
+            const auto pulled = sync::pullResponseFromText(*answer.pullPage, [](std::string_view) { return true; });
+            REQUIRE(pulled.records.size() == 1);
+            CHECK(pulled.records[0].id == "r-1");
+        }
+    }
+    SUBCASE("broken answers") {
+        for (const std::string& body :
+             {std::string("[]"), std::string(""), R"({"results":[)" + results + "]} trailing",
+              R"({"results":[)" + results + R"(],"pull":)" + page, // cut short
+              R"({"results":[)" + results + R"(,],"pull":)" + page + "}", R"({"results":"applied","pull":)" + page + "}",
+              R"({"results":[)" + results + R"(],"surprise":1,"pull":)" + page + "}"}) {
+            CAPTURE(body);
+            CHECK_THROWS_AS(sync::pushAnswerFromText(body), Error);
+        }
+    }
+}

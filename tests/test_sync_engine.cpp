@@ -36,6 +36,7 @@ public:
     // (only one thread sends at a time, which `overlapped` checks).
     std::function<void(client::TransportResponse&)> alter;
     std::vector<std::string> pulls;
+    std::vector<std::string> requests; // "METHOD path" of every request, in order
 
     client::TransportResponse send(const client::TransportRequest& request) override {
         if (request.method == "GET" && getsBeforeOutage.load() >= 0 && getsBeforeOutage.fetch_sub(1) == 0)
@@ -46,6 +47,7 @@ public:
         const server::HttpResponse out = m_service.handle(sim::serverRequest(request, "127.0.0.1"));
         client::TransportResponse response{out.status, out.headers, out.body};
         if (request.path.rfind("/v1/pull", 0) == 0) pulls.push_back(request.path);
+        requests.push_back(request.method + " " + request.path);
         if (alter) alter(response);
         m_inFlight.fetch_sub(1);
         return response;
@@ -310,6 +312,225 @@ TEST_CASE("pull pages are asked for ahead by their headers, each once; missing o
     CHECK(misled.store.cursor() == cursor);
     CHECK(misled.transport.pulls.size() > first.transport.pulls.size());
     CHECK_FALSE(misled.transport.overlapped.load());
+}
+
+namespace {
+
+json referralIn(const std::string& area, const std::string& name) {
+    return json{{"area", area},
+                {"crn", "X100001"},
+                {"given_name", name},
+                {"family_name", "Jones"},
+                {"date_of_birth", "1990-01-01"},
+                {"supervision_type", "licence"},
+                {"needs", json::array({json{{"need", "finance"}, {"complexity", "medium"}}})},
+                {"reason", "Debts are building up since release."},
+                {"risk_summary", "No concerns for a group setting."},
+                {"service_id", "svc-0"}};
+}
+
+// A referral written and submitted on a device (a draft stays on it).
+std::string refer(client::LocalStore& store, const std::string& name) {
+    const std::string id = store.create("referral", referralIn("PDU-GWENT", name));
+    store.transition("referral", id, "submitted");
+    return id;
+}
+
+// The answer's body as JSON, whether or not it came gzipped.
+json answerBody(const client::TransportResponse& r) {
+    const bool gzipped = r.headers.count("content-encoding") && r.headers.at("content-encoding") == "gzip";
+    return json::parse(gzipped ? sync::gzipDecompress(r.body, sync::kMaxDecodedBytes) : r.body);
+}
+
+// Replaces the answer's body with `body`, sent plainly.
+void setAnswerBody(client::TransportResponse& r, const std::string& body) {
+    r.body = body;
+    r.headers.erase("content-encoding");
+}
+
+} // namespace
+
+TEST_CASE("a round's last push brings the first pull page: one request, the same records as a pull; without it the device asks") {
+    Server server;
+    for (int i = 0; i < 5; ++i) {
+        domain::Service svc;
+        svc.id = "svc-" + std::to_string(i);
+        svc.organisationId = "org-1";
+        svc.name = "Service " + std::to_string(i);
+        svc.areas = {"PDU-GWENT"};
+        svc.needs = {"finance"};
+        server.save("service", svc.id, sync::serviceFields(svc));
+    }
+    const auto ann = server.addUser("ann", domain::Role::Practitioner, {"PDU-GWENT"});
+    const auto bob = server.addUser("bob", domain::Role::Practitioner, {"PDU-GWENT"});
+    Device a(server, "ann", ann);
+    Device b(server, "bob", bob, 2); // two records a page
+    REQUIRE(a.engine.syncOnce().complete);
+    REQUIRE(b.engine.syncOnce().complete);
+    auto serverRecord = [&](const std::string& collection, const std::string& id) {
+        auto store = server::openSqliteStore(server.path);
+        store->beginRead();
+        auto r = store->record(collection, id);
+        store->rollback();
+        REQUIRE(r.has_value());
+        return r->record;
+    };
+    auto maxSeq = [&] {
+        auto store = server::openSqliteStore(server.path);
+        store->beginRead();
+        const int64_t max = store->maxSeq();
+        store->rollback();
+        return max;
+    };
+
+    // Bob refers someone; Ann refers someone else. Ann's round is one request: her push, whose
+    // answer holds her own record as the server wrote it and Bob's.
+    const std::string bobs = refer(b.store, "Bryn");
+    REQUIRE(b.engine.syncOnce().complete);
+    const std::string anns = refer(a.store, "Alys");
+    a.transport.requests.clear();
+    const int64_t before = a.store.cursor();
+    const client::SyncReport report = a.engine.syncOnce();
+    INFO(report.error);
+    REQUIRE(report.complete);
+    REQUIRE(a.transport.requests.size() == 1);
+    CHECK(a.transport.requests[0].rfind("POST /v1/push?pull=1&cursor=" + std::to_string(before) + "&", 0) == 0);
+    CHECK(report.pulled == 2);
+    CHECK(a.store.cursor() == maxSeq());
+    for (const auto& id : {anns, bobs}) {
+        const sync::Record there = serverRecord("referral", id);
+        const auto here = a.store.record("referral", id);
+        REQUIRE(here.has_value());
+        CHECK(here->seq == there.seq);
+        CHECK(here->versions == there.versions);
+        CHECK(here->fields["given_name"] == there.fields["given_name"]);
+    }
+    CHECK(a.store.outboxSize() == 0);
+
+    SUBCASE("more pages than the first: asked for from where the push's page ended, each once") {
+        // Four more of Ann's, then Bob, two records a page, pushes one of his own.
+        for (int i = 0; i < 4; ++i) refer(a.store, "Person " + std::to_string(i));
+        REQUIRE(a.engine.syncOnce().complete);
+        refer(b.store, "Cerys");
+        b.transport.requests.clear();
+        std::string pageNext;
+        b.transport.alter = [&](client::TransportResponse& r) {
+            if (r.headers.count("x-signpost-next-cursor") && pageNext.empty()) {
+                const json body = answerBody(r);
+                REQUIRE(body.contains("pull"));
+                CHECK(r.headers.at("x-signpost-next-cursor") == std::to_string(body["pull"]["next_cursor"].get<int64_t>()));
+                CHECK(body["pull"]["records"].size() == 2);
+                pageNext = r.headers.at("x-signpost-next-cursor");
+            }
+        };
+        const auto more = b.engine.syncOnce();
+        INFO(more.error);
+        REQUIRE(more.complete);
+        CHECK(more.pulled == 6); // Ann's five and Bob's own, as the server wrote it
+        REQUIRE(b.transport.requests.size() >= 3);
+        CHECK(b.transport.requests[0].rfind("POST /v1/push?pull=1&", 0) == 0);
+        REQUIRE_FALSE(pageNext.empty());
+        CHECK(b.transport.requests[1] == "GET /v1/pull?" + std::string("cursor=") + pageNext + "&limit=2&max_bytes=" +
+                                               std::to_string(client::EngineOptions{}.pullMaxBytes) + "&horizon=0");
+        for (size_t i = 1; i < b.transport.requests.size(); ++i) CHECK(b.transport.requests[i].rfind("GET /v1/pull?", 0) == 0);
+        CHECK_FALSE(b.transport.overlapped.load());
+        CHECK(b.store.cursor() == maxSeq());
+        CHECK(b.store.records("referral").size() == 7);
+    }
+    SUBCASE("a server that sends no page (an older one) is asked for it") {
+        refer(b.store, "Cerys");
+        b.transport.requests.clear();
+        const int64_t from = b.store.cursor();
+        b.transport.alter = [&](client::TransportResponse& r) {
+            if (!r.headers.count("x-signpost-next-cursor")) return;
+            json body = answerBody(r);
+            if (!body.contains("pull")) return;
+            body.erase("pull");
+            setAnswerBody(r, body.dump());
+            for (const char* h : {"x-signpost-next-cursor", "x-signpost-has-more", "x-signpost-horizon"}) r.headers.erase(h);
+        };
+        const auto older = b.engine.syncOnce();
+        INFO(older.error);
+        REQUIRE(older.complete);
+        REQUIRE(b.transport.requests.size() >= 2);
+        CHECK(b.transport.requests[0].rfind("POST /v1/push?pull=1&", 0) == 0);
+        CHECK(b.transport.requests[1].rfind("GET /v1/pull?cursor=" + std::to_string(from) + "&", 0) == 0);
+        CHECK(b.store.cursor() == maxSeq());
+        CHECK(b.store.records("referral").size() == 3);
+        for (const auto& r : b.store.records("referral")) CHECK(r.seq == serverRecord("referral", r.id).seq);
+    }
+    SUBCASE("a damaged page in the answer stops the round after the results are kept; the next round pulls it") {
+        const std::string cerys = refer(b.store, "Cerys");
+        const int64_t from = b.store.cursor();
+        b.transport.alter = [&](client::TransportResponse& r) {
+            if (!r.headers.count("x-signpost-next-cursor")) return;
+            json body = answerBody(r);
+            if (!body.contains("pull")) return;
+            std::string text = body.dump();
+            const auto at = text.find("\"records\":[");
+            REQUIRE(at != std::string::npos);
+            text.replace(at, 11, "\"records\":{"); // its brackets no longer pair
+            setAnswerBody(r, text);
+        };
+        const auto damaged = b.engine.syncOnce();
+        CHECK_FALSE(damaged.complete);
+        CHECK(b.engine.status().failure == client::SyncFailure::Damaged);
+        CHECK(damaged.applied == damaged.pushed); // the referral's ops: their results are kept
+        CHECK(damaged.pushed >= 2);
+        CHECK(b.store.outboxSize() == 0);
+        CHECK(b.store.cursor() == from); // nothing of the page was applied
+        b.transport.alter = nullptr;
+        b.transport.requests.clear();
+        const auto again = b.engine.syncOnce();
+        INFO(again.error);
+        REQUIRE(again.complete);
+        CHECK(again.pushed == 0);
+        REQUIRE_FALSE(b.transport.requests.empty());
+        CHECK(b.transport.requests[0].rfind("GET /v1/pull?cursor=" + std::to_string(from) + "&", 0) == 0);
+        CHECK(b.store.cursor() == maxSeq());
+        CHECK(b.store.record("referral", cerys)->seq == serverRecord("referral", cerys).seq);
+    }
+}
+
+TEST_CASE("a push whose pull query is wrong is refused whole: nothing is applied") {
+    Server server;
+    const auto ann = server.addUser("ann", domain::Role::Practitioner, {"PDU-GWENT"});
+    Device a(server, "ann", ann);
+    refer(a.store, "Alys");
+    const auto outbox = a.store.outbox(10);
+    REQUIRE(outbox.size() >= 2);
+    std::vector<std::string> ops;
+    for (const auto& e : outbox) ops.push_back(e.wire);
+    auto push = [&](std::map<std::string, std::string> query) {
+        server::HttpRequest request;
+        request.method = "POST";
+        request.path = "/v1/push";
+        request.query = std::move(query);
+        request.body = sync::pushRequestBody("device-ann", ops);
+        request.headers["authorization"] = "Bearer token-ann";
+        request.remoteAddress = "127.0.0.1";
+        return server.service.handle(request);
+    };
+    for (const auto& query : std::vector<std::map<std::string, std::string>>{
+             {{"pull", "yes"}}, {{"pull", "1"}, {"limit", "0"}}, {{"pull", "1"}, {"cursor", "-1"}},
+             {{"pull", "1"}, {"max_bytes", "12"}}, {{"pull", "1"}, {"horizon", "x"}}}) {
+        CAPTURE(json(query).dump());
+        const auto refused = push(query);
+        CHECK(refused.status == 400);
+        const json error = json::parse(refused.body);
+        CHECK(error["error"] == "bad_request");
+        CHECK_FALSE(error["message"].get<std::string>().empty());
+    }
+    // None of those applied an op: the same ops now are applied, not duplicates; and without
+    // `pull` the answer holds results only.
+    const auto done = push({});
+    REQUIRE(done.status == 200);
+    const json body = json::parse(done.status == 200 && done.headers.count("content-encoding")
+                                      ? sync::gzipDecompress(done.body, sync::kMaxDecodedBytes)
+                                      : done.body);
+    CHECK_FALSE(body.contains("pull"));
+    REQUIRE(body["results"].size() == outbox.size());
+    for (const auto& r : body["results"]) CHECK(r["status"] == "applied");
 }
 
 TEST_CASE("a device keeps the queue index of the user signed in on it, made before their records arrive") {

@@ -447,6 +447,32 @@ HttpResponse SyncService::push(Context& ctx) {
     if (request.deviceId != ctx.deviceId)
         throw HttpError(400, "bad_request", "device_id does not match the device this session signed in from");
     ctx.ops = request.ops.size();
+    // `pull=1`: the round's first pull page follows the results in the same answer, one request
+    // where a round took two. Its query is GET /v1/pull's, checked before any op is applied.
+    const std::string pullFlag = ctx.request.query.count("pull") ? ctx.request.query.at("pull") : std::string("0");
+    if (pullFlag != "0" && pullFlag != "1") throw HttpError(400, "bad_request", "pull must be 0 or 1");
+    const PullAsk ask = pullFlag == "1" ? pullAsk(ctx.request) : PullAsk{};
+    HttpResponse answer = jsonResponse(200, sync::toJson(applyOps(ctx, request)));
+    if (pullFlag != "1") return answer;
+    // The ops are committed: the page is read after them (their records included), as a GET
+    // /v1/pull sent now would be. If it cannot be read, the results go without it and the device
+    // asks for the page itself.
+    try {
+        std::string page = pullPage(ctx, ask, answer.headers);
+        if (answer.body.empty() || answer.body.back() != '}')
+            throw Error(ErrorDomain::Internal, "the push's answer is not an object");
+        answer.body.pop_back();
+        answer.body.append(",\"pull\":").append(page).append("}");
+    } catch (const std::exception& e) {
+        ctx.store->rollback();
+        for (const char* h : {"x-signpost-next-cursor", "x-signpost-has-more", "x-signpost-horizon"}) answer.headers.erase(h);
+        if (m_options.log && m_options.logLevel >= LogLevel::Warn)
+            m_options.log(json{{"level", "warn"}, {"event", "pull_after_push_failed"}, {"message", e.what()}}.dump());
+    }
+    return answer;
+}
+
+sync::PushResponse SyncService::applyOps(Context& ctx, sync::PushRequest& request) {
     sync::PushResponse response;
     const std::string serverTime = timeutil::isoDateTimeUtc(static_cast<std::time_t>(now()));
     std::lock_guard lock(m_writeMutex);
@@ -492,18 +518,34 @@ HttpResponse SyncService::push(Context& ctx) {
         store.rollback();
         throw;
     }
-    return jsonResponse(200, sync::toJson(response));
+    return response;
+}
+
+SyncService::PullAsk SyncService::pullAsk(const HttpRequest& request) {
+    PullAsk ask;
+    ask.cursor = queryInt(request, "cursor", 0, 0, INT64_MAX);
+    ask.limit = static_cast<size_t>(queryInt(request, "limit", sync::kDefaultPullRows, 1, 5000));
+    ask.maxBytes = static_cast<size_t>(
+        queryInt(request, "max_bytes", sync::kDefaultPullBytes, 16 * 1024, 16 * 1024 * 1024));
+    ask.horizon = queryInt(request, "horizon", 0, 0, INT64_MAX);
+    return ask;
 }
 
 HttpResponse SyncService::pull(Context& ctx) {
-    const int64_t cursor = queryInt(ctx.request, "cursor", 0, 0, INT64_MAX);
-    const size_t limit = static_cast<size_t>(queryInt(ctx.request, "limit", sync::kDefaultPullRows, 1, 5000));
-    const size_t maxBytes = static_cast<size_t>(
-        queryInt(ctx.request, "max_bytes", sync::kDefaultPullBytes, 16 * 1024, 16 * 1024 * 1024));
+    const PullAsk ask = pullAsk(ctx.request);
+    HttpResponse r;
+    r.headers["content-type"] = "application/json";
+    r.body = pullPage(ctx, ask, r.headers);
+    return r;
+}
+
+std::string SyncService::pullPage(Context& ctx, const PullAsk& ask, std::map<std::string, std::string>& headers) {
+    const int64_t cursor = ask.cursor;
+    const size_t limit = ask.limit, maxBytes = ask.maxBytes;
     ServerStore& store = *ctx.store;
     sync::PullResponse response;
     response.serverTime = timeutil::isoDateTimeUtc(static_cast<std::time_t>(now()));
-    const int64_t since = queryInt(ctx.request, "horizon", 0, 0, INT64_MAX);
+    const int64_t since = ask.horizon;
     store.beginRead();
     response.horizon = store.purgedThrough();
     if (cursor > 0 && cursor < response.horizon && since < response.horizon) {
@@ -513,7 +555,7 @@ HttpResponse SyncService::pull(Context& ctx) {
         response.nextCursor = 0;
         response.hasMore = true;
         store.rollback();
-        return jsonResponse(200, sync::toJson(response));
+        return sync::toJson(response).dump();
     }
     const size_t scan = std::max<size_t>(limit * 4, 1000);
     int64_t next = cursor;
@@ -612,15 +654,12 @@ HttpResponse SyncService::pull(Context& ctx) {
     auto at = body.find(marker);
     if (at == std::string::npos) throw Error(ErrorDomain::Internal, "pull envelope has no records member");
     body.replace(at, marker.size(), "\"records\":[" + records + "]");
-    HttpResponse r;
-    r.headers["content-type"] = "application/json";
     // Where the next page starts, also ahead of the body: a device can ask for it while this
     // page is still being decoded and read (docs/sync-protocol.md, "Reading ahead").
-    r.headers["x-signpost-next-cursor"] = std::to_string(response.nextCursor);
-    r.headers["x-signpost-has-more"] = response.hasMore ? "1" : "0";
-    r.headers["x-signpost-horizon"] = std::to_string(response.horizon);
-    r.body = std::move(body);
-    return r;
+    headers["x-signpost-next-cursor"] = std::to_string(response.nextCursor);
+    headers["x-signpost-has-more"] = response.hasMore ? "1" : "0";
+    headers["x-signpost-horizon"] = std::to_string(response.horizon);
+    return body;
 }
 
 // ---------------------------------------------------------------------------------- metrics

@@ -90,7 +90,19 @@ private:
     // an area that overlaps the caller's (an admin: everyone). Names and areas only.
     HttpResponse colleagues(Context& ctx);
     HttpResponse push(Context& ctx);
+    // The ops of a push applied and committed, each in its savepoint, under the write lock.
+    sync::PushResponse applyOps(Context& ctx, sync::PushRequest& request);
     HttpResponse pull(Context& ctx);
+    // What a pull asks for (its query), read before anything is applied.
+    struct PullAsk {
+        int64_t cursor = 0;
+        size_t limit = 0;
+        size_t maxBytes = 0;
+        int64_t horizon = 0;
+    };
+    static PullAsk pullAsk(const HttpRequest& request);
+    // One pull page as the body of GET /v1/pull, with its read-ahead headers set on `headers`.
+    std::string pullPage(Context& ctx, const PullAsk& ask, std::map<std::string, std::string>& headers);
     HttpResponse metrics(Context& ctx);
     void authenticate(Context& ctx);
 

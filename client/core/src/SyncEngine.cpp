@@ -188,9 +188,15 @@ void SyncEngine::signOut() {
     setStatus(SyncStatus::State::SignedOut);
 }
 
-std::string SyncEngine::pullPath(int64_t cursor, const std::string& horizon) const {
-    return "/v1/pull?cursor=" + std::to_string(cursor) + "&limit=" + std::to_string(m_options.pullLimit) +
+std::string SyncEngine::pullQuery(int64_t cursor, const std::string& horizon) const {
+    return "cursor=" + std::to_string(cursor) + "&limit=" + std::to_string(m_options.pullLimit) +
            "&max_bytes=" + std::to_string(m_options.pullMaxBytes) + (horizon.empty() ? "" : "&horizon=" + horizon);
+}
+
+std::string SyncEngine::horizonFor(int64_t cursor) {
+    // The horizon this cursor chain began under: the server asks for a resync only if a purge
+    // since then removed tombstones this device had not seen.
+    return cursor == 0 ? "" : m_store.state("horizon").value_or("0");
 }
 
 // Pull pages fetched ahead of the one being applied. One thread makes every request, in order, so
@@ -210,9 +216,22 @@ public:
         std::future<sync::PullResponse> page; // throws what fetching or reading it threw
     };
 
-    PageFetcher(SyncEngine& engine, int64_t from, std::string horizon, std::string bearer) {
-        m_thread = std::thread([this, &engine, from, horizon = std::move(horizon), bearer = std::move(bearer)] {
-            run(engine, from, horizon, bearer);
+    // Pages from `from`; the first one already answered if `first` holds it (the page a push's
+    // answer brought): then a thread starts only if more pages follow it.
+    PageFetcher(SyncEngine& engine, int64_t from, std::string horizon, std::string bearer,
+                std::optional<TransportResponse> first = std::nullopt) {
+        int64_t n = 0;
+        if (first) {
+            const int64_t next = accept(std::move(*first), from, horizon);
+            if (next < 0) {
+                finish();
+                return;
+            }
+            from = next;
+            n = 1;
+        }
+        m_thread = std::thread([this, &engine, from, n, horizon = std::move(horizon), bearer = std::move(bearer)] {
+            run(engine, from, n, horizon, bearer);
         });
     }
     ~PageFetcher() {
@@ -221,7 +240,7 @@ public:
             m_stopped = true;
         }
         m_wake.notify_all();
-        m_thread.join();
+        if (m_thread.joinable()) m_thread.join();
     }
     PageFetcher(const PageFetcher&) = delete;
     PageFetcher& operator=(const PageFetcher&) = delete;
@@ -256,42 +275,59 @@ private:
         m_wake.notify_all();
     }
 
-    void run(SyncEngine& engine, int64_t cursor, std::string horizon, const std::string& bearer) {
-        for (int64_t n = 0;; ++n) {
+    // Offers the page answered from `cursor` (or the failure to fetch it): where the next page
+    // starts, or -1 if none is to be fetched ahead.
+    int64_t accept(std::optional<TransportResponse> response, int64_t cursor, std::string& horizon,
+                   std::exception_ptr failure = nullptr) {
+        Page page;
+        page.from = cursor;
+        int64_t next = -1, more = -1, since = -1;
+        if (response) {
+            next = headerNumber(*response, "x-signpost-next-cursor");
+            more = headerNumber(*response, "x-signpost-has-more");
+            since = headerNumber(*response, "x-signpost-horizon");
+            // Read on its own thread while more pages are fetched; the last page (most pulls
+            // have only one) is read by the engine when it takes it: a thread started per
+            // page was a few per cent of a device's time in small, frequent syncs.
+            const auto policy = more == 1 ? std::launch::async : std::launch::deferred;
+            page.page = std::async(policy, [body = std::move(response->body)]() mutable {
+                return sync::pullResponseFromText(std::move(body), &LocalStore::storesFieldsAsText);
+            });
+        } else {
+            std::promise<sync::PullResponse> failed;
+            failed.set_exception(failure);
+            page.page = failed.get_future();
+        }
+        offer(std::move(page));
+        // Without the headers (or at the end, or after a failure) the engine reads the page
+        // itself and starts again from its cursor.
+        if (more != 1 || since < 0 || next <= cursor) return -1;
+        // The horizon a chain from 0 began under is the first page's (the engine keeps it).
+        if (cursor == 0) horizon = std::to_string(since);
+        return next;
+    }
+
+    void run(SyncEngine& engine, int64_t cursor, int64_t first, std::string horizon, const std::string& bearer) {
+        for (int64_t n = first;; ++n) {
             {
                 std::unique_lock lock(m_mutex);
                 m_wake.wait(lock, [&] { return m_taken >= n - 1 || m_stopped; });
                 if (m_taken < n - 1) break; // stopped before this page was allowed
             }
-            Page page;
-            page.from = cursor;
-            int64_t next = -1, more = -1, since = -1;
+            int64_t next = -1;
             try {
-                TransportResponse response = engine.exchange("GET", engine.pullPath(cursor, horizon), "", bearer);
-                next = headerNumber(response, "x-signpost-next-cursor");
-                more = headerNumber(response, "x-signpost-has-more");
-                since = headerNumber(response, "x-signpost-horizon");
-                // Read on its own thread while more pages are fetched; the last page (most pulls
-                // have only one) is read by the engine when it takes it: a thread started per
-                // page was a few per cent of a device's time in small, frequent syncs.
-                const auto policy = more == 1 ? std::launch::async : std::launch::deferred;
-                page.page = std::async(policy, [body = std::move(response.body)]() mutable {
-                    return sync::pullResponseFromText(std::move(body), &LocalStore::storesFieldsAsText);
-                });
+                next = accept(engine.exchange("GET", "/v1/pull?" + engine.pullQuery(cursor, horizon), "", bearer), cursor,
+                              horizon);
             } catch (...) {
-                std::promise<sync::PullResponse> failed;
-                failed.set_exception(std::current_exception());
-                page.page = failed.get_future();
-                next = -1;
+                accept(std::nullopt, cursor, horizon, std::current_exception());
             }
-            offer(std::move(page));
-            // Without the headers (or at the end, or after a failure) the engine reads the page
-            // itself and starts again from its cursor.
-            if (more != 1 || since < 0 || next <= cursor) break;
-            // The horizon a chain from 0 began under is the first page's (the engine keeps it).
-            if (cursor == 0) horizon = std::to_string(since);
+            if (next < 0) break;
             cursor = next;
         }
+        finish();
+    }
+
+    void finish() {
         std::lock_guard lock(m_mutex);
         m_finished = true;
         m_wake.notify_all();
@@ -305,13 +341,11 @@ private:
     std::thread m_thread;
 };
 
-void SyncEngine::fetchFrom(std::unique_ptr<PageFetcher>& ahead, int64_t cursor) {
+void SyncEngine::fetchFrom(std::unique_ptr<PageFetcher>& ahead, int64_t cursor,
+                           std::optional<TransportResponse> first) {
     // The old fetcher's thread stops before the new one starts: two must never share the transport.
     ahead.reset();
-    // The horizon this cursor chain began under: the server asks for a resync only if a purge
-    // since then removed tombstones this device had not seen.
-    ahead = std::make_unique<PageFetcher>(*this, cursor, cursor == 0 ? "" : m_store.state("horizon").value_or("0"),
-                                          token());
+    ahead = std::make_unique<PageFetcher>(*this, cursor, horizonFor(cursor), token(), std::move(first));
 }
 
 void SyncEngine::push(SyncReport& report, std::unique_ptr<PageFetcher>& ahead) {
@@ -336,19 +370,31 @@ void SyncEngine::push(SyncReport& report, std::unique_ptr<PageFetcher>& ahead) {
         std::vector<std::string> ops;
         ops.reserve(batch.size());
         for (const auto& e : batch) ops.push_back(e.wire);
+        // With the last batch (nothing else is queued) the server sends the pull's first page in
+        // its answer: these changes and everyone else's after the cursor, which does not move
+        // until the pull applies a page, so the page fits. One request where a round took two.
+        const int64_t cursor = last ? m_store.cursor() : 0;
+        const std::string path = last ? "/v1/push?pull=1&" + pullQuery(cursor, horizonFor(cursor)) : "/v1/push";
         TransportResponse response;
         try {
-            response = call("POST", "/v1/push", sync::pushRequestBody(device, ops), true);
+            response = call("POST", path, sync::pushRequestBody(device, ops), true);
         } catch (const std::exception& e) {
             m_store.noteAttempt(batch, describeFailure(e));
             throw;
         }
-        auto results = sync::pushResponseFromJson(sync::parseJson(response.body)).results;
+        sync::PushAnswer answer = sync::pushAnswerFromText(std::move(response.body));
+        auto& results = answer.response.results;
         if (afterPushAnswered) afterPushAnswered();
-        // The server has committed the last batch (nothing else is queued): the pull's first page
-        // (these changes and everyone else's) is fetched while the results are recorded here. The
-        // cursor does not move until the pull applies a page, so the page fits.
-        if (last) fetchFrom(ahead, m_store.cursor());
+        if (last) {
+            // The page is read while the results are recorded here. A server that sent none (an
+            // older one, or one that could not read it) is asked for it as before.
+            std::optional<TransportResponse> first;
+            if (answer.pullPage) {
+                response.body = std::move(*answer.pullPage);
+                first = std::move(response);
+            }
+            fetchFrom(ahead, cursor, std::move(first));
+        }
         m_store.recordResults(results, nowIso());
         for (const auto& r : results) {
             ++report.pushed;

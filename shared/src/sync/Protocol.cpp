@@ -408,6 +408,36 @@ PushResponse pushResponseFromJson(const json& j) {
     return response;
 }
 
+PushAnswer pushAnswerFromText(std::string body) {
+    // The members beside the page are written out again and read as objects (they are a few
+    // results); the page, most of the answer, is only found. Its own reader checks it.
+    std::string rest = "{";
+    size_t pageAt = std::string::npos, pageEnd = 0;
+    const size_t end = jsontext::walkObject(body, 0, [&](std::string_view quoted, size_t at) {
+        const size_t valueEnd = jsontext::valueEnd(body, at);
+        const bool escaped = quoted.find('\\') != std::string_view::npos;
+        if ((escaped ? jsontext::unquoteName(quoted) : quoted.substr(1, quoted.size() - 2)) == "pull") {
+            pageAt = at; // a repeated member: the last one counts, as when JSON is read
+            pageEnd = valueEnd;
+        } else {
+            if (rest.size() > 1) rest += ',';
+            rest.append(quoted).append(":").append(body, at, valueEnd - at);
+        }
+        return valueEnd;
+    });
+    if (body.find_first_not_of(" \t\r\n", end) != std::string::npos)
+        throw Error(ErrorDomain::Parse, "the push's answer has text after its object (byte " + std::to_string(end) + ")");
+    rest += '}';
+    PushAnswer answer;
+    answer.response = pushResponseFromJson(parseJson(rest));
+    if (pageAt != std::string::npos) {
+        body.resize(pageEnd);
+        body.erase(0, pageAt);
+        answer.pullPage = std::move(body);
+    }
+    return answer;
+}
+
 namespace {
 
 // Reads a record; with `take`, its fields are moved out of `j` rather than copied (a pulled page

@@ -165,6 +165,16 @@ PushRequest pushRequestFromJson(nlohmann::json&& j);
 // instead, so every message is theirs. `readAsText`, if given, says which way it was read.
 PushRequest pushRequestFromText(std::string_view body, bool* readAsText = nullptr);
 PushResponse pushResponseFromJson(const nlohmann::json& j);
+// A push's answer: its results, and the pull page a push asked for with `pull=1` if the server
+// sent one (member "pull", the text GET /v1/pull would have answered; docs/sync-protocol.md).
+struct PushAnswer {
+    PushResponse response;
+    std::optional<std::string> pullPage;
+};
+// Read from its text: the results as pushResponseFromJson reads them, the page left as text for
+// pullResponseFromText (`body` becomes it, unparsed and uncopied). Throws signpost::Error
+// {Parse} as parseJson does.
+PushAnswer pushAnswerFromText(std::string body);
 Record recordFromJson(const nlohmann::json& j);
 PullResponse pullResponseFromJson(const nlohmann::json& j);
 PullResponse pullResponseFromJson(nlohmann::json&& j); // the same, moving the records' fields out of j

@@ -12,6 +12,7 @@
 #include <memory>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -84,9 +85,13 @@ private:
                                const std::string& token);
     // Pull pages fetched and read on other threads ahead of the one being applied (SyncEngine.cpp).
     class PageFetcher;
-    std::string pullPath(int64_t cursor, const std::string& horizon) const;
-    // Replaces `ahead` (stopped first) with a fetcher starting at `cursor`.
-    void fetchFrom(std::unique_ptr<PageFetcher>& ahead, int64_t cursor);
+    // A pull's query (without the '?'): GET /v1/pull's, and a push's that brings the first page.
+    std::string pullQuery(int64_t cursor, const std::string& horizon) const;
+    std::string horizonFor(int64_t cursor);
+    // Replaces `ahead` (stopped first) with a fetcher starting at `cursor`; `first`, if given, is
+    // that page's answer already in hand (it came with a push's).
+    void fetchFrom(std::unique_ptr<PageFetcher>& ahead, int64_t cursor,
+                   std::optional<TransportResponse> first = std::nullopt);
     void push(SyncReport& report, std::unique_ptr<PageFetcher>& ahead);
     void pull(SyncReport& report, std::unique_ptr<PageFetcher>& ahead);
     void setStatus(SyncStatus::State state, std::string message = {}, FailureInfo failure = {});
