@@ -738,9 +738,9 @@ TEST_CASE("a push's answer: its results read, the pull page it brings found as t
         CHECK(answer.response.results[0].opId == "op-1");
         CHECK_FALSE(answer.pullPage.has_value());
     }
-    SUBCASE("with one, after the results or before them, or named with an escape: the page's text exactly") {
+    SUBCASE("with one, last (with space around it), or named with an escape: the page's text exactly") {
         for (const std::string& body :
-             {R"({"results":[)" + results + R"(],"pull":)" + page + "}", R"( {"pull":)" + page + R"(, "results":[)" + results + "]} \n",
+             {R"({"results":[)" + results + R"(],"pull":)" + page + "}", R"( { "results" : [)" + results + R"(] , "pull" : )" + page + " } \n",
               R"({"results":[)" + results + R"(],"p\u0075ll":)" + page + "}"}) {
             CAPTURE(body);
             const auto answer = sync::pushAnswerFromText(body);
@@ -759,9 +759,18 @@ TEST_CASE("a push's answer: its results read, the pull page it brings found as t
              {std::string("[]"), std::string(""), R"({"results":[)" + results + "]} trailing",
               R"({"results":[)" + results + R"(],"pull":)" + page, // cut short
               R"({"results":[)" + results + R"(,],"pull":)" + page + "}", R"({"results":"applied","pull":)" + page + "}",
-              R"({"results":[)" + results + R"(],"surprise":1,"pull":)" + page + "}"}) {
+              R"({"results":[)" + results + R"(],"surprise":1,"pull":)" + page + "}",
+              // The page is the last member: one before the results is refused, not misread.
+              R"({"pull":)" + page + R"(,"results":[)" + results + "]}",
+              R"({"results":[)" + results + R"(],"pull":)" + page + R"(,"more":1})"}) {
             CAPTURE(body);
-            CHECK_THROWS_AS(sync::pushAnswerFromText(body), Error);
+            // Refused by the answer's reader, or else by the page's: never read as something else.
+            CHECK_THROWS_AS(
+                {
+                    const auto answer = sync::pushAnswerFromText(body);
+                    if (answer.pullPage) sync::pullResponseFromText(*answer.pullPage, [](std::string_view) { return true; });
+                },
+                Error);
         }
     }
 }

@@ -409,20 +409,25 @@ PushResponse pushResponseFromJson(const json& j) {
 }
 
 PushAnswer pushAnswerFromText(std::string body) {
-    // The members beside the page are written out again and read as objects (they are a few
-    // results); the page, most of the answer, is only found. Its own reader checks it.
+    // The members before the page are written out again and read as objects (they are a few
+    // results). The page, most of the answer, is its last member: it runs to the answer's closing
+    // brace and is not scanned here. Its own reader checks it, so an answer with anything after
+    // the page is refused there, never misread.
+    const size_t close = body.find_last_not_of(" \t\r\n");
     std::string rest = "{";
     size_t pageAt = std::string::npos, pageEnd = 0;
     const size_t end = jsontext::walkObject(body, 0, [&](std::string_view quoted, size_t at) {
-        const size_t valueEnd = jsontext::valueEnd(body, at);
         const bool escaped = quoted.find('\\') != std::string_view::npos;
         if ((escaped ? jsontext::unquoteName(quoted) : quoted.substr(1, quoted.size() - 2)) == "pull") {
-            pageAt = at; // a repeated member: the last one counts, as when JSON is read
-            pageEnd = valueEnd;
-        } else {
-            if (rest.size() > 1) rest += ',';
-            rest.append(quoted).append(":").append(body, at, valueEnd - at);
+            if (close == std::string::npos || close <= at || body[close] != '}')
+                throw Error(ErrorDomain::Parse, "the push's answer does not end its object after the pull page");
+            pageAt = at;
+            pageEnd = body.find_last_not_of(" \t\r\n", close - 1) + 1; // at <= it < close
+            return close;
         }
+        const size_t valueEnd = jsontext::valueEnd(body, at);
+        if (rest.size() > 1) rest += ',';
+        rest.append(quoted).append(":").append(body, at, valueEnd - at);
         return valueEnd;
     });
     if (body.find_first_not_of(" \t\r\n", end) != std::string::npos)

@@ -166,7 +166,8 @@ PushRequest pushRequestFromJson(nlohmann::json&& j);
 PushRequest pushRequestFromText(std::string_view body, bool* readAsText = nullptr);
 PushResponse pushResponseFromJson(const nlohmann::json& j);
 // A push's answer: its results, and the pull page a push asked for with `pull=1` if the server
-// sent one (member "pull", the text GET /v1/pull would have answered; docs/sync-protocol.md).
+// sent one (member "pull", always the answer's last, holding the text GET /v1/pull would have
+// answered; docs/sync-protocol.md).
 struct PushAnswer {
     PushResponse response;
     std::optional<std::string> pullPage;
