@@ -466,11 +466,11 @@ TEST_CASE("a round's last push brings the first pull page: one request, the same
             if (!r.headers.count("x-signpost-next-cursor")) return;
             json body = answerBody(r);
             if (!body.contains("pull")) return;
-            std::string text = body.dump();
-            const auto at = text.find("\"records\":[");
+            std::string page = body["pull"].dump();
+            const auto at = page.find("\"records\":[");
             REQUIRE(at != std::string::npos);
-            text.replace(at, 11, "\"records\":{"); // its brackets no longer pair
-            setAnswerBody(r, text);
+            page.replace(at, 11, "\"records\":{"); // its brackets no longer pair
+            setAnswerBody(r, "{\"results\":" + body["results"].dump() + ",\"pull\":" + page + "}");
         };
         const auto damaged = b.engine.syncOnce();
         CHECK_FALSE(damaged.complete);
@@ -488,6 +488,31 @@ TEST_CASE("a round's last push brings the first pull page: one request, the same
         REQUIRE_FALSE(b.transport.requests.empty());
         CHECK(b.transport.requests[0].rfind("GET /v1/pull?cursor=" + std::to_string(from) + "&", 0) == 0);
         CHECK(b.store.cursor() == maxSeq());
+        CHECK(b.store.record("referral", cerys)->seq == serverRecord("referral", cerys).seq);
+    }
+    SUBCASE("an answer that cannot be read is a round lost: its ops go again and are answered as duplicates") {
+        const std::string cerys = refer(b.store, "Cerys");
+        const size_t queued = b.store.outboxSize();
+        b.transport.alter = [&](client::TransportResponse& r) {
+            if (!r.headers.count("x-signpost-next-cursor")) return;
+            json body = answerBody(r);
+            if (!body.contains("pull")) return;
+            // The page first: not the answer the protocol writes (the page is its last member).
+            setAnswerBody(r, "{\"pull\":" + body["pull"].dump() + ",\"results\":" + body["results"].dump() + "}");
+        };
+        const auto lost = b.engine.syncOnce();
+        CHECK_FALSE(lost.complete);
+        CHECK(b.engine.status().failure == client::SyncFailure::Damaged);
+        CHECK(b.store.outboxSize() == queued);
+        b.transport.alter = nullptr;
+        const auto again = b.engine.syncOnce();
+        INFO(again.error);
+        REQUIRE(again.complete);
+        CHECK(again.pushed == queued);
+        CHECK(again.duplicates == queued);
+        CHECK(b.store.outboxSize() == 0);
+        CHECK(b.store.cursor() == maxSeq());
+        CHECK(b.store.records("referral").size() == 3);
         CHECK(b.store.record("referral", cerys)->seq == serverRecord("referral", cerys).seq);
     }
 }
