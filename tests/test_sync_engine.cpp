@@ -80,6 +80,18 @@ struct Server {
         store->commit();
         return sync::Principal{u.id, role, areas, ""};
     }
+    // Services "svc-0" … named "Service 0" …, in Gwent, for finance.
+    void saveServices(int count) {
+        for (int i = 0; i < count; ++i) {
+            domain::Service svc;
+            svc.id = "svc-" + std::to_string(i);
+            svc.organisationId = "org-1";
+            svc.name = "Service " + std::to_string(i);
+            svc.areas = {"PDU-GWENT"};
+            svc.needs = {"finance"};
+            save("service", svc.id, sync::serviceFields(svc));
+        }
+    }
     void save(const std::string& collection, const std::string& id, json fields) {
         auto store = server::openSqliteStore(path);
         store->begin();
@@ -239,15 +251,7 @@ TEST_CASE("a change written while a push is answered goes in the same round, and
 
 TEST_CASE("pull pages are asked for ahead by their headers, each once; missing or wrong headers change nothing applied") {
     Server server;
-    for (int i = 0; i < 12; ++i) {
-        domain::Service svc;
-        svc.id = "svc-" + std::to_string(i);
-        svc.organisationId = "org-1";
-        svc.name = "Service " + std::to_string(i);
-        svc.areas = {"PDU-GWENT"};
-        svc.needs = {"finance"};
-        server.save("service", svc.id, sync::serviceFields(svc));
-    }
+    server.saveServices(12); // svc-0 … svc-11 in Gwent
     const sync::Principal who = server.addUser("reader", domain::Role::Practitioner, {"PDU-GWENT"});
     auto cursorOf = [](const std::string& path) {
         const auto at = path.find("cursor=") + 7;
@@ -348,19 +352,24 @@ void setAnswerBody(client::TransportResponse& r, const std::string& body) {
     r.headers.erase("content-encoding");
 }
 
+// Rewrites every push answer that brings a page: `rewrite` gets its results and page and gives the
+// body sent instead (plainly; without a page, without the page's headers too).
+void rewritePushAnswers(WatchedTransport& transport, std::function<std::string(const json& results, const json& page)> rewrite) {
+    transport.alter = [rewrite = std::move(rewrite)](client::TransportResponse& r) {
+        if (!r.headers.count("x-signpost-next-cursor")) return;
+        const json body = answerBody(r);
+        if (!body.contains("pull")) return;
+        setAnswerBody(r, rewrite(body["results"], body["pull"]));
+        if (r.body.find("\"pull\"") == std::string::npos)
+            for (const char* h : {"x-signpost-next-cursor", "x-signpost-has-more", "x-signpost-horizon"}) r.headers.erase(h);
+    };
+}
+
 } // namespace
 
 TEST_CASE("a round's last push brings the first pull page: one request, the same records as a pull; without it the device asks") {
     Server server;
-    for (int i = 0; i < 5; ++i) {
-        domain::Service svc;
-        svc.id = "svc-" + std::to_string(i);
-        svc.organisationId = "org-1";
-        svc.name = "Service " + std::to_string(i);
-        svc.areas = {"PDU-GWENT"};
-        svc.needs = {"finance"};
-        server.save("service", svc.id, sync::serviceFields(svc));
-    }
+    server.saveServices(5); // svc-0 … svc-4 in Gwent
     const auto ann = server.addUser("ann", domain::Role::Practitioner, {"PDU-GWENT"});
     const auto bob = server.addUser("bob", domain::Role::Practitioner, {"PDU-GWENT"});
     Device a(server, "ann", ann);
@@ -441,14 +450,7 @@ TEST_CASE("a round's last push brings the first pull page: one request, the same
         refer(b.store, "Cerys");
         b.transport.requests.clear();
         const int64_t from = b.store.cursor();
-        b.transport.alter = [&](client::TransportResponse& r) {
-            if (!r.headers.count("x-signpost-next-cursor")) return;
-            json body = answerBody(r);
-            if (!body.contains("pull")) return;
-            body.erase("pull");
-            setAnswerBody(r, body.dump());
-            for (const char* h : {"x-signpost-next-cursor", "x-signpost-has-more", "x-signpost-horizon"}) r.headers.erase(h);
-        };
+        rewritePushAnswers(b.transport, [](const json& results, const json&) { return json{{"results", results}}.dump(); });
         const auto older = b.engine.syncOnce();
         INFO(older.error);
         REQUIRE(older.complete);
@@ -462,16 +464,13 @@ TEST_CASE("a round's last push brings the first pull page: one request, the same
     SUBCASE("a damaged page in the answer stops the round after the results are kept; the next round pulls it") {
         const std::string cerys = refer(b.store, "Cerys");
         const int64_t from = b.store.cursor();
-        b.transport.alter = [&](client::TransportResponse& r) {
-            if (!r.headers.count("x-signpost-next-cursor")) return;
-            json body = answerBody(r);
-            if (!body.contains("pull")) return;
-            std::string page = body["pull"].dump();
+        rewritePushAnswers(b.transport, [](const json& results, const json& pull) {
+            std::string page = pull.dump();
             const auto at = page.find("\"records\":[");
             REQUIRE(at != std::string::npos);
             page.replace(at, 11, "\"records\":{"); // its brackets no longer pair
-            setAnswerBody(r, "{\"results\":" + body["results"].dump() + ",\"pull\":" + page + "}");
-        };
+            return "{\"results\":" + results.dump() + ",\"pull\":" + page + "}";
+        });
         const auto damaged = b.engine.syncOnce();
         CHECK_FALSE(damaged.complete);
         CHECK(b.engine.status().failure == client::SyncFailure::Damaged);
@@ -493,13 +492,10 @@ TEST_CASE("a round's last push brings the first pull page: one request, the same
     SUBCASE("an answer that cannot be read is a round lost: its ops go again and are answered as duplicates") {
         const std::string cerys = refer(b.store, "Cerys");
         const size_t queued = b.store.outboxSize();
-        b.transport.alter = [&](client::TransportResponse& r) {
-            if (!r.headers.count("x-signpost-next-cursor")) return;
-            json body = answerBody(r);
-            if (!body.contains("pull")) return;
-            // The page first: not the answer the protocol writes (the page is its last member).
-            setAnswerBody(r, "{\"pull\":" + body["pull"].dump() + ",\"results\":" + body["results"].dump() + "}");
-        };
+        // The page first: not the answer the protocol writes (the page is its last member).
+        rewritePushAnswers(b.transport, [](const json& results, const json& pull) {
+            return "{\"pull\":" + pull.dump() + ",\"results\":" + results.dump() + "}";
+        });
         const auto lost = b.engine.syncOnce();
         CHECK_FALSE(lost.complete);
         CHECK(b.engine.status().failure == client::SyncFailure::Damaged);
