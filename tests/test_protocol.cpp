@@ -245,7 +245,7 @@ TEST_CASE("versions written as the server writes them stay text; any other spell
         {R"({"\u0061":1})", {{"a", 1}}},
         {R"({"a":1,"a":2})", {{"a", 2}}},
         {R"({"tab\there":1})", {{"tab\there", 1}}},
-        {R"({"a":-0})", {{"a", 0}}},
+        {R"({"a":-0})", {}}, // 0 is "no version": the map names only the versioned
         {"{\n}", {}},
     };
     for (const auto& [versions, expected] : spelt) {
@@ -533,6 +533,81 @@ TEST_CASE("versions written as text are what the library writes, and read back a
     CHECK(sync::versionsText(versions) == dumped.dump());
     CHECK(sync::versionsFromText(sync::versionsText(versions)) == versions);
     CHECK(sync::versionsText({}) == "{}");
+}
+
+TEST_CASE("compact versions: the commonest version once under \"\", the rest by name, read back whole") {
+    using Versions = std::map<std::string, int64_t>;
+    const json fields{{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}, {"e", 5}};
+    // A record written by one op: one member.
+    CHECK(sync::versionsText({{"a", 7}, {"b", 7}, {"c", 7}, {"d", 7}, {"e", 7}}, fields) == R"({"":7})");
+    // Another version, a field never written (0), a name that is not a field (always by name).
+    const Versions mixed{{"a", 7}, {"b", 7}, {"c", 9}, {"e", 7}, {"gone", 7}};
+    CHECK(sync::versionsText(mixed, fields) == R"({"":7,"c":9,"d":0,"gone":7})");
+    CHECK(sync::versionsFromText(sync::versionsText(mixed, fields), fields) == mixed);
+    CHECK(sync::versionsFromText(sync::versionsText(mixed, fields), sync::FieldsText{fields.dump()}) == mixed);
+    // Equal counts: the latest. No version shared by two fields, one field, no fields: every
+    // version by name, the form protocol 1 reads.
+    CHECK(sync::versionsText({{"a", 3}, {"b", 3}, {"c", 8}, {"d", 8}}, fields) == R"({"":8,"a":3,"b":3,"e":0})");
+    CHECK(sync::versionsText({{"a", 1}, {"b", 2}, {"c", 3}}, fields) == R"({"a":1,"b":2,"c":3})");
+    CHECK(sync::versionsText({{"a", 4}}, json{{"a", 1}}) == R"({"a":4})");
+    CHECK(sync::versionsText({{"x", 4}, {"y", 4}}, json::object()) == R"({"x":4,"y":4})");
+    // The protocol 1 form reads as it did; a 0 is no version; "" gives only the fields it names.
+    CHECK(sync::versionsFromText(R"({"a":7,"b":0,"gone":2})", fields) == Versions{{"a", 7}, {"gone", 2}});
+    CHECK(sync::versionsFromText(R"({"":5,"b":0,"gone":2})", fields) ==
+          Versions{{"a", 5}, {"c", 5}, {"d", 5}, {"e", 5}, {"gone", 2}});
+    CHECK(sync::versionsFromText(R"({"":5})", sync::FieldsText{R"({"\u0175yn":1, "a b" : [1,{"x":2}]})"}) ==
+          Versions{{"a b", 5}, {"ŵyn", 5}});
+    CHECK(sync::versionsFromText(R"({"":5})", sync::FieldsText{"not an object"}).empty());
+
+    // Any versions of any fields come back whole, from the object or its text.
+    std::mt19937 rng(2026);
+    const std::vector<std::string> names{"area", "notes", "status", "ŵ", "q\"uote", "b\\s", "x", "y"};
+    for (int round = 0; round < 2000; ++round) {
+        json f = json::object();
+        Versions v;
+        const int64_t seq = 1 + static_cast<int64_t>(rng() % 50);
+        for (const auto& name : names) {
+            const unsigned roll = rng() % 8;
+            if (roll < 6) f[name] = static_cast<int>(rng() % 3);
+            if (roll == 0) continue;                                    // no version
+            if (roll < 5) v[name] = seq;                                // the record's own
+            else v[name] = 1 + static_cast<int64_t>(rng() % 60);        // another, or not a field's
+        }
+        const std::string text = sync::versionsText(v, f);
+        CAPTURE(f.dump());
+        CAPTURE(text);
+        CHECK(sync::versionsFromText(text, f) == v);
+        CHECK(sync::versionsFromText(text, sync::FieldsText{f.dump()}) == v);
+        CHECK(text.size() <= sync::versionsText(v).size());
+        CHECK(json::parse(text).is_object());
+    }
+}
+
+TEST_CASE("a page with compact versions: kept as text, read whole with the fields, by both readers") {
+    const std::string head = R"({"protocol":2,"removals":[],"next_cursor":3,"has_more":false,"records":[)";
+    const std::string body = head +
+        R"({"collection":"service","id":"s","seq":7,"fields":{"a":1,"b":2,"c":3},"versions":{"":7,"c":2}},)"
+        R"({"collection":"referral","id":"r","seq":8,"fields":{"a":1,"b":2},"versions":{"":8,"gone":3}},)"
+        R"({"collection":"service","id":"t","seq":9,"fields":{"a":1,"b":2},"versions":{"" : 9}}]})";
+    const std::map<std::string, int64_t> s{{"a", 7}, {"b", 7}, {"c", 2}}, r{{"a", 8}, {"b", 8}, {"gone", 3}},
+        t{{"a", 9}, {"b", 9}};
+    for (bool keep : {true, false}) {
+        CAPTURE(keep);
+        const auto page = sync::pullResponseFromText(body, keep ? all : none);
+        REQUIRE(page.records.size() == 3);
+        CHECK(page.records[0].versionsText == R"({"":7,"c":2})"); // as written: kept as text
+        CHECK(sync::versionsOf(page.records[0]) == s);
+        CHECK(sync::versionsOf(page.records[1]) == r);
+        CHECK(page.records[2].versionsText.empty()); // spelt otherwise: read into the map, whole
+        CHECK(page.records[2].versions == t);
+        CHECK(sync::versionsOf(page.records[2]) == t);
+        // Written out again as objects: every version by name.
+        CHECK(sync::toJson(page.records[0]).at("versions") == json{{"a", 7}, {"b", 7}, {"c", 2}});
+    }
+    const auto objects = sync::pullResponseFromJson(sync::parseJson(body));
+    CHECK(objects.records.at(0).versions == s);
+    CHECK(objects.records.at(1).versions == r);
+    CHECK(objects.records.at(2).versions == t);
 }
 
 TEST_CASE("an op written as text is the text its objects write, byte for byte") {

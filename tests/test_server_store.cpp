@@ -122,12 +122,14 @@ TEST_CASE("a record's writers are stored grouped by writer, and rows in the firs
 }
 
 TEST_CASE("versions and writers are written as the JSON library writes them, whatever the names, and read back") {
+    // (Never "": a field's name is one its collection defines, and "" holds compact versions'
+    // common version.)
     test::TempDir dir;
     const std::string path = (dir / "server.db").string();
     auto store = openSqliteStore(path);
     // Names a device may send: quotes, backslashes, control characters, Welsh and beyond.
     const std::vector<std::string> names{"notes", "say \"hi\"", "back\\slash", "line\nbreak", std::string("nul\x01", 4),
-                                         "Ŵyn ŷ â", "emoji \xF0\x9F\x98\x80", "", "/"};
+                                         "Ŵyn ŷ â", "emoji \xF0\x9F\x98\x80", " ", "/"};
     server::StoredRecord s;
     s.record.collection = "referral";
     s.record.id = "r-names";
@@ -174,6 +176,41 @@ TEST_CASE("versions and writers are written as the JSON library writes them, wha
     CHECK(odd->writers == std::map<std::string, std::string>{{"a", "u-1/d-1"}, {"b", "u-1/d-1"}, {"z", "u-9/d-9"}});
     CHECK(bad->record.versions.empty());
     CHECK(bad->writers.empty());
+}
+
+TEST_CASE("a record's versions are stored compact and read back whole; rows in the first form still read") {
+    test::TempDir dir;
+    const std::string path = (dir / "server.db").string();
+    auto store = openSqliteStore(path);
+    server::StoredRecord s;
+    s.record.collection = "referral";
+    s.record.id = "r-1";
+    s.record.seq = 12;
+    s.record.fields = {{"notes", "x"}, {"status", "accepted"}, {"crn", "X1"}, {"area", "W06000022"}, {"owner", "u-1"}};
+    s.record.versions = {{"notes", 12}, {"status", 12}, {"crn", 3}, {"area", 3}, {"owner", 12}};
+    store->begin();
+    store->saveRecord(s);
+    store->commit();
+    {
+        db::Database db(path);
+        CHECK(db.queryText("SELECT versions FROM record WHERE id = 'r-1'").value_or("") == R"({"":12,"area":3,"crn":3})");
+        db.exec(R"(INSERT INTO record (collection, id, seq, fields, versions, writers) VALUES ('referral', 'r-old', 2, )"
+                R"('{"notes":"y","crn":"Z"}', '{"crn":2,"notes":2}', '{}'))");
+    }
+    store->beginRead();
+    auto fresh = store->record("referral", "r-1");
+    auto old = store->record("referral", "r-old");
+    store->rollback();
+    REQUIRE(fresh.has_value());
+    REQUIRE(old.has_value());
+    CHECK(fresh->record.versions == s.record.versions);
+    CHECK(old->record.versions == std::map<std::string, int64_t>{{"crn", 2}, {"notes", 2}});
+    // Saved again, the old row takes the compact form.
+    store->begin();
+    store->saveRecord(*old);
+    store->commit();
+    db::Database db(path);
+    CHECK(db.queryText("SELECT versions FROM record WHERE id = 'r-old'").value_or("") == R"({"":2})");
 }
 
 TEST_CASE("sequences are counted in the write transaction and stored with it") {
@@ -393,6 +430,16 @@ TEST_CASE("a pull page holds each record as toJson writes it, heads written as t
     records[1].record.status = "tab\there";
     records[2].record.owner = "";
     records[2].record.deleted = true;
+    // Versions of every shape: the record's own, an older one, none, a name that is not a field.
+    for (size_t i = 0; i < records.size(); ++i) {
+        sync::Record& r = records[i].record;
+        size_t k = 0;
+        for (auto it = r.fields.begin(); it != r.fields.end(); ++it, ++k) {
+            if ((i + k) % 5 == 0) continue;
+            r.versions[it.key()] = (i + k) % 3 == 0 ? 1000 + static_cast<int64_t>(i) : r.seq;
+        }
+        if (i % 4 == 0) r.versions["gone"] = r.seq;
+    }
     {
         auto store = openSqliteStore(path);
         store->begin();
@@ -432,5 +479,44 @@ TEST_CASE("a pull page holds each record as toJson writes it, heads written as t
         expected.pop_back();
         expected += ",\"fields\":" + r.at("fields").dump() + ",\"versions\":" + r.at("versions").dump() + "}";
         CHECK(page.body.find(expected) != std::string::npos);
+    }
+    CHECK(body.at("protocol") == 1); // asked without a protocol: every version by name, as protocol 1 wrote them
+
+    // A device that reads compact versions gets them as stored, and reads them back whole.
+    pull.query["protocol"] = "2";
+    const auto compact = service.handle(pull);
+    REQUIRE(compact.status == 200);
+    CHECK(nlohmann::json::parse(compact.body).at("protocol") == 2);
+    CHECK(compact.body.size() < page.body.size());
+    const auto read = sync::pullResponseFromText(compact.body, [](std::string_view) { return true; });
+    REQUIRE(read.records.size() == records.size());
+    size_t withDefault = 0;
+    for (const auto& r : read.records) {
+        const auto& s = *std::find_if(records.begin(), records.end(),
+                                      [&](const auto& x) { return x.record.collection == r.collection && x.record.id == r.id; });
+        CAPTURE(s.record.id);
+        CHECK(sync::versionsOf(r) == s.record.versions);
+        CHECK(r.versionsText == sync::versionsText(s.record.versions, s.record.fields));
+        if (r.versionsText.substr(0, 4) == "{\"\":") ++withDefault;
+    }
+    CHECK(withDefault > records.size() / 4);
+    // A protocol this server does not speak.
+    pull.query["protocol"] = "3";
+    const auto later = service.handle(pull);
+    CHECK(later.status == 426);
+    CHECK(nlohmann::json::parse(later.body).at("error") == "upgrade_required");
+    for (const char* bad : {"0", "-1", "two"}) {
+        pull.query["protocol"] = bad;
+        CHECK(service.handle(pull).status == 400);
+    }
+    // Pushes are the same in both versions: protocol 1 and 2 are read, a later one is refused.
+    server::HttpRequest push = pull;
+    push.method = "POST";
+    push.path = "/v1/push";
+    push.query.clear();
+    for (const auto& [protocol, status] : std::vector<std::pair<int, int>>{{1, 200}, {2, 200}, {3, 426}, {0, 426}}) {
+        CAPTURE(protocol);
+        push.body = R"({"protocol":)" + std::to_string(protocol) + R"(,"device_id":"dev-1","ops":[]})";
+        CHECK(service.handle(push).status == status);
     }
 }

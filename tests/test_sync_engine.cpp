@@ -403,7 +403,7 @@ TEST_CASE("a round's last push brings the first pull page: one request, the same
     INFO(report.error);
     REQUIRE(report.complete);
     REQUIRE(a.transport.requests.size() == 1);
-    CHECK(a.transport.requests[0].rfind("POST /v1/push?pull=1&cursor=" + std::to_string(before) + "&", 0) == 0);
+    CHECK(a.transport.requests[0].rfind("POST /v1/push?pull=1&protocol=2&cursor=" + std::to_string(before) + "&", 0) == 0);
     CHECK(report.pulled == 2);
     CHECK(a.store.cursor() == maxSeq());
     for (const auto& id : {anns, bobs}) {
@@ -439,7 +439,7 @@ TEST_CASE("a round's last push brings the first pull page: one request, the same
         REQUIRE(b.transport.requests.size() >= 3);
         CHECK(b.transport.requests[0].rfind("POST /v1/push?pull=1&", 0) == 0);
         REQUIRE_FALSE(pageNext.empty());
-        CHECK(b.transport.requests[1] == "GET /v1/pull?" + std::string("cursor=") + pageNext + "&limit=2&max_bytes=" +
+        CHECK(b.transport.requests[1] == "GET /v1/pull?protocol=2&cursor=" + pageNext + "&limit=2&max_bytes=" +
                                                std::to_string(client::EngineOptions{}.pullMaxBytes) + "&horizon=0");
         for (size_t i = 1; i < b.transport.requests.size(); ++i) CHECK(b.transport.requests[i].rfind("GET /v1/pull?", 0) == 0);
         CHECK_FALSE(b.transport.overlapped.load());
@@ -456,7 +456,7 @@ TEST_CASE("a round's last push brings the first pull page: one request, the same
         REQUIRE(older.complete);
         REQUIRE(b.transport.requests.size() >= 2);
         CHECK(b.transport.requests[0].rfind("POST /v1/push?pull=1&", 0) == 0);
-        CHECK(b.transport.requests[1].rfind("GET /v1/pull?cursor=" + std::to_string(from) + "&", 0) == 0);
+        CHECK(b.transport.requests[1].rfind("GET /v1/pull?protocol=2&cursor=" + std::to_string(from) + "&", 0) == 0);
         CHECK(b.store.cursor() == maxSeq());
         CHECK(b.store.records("referral").size() == 3);
         for (const auto& r : b.store.records("referral")) CHECK(r.seq == serverRecord("referral", r.id).seq);
@@ -485,7 +485,7 @@ TEST_CASE("a round's last push brings the first pull page: one request, the same
         REQUIRE(again.complete);
         CHECK(again.pushed == 0);
         REQUIRE_FALSE(b.transport.requests.empty());
-        CHECK(b.transport.requests[0].rfind("GET /v1/pull?cursor=" + std::to_string(from) + "&", 0) == 0);
+        CHECK(b.transport.requests[0].rfind("GET /v1/pull?protocol=2&cursor=" + std::to_string(from) + "&", 0) == 0);
         CHECK(b.store.cursor() == maxSeq());
         CHECK(b.store.record("referral", cerys)->seq == serverRecord("referral", cerys).seq);
     }

@@ -442,8 +442,9 @@ HttpResponse SyncService::colleagues(Context& ctx) {
 
 HttpResponse SyncService::push(Context& ctx) {
     sync::PushRequest request = sync::pushRequestFromText(ctx.body);
-    if (request.protocol != sync::ProtocolVersion)
-        throw HttpError(426, "upgrade_required", "this server speaks sync protocol " + std::to_string(sync::ProtocolVersion));
+    if (request.protocol < sync::MinProtocolVersion || request.protocol > sync::ProtocolVersion)
+        throw HttpError(426, "upgrade_required", "this server speaks sync protocol " + std::to_string(sync::MinProtocolVersion) +
+                                                     " to " + std::to_string(sync::ProtocolVersion));
     if (request.deviceId != ctx.deviceId)
         throw HttpError(400, "bad_request", "device_id does not match the device this session signed in from");
     ctx.ops = request.ops.size();
@@ -528,6 +529,13 @@ SyncService::PullAsk SyncService::pullAsk(const HttpRequest& request) {
     ask.maxBytes = static_cast<size_t>(
         queryInt(request, "max_bytes", sync::kDefaultPullBytes, 16 * 1024, 16 * 1024 * 1024));
     ask.horizon = queryInt(request, "horizon", 0, 0, INT64_MAX);
+    // A device that reads compact versions says so; one that does not is sent every version by
+    // name, as protocol 1 wrote them (docs/sync-protocol.md, "Versions").
+    const int64_t protocol = queryInt(request, "protocol", sync::MinProtocolVersion, sync::MinProtocolVersion, INT64_MAX);
+    if (protocol > sync::ProtocolVersion)
+        throw HttpError(426, "upgrade_required", "this server speaks sync protocol " + std::to_string(sync::MinProtocolVersion) +
+                                                     " to " + std::to_string(sync::ProtocolVersion));
+    ask.protocol = static_cast<uint32_t>(protocol);
     return ask;
 }
 
@@ -544,6 +552,7 @@ std::string SyncService::pullPage(Context& ctx, const PullAsk& ask, std::map<std
     const size_t limit = ask.limit, maxBytes = ask.maxBytes;
     ServerStore& store = *ctx.store;
     sync::PullResponse response;
+    response.protocol = ask.protocol;
     response.serverTime = timeutil::isoDateTimeUtc(static_cast<std::time_t>(now()));
     const int64_t since = ask.horizon;
     store.beginRead();
@@ -593,16 +602,12 @@ std::string SyncService::pullPage(Context& ctx, const PullAsk& ask, std::map<std
         if (ctx.principal.role == domain::Role::Provider && r.collection == "referral" && r.fields.is_object()) {
             // A provider receives a referral's operational fields and only the personal ones its
             // organisation's ISA grants: nothing else leaves the server for it.
-            r.versions.clear();
-            json versions = json::parse(raw.versions, nullptr, false);
-            if (versions.is_object())
-                for (auto it = versions.begin(); it != versions.end(); ++it)
-                    if (it.value().is_number_integer()) r.versions[it.key()] = it.value().get<int64_t>();
+            r.versions = sync::versionsFromText(raw.versions, r.fields);
             sync::Record shown = sync::projectFor(ctx.principal, r, grantedFor(r.organisation));
-            json shownVersions = json::object();
-            for (const auto& [k, v] : shown.versions) shownVersions[k] = v;
             raw.fields = shown.fields.dump();
-            raw.versions = shownVersions.dump();
+            raw.versions = ask.protocol >= 2 ? sync::versionsText(shown.versions, shown.fields) : sync::versionsText(shown.versions);
+        } else if (ask.protocol < 2) {
+            raw.versions = sync::versionsText(sync::versionsFromText(raw.versions, sync::FieldsText{raw.fields}));
         }
         // The head written straight into the page (the members nlohmann wrote here before, in
         // name order), then the stored fields and versions as they are.

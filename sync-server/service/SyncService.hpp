@@ -99,6 +99,7 @@ private:
         size_t limit = 0;
         size_t maxBytes = 0;
         int64_t horizon = 0;
+        uint32_t protocol = sync::MinProtocolVersion; // the page's form: 1 names every version
     };
     static PullAsk pullAsk(const HttpRequest& request);
     // One pull page as the body of GET /v1/pull, with its read-ahead headers set on `headers`.

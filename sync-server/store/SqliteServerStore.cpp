@@ -357,7 +357,7 @@ ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, deleted = exclude
     organisation = excluded.organisation, owner = excluded.owner, status = excluded.status,
     fields = excluded.fields, versions = excluded.versions, writers = excluded.writers)sql");
         q->bindAll(r.collection, r.id, r.seq, r.deleted, r.area, r.organisation, r.owner, r.status, r.fields.dump(),
-                   sync::versionsText(r.versions), writersText(s.writers));
+                   sync::versionsText(r.versions, r.fields), writersText(s.writers));
         q->exec();
     }
     std::vector<std::string> idsSharedWith(const std::string& collection, const std::string& organisation) override {
@@ -523,7 +523,7 @@ private:
         r.owner = q.getText(6);
         r.status = q.getText(7);
         r.fields = parseOr(q.getTextView(8), json::object());
-        r.versions = sync::versionsFromText(q.getTextView(9));
+        r.versions = sync::versionsFromText(q.getTextView(9), r.fields);
         return r;
     }
 

@@ -36,7 +36,10 @@ const sync::CollectionSpec& specOf(const std::string& collection) {
 
 constexpr const char* kLocked = "Signpost is locked: sign in to work with people's details";
 
-Record rawRecord(db::Statement& q) {
+// A row as stored. Its versions are made whole with the fields the row shows: `expand` false
+// leaves that to the caller, for a row whose sealed fields it opens first (their names are inside
+// the seal, and a compact versions object gives each field it does not name its default).
+Record rawRecord(db::Statement& q, bool expand = true) {
     Record r;
     r.collection = q.getText(0);
     r.id = q.getText(1);
@@ -48,6 +51,7 @@ Record rawRecord(db::Statement& q) {
     r.status = q.getText(7);
     r.fields = parseOr(q.getTextView(8), json::object());
     r.versions = sync::versionsFromText(q.getTextView(9));
+    if (expand) sync::expandVersions(r.versions, r.fields);
     return r;
 }
 
@@ -396,8 +400,9 @@ std::string LocalStore::revealedOpText(std::string_view body) const {
 }
 
 Record LocalStore::readRow(db::Statement& q) const {
-    Record r = rawRecord(q);
+    Record r = rawRecord(q, false);
     r.fields = revealFields(r.collection, r.id, std::move(r.fields));
+    sync::expandVersions(r.versions, r.fields);
     return r;
 }
 
@@ -1036,7 +1041,7 @@ PullApplied LocalStore::applyPull(const sync::PullResponse& page) {
                 server.fieldsText = {};
             }
             if (!server.versionsText.empty()) {
-                server.versions = sync::versionsFromText(server.versionsText);
+                server.versions = sync::versionsOf(server);
                 server.versionsText = {};
             }
             Record merged = server;

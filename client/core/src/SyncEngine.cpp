@@ -189,7 +189,7 @@ void SyncEngine::signOut() {
 }
 
 std::string SyncEngine::pullQuery(int64_t cursor, const std::string& horizon) const {
-    return "cursor=" + std::to_string(cursor) + "&limit=" + std::to_string(m_options.pullLimit) +
+    return "protocol=" + std::to_string(sync::ProtocolVersion) + "&cursor=" + std::to_string(cursor) + "&limit=" + std::to_string(m_options.pullLimit) +
            "&max_bytes=" + std::to_string(m_options.pullMaxBytes) + (horizon.empty() ? "" : "&horizon=" + horizon);
 }
 

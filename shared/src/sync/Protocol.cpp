@@ -256,7 +256,7 @@ json toJson(const PushResponse& response) {
 
 json toJson(const Record& r) {
     json versions = json::object();
-    for (const auto& [name, v] : r.versionsText.empty() ? r.versions : versionsFromText(r.versionsText)) versions[name] = v;
+    for (const auto& [name, v] : versionsOf(r)) versions[name] = v;
     json j{{"collection", r.collection}, {"id", r.id}, {"seq", r.seq}, {"fields", r.fields}, {"versions", versions}};
     if (r.deleted) j["deleted"] = true;
     if (!r.area.empty()) j["area"] = r.area;
@@ -292,6 +292,107 @@ std::string versionsText(const std::map<std::string, int64_t>& versions) {
     }
     out += '}';
     return out;
+}
+
+std::string versionsText(const std::map<std::string, int64_t>& versions, const json& fields) {
+    if (!fields.is_object() || fields.size() < 2) return versionsText(versions);
+    // The commonest version among the fields' (the latest of equals), if two or more share it.
+    std::vector<int64_t> held;
+    held.reserve(fields.size());
+    for (auto it = fields.begin(); it != fields.end(); ++it)
+        if (auto v = versions.find(it.key()); v != versions.end() && v->second != 0) held.push_back(v->second);
+    std::sort(held.begin(), held.end());
+    int64_t common = 0;
+    size_t best = 1;
+    for (size_t i = 0; i < held.size();) {
+        size_t j = i;
+        while (j < held.size() && held[j] == held[i]) ++j;
+        if (j - i >= best && j - i >= 2) {
+            best = j - i;
+            common = held[i];
+        }
+        i = j;
+    }
+    if (common == 0) return versionsText(versions);
+    // The rest by name, in name order: fields at another version or none (0), and names that are
+    // not fields.
+    std::vector<std::pair<std::string_view, int64_t>> named;
+    for (const auto& [name, v] : versions)
+        if (!name.empty() && (v != common || !fields.contains(name))) named.emplace_back(name, v);
+    bool unversioned = false;
+    for (auto it = fields.begin(); it != fields.end(); ++it)
+        if (!versions.count(it.key())) {
+            named.emplace_back(it.key(), 0);
+            unversioned = true;
+        }
+    std::sort(named.begin(), named.end());
+    std::string out;
+    out.reserve(16 + named.size() * 24);
+    out += "{\"\":";
+    out += std::to_string(common);
+    for (const auto& [name, v] : named) {
+        out += ',';
+        jsontext::appendQuoted(out, name);
+        out += ':';
+        out += std::to_string(v);
+    }
+    out += '}';
+    // Each field at the common version is a member saved for the one "" costs, but each field
+    // with no version costs a member it did not have: then the shorter.
+    if (unversioned)
+        if (std::string plain = versionsText(versions); plain.size() <= out.size()) return plain;
+    return out;
+}
+
+namespace {
+// Gives each name `forEachName` visits the "" member's version if it has none, then drops "" and
+// every 0.
+template <typename ForEachName>
+void expandWith(std::map<std::string, int64_t>& versions, ForEachName&& forEachName) {
+    if (auto d = versions.find(""); d != versions.end()) {
+        const int64_t common = d->second;
+        versions.erase(d);
+        forEachName([&](std::string name) { versions.try_emplace(std::move(name), common); });
+    }
+    std::erase_if(versions, [](const auto& v) { return v.second == 0; });
+}
+} // namespace
+
+void expandVersions(std::map<std::string, int64_t>& versions, const json& fields) {
+    expandWith(versions, [&](auto&& add) {
+        if (fields.is_object())
+            for (auto it = fields.begin(); it != fields.end(); ++it) add(it.key());
+    });
+}
+
+void expandVersions(std::map<std::string, int64_t>& versions, FieldsText fields) {
+    expandWith(versions, [&](auto&& add) {
+        try {
+            jsontext::forEachMember(fields.text, [&](std::string_view name, std::string_view) {
+                if (name.find('\\') == std::string_view::npos) add(std::string(name.substr(1, name.size() - 2)));
+                else add(jsontext::unquoteName(name));
+            });
+        } catch (const Error&) {
+            // Fields that are not one object name no fields.
+        }
+    });
+}
+
+std::map<std::string, int64_t> versionsFromText(std::string_view text, const json& fields) {
+    auto versions = versionsFromText(text);
+    expandVersions(versions, fields);
+    return versions;
+}
+
+std::map<std::string, int64_t> versionsFromText(std::string_view text, FieldsText fields) {
+    auto versions = versionsFromText(text);
+    expandVersions(versions, fields);
+    return versions;
+}
+
+std::map<std::string, int64_t> versionsOf(const Record& r) {
+    if (r.versionsText.empty()) return r.versions;
+    return r.fieldsText.empty() ? versionsFromText(r.versionsText, r.fields) : versionsFromText(r.versionsText, FieldsText{r.fieldsText});
 }
 
 std::map<std::string, int64_t> versionsFromText(std::string_view text) {
@@ -465,6 +566,7 @@ Record readRecord(const json& j, json* take) {
         record.versions.emplace_hint(record.versions.end(), it.key(), it.value().get<int64_t>());
     }
     r.finish();
+    expandVersions(record.versions, fields);
     if (take) record.fields = std::move((*take)["fields"]);
     else record.fields = fields;
     return record;
@@ -662,6 +764,7 @@ private:
         // What readRecord requires is here, each with its type.
         for (Member m : {Member::Collection, Member::Id, Member::Seq, Member::Fields, Member::Versions})
             if (!(seen & bitOf(m))) throw Unexpected{};
+        if (r.versionsText.empty()) expandVersions(r.versions, FieldsText{r.fieldsText}); // read as the map: made whole here
         if (!m_keepText || !m_keepText(r.collection)) {
             r.fields = json::parse(r.fieldsText);
             r.fieldsText = {};

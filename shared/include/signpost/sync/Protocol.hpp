@@ -15,8 +15,12 @@
 
 namespace signpost::sync {
 
-// Bumped when the wire format changes incompatibly; the server answers 426 to another version.
-inline constexpr uint32_t ProtocolVersion = 1;
+// Bumped when the wire format changes incompatibly. 1: every record's versions name every field.
+// 2: a page's versions are compact (versionsText). The server reads pushes of every version from
+// MinProtocolVersion and answers a pull in the version it asks for (`protocol=`, 1 if absent);
+// it answers 426 to a later one.
+inline constexpr uint32_t ProtocolVersion = 2;
+inline constexpr uint32_t MinProtocolVersion = 1;
 // The record schema ops are written against. Older clients' ops are up-migrated by the server
 // (upgradeOp), never dropped. 1: the first referral record (one person_name field). 2: the full
 // referral record (given_name and family_name).
@@ -101,16 +105,40 @@ struct Record {
     // them must not outlive its page. Copying each out of the page was most of reading one.
     std::string_view fieldsText;
     // Set only by pullResponseFromText, when the page wrote the versions exactly as versionsText
-    // writes them (as the server does): that text, and `versions` is then left empty.
+    // writes them (as the server does): that text, and `versions` is then left empty. It may be
+    // compact (a default under ""): read it with versionsOf, which knows the record's fields.
     std::string_view versionsText;
 };
 
 // A record's versions as stored beside it (a JSON object of whole numbers), written and read as
-// text: both ends do this for every record they read or write. Reading skips members that are
-// not whole numbers; text that is not one object reads as no versions; a repeated name keeps
-// its last value, as a JSON reader does.
+// text: both ends do this for every record they read or write.
+//
+// The compact form (protocol 2) writes the commonest version of the record's fields once, under
+// the name "" (never a field's name), and only the versions that differ by name: a field in
+// `fields` with no member of its own has that version, one with no version is written as 0. Most
+// records were written by one op, so their versions are `{"":seq}` in place of a member per field.
+// Names that are not fields are always written by name. Without `fields` (or when no version is
+// shared by two fields) every version is written by name, the form of protocol 1.
 std::string versionsText(const std::map<std::string, int64_t>& versions);
+std::string versionsText(const std::map<std::string, int64_t>& versions, const nlohmann::json& fields);
+// The members as written ("" included). Reading skips members that are not whole numbers; text
+// that is not one object reads as no versions; a repeated name keeps its last value, as a JSON
+// reader does.
 std::map<std::string, int64_t> versionsFromText(std::string_view text);
+// Versions as read (either form) made whole for the record's fields, given as the object or as
+// its JSON text: each field with no member of its own takes the "" member's version, then "" and
+// every 0 ("no version") go. The result names exactly the versioned names, as protocol 1 did.
+// (FieldsText names the text form: a JSON library object converts from a string too.)
+struct FieldsText {
+    std::string_view text;
+};
+void expandVersions(std::map<std::string, int64_t>& versions, const nlohmann::json& fields);
+void expandVersions(std::map<std::string, int64_t>& versions, FieldsText fields);
+std::map<std::string, int64_t> versionsFromText(std::string_view text, const nlohmann::json& fields);
+std::map<std::string, int64_t> versionsFromText(std::string_view text, FieldsText fields);
+// A record's whole versions, whichever way it holds them (versions, or versionsText with its
+// fields or fieldsText).
+std::map<std::string, int64_t> versionsOf(const Record& record);
 
 struct Removal {
     std::string collection;
