@@ -711,10 +711,11 @@ TEST_CASE("a pulled record's versions are stored as the JSON the row has always 
                             json{{"area", "PDU-GWENT"}, {"owner", "prac-1"}, {"status", "draft"}, {"notes", "x"}});
     d.pull({r});
     // Names a field could never have today still round-trip: quotes, backslashes, Welsh letters.
+    // (Not "": it holds compact versions' common version, sync::versionsText.)
     sync::PullResponse page;
     sync::Record odd = r;
     odd.seq = ++d.cursor;
-    odd.versions = {{"area", 1}, {"notes", 9007199254740993}, {"we\"ird\\name", 3}, {"q\"", 7}, {"ŵyn", 4}, {"", 5}, {"a b", -6}};
+    odd.versions = {{"area", 1}, {"notes", 9007199254740993}, {"we\"ird\\name", 3}, {"q\"", 7}, {"ŵyn", 4}, {" ", 5}, {"a b", -6}};
     page.records.push_back(odd);
     page.nextCursor = d.cursor;
     d.store->applyPull(page);
@@ -726,6 +727,44 @@ TEST_CASE("a pulled record's versions are stored as the JSON the row has always 
     auto stored = d.store->record("referral", "r-versions");
     REQUIRE(stored.has_value());
     CHECK(stored->versions == odd.versions);
+}
+
+TEST_CASE("compact versions are stored as they came and read whole, the sealed fields' included; an edit's base is its field's") {
+    Device d(practitioner());
+    json fields = completeReferral();
+    fields["owner"] = "prac-1";
+    fields["area"] = "PDU-GWENT";
+    fields["status"] = "submitted";
+    fields["notes"] = "first";
+    // As a server speaking protocol 2 writes it: one version for most fields, "notes" changed
+    // later, "family_name" (personal, so sealed here) never written by an op.
+    const std::string versions = R"({"":4,"family_name":0,"notes":9})";
+    const std::string body = R"({"protocol":2,"records":[{"area":"PDU-GWENT","collection":"referral","id":"r-c","owner":"prac-1","seq":9,"status":"submitted","fields":)" +
+                             fields.dump() + R"(,"versions":)" + versions + R"(}],"removals":[],"next_cursor":9,"has_more":false})";
+    d.cursor = 9;
+    const auto page = sync::pullResponseFromText(body, &client::LocalStore::storesFieldsAsText);
+    REQUIRE(page.records.size() == 1);
+    REQUIRE(page.records[0].versionsText == versions);
+    d.store->applyPull(page);
+    CHECK(d.db->queryText("SELECT versions FROM record WHERE id = 'r-c'").value_or("") == versions);
+    const json stored = json::parse(d.db->queryText("SELECT fields FROM record WHERE id = 'r-c'").value_or("{}"));
+    CHECK_FALSE(stored.contains("given_name")); // sealed: its name is inside the seal
+    auto r = d.store->record("referral", "r-c");
+    REQUIRE(r);
+    std::map<std::string, int64_t> whole;
+    for (auto it = fields.begin(); it != fields.end(); ++it) whole[it.key()] = 4;
+    whole.erase("family_name");
+    whole["notes"] = 9;
+    CHECK(r->versions == whole);
+    // Each edit names the version its field had here.
+    d.store->update("referral", "r-c", {{"given_name", "Zeb"}, {"notes", "second"}, {"family_name", "Q"}});
+    std::map<std::string, int64_t> bases;
+    for (const auto& e : d.store->outbox(100)) {
+        if (e.collection != "referral") continue;
+        const sync::Op op = sync::opFromJson(json::parse(e.wire));
+        for (const auto& [name, change] : op.fields) bases[name] = change.base;
+    }
+    CHECK(bases == std::map<std::string, int64_t>{{"family_name", 0}, {"given_name", 4}, {"notes", 9}});
 }
 
 TEST_CASE("a record's fields are stored as JSON text, its personal values sealed together in one member") {
