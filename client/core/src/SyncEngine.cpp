@@ -189,8 +189,10 @@ void SyncEngine::signOut() {
 }
 
 std::string SyncEngine::pullQuery(int64_t cursor, const std::string& horizon) const {
-    return "protocol=" + std::to_string(sync::ProtocolVersion) + "&cursor=" + std::to_string(cursor) + "&limit=" + std::to_string(m_options.pullLimit) +
-           "&max_bytes=" + std::to_string(m_options.pullMaxBytes) + (horizon.empty() ? "" : "&horizon=" + horizon);
+    // `protocol`: this device reads compact versions (docs/sync-protocol.md, "Versions").
+    return "protocol=" + std::to_string(sync::ProtocolVersion) + "&cursor=" + std::to_string(cursor) +
+           "&limit=" + std::to_string(m_options.pullLimit) + "&max_bytes=" + std::to_string(m_options.pullMaxBytes) +
+           (horizon.empty() ? "" : "&horizon=" + horizon);
 }
 
 std::string SyncEngine::horizonFor(int64_t cursor) {

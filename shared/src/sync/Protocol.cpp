@@ -392,7 +392,8 @@ std::map<std::string, int64_t> versionsFromText(std::string_view text, FieldsTex
 
 std::map<std::string, int64_t> versionsOf(const Record& r) {
     if (r.versionsText.empty()) return r.versions;
-    return r.fieldsText.empty() ? versionsFromText(r.versionsText, r.fields) : versionsFromText(r.versionsText, FieldsText{r.fieldsText});
+    return r.fieldsText.empty() ? versionsFromText(r.versionsText, r.fields)
+                                : versionsFromText(r.versionsText, FieldsText{r.fieldsText});
 }
 
 std::map<std::string, int64_t> versionsFromText(std::string_view text) {
