@@ -41,6 +41,14 @@ json completeReferral() {
             {"service_id", "svc-1"}};
 }
 
+// A complete referral owned by `owner`, at `status`.
+json referralAt(const std::string& owner, const std::string& status) {
+    json fields = completeReferral();
+    fields["owner"] = owner;
+    fields["status"] = status;
+    return fields;
+}
+
 bool hasField(const std::vector<domain::FieldError>& errors, const std::string& field) {
     for (const auto& e : errors)
         if (e.field == field) return !e.message.empty();
@@ -731,10 +739,8 @@ TEST_CASE("a pulled record's versions are stored as the JSON the row has always 
 
 TEST_CASE("compact versions are stored as they came and read whole, the sealed fields' included; an edit's base is its field's") {
     Device d(practitioner());
-    json fields = completeReferral();
-    fields["owner"] = "prac-1";
+    json fields = referralAt("prac-1", "submitted");
     fields["area"] = "PDU-GWENT";
-    fields["status"] = "submitted";
     fields["notes"] = "first";
     // As a server speaking protocol 2 writes it: one version for most fields, "notes" changed
     // later, "family_name" (personal, so sealed here) never written by an op.
@@ -769,9 +775,7 @@ TEST_CASE("compact versions are stored as they came and read whole, the sealed f
 
 TEST_CASE("a record's fields are stored as JSON text, its personal values sealed together in one member") {
     Device d(practitioner());
-    json fields = completeReferral();
-    fields["owner"] = "prac-1";
-    fields["status"] = "draft";
+    json fields = referralAt("prac-1", "draft");
     fields["notes"] = "Quote \" backslash \\ tab \t ŵ";
     fields["accessibility_needs"] = nullptr; // personal but empty: stays null, in the clear
     fields["we\"ird\\name"] = "kept";         // names no field has today, escaped as JSON escapes them
@@ -828,9 +832,7 @@ TEST_CASE("a record's fields are stored as JSON text, its personal values sealed
 
 TEST_CASE("rows sealed value by value, as devices stored them before, still read; moved or altered seals are refused") {
     Device d(practitioner());
-    json fields = completeReferral();
-    fields["owner"] = "prac-1";
-    fields["status"] = "submitted";
+    json fields = referralAt("prac-1", "submitted");
     fields["notes"] = "sealed:v1:typed by a person"; // looks sealed: the old rows sealed it all the same
     d.pull({record("referral", "r-old", fields), record("referral", "r-new", fields)});
     // r-old rewritten as before: each personal value sealed on its own under collection/id/name.

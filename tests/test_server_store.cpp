@@ -83,19 +83,43 @@ TEST_CASE("a version 1 server database upgrades to the covering change index, th
     CHECK(seen == 1);
 }
 
+namespace {
+
+// A referral row as a store saves it.
+server::StoredRecord referralRow(const std::string& id, int64_t seq, nlohmann::json fields) {
+    server::StoredRecord s;
+    s.record.collection = "referral";
+    s.record.id = id;
+    s.record.seq = seq;
+    s.record.fields = std::move(fields);
+    return s;
+}
+
+// Saves `s` in a transaction of its own.
+void saveAlone(server::ServerStore& store, const server::StoredRecord& s) {
+    store.begin();
+    store.saveRecord(s);
+    store.commit();
+}
+
+// A referral row read in a transaction of its own; it must be there.
+server::StoredRecord readAlone(server::ServerStore& store, const std::string& id) {
+    store.beginRead();
+    auto s = store.record("referral", id);
+    store.rollback();
+    REQUIRE(s.has_value());
+    return *s;
+}
+
+} // namespace
+
 TEST_CASE("a record's writers are stored grouped by writer, and rows in the first form still read") {
     test::TempDir dir;
     const std::string path = (dir / "server.db").string();
     auto store = openSqliteStore(path);
-    server::StoredRecord s;
-    s.record.collection = "referral";
-    s.record.id = "r-1";
-    s.record.fields = {{"notes", "x"}, {"status", "submitted"}, {"crn", "X1"}};
-    s.record.seq = 1;
+    server::StoredRecord s = referralRow("r-1", 1, {{"notes", "x"}, {"status", "submitted"}, {"crn", "X1"}});
     s.writers = {{"notes", "u-1/d-1"}, {"crn", "u-1/d-1"}, {"status", "u-2/d-9"}};
-    store->begin();
-    store->saveRecord(s);
-    store->commit();
+    saveAlone(*store, s);
     {
         db::Database db(path);
         CHECK(db.queryText("SELECT writers FROM record WHERE id = 'r-1'").value_or("") ==
@@ -104,18 +128,12 @@ TEST_CASE("a record's writers are stored grouped by writer, and rows in the firs
         db.exec(R"(INSERT INTO record (collection, id, seq, fields, versions, writers) VALUES ('referral', 'r-old', 2, )"
                 R"('{"notes":"y"}', '{"notes":2}', '{"notes":"u-3/d-3","status":"u-4/d-4"}'))");
     }
-    store->beginRead();
-    auto fresh = store->record("referral", "r-1");
-    auto old = store->record("referral", "r-old");
-    store->rollback();
-    REQUIRE(fresh.has_value());
-    REQUIRE(old.has_value());
-    CHECK(fresh->writers == s.writers);
-    CHECK(old->writers == std::map<std::string, std::string>{{"notes", "u-3/d-3"}, {"status", "u-4/d-4"}});
+    const auto fresh = readAlone(*store, "r-1");
+    const auto old = readAlone(*store, "r-old");
+    CHECK(fresh.writers == s.writers);
+    CHECK(old.writers == std::map<std::string, std::string>{{"notes", "u-3/d-3"}, {"status", "u-4/d-4"}});
     // Saved again, the old row takes the grouped form with nothing lost.
-    store->begin();
-    store->saveRecord(*old);
-    store->commit();
+    saveAlone(*store, old);
     db::Database db(path);
     CHECK(db.queryText("SELECT writers FROM record WHERE id = 'r-old'").value_or("") ==
           R"({"u-3/d-3":["notes"],"u-4/d-4":["status"]})");
@@ -182,33 +200,22 @@ TEST_CASE("a record's versions are stored compact and read back whole; rows in t
     test::TempDir dir;
     const std::string path = (dir / "server.db").string();
     auto store = openSqliteStore(path);
-    server::StoredRecord s;
-    s.record.collection = "referral";
-    s.record.id = "r-1";
-    s.record.seq = 12;
-    s.record.fields = {{"notes", "x"}, {"status", "accepted"}, {"crn", "X1"}, {"area", "W06000022"}, {"owner", "u-1"}};
+    server::StoredRecord s = referralRow(
+        "r-1", 12, {{"notes", "x"}, {"status", "accepted"}, {"crn", "X1"}, {"area", "W06000022"}, {"owner", "u-1"}});
     s.record.versions = {{"notes", 12}, {"status", 12}, {"crn", 3}, {"area", 3}, {"owner", 12}};
-    store->begin();
-    store->saveRecord(s);
-    store->commit();
+    saveAlone(*store, s);
     {
         db::Database db(path);
         CHECK(db.queryText("SELECT versions FROM record WHERE id = 'r-1'").value_or("") == R"({"":12,"area":3,"crn":3})");
         db.exec(R"(INSERT INTO record (collection, id, seq, fields, versions, writers) VALUES ('referral', 'r-old', 2, )"
                 R"('{"notes":"y","crn":"Z"}', '{"crn":2,"notes":2}', '{}'))");
     }
-    store->beginRead();
-    auto fresh = store->record("referral", "r-1");
-    auto old = store->record("referral", "r-old");
-    store->rollback();
-    REQUIRE(fresh.has_value());
-    REQUIRE(old.has_value());
-    CHECK(fresh->record.versions == s.record.versions);
-    CHECK(old->record.versions == std::map<std::string, int64_t>{{"crn", 2}, {"notes", 2}});
+    const auto fresh = readAlone(*store, "r-1");
+    const auto old = readAlone(*store, "r-old");
+    CHECK(fresh.record.versions == s.record.versions);
+    CHECK(old.record.versions == std::map<std::string, int64_t>{{"crn", 2}, {"notes", 2}});
     // Saved again, the old row takes the compact form.
-    store->begin();
-    store->saveRecord(*old);
-    store->commit();
+    saveAlone(*store, old);
     db::Database db(path);
     CHECK(db.queryText("SELECT versions FROM record WHERE id = 'r-old'").value_or("") == R"({"":2})");
 }
