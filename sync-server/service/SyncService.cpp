@@ -76,6 +76,12 @@ json userJson(const User& u) {
                 {"role", domain::toCode(u.role)}, {"areas", u.areas}, {"organisation", u.organisation}};
 }
 
+// A device speaking a protocol this server does not.
+HttpError upgradeRequired() {
+    return HttpError(426, "upgrade_required", "this server speaks sync protocol " + std::to_string(sync::MinProtocolVersion) +
+                                                  " to " + std::to_string(sync::ProtocolVersion));
+}
+
 int64_t queryInt(const HttpRequest& r, const std::string& name, int64_t fallback, int64_t min, int64_t max) {
     auto it = r.query.find(name);
     if (it == r.query.end() || it->second.empty()) return fallback;
@@ -442,9 +448,7 @@ HttpResponse SyncService::colleagues(Context& ctx) {
 
 HttpResponse SyncService::push(Context& ctx) {
     sync::PushRequest request = sync::pushRequestFromText(ctx.body);
-    if (request.protocol < sync::MinProtocolVersion || request.protocol > sync::ProtocolVersion)
-        throw HttpError(426, "upgrade_required", "this server speaks sync protocol " + std::to_string(sync::MinProtocolVersion) +
-                                                     " to " + std::to_string(sync::ProtocolVersion));
+    if (request.protocol < sync::MinProtocolVersion || request.protocol > sync::ProtocolVersion) throw upgradeRequired();
     if (request.deviceId != ctx.deviceId)
         throw HttpError(400, "bad_request", "device_id does not match the device this session signed in from");
     ctx.ops = request.ops.size();
@@ -532,9 +536,7 @@ SyncService::PullAsk SyncService::pullAsk(const HttpRequest& request) {
     // A device that reads compact versions says so; one that does not is sent every version by
     // name, as protocol 1 wrote them (docs/sync-protocol.md, "Versions").
     const int64_t protocol = queryInt(request, "protocol", sync::MinProtocolVersion, sync::MinProtocolVersion, INT64_MAX);
-    if (protocol > sync::ProtocolVersion)
-        throw HttpError(426, "upgrade_required", "this server speaks sync protocol " + std::to_string(sync::MinProtocolVersion) +
-                                                     " to " + std::to_string(sync::ProtocolVersion));
+    if (protocol > sync::ProtocolVersion) throw upgradeRequired();
     ask.protocol = static_cast<uint32_t>(protocol);
     return ask;
 }

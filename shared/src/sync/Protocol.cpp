@@ -679,10 +679,10 @@ public:
             });
             if (body.find_first_not_of(" \t\r\n", end) != std::string_view::npos) throw Unexpected{};
             // The envelope, its records (each checked as it was read) left out.
-            std::string envelope(body.substr(0, recordsAt));
-            if (sawRecords) envelope.append("[]").append(body.substr(recordsEnd));
-            else envelope = body;
-            if (!jsontext::surelyValid(envelope)) throw Unexpected{};
+            const bool envelopeValid =
+                sawRecords ? jsontext::surelyValid(std::string(body.substr(0, recordsAt)).append("[]").append(body.substr(recordsEnd)))
+                           : jsontext::surelyValid(body);
+            if (!envelopeValid) throw Unexpected{};
             PullResponse page = readPullResponse(root, nullptr); // the envelope: its records array is empty
             page.records = std::move(records);
             return page;
