@@ -5,6 +5,7 @@
 #include "signpost/directory/DirectoryStore.hpp"
 #include "signpost/directory/Search.hpp"
 #include "signpost/schema/LocalSchema.hpp"
+#include "signpost/util/Uuid.hpp"
 
 #include <doctest/doctest.h>
 
@@ -71,7 +72,28 @@ INSERT INTO outbox (op_id, collection, record_id, body, created_at) VALUES ('op-
         // v11 only drops two indexes.
         {11, [](db::Database&) {}},
         {12, [](db::Database&) {}},
-        {13, [](db::Database&) {}},
+        // The last version with a service's lists in tables of their own (v14 moves them into its
+        // row): areas and needs out of order, a contact with no title and one with text that needs
+        // escaping, opening times out of order with a note.
+        {13,
+         [](db::Database& db) {
+             db.exec(R"sql(
+INSERT INTO service (id, organisation_id, name, description) VALUES ('svc-13', 'org-1', 'Housing advice', 'Tenancy help');
+INSERT INTO service_area (service_rowid, area_code) SELECT rowid, 'W06000015' FROM service WHERE id = 'svc-13';
+INSERT INTO service_area (service_rowid, area_code) SELECT rowid, 'W06000011' FROM service WHERE id = 'svc-13';
+INSERT INTO service_need (service_rowid, need_code) SELECT rowid, 'housing' FROM service WHERE id = 'svc-13';
+INSERT INTO service_need (service_rowid, need_code) SELECT rowid, 'women' FROM service WHERE id = 'svc-13';
+INSERT INTO contact (id, service_rowid, name, phone, sample) SELECT 'c-2', rowid, 'Duty desk', '01632 960001', 1
+    FROM service WHERE id = 'svc-13';
+INSERT INTO contact (id, service_rowid, name, title, email) SELECT 'c-1', rowid, 'Siân "Sue" Jones', 'Manager',
+    'sian@example.org' FROM service WHERE id = 'svc-13';
+INSERT INTO opening_time (service_rowid, weekday, opens, closes, note) SELECT rowid, 3, '13:00', '16:00', 'Drop-in, no appointment'
+    FROM service WHERE id = 'svc-13';
+INSERT INTO opening_time (service_rowid, weekday, opens, closes) SELECT rowid, 1, '09:00', '17:00' FROM service WHERE id = 'svc-13';
+INSERT INTO opening_time (service_rowid, weekday, opens, closes) SELECT rowid, 3, '09:00', '12:00' FROM service WHERE id = 'svc-13';
+)sql");
+         }},
+        {14, [](db::Database&) {}},
     };
     return f;
 }
@@ -139,22 +161,8 @@ TEST_CASE("every earlier version upgrades with its data intact") {
             db::migrate(db, schema::localMigrations(), start);
             REQUIRE(db.userVersion() == start);
             for (int v = 1; v <= start; ++v) fixtures().at(v)(db);
-            // From v2 on, the app indexes what it writes; the raw fixture rows get the same.
-            if (start >= 2) directory::DirectoryStore(db).reindexAll();
-            // Builds before v7 had no result cards: v7 must create and fill them.
-            if (start >= 2 && start < 7) db.exec("DROP TABLE service_card");
-            // Builds before v8 put no synonym concept tokens (U+E000…) in the index and wrote filter
-            // tags without their mark (U+E001): v8 must rebuild both.
-            if (start >= 2 && start < 8) {
-                db.exec("UPDATE service_fts SET tags = replace(tags, char(57345), '')");
-                for (const char* column : {"name", "description", "organisation", "keywords"}) {
-                    db.exec(std::string("UPDATE service_fts SET ") + column + " = substr(" + column + ", 1, instr(" +
-                            column + ", ' ' || char(57344)) - 1) WHERE instr(" + column + ", ' ' || char(57344)) > 0");
-                }
-                db.exec("DELETE FROM search_term WHERE substr(term, 1, 1) = char(57344)");
-                REQUIRE(db.queryInt64("SELECT count(*) FROM service_vocab WHERE substr(term, 1, 1) = char(57344)")
-                            .value_or(-1) == 0);
-            }
+            // Whatever index an older build wrote, v14 builds it again with today's code (an index
+            // from before v7 had no result cards, one from before v8 no synonym concept tokens).
         }
         db::Database db(path);
         auto result = db::migrate(db, schema::localMigrations());
@@ -181,6 +189,36 @@ TEST_CASE("every earlier version upgrades with its data intact") {
             }
             CHECK(db.queryInt64("SELECT count(*) FROM pragma_index_list('record') WHERE origin = 'u'").value_or(0) == 1);
             CHECK(db.queryInt64("SELECT count(*) FROM record WHERE rowid > 0").value_or(0) >= 1);
+        }
+        // The index was built again, one row per service, with today's marked tags.
+        const int64_t services = db.queryInt64("SELECT count(*) FROM service").value_or(-1);
+        CHECK(services == (start >= 13 ? 2 : 1));
+        CHECK(db.queryInt64("SELECT count(*) FROM service_fts").value_or(-1) == services);
+        CHECK(db.queryInt64("SELECT count(*) FROM service_fts WHERE instr(tags, char(57345)) > 0").value_or(-1) ==
+              services);
+        CHECK(db.queryInt64("SELECT count(*) FROM service_card").value_or(-1) == services);
+        for (const char* gone : {"service_area", "service_need", "contact", "opening_time"}) CHECK_FALSE(db.tableExists(gone));
+        if (start >= 13) {
+            // v14 moved the v13 service's lists into its row, in the order they were read before.
+            auto moved = directory::DirectoryStore(db).service("svc-13");
+            REQUIRE(moved.has_value());
+            CHECK(moved->areas == std::vector<std::string>{"W06000011", "W06000015"});
+            CHECK(moved->needs == std::vector<std::string>{"housing", "women"});
+            REQUIRE(moved->contacts.size() == 2);
+            CHECK(moved->contacts[0].id == "c-2");
+            CHECK(moved->contacts[0].name == "Duty desk");
+            CHECK(moved->contacts[0].title.empty());
+            CHECK(moved->contacts[0].sample);
+            CHECK(moved->contacts[1].name == "Siân \"Sue\" Jones");
+            CHECK(moved->contacts[1].title == "Manager");
+            CHECK(moved->contacts[1].email == "sian@example.org");
+            CHECK_FALSE(moved->contacts[1].sample);
+            REQUIRE(moved->openingTimes.size() == 3);
+            CHECK(moved->openingTimes[0].weekday == 1);
+            CHECK(moved->openingTimes[1].opens == "09:00");
+            CHECK(moved->openingTimes[1].closes == "12:00");
+            CHECK(moved->openingTimes[2].opens == "13:00");
+            CHECK(moved->openingTimes[2].note == "Drop-in, no appointment");
         }
         // The v1 service survived and, after the search migration, is searchable.
         directory::DirectoryStore store(db);
@@ -363,21 +401,70 @@ TEST_CASE("writing a record and reading a queue build no temporary tables") {
                               "'appointment', 'alert')") == 1);
 }
 
-TEST_CASE("a service's areas and needs are read through their primary keys, with no index by area or need") {
+TEST_CASE("a service's areas, needs, contacts and opening times are kept in its own row") {
     test::TempDir dir;
     auto db = schema::openLocal((dir / "device.db").string());
-    for (const char* gone : {"service_area_by_area", "service_need_by_need"})
-        CHECK(db.queryInt64(std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") + gone + "'").value_or(-1) == 0);
-    // What reads them: a service's own rows, and the search's ordering by the areas asked for.
-    auto plan = [&](const std::string& sql) {
-        std::string out;
-        auto q = db.cached("EXPLAIN QUERY PLAN " + sql);
-        while (q->step()) out += q->getText(3) + "\n";
-        return out;
+    for (const char* gone : {"service_area", "service_need", "contact", "opening_time"}) CHECK_FALSE(db.tableExists(gone));
+    directory::DirectoryStore store(db);
+    domain::Organisation org;
+    org.id = "org-1";
+    org.name = "Bolton Advice";
+    store.upsertOrganisation(org);
+    domain::Service s;
+    s.id = "svc-row";
+    s.organisationId = "org-1";
+    s.name = "Debt advice";
+    s.areas = {"W06000015", "E08000001", "W06000015"};
+    s.needs = {"finance", "debt", "finance"};
+    s.contacts = {{"", "Duty desk", "", "01632 960001", "", true},
+                  {"c-2", "Siân \"Sue\"\\Jones", "Manager", "", "s@example.org", false}};
+    s.openingTimes = {{3, "13:00", "16:00", "Drop-in\nno appointment"}, {1, "09:00", "17:00", ""}, {3, "09:00", "12:00", ""}};
+    store.upsertService(s);
+    // Codes sorted and unique; contacts in order, empty strings left out, a generated id for the
+    // one without; opening times by day and time, the note only where there is one.
+    auto row = [&](const char* column) {
+        return db.queryText(std::string("SELECT ") + column + " FROM service WHERE id = 'svc-row'").value_or("?");
     };
-    CHECK(plan("SELECT area_code FROM service_area WHERE service_rowid = 1").find("PRIMARY KEY") != std::string::npos);
-    CHECK(plan("SELECT need_code FROM service_need WHERE service_rowid = 1").find("PRIMARY KEY") != std::string::npos);
-    CHECK(plan("SELECT 1 FROM service s WHERE EXISTS (SELECT 1 FROM service_area sa WHERE sa.service_rowid = s.rowid "
-               "AND sa.area_code IN ('E08000001', 'W06000015'))")
-              .find("PRIMARY KEY") != std::string::npos);
+    CHECK(row("areas") == "E08000001 W06000015");
+    CHECK(row("needs") == "debt finance");
+    const std::string firstId = uuid::fromName("svc-row/contact/0");
+    CHECK(row("contacts") == R"([{"id":")" + firstId + R"(","name":"Duty desk","phone":"01632 960001","sample":true},)"
+                             R"({"id":"c-2","name":"Siân \"Sue\"\\Jones","title":"Manager","email":"s@example.org"}])");
+    CHECK(row("opening_times") == R"([[1,"09:00","17:00"],[3,"09:00","12:00"],[3,"13:00","16:00","Drop-in\nno appointment"]])");
+    CHECK(db.queryInt64("SELECT json_valid(contacts) AND json_valid(opening_times) FROM service WHERE id = 'svc-row'") == 1);
+    auto back = store.service("svc-row");
+    REQUIRE(back.has_value());
+    CHECK(back->areas == std::vector<std::string>{"E08000001", "W06000015"});
+    CHECK(back->needs == std::vector<std::string>{"debt", "finance"});
+    REQUIRE(back->contacts.size() == 2);
+    CHECK(back->contacts[0].id == firstId);
+    CHECK(back->contacts[0].sample);
+    CHECK(back->contacts[1].name == "Siân \"Sue\"\\Jones");
+    CHECK(back->contacts[1].phone.empty());
+    CHECK_FALSE(back->contacts[1].sample);
+    REQUIRE(back->openingTimes.size() == 3);
+    CHECK(back->openingTimes[0].weekday == 1);
+    CHECK(back->openingTimes[2].note == "Drop-in\nno appointment");
+
+    // An opening time the row cannot hold is refused, as the old table's checks refused it, and
+    // the service stays as it was.
+    for (const domain::OpeningTime& bad :
+         {domain::OpeningTime{8, "09:00", "17:00", ""}, domain::OpeningTime{0, "09:00", "17:00", ""},
+          domain::OpeningTime{2, "9am", "17:00", ""}, domain::OpeningTime{2, "09:00", "17:0", ""},
+          domain::OpeningTime{2, "09:00", "\"17:0", ""}, domain::OpeningTime{2, "09:60", "17:00", ""}}) {
+        CAPTURE(bad.weekday);
+        CAPTURE(bad.opens);
+        CAPTURE(bad.closes);
+        auto changed = s;
+        changed.name = "Renamed";
+        changed.openingTimes.push_back(bad);
+        try {
+            store.upsertService(changed);
+            FAIL("expected refusal");
+        } catch (const Error& e) {
+            CHECK(e.domain() == ErrorDomain::Validation);
+        }
+        CHECK(store.service("svc-row")->name == "Debt advice");
+        CHECK(store.service("svc-row")->openingTimes.size() == 3);
+    }
 }

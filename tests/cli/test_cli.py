@@ -37,7 +37,8 @@ def dump(db):
     con = sqlite3.connect(db)
     try:
         out = {}
-        for table in ("organisation", "service", "service_area", "service_need", "location", "contact", "opening_time"):
+        # A service's areas, needs, contacts and opening times are columns of its row.
+        for table in ("organisation", "service", "location", "service_location"):
             out[table] = con.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
         return out
     finally:

@@ -3,8 +3,11 @@
 #include "signpost/domain/Areas.hpp"
 #include "signpost/domain/Needs.hpp"
 #include "signpost/directory/Synonyms.hpp"
+#include "signpost/util/JsonText.hpp"
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Uuid.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -28,6 +31,109 @@ std::vector<SupervisionType> parseSupervisionCodes(std::string_view s) {
     std::vector<SupervisionType> out;
     for (const auto& code : text::split(s, ' '))
         if (auto type = parseSupervisionType(code)) out.push_back(*type);
+    return out;
+}
+
+// A service's own lists, kept in its row (local schema v14). Areas and needs: space-separated
+// codes, sorted and unique. Contacts: a JSON array of objects (empty strings left out). Opening
+// times: a JSON array of [weekday, opens, closes] with the note fourth when there is one, in
+// day and time order; search's "open now" reads them with json_each.
+std::string sortedCodes(std::vector<std::string> codes) {
+    std::sort(codes.begin(), codes.end());
+    codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+    return joinCodes(codes);
+}
+
+std::string contactsJson(const Service& s) {
+    std::string out = "[";
+    int n = 0;
+    for (const auto& c : s.contacts) {
+        if (n) out += ',';
+        out += "{\"id\":";
+        jsontext::appendQuoted(out, c.id.empty() ? uuid::fromName(s.id + "/contact/" + std::to_string(n)) : c.id);
+        for (auto [name, value] : {std::pair<const char*, const std::string*>{"name", &c.name},
+                                   {"title", &c.title}, {"phone", &c.phone}, {"email", &c.email}}) {
+            if (value->empty()) continue;
+            out += ",\"";
+            out += name;
+            out += "\":";
+            jsontext::appendQuoted(out, *value);
+        }
+        if (c.sample) out += ",\"sample\":true";
+        out += '}';
+        ++n;
+    }
+    out += ']';
+    return out;
+}
+
+bool isClock(std::string_view t) {
+    return t.size() == 5 && t[0] >= '0' && t[0] <= '2' && t[1] >= '0' && t[1] <= '9' && t[2] == ':' && t[3] >= '0' &&
+           t[3] <= '5' && t[4] >= '0' && t[4] <= '9';
+}
+
+std::string openingTimesJson(const Service& s) {
+    std::vector<const OpeningTime*> times;
+    for (const auto& t : s.openingTimes) {
+        if (t.weekday < 1 || t.weekday > 7)
+            throw Error::validation("service " + s.id + ": opening time on weekday " + std::to_string(t.weekday) +
+                                    " (1 = Monday … 7 = Sunday)");
+        if (!isClock(t.opens) || !isClock(t.closes))
+            throw Error::validation("service " + s.id + ": opening time " + t.opens + "–" + t.closes +
+                                    " is not HH:MM to HH:MM");
+        times.push_back(&t);
+    }
+    std::stable_sort(times.begin(), times.end(), [](const OpeningTime* a, const OpeningTime* b) {
+        return a->weekday != b->weekday ? a->weekday < b->weekday : a->opens < b->opens;
+    });
+    std::string out = "[";
+    for (const OpeningTime* t : times) {
+        if (out.size() > 1) out += ',';
+        out += '[';
+        out += static_cast<char>('0' + t->weekday);
+        out += ",\"";
+        out += t->opens; // checked above: digits and a colon
+        out += "\",\"";
+        out += t->closes;
+        out += '"';
+        if (!t->note.empty()) {
+            out += ',';
+            jsontext::appendQuoted(out, t->note);
+        }
+        out += ']';
+    }
+    out += ']';
+    return out;
+}
+
+std::string jsonString(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::vector<Contact> parseContacts(std::string_view text) {
+    std::vector<Contact> out;
+    auto doc = nlohmann::json::parse(text, nullptr, false);
+    if (!doc.is_array()) return out;
+    for (const auto& c : doc) {
+        if (!c.is_object()) continue;
+        auto sample = c.find("sample");
+        out.push_back({jsonString(c, "id"), jsonString(c, "name"), jsonString(c, "title"), jsonString(c, "phone"),
+                       jsonString(c, "email"), sample != c.end() && sample->is_boolean() && sample->get<bool>()});
+    }
+    return out;
+}
+
+std::vector<OpeningTime> parseOpeningTimes(std::string_view text) {
+    std::vector<OpeningTime> out;
+    auto doc = nlohmann::json::parse(text, nullptr, false);
+    if (!doc.is_array()) return out;
+    for (const auto& t : doc) {
+        if (!t.is_array() || t.size() < 3 || !t[0].is_number_integer() || !t[1].is_string() || !t[2].is_string())
+            continue;
+        out.push_back({t[0].get<int>(), t[1].get<std::string>(), t[2].get<std::string>(),
+                       t.size() > 3 && t[3].is_string() ? t[3].get<std::string>() : std::string()});
+    }
     return out;
 }
 
@@ -198,6 +304,10 @@ int64_t DirectoryStore::upsertService(const Service& s, bool* inserted) {
         q.bind(22, s.lastModified);
         q.bind(23, s.source);
         q.bind(24, s.sample);
+        q.bind(26, sortedCodes(s.areas));
+        q.bind(27, sortedCodes(s.needs));
+        q.bind(28, contactsJson(s));
+        q.bind(29, openingTimesJson(s));
     };
     const bool created = rowid == 0;
     if (created) {
@@ -214,8 +324,9 @@ int64_t DirectoryStore::upsertService(const Service& s, bool* inserted) {
         auto q = m_db.cached(R"sql(
 INSERT INTO service (rowid, id, organisation_id, name, name_cy, description, description_cy, url, email, status,
     commissioning_route, min_age, max_age, women_only, high_risk_suitable, hub, co_located, supervision_types,
-    languages, eligibility, keywords, last_verified, last_modified, source, sample)
-VALUES (?25, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)
+    languages, eligibility, keywords, last_verified, last_modified, source, sample, areas, needs, contacts, opening_times)
+VALUES (?25, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,
+        ?26, ?27, ?28, ?29)
 )sql");
         bindAll(*q);
         q->bind(25, rowid);
@@ -226,48 +337,22 @@ UPDATE service SET organisation_id = ?2, name = ?3, name_cy = ?4, description = 
     url = ?7, email = ?8, status = ?9, commissioning_route = ?10, min_age = ?11, max_age = ?12,
     women_only = ?13, high_risk_suitable = ?14, hub = ?15, co_located = ?16, supervision_types = ?17,
     languages = ?18, eligibility = ?19, keywords = ?20, last_verified = ?21, last_modified = ?22,
-    source = ?23, sample = ?24
+    source = ?23, sample = ?24, areas = ?26, needs = ?27, contacts = ?28, opening_times = ?29
 WHERE id = ?1)sql");
         bindAll(*q);
         q->exec();
-        for (const char* sql : {"DELETE FROM service_area WHERE service_rowid = ?1",
-                                "DELETE FROM service_need WHERE service_rowid = ?1",
-                                "DELETE FROM service_location WHERE service_rowid = ?1",
-                                "DELETE FROM contact WHERE service_rowid = ?1",
-                                "DELETE FROM opening_time WHERE service_rowid = ?1"}) {
-            auto d = m_db.cached(sql);
-            d->bind(1, rowid);
-            d->exec();
-        }
+        auto d = m_db.cached("DELETE FROM service_location WHERE service_rowid = ?1");
+        d->bind(1, rowid);
+        d->exec();
     }
-    writeChildren(rowid, s);
+    writeLocations(rowid, s);
     index(rowid, s);
     sp.release();
     if (inserted) *inserted = created;
     return rowid;
 }
 
-void DirectoryStore::writeChildren(int64_t rowid, const Service& s) {
-    {
-        std::set<std::string> seen;
-        auto q = m_db.cached("INSERT INTO service_area (service_rowid, area_code) VALUES (?1, ?2)");
-        for (const auto& area : s.areas) {
-            if (!seen.insert(area).second) continue;
-            q->bind(1, rowid).bind(2, area);
-            q->exec();
-            q->resetKeepBindings();
-        }
-    }
-    {
-        std::set<std::string> seen;
-        auto q = m_db.cached("INSERT INTO service_need (service_rowid, need_code) VALUES (?1, ?2)");
-        for (const auto& need : s.needs) {
-            if (!seen.insert(need).second) continue;
-            q->bind(1, rowid).bind(2, need);
-            q->exec();
-            q->resetKeepBindings();
-        }
-    }
+void DirectoryStore::writeLocations(int64_t rowid, const Service& s) {
     {
         auto loc = m_db.cached(R"sql(
 INSERT INTO location (id, name, address, city, postcode, latitude, longitude) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -287,26 +372,6 @@ RETURNING rowid)sql");
             link->exec();
             link->reset();
             ++position;
-        }
-    }
-    {
-        auto q = m_db.cached(
-            "INSERT INTO contact (id, service_rowid, name, title, phone, email, sample) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-        int n = 0;
-        for (const auto& c : s.contacts) {
-            std::string id = c.id.empty() ? uuid::fromName(s.id + "/contact/" + std::to_string(n)) : c.id;
-            q->bindAll(id, rowid, c.name, c.title, c.phone, c.email, c.sample);
-            q->exec();
-            q->reset();
-            ++n;
-        }
-    }
-    {
-        auto q = m_db.cached("INSERT INTO opening_time (service_rowid, weekday, opens, closes, note) VALUES (?1, ?2, ?3, ?4, ?5)");
-        for (const auto& t : s.openingTimes) {
-            q->bindAll(rowid, t.weekday, t.opens, t.closes, t.note);
-            q->exec();
-            q->reset();
         }
     }
 }
@@ -369,13 +434,8 @@ void DirectoryStore::index(int64_t rowid, const Service& s) {
         card.hub = s.hub;
         card.coLocated = s.coLocated;
         card.highRisk = s.highRiskSuitable;
-        auto sortedSet = [](std::vector<std::string> codes) {
-            std::sort(codes.begin(), codes.end());
-            codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
-            return joinCodes(codes);
-        };
-        card.areas = sortedSet(s.areas);
-        card.needs = sortedSet(s.needs);
+        card.areas = sortedCodes(s.areas);
+        card.needs = sortedCodes(s.needs);
         entry.minLat = entry.minLon = 1e9;
         entry.maxLat = entry.maxLon = -1e9;
         for (const auto& l : s.locations) {
@@ -467,6 +527,11 @@ INSERT OR REPLACE INTO search_term (term, docs) VALUES ('', (SELECT count(*) FRO
 )sql");
 }
 
+namespace {
+constexpr int64_t kDefaultHashBytes = 1024 * 1024; // FTS5's own default
+constexpr int64_t kBulkHashBytes = 64 * 1024 * 1024;
+} // namespace
+
 DirectoryStore::BulkWrite::BulkWrite(DirectoryStore& store) : m_store(store) {
     if (m_store.m_bulk) throw Error(ErrorDomain::Internal, "nested DirectoryStore::BulkWrite");
     m_store.m_bulk = true;
@@ -493,6 +558,12 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
         // FTS5 merges segments as it goes; for a large load it is cheaper to let level-0
         // segments pile up and merge once at the end.
         db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('automerge', 0)");
+        // FTS5 writes its in-memory index out as a segment whenever it passes `hashsize` (1 MiB
+        // by default), and every segment must then be merged into the others: a 100,000-service
+        // load wrote about 100 of them, and merging them cost more than building them. With room
+        // for the whole load in memory (about 45 MB for 100,000 services) there is one segment
+        // and nothing to merge. Set back to the default below, inside the same transaction.
+        db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('hashsize', " + std::to_string(kBulkHashBytes) + ")");
     }
     // Applied outside any per-record savepoint so FTS5 builds its segments in large batches.
     // An entry whose record was rolled back after it was queued (a caller's savepoint) has no
@@ -514,6 +585,7 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
     m_store.m_pending.clear();
     m_store.m_pending.shrink_to_fit();
     if (rebuild) {
+        db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('hashsize', " + std::to_string(kDefaultHashBytes) + ")");
         db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('automerge', 4)");
         db.exec("INSERT INTO service_fts (service_fts) VALUES ('optimize')");
         m_store.rebuildTermDictionary();
@@ -580,7 +652,7 @@ std::optional<Service> DirectoryStore::serviceByRowid(int64_t rowid) {
         auto q = m_db.cached(R"sql(
 SELECT id, organisation_id, name, name_cy, description, description_cy, url, email, status, commissioning_route,
        min_age, max_age, women_only, high_risk_suitable, hub, co_located, supervision_types, languages,
-       eligibility, keywords, last_verified, last_modified, source, sample
+       eligibility, keywords, last_verified, last_modified, source, sample, areas, needs, contacts, opening_times
 FROM service WHERE rowid = ?1)sql");
         q->bind(1, rowid);
         if (!q->step()) return std::nullopt;
@@ -608,16 +680,10 @@ FROM service WHERE rowid = ?1)sql");
         s.lastModified = q->getText(21);
         s.source = q->getText(22);
         s.sample = q->getBool(23);
-    }
-    {
-        auto q = m_db.cached("SELECT area_code FROM service_area WHERE service_rowid = ?1");
-        q->bind(1, rowid);
-        while (q->step()) s.areas.push_back(q->getText(0));
-    }
-    {
-        auto q = m_db.cached("SELECT need_code FROM service_need WHERE service_rowid = ?1");
-        q->bind(1, rowid);
-        while (q->step()) s.needs.push_back(q->getText(0));
+        s.areas = text::split(q->getTextView(24), ' ');
+        s.needs = text::split(q->getTextView(25), ' ');
+        s.contacts = parseContacts(q->getTextView(26));
+        s.openingTimes = parseOpeningTimes(q->getTextView(27));
     }
     {
         auto q = m_db.cached(R"sql(
@@ -636,20 +702,6 @@ WHERE sl.service_rowid = ?1 ORDER BY sl.position)sql");
             l.longitude = q->getOptDouble(6);
             s.locations.push_back(std::move(l));
         }
-    }
-    {
-        auto q = m_db.cached("SELECT id, name, title, phone, email, sample FROM contact WHERE service_rowid = ?1 ORDER BY rowid");
-        q->bind(1, rowid);
-        while (q->step()) {
-            s.contacts.push_back(
-                {q->getText(0), q->getText(1), q->getText(2), q->getText(3), q->getText(4), q->getBool(5)});
-        }
-    }
-    {
-        auto q = m_db.cached(
-            "SELECT weekday, opens, closes, note FROM opening_time WHERE service_rowid = ?1 ORDER BY weekday, opens");
-        q->bind(1, rowid);
-        while (q->step()) s.openingTimes.push_back({q->getInt(0), q->getText(1), q->getText(2), q->getText(3)});
     }
     return s;
 }

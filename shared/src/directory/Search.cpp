@@ -240,8 +240,8 @@ std::string DirectorySearch::postFilterSql(const SearchQuery& q) const {
     std::string sql;
     if (q.age) sql += " AND (s.min_age IS NULL OR s.min_age <= ?100) AND (s.max_age IS NULL OR s.max_age >= ?100)";
     if (q.openNow)
-        sql += " AND EXISTS (SELECT 1 FROM opening_time o WHERE o.service_rowid = s.rowid AND o.weekday = ?101"
-               " AND o.opens <= ?102 AND o.closes > ?102)";
+        sql += " AND EXISTS (SELECT 1 FROM json_each(s.opening_times) o WHERE o.value ->> 0 = ?101"
+               " AND o.value ->> 1 <= ?102 AND o.value ->> 2 > ?102)";
     return sql;
 }
 
@@ -310,9 +310,8 @@ SearchOutcome DirectorySearch::search(const SearchQuery& q) {
             sql += " AND s.rowid IN (SELECT rowid FROM service_fts WHERE service_fts MATCH ?1)";
         sql += postFilterSql(q);
         // Local services first (see kLocalBoost), then alphabetical.
-        sql += q.areas.empty() ? " ORDER BY" : " ORDER BY EXISTS (SELECT 1 FROM service_area sa WHERE "
-                                               "sa.service_rowid = s.rowid AND sa.area_code IN "
-                                               "(SELECT value FROM json_each(?3))) DESC,";
+        sql += q.areas.empty() ? " ORDER BY" : " ORDER BY EXISTS (SELECT 1 FROM json_each(?3) a WHERE "
+                                               "instr(' ' || s.areas || ' ', ' ' || a.value || ' ') > 0) DESC,";
         sql += " s.name COLLATE NOCASE, s.rowid LIMIT ?2";
         auto stmt = m_db.cached(sql);
         if (!outcome.matchExpression.empty()) stmt->bind(1, outcome.matchExpression);

@@ -7,6 +7,13 @@ namespace signpost::schema {
 
 namespace {
 
+// The search index (FTS rows, result cards, location boxes, word dictionary) is derived from the
+// directory tables by today's DirectoryStore, which reads today's tables: a step cannot build it
+// while later steps have yet to bring the tables to today's shape. The last step that changed the
+// directory's tables (v14) rebuilds it, for every version it upgrades from; a later such step
+// takes the rebuild over.
+void rebuildDirectoryIndex(db::Database& db) { directory::DirectoryStore(db).reindexAll(); }
+
 // v1: the directory tables. Child tables hang off the service's integer rowid (compact indexes,
 // cascade on delete); organisations are referenced by their public id, deferred, so a sync page
 // or an import may carry a service before its organisation.
@@ -132,8 +139,8 @@ CREATE INDEX opening_time_by_service ON opening_time(service_rowid, weekday);
 // An R*Tree over service locations answers "near me" by bounding box before exact distance.
 // The result card (v7): what a search result shows, one row per indexed service, so a page of
 // results is one primary-key lookup each. Derived, like service_fts: DirectoryStore writes it
-// beside the FTS row. v2 creates it too, because v2 indexes an upgraded v1 directory with
-// today's code; v7 creates and fills it for databases that passed v2 before it existed.
+// beside the FTS row. v2 creates it too (a fresh database has it from there on); v7 creates and
+// fills it for databases that passed v2 before it existed.
 constexpr const char* kServiceCardTable = R"sql(
 CREATE TABLE IF NOT EXISTS service_card (
     rowid               INTEGER PRIMARY KEY,   -- the service's rowid
@@ -178,7 +185,7 @@ CREATE TABLE postcode_district (
     area_code TEXT
 ) WITHOUT ROWID;
 )sql");
-    directory::DirectoryStore(db).reindexAll();
+    // Indexed by v14 (rebuildDirectoryIndex).
 }
 
 // v3: sync. `record` mirrors what the server holds for this user (fields with per-field server
@@ -364,8 +371,9 @@ WHERE s.rowid IN (SELECT rowid FROM service_fts);
 // v8: synonyms resolved when a service is indexed (directory/Synonyms.hpp): each indexed column
 // carries the concept tokens of the synonym groups its words belong to, and search_term counts
 // them; filter tags start with a mark no text holds (directory/Marks.hpp), so queries need no
-// column filters. The index is derived from the directory tables, so it is built again from them.
-void v8SynonymConcepts(db::Database& db) { directory::DirectoryStore(db).reindexAll(); }
+// column filters. The index is derived from the directory tables, so it is built again from them,
+// by v14 (rebuildDirectoryIndex).
+void v8SynonymConcepts(db::Database&) {}
 
 // Each queue index: its name, the column a queue selects on, and every column in its order.
 struct QueueIndexSpec {
@@ -437,6 +445,39 @@ void v13StatusIndexForConflicts(db::Database& db) {
             "CREATE INDEX main.conflict_by_status ON record(status) WHERE collection = 'conflict' AND deleted = 0;\n");
 }
 
+// v14: a service's areas, needs, contacts and opening times are in its own row (areas and needs
+// as space-separated codes, sorted; contacts and opening times as JSON arrays) instead of four
+// tables of their own. Writing a service wrote eight rows and their index entries in those
+// tables on average (4.4 opening times, 1.3 areas, 1.4 needs, 0.7 contacts), each checked
+// against its foreign key: about a third of the time of loading a directory
+// (docs/benchmarks.md, twenty-first session). Nothing reads them except with their service.
+// Locations stay a table: an Open Referral location is an entity of its own, shared by services.
+// The index is rebuilt here whatever the version upgraded from: it is derived, today's code
+// writes it from today's tables, and a rebuild costs about 10 s per 100,000 services, once.
+void v14ServiceChildrenInRow(db::Database& db) {
+    db.exec(R"sql(
+ALTER TABLE service ADD COLUMN areas TEXT NOT NULL DEFAULT '';
+ALTER TABLE service ADD COLUMN needs TEXT NOT NULL DEFAULT '';
+ALTER TABLE service ADD COLUMN contacts TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE service ADD COLUMN opening_times TEXT NOT NULL DEFAULT '[]';
+UPDATE service SET
+    areas = coalesce((SELECT group_concat(area_code, ' ') FROM
+                         (SELECT area_code FROM service_area WHERE service_rowid = service.rowid ORDER BY area_code)), ''),
+    needs = coalesce((SELECT group_concat(need_code, ' ') FROM
+                         (SELECT need_code FROM service_need WHERE service_rowid = service.rowid ORDER BY need_code)), ''),
+    contacts = coalesce((SELECT json_group_array(json_object('id', id, 'name', name, 'title', title, 'phone', phone,
+                                                             'email', email, 'sample', json(iif(sample, 'true', 'false'))))
+                         FROM (SELECT * FROM contact WHERE service_rowid = service.rowid ORDER BY rowid)), '[]'),
+    opening_times = coalesce((SELECT json_group_array(json_array(weekday, opens, closes, note)) FROM
+                         (SELECT * FROM opening_time WHERE service_rowid = service.rowid ORDER BY weekday, opens)), '[]');
+DROP TABLE service_area;
+DROP TABLE service_need;
+DROP TABLE contact;
+DROP TABLE opening_time;
+)sql");
+    rebuildDirectoryIndex(db);
+}
+
 const std::array kLocalMigrations{
     db::Migration{1, "directory tables", v1Directory},
     db::Migration{2, "directory search index", v2Search},
@@ -451,6 +492,7 @@ const std::array kLocalMigrations{
     db::Migration{11, "no unread indexes on a service's areas and needs", v11NoAreaAndNeedIndexes},
     db::Migration{12, "queue indexes kept only for the roles that read them", v12QueueIndexesByRole},
     db::Migration{13, "the index by status holds conflicts only", v13StatusIndexForConflicts},
+    db::Migration{14, "a service's areas, needs, contacts and opening times in its row", v14ServiceChildrenInRow},
 };
 
 } // namespace

@@ -92,7 +92,7 @@ private:
             std::string areas, needs; // space-separated, sorted, unique
         } card;
     };
-    void writeChildren(int64_t rowid, const domain::Service& service);
+    void writeLocations(int64_t rowid, const domain::Service& service);
     void index(int64_t rowid, const domain::Service& service);
     // Replaces the row's index entry; with `countTerms` also keeps search_term in step (the bulk
     // path rebuilds the dictionary in one pass instead).
