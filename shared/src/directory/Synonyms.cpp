@@ -138,7 +138,7 @@ const Matcher& matcher() {
 std::string conceptsIn(std::string_view text) {
     uint32_t mask = 0;
     const Matcher& m = matcher();
-    for (const auto& token : text::tokenize(text)) mask |= m.groupsOf(token);
+    text::forEachToken(text, [&](std::string_view token) { mask |= m.groupsOf(token); });
     std::string out;
     for (uint8_t g = 0; g < GroupCount; ++g) {
         if (!(mask & (1u << g))) continue;

@@ -1,5 +1,7 @@
 #include "signpost/util/Text.hpp"
 
+#include <functional>
+
 #include <cstdint>
 #include <cstring>
 
@@ -159,11 +161,21 @@ std::string fold(std::string_view s) {
     return out;
 }
 
-std::vector<std::string> tokenize(std::string_view s) {
-    std::vector<std::string> tokens;
+void forEachToken(std::string_view s, const std::function<void(std::string_view token)>& visit) {
     std::string current;
     size_t i = 0;
     while (i < s.size()) {
+        const auto byte = static_cast<unsigned char>(s[i]);
+        if (byte < 0x80) { // ASCII, most of any text here: no decoding, folding is lower case
+            if ((byte >= '0' && byte <= '9') || (byte >= 'a' && byte <= 'z')) current += static_cast<char>(byte);
+            else if (byte >= 'A' && byte <= 'Z') current += static_cast<char>(byte + 32);
+            else if (!current.empty()) {
+                visit(current);
+                current.clear();
+            }
+            ++i;
+            continue;
+        }
         char32_t cp;
         size_t len = decode(s, i, cp);
         if (len == 0) {
@@ -173,12 +185,17 @@ std::vector<std::string> tokenize(std::string_view s) {
         if (isTokenChar(cp)) {
             encode(foldCodePoint(cp), current);
         } else if (!current.empty()) {
-            tokens.push_back(std::move(current));
+            visit(current);
             current.clear();
         }
         i += len;
     }
-    if (!current.empty()) tokens.push_back(std::move(current));
+    if (!current.empty()) visit(current);
+}
+
+std::vector<std::string> tokenize(std::string_view s) {
+    std::vector<std::string> tokens;
+    forEachToken(s, [&](std::string_view token) { tokens.emplace_back(token); });
     return tokens;
 }
 

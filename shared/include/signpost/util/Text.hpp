@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,8 @@ std::string fold(std::string_view s);
 // Splits text into folded word tokens the way the FTS5 unicode61 tokenizer does for Latin text:
 // letters and digits are token characters, everything else separates.
 std::vector<std::string> tokenize(std::string_view s);
+// The same tokens, one at a time, with no list built: `token` lasts until the call returns.
+void forEachToken(std::string_view s, const std::function<void(std::string_view token)>& visit);
 
 std::string_view trim(std::string_view s);
 std::string toLowerAscii(std::string_view s);
