@@ -65,17 +65,26 @@ def main():
             subprocess.run([args.server, "user", "add", name, "--role", role, "--area", "Gwent",
                             "--data-dir", str(data)] + extra,
                            env=dict(env, SIGNPOST_PASSWORD="client-test-password"), check=True, capture_output=True)
-        port = free_port()
+        # A free port can be taken by another test's server between free_port() and the bind: the
+        # server then exits at once. Only its own "listening" line says it is ours that answers.
         log = open(tmp / "server.log", "w")
-        server = subprocess.Popen([args.server, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data)],
-                                  stdout=log, stderr=subprocess.STDOUT)
+        for _ in range(5):
+            port = free_port()
+            log.seek(0)
+            log.truncate()
+            server = subprocess.Popen([args.server, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data)],
+                                      stdout=log, stderr=subprocess.STDOUT)
+            deadline = time.time() + 20
+            while server.poll() is None and time.time() < deadline and \
+                    '"event":"listening"' not in (tmp / "server.log").read_text():
+                time.sleep(0.05)
+            if server.poll() is None:
+                break
+        if server.poll() is not None or '"event":"listening"' not in (tmp / "server.log").read_text():
+            print("signpost-server did not start:\n" + (tmp / "server.log").read_text()[-4000:])
+            server.kill()
+            return 1
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), 0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
             def device(script, user, expected_status, extra_env=None):
                 shots = args.out / f"server-{script}"
                 if shots.exists():

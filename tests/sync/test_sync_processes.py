@@ -46,22 +46,33 @@ class Server:
         scheme = "https" if tls else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"
 
+    def listened(self):
+        if not os.path.exists(self.log_path):
+            return 0
+        return open(self.log_path).read().count('"event":"listening"')
+
     def start(self):
-        args = [SERVER, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data_dir] + self.extra
-        if self.tls:
-            args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
-        self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen(args, stderr=self.log, stdout=self.log)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError("signpost-server exited: " + open(self.log_path).read())
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+        # Its own "listening" line, not a connection, says the server is up: another test's
+        # server can take a port between free_port() and the bind (this one then exits at once).
+        # A first start may move to another port; a restart keeps the one its clients know.
+        for attempt in range(5 if self.proc is None else 1):
+            if attempt:
+                self.port = free_port()
+                self.url = f"{self.url.split('://')[0]}://127.0.0.1:{self.port}"
+            args = [SERVER, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data_dir] + self.extra
+            if self.tls:
+                args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
+            before = self.listened()
+            self.log = open(self.log_path, "a")
+            self.proc = subprocess.Popen(args, stderr=self.log, stdout=self.log)
+            deadline = time.time() + 20
+            while time.time() < deadline and self.proc.poll() is None:
+                if self.listened() > before:
                     return self
-            except OSError:
                 time.sleep(0.05)
-        raise AssertionError("signpost-server did not start listening")
+            if self.proc.poll() is None:
+                raise AssertionError("signpost-server did not start listening")
+        raise AssertionError("signpost-server exited: " + open(self.log_path).read())
 
     def kill(self, sig=signal.SIGKILL):
         self.proc.send_signal(sig)

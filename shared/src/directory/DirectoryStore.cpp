@@ -270,7 +270,22 @@ std::optional<Organisation> DirectoryStore::organisation(std::string_view id) {
 
 // ----------------------------------------------------------------------------------- services
 
-int64_t DirectoryStore::upsertService(const Service& s, bool* inserted) {
+DirectoryStore::PreparedService DirectoryStore::prepare(Service service) {
+    PreparedService p;
+    p.supervision = supervisionCodes(service.supervisionTypes);
+    p.languages = joinCodes(service.languages);
+    p.areas = sortedCodes(service.areas);
+    p.needs = sortedCodes(service.needs);
+    p.contacts = contactsJson(service);
+    p.openingTimes = openingTimesJson(service);
+    p.slot = areaSlot(service.areas);
+    p.entry = entryFor(service);
+    p.service = std::move(service);
+    return p;
+}
+
+int64_t DirectoryStore::upsertPrepared(PreparedService prepared, bool* inserted) {
+    const Service& s = prepared.service;
     db::Savepoint sp(m_db, "svc");
     int64_t rowid = 0;
     {
@@ -296,25 +311,25 @@ int64_t DirectoryStore::upsertService(const Service& s, bool* inserted) {
         q.bind(14, s.highRiskSuitable);
         q.bind(15, s.hub);
         q.bind(16, s.coLocated);
-        q.bind(17, supervisionCodes(s.supervisionTypes));
-        q.bind(18, joinCodes(s.languages));
+        q.bindStatic(17, prepared.supervision);
+        q.bindStatic(18, prepared.languages);
         q.bind(19, s.eligibility);
         q.bind(20, s.keywords);
         q.bind(21, s.lastVerified);
         q.bind(22, s.lastModified);
         q.bind(23, s.source);
         q.bind(24, s.sample);
-        q.bind(26, sortedCodes(s.areas));
-        q.bind(27, sortedCodes(s.needs));
-        q.bind(28, contactsJson(s));
-        q.bind(29, openingTimesJson(s));
+        q.bindStatic(26, prepared.areas);
+        q.bindStatic(27, prepared.needs);
+        q.bindStatic(28, prepared.contacts);
+        q.bindStatic(29, prepared.openingTimes);
     };
     const bool created = rowid == 0;
     if (created) {
         // Rowids are clustered by the service's primary area (docs/search.md): an area-filtered
         // search then intersects doclists over a narrow rowid range, and FTS5's doclist index lets
         // it skip the pages in between.
-        const int64_t slot = static_cast<int64_t>(areaSlot(s.areas)) << 32;
+        const int64_t slot = static_cast<int64_t>(prepared.slot) << 32;
         {
             auto next = m_db.cached("SELECT coalesce(max(rowid), ?1) + 1 FROM service WHERE rowid BETWEEN ?1 AND ?2");
             next->bind(1, slot).bind(2, static_cast<int64_t>(slot + 0xFFFFFFFF));
@@ -346,7 +361,7 @@ WHERE id = ?1)sql");
         d->exec();
     }
     writeLocations(rowid, s);
-    index(rowid, s);
+    index(rowid, s.organisationId, std::move(prepared.entry), created);
     sp.release();
     if (inserted) *inserted = created;
     return rowid;
@@ -376,19 +391,15 @@ RETURNING rowid)sql");
     }
 }
 
-void DirectoryStore::index(int64_t rowid, const Service& s) {
+DirectoryStore::IndexEntry DirectoryStore::entryFor(const Service& s) {
     IndexEntry entry;
-    entry.rowid = rowid;
     // Only services a practitioner can refer to are searchable.
     entry.searchable = s.status == "active";
     if (entry.searchable) {
-        auto [orgName, orgNameCy] = s.organisationId.empty() ? std::pair<std::string, std::string>{}
-                                                              : organisationNames(s.organisationId);
         entry.name = s.nameCy.empty() ? s.name : s.name + " " + s.nameCy;
         entry.description = s.description;
         if (!s.descriptionCy.empty()) entry.description += "\n" + s.descriptionCy;
         if (!s.eligibility.empty()) entry.description += "\n" + s.eligibility;
-        entry.organisation = orgNameCy.empty() || orgNameCy == orgName ? orgName : orgName + " " + orgNameCy;
         // Keywords: the publisher's, plus the names of the needs and areas in both languages,
         // so "debt bolton" or "llety caerdydd" finds services without knowing our codes.
         entry.keywords = s.keywords;
@@ -412,7 +423,7 @@ void DirectoryStore::index(int64_t rowid, const Service& s) {
         }
         // Each column also carries the concept tokens of the synonym groups its words belong to
         // (Synonyms.hpp). A mark in the publisher's text is not one of ours and goes (Marks.hpp).
-        for (std::string* column : {&entry.name, &entry.description, &entry.organisation, &entry.keywords}) {
+        for (std::string* column : {&entry.name, &entry.description, &entry.keywords}) {
             if (hasIndexMark(*column)) *column = withoutIndexMarks(*column);
             *column += conceptsIn(*column);
         }
@@ -421,8 +432,6 @@ void DirectoryStore::index(int64_t rowid, const Service& s) {
         card.id = s.id;
         card.name = s.name;
         card.nameCy = s.nameCy;
-        card.organisation = std::move(orgName);
-        card.organisationCy = std::move(orgNameCy);
         card.lastVerified = s.lastVerified;
         if (s.commissioningRoute) card.route = std::string(toCode(*s.commissioningRoute));
         if (!s.locations.empty()) {
@@ -446,6 +455,31 @@ void DirectoryStore::index(int64_t rowid, const Service& s) {
             entry.minLon = std::min(entry.minLon, *l.longitude);
             entry.maxLon = std::max(entry.maxLon, *l.longitude);
         }
+    }
+    return entry;
+}
+
+const std::string& DirectoryStore::organisationColumn(const std::string& name, const std::string& nameCy) {
+    std::string key = name;
+    key += '\0';
+    key += nameCy;
+    auto it = m_organisationColumns.find(key);
+    if (it != m_organisationColumns.end()) return it->second;
+    if (m_organisationColumns.size() >= 100000) m_organisationColumns.clear(); // bounded
+    std::string column = nameCy.empty() || nameCy == name ? name : name + " " + nameCy;
+    if (hasIndexMark(column)) column = withoutIndexMarks(column);
+    column += conceptsIn(column);
+    return m_organisationColumns.emplace(std::move(key), std::move(column)).first->second;
+}
+
+void DirectoryStore::index(int64_t rowid, const std::string& organisationId, IndexEntry entry, bool created) {
+    entry.rowid = rowid;
+    entry.created = created;
+    if (entry.searchable && !organisationId.empty()) {
+        auto [name, nameCy] = organisationNames(organisationId);
+        entry.organisation = organisationColumn(name, nameCy);
+        entry.card.organisation = std::move(name);
+        entry.card.organisationCy = std::move(nameCy);
     }
     if (m_bulk) m_pending.push_back(std::move(entry));
     else applyIndex(entry, true);
@@ -473,7 +507,7 @@ void DirectoryStore::removeFromIndex(int64_t rowid, bool maintainTerms) {
 }
 
 void DirectoryStore::applyIndex(const IndexEntry& e, bool maintainTerms) {
-    removeFromIndex(e.rowid, maintainTerms);
+    if (!e.created) removeFromIndex(e.rowid, maintainTerms);
     if (!e.searchable) return;
     {
         auto q = m_db.cached(
@@ -572,15 +606,26 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
     // arrives below the last one written, and rowids are clustered by area, not by arrival. In
     // arrival order a 20,000-service load wrote a segment for nearly every service (76 µs per
     // FTS row against 12 µs in order). Stable, so the later of two entries for a rowid still wins.
+    // Of several entries for one rowid only the last counts. A row new when its entry was made
+    // has nothing indexed to remove, unless an earlier entry for the rowid was not new (the
+    // service was there before this load and was deleted during it).
     std::stable_sort(m_store.m_pending.begin(), m_store.m_pending.end(),
                      [](const IndexEntry& a, const IndexEntry& b) { return a.rowid < b.rowid; });
     auto exists = db.cached("SELECT 1 FROM service WHERE rowid = ?1");
-    for (const auto& entry : m_store.m_pending) {
+    auto& pendingEntries = m_store.m_pending;
+    for (size_t i = 0; i < pendingEntries.size();) {
+        size_t last = i;
+        bool created = pendingEntries[i].created;
+        while (last + 1 < pendingEntries.size() && pendingEntries[last + 1].rowid == pendingEntries[i].rowid)
+            created = created && pendingEntries[++last].created;
+        IndexEntry& entry = pendingEntries[last];
+        entry.created = created;
         exists->bind(1, entry.rowid);
         bool present = exists->step();
         exists->reset();
         if (present) m_store.applyIndex(entry, !rebuild);
-        else m_store.removeFromIndex(entry.rowid, !rebuild);
+        else if (!created) m_store.removeFromIndex(entry.rowid, !rebuild);
+        i = last + 1;
     }
     m_store.m_pending.clear();
     m_store.m_pending.shrink_to_fit();
@@ -593,7 +638,7 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
 }
 
 void DirectoryStore::reindexService(int64_t rowid) {
-    if (auto s = serviceByRowid(rowid)) index(rowid, *s);
+    if (auto s = serviceByRowid(rowid)) index(rowid, s->organisationId, entryFor(*s), false);
 }
 
 void DirectoryStore::clearIndex() {
@@ -611,7 +656,7 @@ void DirectoryStore::reindexAll() {
     {
         BulkWrite bulk(*this);
         for (auto rowid : rowids)
-            if (auto s = serviceByRowid(rowid)) index(rowid, *s);
+            if (auto s = serviceByRowid(rowid)) index(rowid, s->organisationId, entryFor(*s), true); // cleared above
         bulk.finish(true);
     }
     sp.release();

@@ -3,12 +3,15 @@
 #include "signpost/directory/Seed.hpp"
 #include "signpost/domain/Areas.hpp"
 #include "signpost/domain/Needs.hpp"
+#include "signpost/util/BoundedQueue.hpp"
 #include "signpost/util/Time.hpp"
 #include "signpost/util/Uuid.hpp"
 
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <exception>
+#include <thread>
 #include <string_view>
 #include <vector>
 
@@ -364,6 +367,32 @@ SyntheticReport generateSynthetic(db::Database& db, const SyntheticOptions& opti
     SyntheticReport report;
     const size_t organisations = syntheticOrganisationCount(options.services);
     const size_t total = organisations + options.services;
+    // Services are made and prepared (DirectoryStore::prepare: their stored lists and search
+    // text) on a second thread while this one writes, in batches so the hand-over costs little.
+    // The writer closes the queue if it stops early (a failed write), which ends the producer.
+    constexpr size_t kBatch = 256;
+    using Batch = std::vector<DirectoryStore::PreparedService>;
+    util::BoundedQueue<Batch> queue(4);
+    std::exception_ptr producerFailure;
+    std::jthread producer([&] {
+        try {
+            for (size_t begin = 0; begin < options.services; begin += kBatch) {
+                Batch batch;
+                batch.reserve(kBatch);
+                for (size_t i = begin; i < std::min(options.services, begin + kBatch); ++i)
+                    batch.push_back(DirectoryStore::prepare(syntheticService(i, organisations, options.seed)));
+                if (!queue.push(std::move(batch))) break;
+            }
+        } catch (...) {
+            producerFailure = std::current_exception();
+        }
+        queue.close();
+    });
+    struct CloseOnExit {
+        util::BoundedQueue<Batch>& queue;
+        ~CloseOnExit() { queue.close(); } // before the producer is joined
+    } closeOnExit{queue};
+
     db::Transaction txn(db);
     DirectoryStore store(db);
     DirectoryStore::BulkWrite bulk(store);
@@ -374,11 +403,14 @@ SyntheticReport generateSynthetic(db::Database& db, const SyntheticOptions& opti
         if (options.progress && (++done % 1024 == 0)) options.progress(done, total);
     }
     done = organisations;
-    for (size_t i = 0; i < options.services; ++i) {
-        store.upsertService(syntheticService(i, organisations, options.seed));
-        ++report.services;
-        if (options.progress && (++done % 1024 == 0 || done == total)) options.progress(done, total);
+    while (auto batch = queue.pop()) {
+        for (auto& prepared : *batch) {
+            store.upsertPrepared(std::move(prepared));
+            ++report.services;
+            if (options.progress && (++done % 1024 == 0 || done == total)) options.progress(done, total);
+        }
     }
+    if (producerFailure) std::rethrow_exception(producerFailure);
     bulk.finish();
     txn.commit();
     if (options.progress) options.progress(total, total);

@@ -6,6 +6,7 @@
 #include "signpost/domain/Directory.hpp"
 
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,12 +37,45 @@ public:
         bool m_active = true;
     };
 
+    // What search keeps for one service (its FTS row, result card and location box).
+    struct IndexEntry {
+        int64_t rowid = 0;
+        bool searchable = false; // false: only remove what was indexed
+        bool created = false;    // the row was new: nothing of it is indexed yet
+        std::string name, description, organisation, keywords, tags;
+        bool located = false;
+        double minLat = 0, maxLat = 0, minLon = 0, maxLon = 0;
+        // The result card (service_card): what a search result shows.
+        struct Card {
+            std::string id, name, nameCy, organisation, organisationCy;
+            std::optional<std::string> lastVerified, route, town, postcode;
+            bool welsh = false, womenOnly = false, hub = false, coLocated = false, highRisk = false;
+            std::string areas, needs; // space-separated, sorted, unique
+        } card;
+    };
+
+    // A service made ready to write: every value upsertPrepared stores or indexes that follows
+    // from the service alone (its lists as stored, its search text). prepare() reads no database
+    // and touches nothing shared, so a bulk producer runs it on a thread of its own while the
+    // writer writes (generateSynthetic); the writer adds what needs the database (the rowid, the
+    // organisation's names). It throws Error::validation as upsertService would.
+    struct PreparedService {
+        domain::Service service;
+        std::string supervision, languages, areas, needs, contacts, openingTimes;
+        uint32_t slot = 0;  // the rowid block a new service takes (areaSlot)
+        IndexEntry entry;   // without its rowid and organisation
+    };
+    static PreparedService prepare(domain::Service service);
+    int64_t upsertPrepared(PreparedService prepared, bool* inserted = nullptr);
+
     // Inserts or updates in place by id. Renaming an organisation reindexes its services.
     void upsertOrganisation(const domain::Organisation& org);
     // Inserts or updates in place by id; locations, contacts, opening times, areas and needs are
     // replaced by the ones given. Returns the service's rowid; `inserted` (optional) says whether
     // it was new.
-    int64_t upsertService(const domain::Service& service, bool* inserted = nullptr);
+    int64_t upsertService(const domain::Service& service, bool* inserted = nullptr) {
+        return upsertPrepared(prepare(service), inserted);
+    }
     bool deleteService(std::string_view id);
 
     std::optional<domain::Service> service(std::string_view id);
@@ -78,22 +112,11 @@ public:
     std::optional<Centroid> postcodeDistrict(std::string_view postcodeOrDistrict);
 
 private:
-    struct IndexEntry {
-        int64_t rowid = 0;
-        bool searchable = false; // false: only remove what was indexed
-        std::string name, description, organisation, keywords, tags;
-        bool located = false;
-        double minLat = 0, maxLat = 0, minLon = 0, maxLon = 0;
-        // The result card (service_card): what a search result shows.
-        struct Card {
-            std::string id, name, nameCy, organisation, organisationCy;
-            std::optional<std::string> lastVerified, route, town, postcode;
-            bool welsh = false, womenOnly = false, hub = false, coLocated = false, highRisk = false;
-            std::string areas, needs; // space-separated, sorted, unique
-        } card;
-    };
     void writeLocations(int64_t rowid, const domain::Service& service);
-    void index(int64_t rowid, const domain::Service& service);
+    // The entry for a service, but for its organisation (static: no database, any thread).
+    static IndexEntry entryFor(const domain::Service& service);
+    // Adds the organisation's names (read here) and queues or applies the entry.
+    void index(int64_t rowid, const std::string& organisationId, IndexEntry entry, bool created);
     // Replaces the row's index entry; with `countTerms` also keeps search_term in step (the bulk
     // path rebuilds the dictionary in one pass instead).
     void applyIndex(const IndexEntry& entry, bool countTerms);
@@ -103,6 +126,10 @@ private:
     bool m_bulk = false;
     std::vector<IndexEntry> m_pending;
     std::pair<std::string, std::string> organisationNames(const std::string& id);
+    // The organisation column's text for a pair of names (with its synonym concepts): the same
+    // few thousand organisations recur across a load, so it is worked out once per pair.
+    const std::string& organisationColumn(const std::string& name, const std::string& nameCy);
+    std::unordered_map<std::string, std::string> m_organisationColumns;
     db::Database& m_db;
 };
 
