@@ -2,6 +2,7 @@
 #include "signpost/domain/Areas.hpp"
 #include "signpost/domain/Needs.hpp"
 #include "signpost/directory/DirectoryStore.hpp"
+#include "signpost/util/BoundedQueue.hpp"
 #include "signpost/util/JsonText.hpp"
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Time.hpp"
@@ -10,6 +11,9 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -422,4 +426,39 @@ TEST_CASE("nested text is walked in one pass: each visitor says where its value 
                             : jsontext::walkObject(s, 0, [&](std::string_view, size_t at) { return jsontext::valueEnd(s, at); }),
                         Error);
     }
+}
+
+TEST_CASE("a bounded queue hands items over in order, never holds more than its capacity, and closes from either side") {
+    util::BoundedQueue<int> queue(3);
+    std::atomic<int> pushed{0};
+    std::thread producer([&] {
+        for (int i = 0; i < 1000; ++i) {
+            REQUIRE(queue.push(i));
+            ++pushed;
+        }
+        queue.close();
+    });
+    // Nothing taken yet: the producer stops at the capacity.
+    for (int spin = 0; spin < 200 && pushed.load() < 3; ++spin) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(pushed.load() == 3);
+    int expected = 0;
+    while (auto item = queue.pop()) CHECK(*item == expected++);
+    CHECK(expected == 1000);
+    producer.join();
+    CHECK_FALSE(queue.pop()); // closed and drained
+
+    // The consumer stops early: a producer waiting for room is released and told so.
+    util::BoundedQueue<std::string> small(1);
+    std::atomic<bool> refused{false};
+    std::thread blocked([&] {
+        REQUIRE(small.push("first"));
+        refused = !small.push("second"); // waits: the queue is full
+    });
+    for (int spin = 0; spin < 200 && !small.pop(); ++spin) {}
+    small.close();
+    blocked.join();
+    // "second" either got in before close (then pop drains it) or was refused: never lost silently.
+    auto rest = small.pop();
+    CHECK((refused.load() ? !rest.has_value() : rest == std::optional<std::string>("second")));
 }
