@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <thread>
 
@@ -380,4 +381,50 @@ TEST_CASE("a value that decides a partial index is planned once when written int
     CHECK(db.queryInt64("SELECT v FROM r WHERE c = " + sqlText("it's")).value_or(0) == 3);
     CHECK(db.queryText("SELECT " + sqlText("'; DROP TABLE r; --")).value_or("") == "'; DROP TABLE r; --");
     CHECK(db.queryInt64("SELECT count(*) FROM r").value_or(0) == 4);
+}
+
+TEST_CASE("an exclusive load writes with a rollback journal and goes back to WAL; it changes nothing when it cannot") {
+    test::TempDir dir;
+    const std::string path = (dir / "x.db").string();
+    Database db(path);
+    db.exec("CREATE TABLE t (v TEXT NOT NULL)");
+    {
+        ExclusiveLoad load(db);
+        CHECK(load.active());
+        CHECK(db.queryText("PRAGMA journal_mode") == "truncate");
+        CHECK_FALSE(std::filesystem::exists(path + "-wal")); // checkpointed and gone
+        {
+            Transaction txn(db);
+            db.exec("INSERT INTO t VALUES ('a')");
+            txn.commit();
+        }
+        {
+            Transaction failed(db);
+            db.exec("INSERT INTO t VALUES ('b')");
+            CHECK_THROWS_AS(db.exec("INSERT INTO t VALUES (NULL)"), Error);
+        } // not committed: rolled back whole
+    }
+    CHECK(db.queryText("PRAGMA journal_mode") == "wal");
+    CHECK(db.queryInt64("SELECT count(*) FROM t") == 1);
+    {
+        // Another connection has the file open (and has read it): the mode stays WAL, the load works.
+        Database other(path);
+        CHECK(other.queryInt64("SELECT count(*) FROM t") == 1);
+        ExclusiveLoad load(db);
+        CHECK_FALSE(load.active());
+        CHECK(db.queryText("PRAGMA journal_mode") == "wal");
+        db.exec("INSERT INTO t VALUES ('c')");
+        CHECK(other.queryInt64("SELECT count(*) FROM t") == 2);
+    }
+    {
+        Transaction txn(db); // inside a transaction the mode cannot change
+        ExclusiveLoad load(db);
+        CHECK_FALSE(load.active());
+        txn.commit();
+    }
+    auto memory = Database::memory();
+    CHECK_FALSE(ExclusiveLoad(memory).active());
+    Database reopened(path);
+    CHECK(reopened.queryInt64("SELECT count(*) FROM t") == 2);
+    CHECK(reopened.integrityCheck() == "ok");
 }

@@ -534,6 +534,47 @@ TEST_CASE("very broad type-ahead ranks a bounded candidate set and says so; --ex
     CHECK_FALSE(search.search(text("debt", {"E08000001"})).capped);
 }
 
+TEST_CASE("a bulk load that writes a service several times indexes it once, as last written") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "b.db").string());
+    DirectoryStore store(db);
+    auto kept = made("kept", "Kept Original Advice", {"E08000001"});
+    auto gone = made("gone", "Gone Advice", {"E08000001"});
+    store.upsertService(kept);
+    store.upsertService(gone);
+    {
+        db::Transaction txn(db);
+        DirectoryStore::BulkWrite bulk(store);
+        kept.name = "Kept Second Advice"; // there before the load, written twice
+        store.upsertService(kept);
+        kept.name = "Kept Third Advice";
+        store.upsertService(kept);
+        auto fresh = made("fresh", "Fresh First Advice", {"E08000001"}); // new, then written again
+        store.upsertService(fresh);
+        fresh.name = "Fresh Second Advice";
+        store.upsertService(fresh);
+        store.upsertService(gone); // there before, written, then deleted
+        CHECK(store.deleteService(gone.id));
+        auto brief = made("brief", "Brief Advice", {"E08000001"}); // new, then deleted: its rowid is free again
+        const int64_t briefRowid = store.upsertService(brief);
+        CHECK(store.deleteService(brief.id));
+        auto after = made("after", "After Advice", {"E08000001"});
+        CHECK(store.upsertService(after) == briefRowid);
+        bulk.finish();
+        txn.commit();
+    }
+    DirectorySearch search(db);
+    auto found = names(search.search(text("advice")));
+    std::sort(found.begin(), found.end());
+    CHECK(found == std::vector<std::string>{"After Advice", "Fresh Second Advice", "Kept Third Advice"});
+    CHECK(db.queryInt64("SELECT count(*) FROM service_fts") == 3);
+    CHECK(db.queryInt64("SELECT count(*) FROM service_card") == 3);
+    CHECK(search.search(text("original")).results.empty());
+    CHECK(search.search(text("first")).results.empty());
+    CHECK(search.search(text("brief")).results.empty());
+    db.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
+}
+
 TEST_CASE("updating and deleting a service keeps the index in step") {
     test::TempDir dir;
     auto db = schema::openLocal((dir / "u.db").string());

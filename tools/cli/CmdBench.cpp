@@ -140,7 +140,11 @@ int runBenchSearch(const Context& ctx, const ParsedArgs& args) {
         Progress progress("Seeding");
         SyntheticOptions options{services, seed, [&](size_t d, size_t t) { progress.update(d, t); }};
         auto start = Clock::now();
-        auto report = generateSynthetic(db, options);
+        SyntheticReport report;
+        {
+            db::ExclusiveLoad load(db); // as `seed` loads (its own file, a rollback journal)
+            report = generateSynthetic(db, options);
+        }
         progress.finish();
         double ms = msSince(start);
         std::printf("Seed (generate + write + index, one transaction): %zu services in %.2f s = %.0f services/s\n",
@@ -194,7 +198,11 @@ int runBenchSearch(const Context& ctx, const ParsedArgs& args) {
         double exportMs = msSince(start);
         auto importDb = schema::openLocal((dir / "import.db").string());
         start = Clock::now();
-        auto report = hsds::importPath(importDb, exportPath);
+        hsds::ImportReport report;
+        {
+            db::ExclusiveLoad load(importDb); // as `import` loads
+            report = hsds::importPath(importDb, exportPath);
+        }
         double importMs = msSince(start);
         size_t imported = report.servicesInserted + report.servicesUpdated;
         std::printf("HSDS export: %zu services in %.2f s = %.0f services/s (%.1f MB)\n", exported, exportMs / 1000,

@@ -55,7 +55,11 @@ int runImport(const Context& ctx, const ParsedArgs& args) {
     Progress progress("Importing", !args.has("--quiet"));
     options.progress = [&](size_t done, size_t total) { progress.update(done, total); };
     auto start = std::chrono::steady_clock::now();
-    auto report = hsds::importPath(db, path, options);
+    hsds::ImportReport report;
+    {
+        db::ExclusiveLoad load(db); // this command has the file to itself (ExclusiveLoad)
+        report = hsds::importPath(db, path, options);
+    }
     progress.finish();
     double seconds = secondsSince(start);
     size_t shown = args.has("--all-problems") ? SIZE_MAX : 20;
@@ -136,7 +140,11 @@ int runSeed(const Context& ctx, const ParsedArgs& args) {
         Progress progress("Generating");
         options.progress = [&](size_t done, size_t total) { progress.update(done, total); };
         auto start = std::chrono::steady_clock::now();
-        auto report = generateSynthetic(db, options);
+        SyntheticReport report;
+        {
+            db::ExclusiveLoad load(db);
+            report = generateSynthetic(db, options);
+        }
         progress.finish();
         double seconds = secondsSince(start);
         std::cout << "Generated " << report.services << " synthetic services and " << report.organisations
@@ -145,7 +153,11 @@ int runSeed(const Context& ctx, const ParsedArgs& args) {
         return kExitOk;
     }
     Progress progress("Seeding");
-    auto report = loadSeed(db, assets::dir(), [&](size_t done, size_t total) { progress.update(done, total); });
+    SeedReport report;
+    {
+        db::ExclusiveLoad load(db);
+        report = loadSeed(db, assets::dir(), [&](size_t done, size_t total) { progress.update(done, total); });
+    }
     progress.finish();
     std::cout << "Seeded " << report.services << " services from " << report.organisations
               << " organisations (Greater Manchester Personal Wellbeing providers, Wales hubs and commissioned "

@@ -459,6 +459,19 @@ RederivableCommit::~RederivableCommit() {
     sqlite3_exec(m_db.handle(), sql.c_str(), nullptr, nullptr, nullptr);
 }
 
+ExclusiveLoad::ExclusiveLoad(Database& db) : m_db(db) {
+    if (m_db.inTransaction() || m_db.queryText("PRAGMA journal_mode").value_or("") != "wal") return;
+    // Leaving WAL mode needs the only connection to the file: with another one open SQLite
+    // refuses (SQLITE_BUSY or SQLITE_LOCKED), and the load simply stays in WAL mode.
+    int rc = sqlite3_exec(m_db.handle(), "PRAGMA journal_mode = TRUNCATE", nullptr, nullptr, nullptr);
+    m_active = rc == SQLITE_OK && m_db.queryText("PRAGMA journal_mode").value_or("") == "truncate";
+}
+
+ExclusiveLoad::~ExclusiveLoad() {
+    if (!m_active) return;
+    sqlite3_exec(m_db.handle(), "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+}
+
 // Savepoints open and close once per record on bulk paths, so their statements are cached
 // rather than parsed each time.
 Savepoint::Savepoint(Database& db, std::string name) : m_db(db), m_name(std::move(name)) {

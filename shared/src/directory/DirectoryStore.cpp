@@ -616,8 +616,10 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
     for (size_t i = 0; i < pendingEntries.size();) {
         size_t last = i;
         bool created = pendingEntries[i].created;
-        while (last + 1 < pendingEntries.size() && pendingEntries[last + 1].rowid == pendingEntries[i].rowid)
-            created = created && pendingEntries[++last].created;
+        while (last + 1 < pendingEntries.size() && pendingEntries[last + 1].rowid == pendingEntries[i].rowid) {
+            ++last;
+            created = created && pendingEntries[last].created;
+        }
         IndexEntry& entry = pendingEntries[last];
         entry.created = created;
         exists->bind(1, entry.rowid);

@@ -60,4 +60,26 @@ private:
     int64_t m_previous = -1;
 };
 
+// For a load that writes far more than it reads, run by a tool that has the database to itself
+// (signpost-cli seed, import, bench): a rollback journal for the length of the load. In WAL mode
+// every page of a 100,000-service load is written twice, to the WAL at commit and back into the
+// database by the checkpoint, and every read looks the page up in the WAL first; with a
+// rollback journal a new page is written once. Readers on other connections would wait for the
+// load instead of reading beside it, so the client never uses this. It changes nothing when
+// the mode cannot change (another connection has the file open, the database is in memory, a
+// transaction is open): the load then runs in WAL mode as usual. Back to WAL when it goes out
+// of scope; the load's own transaction must end first.
+class ExclusiveLoad {
+public:
+    explicit ExclusiveLoad(Database& db);
+    ~ExclusiveLoad();
+    ExclusiveLoad(const ExclusiveLoad&) = delete;
+    ExclusiveLoad& operator=(const ExclusiveLoad&) = delete;
+    bool active() const { return m_active; }
+
+private:
+    Database& m_db;
+    bool m_active = false;
+};
+
 } // namespace signpost::db
