@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <mutex>
 #include <thread>
 #include <string_view>
 #include <vector>
@@ -373,10 +374,20 @@ SyntheticReport generateSynthetic(db::Database& db, const SyntheticOptions& opti
     constexpr size_t kBatch = 256;
     using Batch = std::vector<DirectoryStore::PreparedService>;
     util::BoundedQueue<Batch> queue(4);
+    // Written batches go back to the producer to be freed there.
+    std::mutex spentMutex;
+    std::vector<Batch> spent;
     std::exception_ptr producerFailure;
     std::jthread producer([&] {
         try {
             for (size_t begin = 0; begin < options.services; begin += kBatch) {
+                {
+                    std::vector<Batch> freeing;
+                    {
+                        std::lock_guard lock(spentMutex);
+                        freeing.swap(spent);
+                    }
+                } // freed here, outside the lock
                 Batch batch;
                 batch.reserve(kBatch);
                 for (size_t i = begin; i < std::min(options.services, begin + kBatch); ++i)
@@ -409,6 +420,8 @@ SyntheticReport generateSynthetic(db::Database& db, const SyntheticOptions& opti
             ++report.services;
             if (options.progress && (++done % 1024 == 0 || done == total)) options.progress(done, total);
         }
+        std::lock_guard lock(spentMutex);
+        spent.push_back(std::move(*batch));
     }
     if (producerFailure) std::rethrow_exception(producerFailure);
     bulk.finish();

@@ -5,6 +5,7 @@
 #include "signpost/directory/Marks.hpp"
 #include "signpost/domain/Directory.hpp"
 
+#include <deque>
 #include <optional>
 #include <unordered_map>
 #include <string>
@@ -66,7 +67,9 @@ public:
         IndexEntry entry;   // without its rowid and organisation
     };
     static PreparedService prepare(domain::Service service);
-    int64_t upsertPrepared(PreparedService prepared, bool* inserted = nullptr);
+    // Takes the index entry; what is left of `prepared` is the caller's to free (a producer
+    // thread can, so the writer does not spend its time freeing strings).
+    int64_t upsertPrepared(PreparedService&& prepared, bool* inserted = nullptr);
 
     // Inserts or updates in place by id. Renaming an organisation reindexes its services.
     void upsertOrganisation(const domain::Organisation& org);
@@ -124,7 +127,7 @@ private:
     void countTerms(std::string_view text, int delta);
     void rebuildTermDictionary();
     bool m_bulk = false;
-    std::vector<IndexEntry> m_pending;
+    std::deque<IndexEntry> m_pending;
     std::pair<std::string, std::string> organisationNames(const std::string& id);
     // The organisation column's text for a pair of names (with its synonym concepts): the same
     // few thousand organisations recur across a load, so it is worked out once per pair.
