@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 using namespace signpost;
 using namespace signpost::directory;
@@ -881,6 +882,53 @@ TEST_CASE("malformed input is rejected with a reason and leaves the directory as
         REQUIRE(report.fileErrors.size() == 1);
         CHECK(mentions(report.fileErrors[0].reason, "UTF-8"));
         CHECK_FALSE(goodLanded());
+    }
+    SUBCASE("a large file (its records parsed on two threads) is read, or refused, as a small one is") {
+        // Over 4 MB: the records of the list are parsed apart and gathered (parseInParallel).
+        std::vector<json> items{minimalService(goodId, "Good")};
+        for (int i = 0; i < 2500; ++i) {
+            json item = minimalService(uuid::fromName("large " + std::to_string(i)), "Large " + std::to_string(i));
+            item["description"] = std::string(2000, 'x') + " caf\u00e9 \"quoted\" \\ " + std::to_string(i);
+            items.push_back(std::move(item));
+        }
+        items.push_back(minimalService(kExampleService, "XX"));
+        const std::string text = page(items).dump();
+        REQUIRE(text.size() > 4 * 1024 * 1024);
+        const std::string array = json(items).dump(2);
+        std::string badUtf8 = text;
+        badUtf8.replace(badUtf8.find("\"XX\""), 4, "\"\xC3\x28\"");
+        for (auto [name, content, expected] : std::vector<std::tuple<std::string, std::string, std::string>>{
+                 {"truncated.json", text.substr(0, text.size() / 2), "byte"},
+                 {"truncated-array.json", array.substr(0, array.size() - 3), "byte"},
+                 {"latin1.json", badUtf8, "UTF-8"},
+                 {"trailing.json", text + " ]", "byte"},
+                 {"two-values.json", array + "\n[]", "byte"}}) {
+            CAPTURE(name);
+            test::writeFile(dir / name, content);
+            auto report = hsds::importPath(db, dir / name);
+            REQUIRE(report.fileErrors.size() == 1);
+            CHECK(mentions(report.fileErrors[0].reason, "is not valid JSON"));
+            CHECK(mentions(report.fileErrors[0].reason, expected));
+            CHECK(report.filesRead == 0);
+            CHECK_FALSE(goodLanded());
+            CHECK(dumpDirectory(db, baseIds) == before);
+        }
+        // Whole, as a page and as a bare list (into a database of its own: this test's directory
+        // must end as it began): every record lands, with its text as written.
+        auto whole = openDb(dir, "whole.db");
+        for (auto [name, content] : std::vector<std::pair<std::string, std::string>>{{"page.json", text},
+                                                                                   {"list.json", array}}) {
+            CAPTURE(name);
+            test::writeFile(dir / name, content);
+            auto report = hsds::importPath(whole, dir / name);
+            CHECK(report.fileErrors.empty());
+            CHECK(report.rejected.empty());
+            CHECK(report.servicesInserted + report.servicesUpdated == items.size());
+            auto stored = DirectoryStore(whole).service(uuid::fromName("large 1234"));
+            REQUIRE(stored);
+            CHECK(stored->description == std::string(2000, 'x') + " caf\u00e9 \"quoted\" \\ 1234");
+            CHECK(DirectoryStore(whole).service(kExampleService)->name == "XX");
+        }
     }
     SUBCASE("a file over maxFileBytes") {
         writeJson(dir / "big.json", page({minimalService(goodId, "Good")}));

@@ -4,6 +4,7 @@
 #include "signpost/domain/Areas.hpp"
 #include "signpost/domain/Needs.hpp"
 #include "signpost/util/Csv.hpp"
+#include "signpost/util/JsonText.hpp"
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Time.hpp"
 #include "signpost/util/Uuid.hpp"
@@ -19,6 +20,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -672,6 +674,86 @@ Kind kindFromName(const std::string& fileName) {
     return Kind::Unknown;
 }
 
+// ------------------------------------------------------------------------------ parsing a file
+
+// A large file is one list of records (or a page whose "contents" is): its records are parsed on
+// two threads at once, each a JSON value of its own, and gathered into the document the whole
+// parse would have made. The text is walked first for where each record starts and ends; only
+// the records' own text goes to the parser, so anything wrong (a truncated file, a bad string
+// inside a record, text after the end) leaves this without a document, and the caller parses the
+// whole text for nlohmann's exact message (byte offset, line, column).
+constexpr size_t kParallelParseBytes = 4 * 1024 * 1024;
+
+json parseElements(std::string_view text, size_t at, size_t& end) {
+    std::vector<std::pair<size_t, size_t>> spans;
+    end = jsontext::walkArray(text, at, [&](size_t value) {
+        size_t valueEnd = jsontext::valueEnd(text, value);
+        spans.emplace_back(value, valueEnd);
+        return valueEnd;
+    });
+    // Two halves by size: the second parsed on a thread of its own.
+    size_t split = 0;
+    for (size_t bytes = 0; split < spans.size() && bytes < (end - at) / 2; ++split)
+        bytes += spans[split].second - spans[split].first;
+    json::array_t out(spans.size());
+    auto parseRange = [&](size_t from, size_t to) {
+        for (size_t i = from; i < to; ++i)
+            out[i] = json::parse(text.substr(spans[i].first, spans[i].second - spans[i].first));
+    };
+    std::exception_ptr failure;
+    {
+        std::jthread second([&] {
+            try {
+                parseRange(split, spans.size());
+            } catch (...) {
+                failure = std::current_exception();
+            }
+        });
+        parseRange(0, split);
+    }
+    if (failure) std::rethrow_exception(failure);
+    return json(std::move(out));
+}
+
+std::optional<json> parseInParallel(std::string_view text) {
+    if (text.size() < kParallelParseBytes || std::thread::hardware_concurrency() < 2) return std::nullopt;
+    auto skipSpace = [&](size_t i) {
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) ++i;
+        return i;
+    };
+    try {
+        const size_t start = skipSpace(0);
+        if (start >= text.size()) return std::nullopt;
+        json doc;
+        size_t end = 0;
+        if (text[start] == '[') {
+            doc = parseElements(text, start, end);
+        } else if (text[start] == '{') {
+            doc = json::object();
+            end = jsontext::walkObject(text, start, [&](std::string_view name, size_t value) {
+                size_t valueEnd = 0;
+                json parsed;
+                if (text[value] == '[') {
+                    parsed = parseElements(text, value, valueEnd);
+                } else {
+                    valueEnd = jsontext::valueEnd(text, value);
+                    parsed = json::parse(text.substr(value, valueEnd - value));
+                }
+                // The name through the parser too, so its escapes read as they would; the last of
+                // a repeated name wins, as in a whole parse.
+                doc[json::parse(name).get<std::string>()] = std::move(parsed);
+                return valueEnd;
+            });
+        } else {
+            return std::nullopt;
+        }
+        if (skipSpace(end) != text.size()) return std::nullopt;
+        return doc;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
 // ------------------------------------------------------------------------------------ Importer
 
 class Importer {
@@ -842,7 +924,8 @@ void Importer::importJsonFile(const fs::path& file) {
     if (!content) return;
     json doc;
     try {
-        doc = json::parse(*content);
+        if (auto parsed = parseInParallel(*content)) doc = std::move(*parsed);
+        else doc = json::parse(*content);
     } catch (const json::parse_error& e) {
         // nlohmann's message carries line and column; the byte offset helps with one-line files.
         std::string what = e.what();
