@@ -12,8 +12,8 @@
 #include <cstdio>
 #include <exception>
 #include <mutex>
-#include <thread>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace signpost::directory {
