@@ -902,7 +902,9 @@ TEST_CASE("malformed input is rejected with a reason and leaves the directory as
                  {"truncated-array.json", array.substr(0, array.size() - 3), "byte"},
                  {"latin1.json", badUtf8, "UTF-8"},
                  {"trailing.json", text + " ]", "byte"},
-                 {"two-values.json", array + "\n[]", "byte"}}) {
+                 {"two-values.json", array + "\n[]", "byte"},
+                 {"no-comma.json", std::string(text).replace(text.find("},{"), 3, "} {"), "byte"},
+                 {"trailing-comma.json", array.substr(0, array.rfind(']')) + ",]", "byte"}}) {
             CAPTURE(name);
             test::writeFile(dir / name, content);
             auto report = hsds::importPath(db, dir / name);

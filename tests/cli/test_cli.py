@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 CLI = None
@@ -187,6 +188,41 @@ class Cli(unittest.TestCase):
         out = run("import", folder, db=self.db).stdout
         self.assertIn("updated", out)
         self.assertEqual(count, sqlite3.connect(self.db).execute("SELECT count(*) FROM service").fetchone()[0])
+
+    def test_a_load_killed_midway_leaves_the_directory_as_it_was(self):
+        # seed, import and bench load under a rollback journal (db::ExclusiveLoad). Killed once the
+        # load has spilled pages into the file itself, the next open must roll them back from the
+        # journal and put the file back in WAL mode.
+        run("seed", db=self.db)
+        before = dump(self.db)
+        size = os.path.getsize(self.db)
+        proc = subprocess.Popen([CLI, "--db", self.db, "seed", "--synthetic", "300000"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while proc.poll() is None and time.time() < deadline and os.path.getsize(self.db) < size + 16_000_000:
+            time.sleep(0.02)
+        proc.kill()
+        proc.wait()
+        self.assertLess(proc.returncode, 0, "the load finished before it could be killed")
+        self.assertTrue(os.path.exists(self.db + "-journal"))
+        out = run("search", "debt", "--area", "Bolton", "--json", db=self.db).stdout
+        self.assertTrue(json.loads(out)["results"][0]["name"].startswith("Bolton Advice"))
+        self.assertEqual(dump(self.db), before)
+        con = sqlite3.connect(self.db)
+        try:
+            self.assertEqual(con.execute("PRAGMA journal_mode").fetchone()[0], "wal")
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+            con.execute("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')")
+        finally:
+            con.close()
+        # And a load that finishes leaves the file in WAL mode, with no journal.
+        run("seed", "--synthetic", "500", db=self.db)
+        self.assertFalse(os.path.exists(self.db + "-journal"))
+        con = sqlite3.connect(self.db)
+        try:
+            self.assertEqual(con.execute("PRAGMA journal_mode").fetchone()[0], "wal")
+        finally:
+            con.close()
 
     def test_malformed_input_is_refused_and_the_directory_is_unchanged(self):
         run("seed", db=self.db)
