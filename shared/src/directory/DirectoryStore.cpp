@@ -624,11 +624,11 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
     // In rowid order: FTS5 flushes its pending in-memory index to a new segment whenever a rowid
     // arrives below the last one written, and rowids are clustered by area, not by arrival. In
     // arrival order a 20,000-service load wrote a segment for nearly every service (76 µs per
-    // FTS row against 12 µs in order). Stable, so the later of two entries for a rowid still wins.
-    // Of several entries for one rowid only the last counts. A row new when its entry was made
-    // has nothing indexed to remove, unless an earlier entry for the rowid was not new (the
-    // service was there before this load and was deleted during it).
-    // The entries stay where they are (a deque: queuing never moves them); their positions are sorted.
+    // FTS row against 12 µs in order). Of several entries for one rowid only the last (in arrival
+    // order) counts. A row new when its entry was made has nothing indexed to remove, unless an
+    // earlier entry for the rowid was not new (the service was there before this load and was
+    // deleted during it). The entries stay where they are (a deque: queuing never moves them);
+    // their positions are sorted.
     auto& pendingEntries = m_store.m_pending;
     std::vector<std::pair<int64_t, size_t>> order(pendingEntries.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = {pendingEntries[i].rowid, i};

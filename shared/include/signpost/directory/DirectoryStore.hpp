@@ -7,9 +7,9 @@
 
 #include <deque>
 #include <optional>
-#include <unordered_map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace signpost::directory {

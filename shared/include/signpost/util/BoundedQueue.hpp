@@ -10,9 +10,8 @@
 
 namespace signpost::util {
 
-template <class T>
-class BoundedQueue {
-public:
+template <class T> class BoundedQueue {
+  public:
     explicit BoundedQueue(size_t capacity) : m_capacity(capacity ? capacity : 1) {}
     BoundedQueue(const BoundedQueue&) = delete;
     BoundedQueue& operator=(const BoundedQueue&) = delete;
@@ -47,7 +46,7 @@ public:
         m_notEmpty.notify_all();
     }
 
-private:
+  private:
     const size_t m_capacity;
     std::mutex m_mutex;
     std::condition_variable m_notFull, m_notEmpty;
