@@ -57,7 +57,7 @@ int runImport(const Context& ctx, const ParsedArgs& args) {
     auto start = std::chrono::steady_clock::now();
     hsds::ImportReport report;
     {
-        db::ExclusiveLoad load(db); // this command has the file to itself (ExclusiveLoad)
+        db::ExclusiveLoad load(db); // this command has the file to itself
         report = hsds::importPath(db, path, options);
     }
     progress.finish();

@@ -1,7 +1,5 @@
 #include "signpost/util/Text.hpp"
 
-#include <functional>
-
 #include <cstdint>
 #include <cstring>
 
