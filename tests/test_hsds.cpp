@@ -1141,3 +1141,174 @@ TEST_CASE("bulk import speed") {
     MESSAGE("re-import (update in place) " << static_cast<long>(n / updateSeconds) << " services/s");
     CHECK(count(copy, "service") == static_cast<int64_t>(n));
 }
+
+// ---------------------------------------------------------------------------------- streaming
+
+// Everything an import leaves: the directory's rows and the search index derived from them.
+std::string dumpEverything(db::Database& db) {
+    std::string out = dumpDirectory(db);
+    out += dumpRows(db, "SELECT * FROM organisation ORDER BY id");
+    out += dumpRows(db, "SELECT rowid, * FROM location ORDER BY id");
+    out += dumpRows(db, "SELECT * FROM service_card ORDER BY rowid");
+    out += dumpRows(db, "SELECT * FROM service_geo ORDER BY id");
+    out += dumpRows(db, "SELECT * FROM search_term ORDER BY term");
+    out += dumpRows(db, "SELECT rowid, * FROM service_fts ORDER BY rowid");
+    return out;
+}
+
+std::string reportText(const hsds::ImportReport& r) {
+    return "files " + std::to_string(r.filesRead) + " inserted " + std::to_string(r.servicesInserted) + " updated " +
+           std::to_string(r.servicesUpdated) + " organisations " + std::to_string(r.organisationsWritten) +
+           (r.rolledBack ? " rolled back" : "") + "\nrejected:\n" + problemList(r.rejected) +
+           "warnings:\n" + problemList(r.warnings) + "file errors:\n" + problemList(r.fileErrors);
+}
+
+TEST_CASE("a large list of services read record by record lands exactly as read whole") {
+    test::TempDir dir;
+    // Over 4 MB of services of every shape the reading thread maps alone or leaves to the writer:
+    // copies of the full example (an embedded organization, shared locations with fields we keep
+    // as extras, schedules, phones, attributes), services that name that organization or one of
+    // those locations only by id (known only once an earlier record is written), records that
+    // are rejected on either side (a wrong type; a repeated id), inactive ones, and one without
+    // our extensions whose stored copy keeps what practitioners set.
+    const json example = json::parse(test::readFile(examplesDir() / "service_full.json"));
+    const std::string sharedLocation = example["service_at_locations"][0]["location"]["id"].get<std::string>();
+    std::vector<json> items;
+    for (int i = 0; i < 420; ++i) {
+        const std::string n = std::to_string(i);
+        json full = example;
+        full["id"] = uuid::fromName("stream full " + n);
+        full["name"] = "Community Counselling " + n;
+        full["description"] = full["description"].get<std::string>() + " Branch " + n + ".";
+        if (i % 7 == 0) full["status"] = "inactive";
+        items.push_back(std::move(full));
+        json byOrgId = minimalService(uuid::fromName("stream org ref " + n), "Named by id " + n);
+        byOrgId["organization_id"] = kExampleOrg;
+        items.push_back(std::move(byOrgId));
+        json byLocationId = minimalService(uuid::fromName("stream location ref " + n), "Placed by id " + n);
+        byLocationId["service_at_locations"] = json::array({{{"id", uuid::fromName("stream sal " + n)},
+                                                             {"location_id", sharedLocation}}});
+        items.push_back(std::move(byLocationId));
+        if (i % 50 == 0) {
+            json wrong = minimalService(uuid::fromName("stream wrong " + n), "x");
+            wrong["name"] = 42;
+            items.push_back(std::move(wrong));
+            items.push_back(minimalService(uuid::fromName("stream full " + n), "Repeated id " + n));
+        }
+    }
+    const std::string text = page(items).dump();
+    REQUIRE(text.size() > 4 * 1024 * 1024);
+    test::writeFile(dir / "services.json", text);
+    test::writeFile(dir / "list.json", json(items).dump(1));
+
+    hsds::ImportOptions streamed, whole;
+    whole.stream = false;
+    std::vector<std::pair<size_t, size_t>> calls;
+    streamed.progress = [&](size_t done, size_t total) { calls.emplace_back(done, total); };
+    for (const char* name : {"services.json", "list.json"}) {
+        CAPTURE(name);
+        calls.clear();
+        auto a = openDb(dir, std::string("streamed-") + name + ".db");
+        auto b = openDb(dir, std::string("whole-") + name + ".db");
+        auto ra = hsds::importPath(a, dir / name, streamed);
+        auto rb = hsds::importPath(b, dir / name, whole);
+        CHECK(ra.rejected.size() == 2 * 9); // 9 wrong types, 9 repeated ids
+        CHECK(ra.servicesInserted == 3 * 420);
+        CHECK(reportText(ra) == reportText(rb));
+        CHECK(dumpEverything(a) == dumpEverything(b));
+        REQUIRE(!calls.empty());
+        CHECK(calls.back() == std::pair<size_t, size_t>{items.size(), items.size()});
+        CHECK(std::is_sorted(calls.begin(), calls.end(),
+                             [](const auto& x, const auto& y) { return x.first < y.first; }));
+
+        // Again over what is stored (every service updated in place), and again without our
+        // extensions (stored values kept, lists the records leave out kept).
+        ra = hsds::importPath(a, dir / name, streamed);
+        rb = hsds::importPath(b, dir / name, whole);
+        CHECK(ra.servicesUpdated == 3 * 420);
+        CHECK(reportText(ra) == reportText(rb));
+        CHECK(dumpEverything(a) == dumpEverything(b));
+    }
+
+    SUBCASE("plain feed over stored services: what the feed leaves out is kept") {
+        auto a = openDb(dir, "streamed-plain.db");
+        auto b = openDb(dir, "whole-plain.db");
+        hsds::importPath(a, dir / "services.json", streamed);
+        hsds::importPath(b, dir / "services.json", whole);
+        std::vector<json> plain;
+        for (const auto& item : items) {
+            json p = item;
+            p.erase("attributes");
+            p.erase("service_at_locations");
+            p.erase("schedules");
+            if (p.contains("description")) p["description"] = "Updated: " + p["description"].dump();
+            plain.push_back(std::move(p));
+        }
+        test::writeFile(dir / "plain.json", page(plain).dump());
+        auto ra = hsds::importPath(a, dir / "plain.json", streamed);
+        auto rb = hsds::importPath(b, dir / "plain.json", whole);
+        CHECK(ra.servicesUpdated > 0);
+        CHECK(reportText(ra) == reportText(rb));
+        CHECK(dumpEverything(a) == dumpEverything(b));
+    }
+
+    SUBCASE("a record of another kind after services were written: the import runs again whole") {
+        std::vector<json> mixed(items.begin(), items.end());
+        json org = example["organization"];
+        org["name"] = "Renamed at the end";
+        mixed.push_back(org); // an organization record: kinds are settled per page in the whole reading
+        test::writeFile(dir / "mixed.json", json(mixed).dump());
+        test::writeFile(dir / "small.json", page({minimalService(uuid::fromName("stream small"), "Small")}).dump());
+        fs::create_directories(dir / "feed");
+        fs::copy_file(dir / "small.json", dir / "feed" / "a-small.json");
+        fs::copy_file(dir / "mixed.json", dir / "feed" / "b-mixed.json");
+        auto a = openDb(dir, "streamed-mixed.db");
+        auto b = openDb(dir, "whole-mixed.db");
+        auto ra = hsds::importPath(a, dir / "feed", streamed);
+        auto rb = hsds::importPath(b, dir / "feed", whole);
+        CHECK(ra.filesRead == 2);
+        CHECK(reportText(ra) == reportText(rb));
+        CHECK(dumpEverything(a) == dumpEverything(b));
+        CHECK(DirectoryStore(a).organisation(kExampleOrg)->name == "Renamed at the end");
+
+        // Inside the caller's transaction: the run that gave up is taken back to the savepoint,
+        // and the caller's own writes stay.
+        auto c = openDb(dir, "in-transaction.db");
+        {
+            db::Transaction tx(c);
+            Service mine;
+            mine.id = uuid::fromName("caller's own");
+            mine.name = "Caller's own";
+            DirectoryStore(c).upsertService(mine);
+            auto rc = hsds::importPath(c, dir / "mixed.json", streamed);
+            CHECK(rc.fileErrors.empty());
+            CHECK(DirectoryStore(c).service(mine.id));
+            tx.commit();
+        }
+        auto d = openDb(dir, "in-transaction-whole.db");
+        {
+            Service mine;
+            mine.id = uuid::fromName("caller's own");
+            mine.name = "Caller's own";
+            DirectoryStore(d).upsertService(mine);
+            hsds::importPath(d, dir / "mixed.json", whole);
+        }
+        CHECK(dumpEverything(c) == dumpEverything(d));
+    }
+
+    SUBCASE("a fault late in the text leaves the directory as it was, with the whole reading's message") {
+        auto a = openDb(dir, "streamed-fault.db");
+        hsds::importPath(a, dir / "services.json", streamed);
+        const std::string before = dumpEverything(a);
+        std::string bad = text;
+        bad.replace(bad.rfind("\"active\""), 8, "tru");
+        test::writeFile(dir / "bad.json", bad);
+        auto ra = hsds::importPath(a, dir / "bad.json", streamed);
+        auto b = openDb(dir, "whole-fault.db");
+        auto rb = hsds::importPath(b, dir / "bad.json", whole);
+        REQUIRE(ra.fileErrors.size() == 1);
+        CHECK(mentions(ra.fileErrors[0].reason, "is not valid JSON"));
+        CHECK(reportText(ra) == reportText(rb));
+        CHECK(dumpEverything(a) == before);
+    }
+}

@@ -331,6 +331,10 @@ int64_t DirectoryStore::upsertPrepared(PreparedService&& prepared, bool* inserte
         q.bindStatic(28, prepared.contacts);
         q.bindStatic(29, prepared.openingTimes);
     };
+    auto bindExtra = [&](db::Statement& q) {
+        if (prepared.extra && !prepared.extra->empty()) q.bindStatic(30, *prepared.extra);
+        else q.bind(30, nullptr);
+    };
     const bool created = rowid == 0;
     if (created) {
         // Rowids are clustered by the service's primary area (docs/search.md): an area-filtered
@@ -346,15 +350,25 @@ int64_t DirectoryStore::upsertPrepared(PreparedService&& prepared, bool* inserte
         auto q = m_db.cached(R"sql(
 INSERT INTO service (rowid, id, organisation_id, name, name_cy, description, description_cy, url, email, status,
     commissioning_route, min_age, max_age, women_only, high_risk_suitable, hub, co_located, supervision_types,
-    languages, eligibility, keywords, last_verified, last_modified, source, sample, areas, needs, contacts, opening_times)
+    languages, eligibility, keywords, last_verified, last_modified, source, sample, areas, needs, contacts, opening_times,
+    extra)
 VALUES (?25, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,
-        ?26, ?27, ?28, ?29)
+        ?26, ?27, ?28, ?29, ?30)
 )sql");
         bindAll(*q);
+        bindExtra(*q);
         q->bind(25, rowid);
         q->exec();
     } else {
-        auto q = m_db.cached(R"sql(
+        // ?30 is the extra: written when the caller set one, else the stored one stays.
+        auto q = m_db.cached(prepared.extra ? R"sql(
+UPDATE service SET organisation_id = ?2, name = ?3, name_cy = ?4, description = ?5, description_cy = ?6,
+    url = ?7, email = ?8, status = ?9, commissioning_route = ?10, min_age = ?11, max_age = ?12,
+    women_only = ?13, high_risk_suitable = ?14, hub = ?15, co_located = ?16, supervision_types = ?17,
+    languages = ?18, eligibility = ?19, keywords = ?20, last_verified = ?21, last_modified = ?22,
+    source = ?23, sample = ?24, areas = ?26, needs = ?27, contacts = ?28, opening_times = ?29, extra = ?30
+WHERE id = ?1)sql"
+                                                : R"sql(
 UPDATE service SET organisation_id = ?2, name = ?3, name_cy = ?4, description = ?5, description_cy = ?6,
     url = ?7, email = ?8, status = ?9, commissioning_route = ?10, min_age = ?11, max_age = ?12,
     women_only = ?13, high_risk_suitable = ?14, hub = ?15, co_located = ?16, supervision_types = ?17,
@@ -362,19 +376,21 @@ UPDATE service SET organisation_id = ?2, name = ?3, name_cy = ?4, description = 
     source = ?23, sample = ?24, areas = ?26, needs = ?27, contacts = ?28, opening_times = ?29
 WHERE id = ?1)sql");
         bindAll(*q);
+        if (prepared.extra) bindExtra(*q);
         q->exec();
         auto d = m_db.cached("DELETE FROM service_location WHERE service_rowid = ?1");
         d->bind(1, rowid);
         d->exec();
     }
-    writeLocations(rowid, s);
+    writeLocations(rowid, s, prepared.locationExtras);
     index(rowid, s.organisationId, std::move(prepared.entry), created);
     sp.release();
     if (inserted) *inserted = created;
     return rowid;
 }
 
-void DirectoryStore::writeLocations(int64_t rowid, const Service& s) {
+void DirectoryStore::writeLocations(int64_t rowid, const Service& s,
+                                    const std::vector<std::optional<std::string>>& extras) {
     {
         // Looked up, then updated or inserted, rather than one upsert with RETURNING, which SQLite
         // runs through a table of its own for the returned rows (with the location ids made in
@@ -382,22 +398,36 @@ void DirectoryStore::writeLocations(int64_t rowid, const Service& s) {
         auto find = m_db.cached("SELECT rowid FROM location WHERE id = ?1");
         auto update = m_db.cached("UPDATE location SET name = ?2, address = ?3, city = ?4, postcode = ?5, "
                                   "latitude = ?6, longitude = ?7 WHERE rowid = ?1");
-        auto insert = m_db.cached("INSERT INTO location (id, name, address, city, postcode, latitude, longitude) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        auto insert = m_db.cached("INSERT INTO location (id, name, address, city, postcode, latitude, longitude, extra) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         auto link = m_db.cached(
             "INSERT OR IGNORE INTO service_location (service_rowid, location_rowid, position) VALUES (?1, ?2, ?3)");
         int position = 0;
         for (const auto& l : s.locations) {
             const std::string id = l.id.empty() ? locationId(s.id, position) : l.id; // prepare() fills it in
+            const std::optional<std::string>* extra =
+                static_cast<size_t>(position) < extras.size() && extras[static_cast<size_t>(position)]
+                    ? &extras[static_cast<size_t>(position)]
+                    : nullptr;
+            std::optional<std::string_view> extraText;
+            if (extra && !(*extra)->empty()) extraText = **extra;
             find->bind(1, id);
             int64_t locRowid = find->step() ? find->getInt64(0) : 0;
             find->reset();
             if (locRowid) {
-                update->bindAll(locRowid, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude);
-                update->exec();
-                update->reset();
+                if (extra) {
+                    auto withExtra = m_db.cached("UPDATE location SET name = ?2, address = ?3, city = ?4, postcode = ?5, "
+                                                 "latitude = ?6, longitude = ?7, extra = ?8 WHERE rowid = ?1");
+                    withExtra->bindAll(locRowid, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude,
+                                       extraText);
+                    withExtra->exec();
+                } else {
+                    update->bindAll(locRowid, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude);
+                    update->exec();
+                    update->reset();
+                }
             } else {
-                insert->bindAll(id, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude);
+                insert->bindAll(id, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude, extraText);
                 insert->exec();
                 insert->reset();
                 locRowid = m_db.lastInsertRowid();

@@ -3,6 +3,7 @@
 #include "signpost/directory/Hsds.hpp"
 #include "signpost/domain/Areas.hpp"
 #include "signpost/domain/Needs.hpp"
+#include "signpost/util/BoundedQueue.hpp"
 #include "signpost/util/Csv.hpp"
 #include "signpost/util/JsonText.hpp"
 #include "signpost/util/Text.hpp"
@@ -13,11 +14,13 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
@@ -160,6 +163,14 @@ struct Reject {
     std::string field;
     std::string reason;
 };
+
+// A record mapped ahead of the writer (Importer::streamFile) that needs what only the database, or
+// the records written before it, can tell: it is mapped again by the writer, in order.
+struct NeedsDatabase {};
+
+// A file read record by record met what only the whole-document reading handles exactly, after
+// records from it were written: importPath takes the import back and runs it again that way.
+struct StreamAbandoned {};
 
 std::string describe(const json& v) {
     switch (v.type()) {
@@ -552,6 +563,9 @@ struct PreparedService {
     std::set<std::string> keys;
     bool hasLocations = false, hasSchedules = false, hasContacts = false, hasAreas = false, hasLanguages = false,
          hasAttributes = false;
+    // Made ahead by the reading thread (Importer::streamFile): the service as DirectoryStore
+    // writes it if nothing of it is stored yet. A stored service is merged first and made again.
+    std::optional<DirectoryStore::PreparedService> ready;
 };
 
 // The list-valued fields of an HSDS service (what a list page may leave out).
@@ -560,6 +574,36 @@ constexpr std::array<const char*, 11> kServiceLists{"phones",    "schedules",  "
                                                     "contacts",  "attributes", "metadata"};
 
 // Where a record came from, for problems and duplicate messages.
+// What follows from the record once any stored copy is merged in: its unmapped terms become
+// search words, and its contacts are sample data when the service is. Doing it twice changes
+// nothing, so the reading thread does it ahead for a service that turns out to be new.
+void completeService(PreparedService& p) {
+    Service& s = p.service;
+    for (const auto& term : p.unmappedTerms) {
+        if (containsWords(s.keywords, term)) continue;
+        if (!s.keywords.empty()) s.keywords += ' ';
+        s.keywords += term;
+    }
+    for (auto& contact : s.contacts)
+        contact.sample = s.sample;
+}
+
+// The service as DirectoryStore writes it, with what the record holds beyond the model: the
+// service's extra when `writeExtra` (always for a stored service, so a dropped field goes; for a
+// new one only if there is any), each embedded location's (the last for a repeated id).
+DirectoryStore::PreparedService readyToWrite(const PreparedService& p, bool writeExtra) {
+    auto ready = DirectoryStore::prepare(p.service);
+    if (writeExtra) ready.extra = p.extra.empty() ? std::string() : p.extra.dump();
+    if (!p.locationExtras.empty()) {
+        const auto& locations = ready.service.locations;
+        ready.locationExtras.resize(locations.size());
+        for (const auto& [id, extra] : p.locationExtras)
+            for (size_t i = 0; i < locations.size(); ++i)
+                if (locations[i].id == id) ready.locationExtras[i] = extra.empty() ? std::string() : extra.dump();
+    }
+    return ready;
+}
+
 struct Where {
     std::string file;
     size_t index = 0;
@@ -758,8 +802,8 @@ std::optional<json> parseInParallel(std::string_view text) {
 
 class Importer {
   public:
-    Importer(db::Database& db, const ImportOptions& options, ImportReport& report)
-        : m_db(db), m_store(db), m_options(options), m_report(report) {}
+    Importer(db::Database& db, const ImportOptions& options, ImportReport& report, bool stream)
+        : m_db(db), m_store(db), m_options(options), m_report(report), m_stream(stream) {}
 
     void importAny(const fs::path& path);
     DirectoryStore& store() { return m_store; }
@@ -770,6 +814,7 @@ class Importer {
   private:
     void importDirectory(const fs::path& dir);
     void importJsonFile(const fs::path& file);
+    bool streamFile(std::string_view text, const std::string& file);
     void importMetadataFile(const fs::path& file);
     void importCsvFiles(const std::vector<fs::path>& files);
     void importDocument(json& doc, const std::string& file);
@@ -782,11 +827,14 @@ class Importer {
     void coerceRow(TabRow& row);
 
     void serviceRecord(json& rec, const Where& where);
+    void storeService(PreparedService& p, const Where& where);
     void organisationRecord(json& rec, const Where& where);
     void locationRecord(json& rec, const Where& where);
     void termRecord(const json& rec);
 
-    void prepareService(json& rec, const std::string& file, PreparedService& p);
+    // `ahead`: mapped on another thread, ahead of the writer; throws NeedsDatabase where the
+    // record refers to an organization or location by id.
+    void prepareService(json& rec, const std::string& file, PreparedService& p, bool ahead = false);
     PreparedOrg mapOrganisation(const json& org, const std::string& base, bool topLevel);
     std::pair<Location, json> mapLocation(const json& loc, const std::string& base, const std::string& fallbackId,
                                           std::vector<Problem>& warnings, const std::string& file,
@@ -818,6 +866,7 @@ class Importer {
     DirectoryStore m_store;
     const ImportOptions& m_options;
     ImportReport& m_report;
+    const bool m_stream; // large lists of services are read record by record (streamFile)
     std::unordered_map<std::string, std::string> m_services;      // id → where first seen
     std::unordered_map<std::string, std::string> m_organisations; // top-level organization records
     std::unordered_map<std::string, std::string> m_locations;     // standalone location records
@@ -925,6 +974,10 @@ void Importer::importMetadataFile(const fs::path& file) {
 void Importer::importJsonFile(const fs::path& file) {
     auto content = readWhole(file);
     if (!content) return;
+    if (m_stream && streamFile(*content, file.string())) {
+        ++m_report.filesRead;
+        return;
+    }
     json doc;
     try {
         if (auto parsed = parseInParallel(*content)) doc = std::move(*parsed);
@@ -942,6 +995,159 @@ void Importer::importJsonFile(const fs::path& file) {
     ++m_report.filesRead;
     importDocument(doc, file.string());
     if (large) m_freeing.emplace_back([spent = std::move(doc)] {}); // freed with the thread's copy
+}
+
+// A large file that is one list of services, or one page of them ({"contents": [...]}), is read
+// record by record while it is written. A second thread walks the text, parses each record and
+// maps it (everything that needs no database: DirectoryStore's writer still decides what is
+// stored), and hands batches to this thread, which writes them in the file's order. Reading then
+// overlaps writing, and memory holds a few batches instead of the whole parsed document (2.3 GB
+// for a 350 MB file of 100,000 services).
+// Whatever the whole-document reading would treat otherwise ends it: a record of another kind or
+// of no clear kind (kinds are settled per page there), a tabular member, a repeated "contents",
+// or any fault in the text, whose message comes from the whole reading. If nothing was written
+// yet the file is read whole instead (false); after writes StreamAbandoned unwinds the import,
+// and importPath runs it again without streaming, so results and messages are the same.
+bool Importer::streamFile(std::string_view text, const std::string& file) {
+    if (text.size() < kParallelParseBytes || std::thread::hardware_concurrency() < 2) return false;
+    auto skipSpace = [&](size_t i) {
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) ++i;
+        return i;
+    };
+    const size_t start = skipSpace(0);
+    if (start >= text.size() || (text[start] != '[' && text[start] != '{')) return false;
+    const bool page = text[start] == '{';
+    const std::string name = fs::path(file).filename().string();
+    const std::string labelBase = page ? name + " contents" : name;
+
+    struct Item {
+        size_t index = 0;
+        std::string rid;
+        json rec;
+        std::optional<PreparedService> p; // absent: mapped by the writer (NeedsDatabase)
+        std::optional<Reject> rejected;
+    };
+    struct Batch {
+        std::vector<Item> items;
+        size_t through = 0; // where in the text the batch's last record ends
+    };
+    constexpr size_t kBatch = 128;
+    struct Abandon {};
+    struct Stopped {};
+    util::BoundedQueue<Batch> queue(4);
+    // Written batches go back to the reader to be freed there: freeing memory that another
+    // thread allocated contends for that thread's heap, and took a third of the writer's time.
+    std::mutex spentMutex;
+    std::vector<Batch> spent;
+    std::atomic<bool> abandoned = false;
+    std::jthread reader([&] {
+        try {
+            Batch batch;
+            size_t index = 0;
+            auto hand = [&] {
+                if (!queue.push(std::move(batch))) throw Stopped{};
+                batch = Batch{};
+                std::vector<Batch> freeing;
+                std::lock_guard lock(spentMutex);
+                freeing.swap(spent);
+            };
+            auto record = [&](size_t at) {
+                const size_t end = jsontext::valueEnd(text, at);
+                Item item;
+                item.index = index++;
+                item.rec = json::parse(text.substr(at, end - at));
+                if (classify(item.rec) != Kind::Service) throw Abandon{};
+                item.rid = recordIdOf(item.rec, item.index);
+                try {
+                    PreparedService p;
+                    prepareService(item.rec, file, p, true);
+                    completeService(p);
+                    try {
+                        p.ready = readyToWrite(p, !p.extra.empty());
+                    } catch (const std::exception&) {
+                        // The writer makes it again, in order, and reports why it cannot be stored.
+                    }
+                    item.p = std::move(p);
+                    item.rec = json(); // mapped: freed here while it is warm, not with the batch
+                } catch (const Reject& r) {
+                    item.rejected = r;
+                } catch (const NeedsDatabase&) {
+                }
+                batch.items.push_back(std::move(item));
+                batch.through = end;
+                if (batch.items.size() == kBatch) hand();
+                return end;
+            };
+            size_t end = 0;
+            if (!page) {
+                end = jsontext::walkArray(text, start, record);
+            } else {
+                bool contents = false;
+                end = jsontext::walkObject(text, start, [&](std::string_view rawName, size_t value) {
+                    const std::string key = json::parse(rawName).get<std::string>();
+                    if (key == "contents") {
+                        if (contents || text[value] != '[') throw Abandon{};
+                        contents = true;
+                        return jsontext::walkArray(text, value, record);
+                    }
+                    if (text::toLowerAscii(key).ends_with(".csv")) throw Abandon{};
+                    const size_t valueEnd = jsontext::valueEnd(text, value);
+                    if (!json::accept(text.substr(value, valueEnd - value))) throw Abandon{};
+                    return valueEnd;
+                });
+                if (!contents) throw Abandon{};
+            }
+            if (skipSpace(end) != text.size()) throw Abandon{};
+            if (!batch.items.empty()) hand();
+        } catch (const Stopped&) {
+        } catch (...) {
+            abandoned = true;
+        }
+        queue.close();
+    });
+    struct CloseOnExit {
+        util::BoundedQueue<Batch>& queue;
+        ~CloseOnExit() { queue.close(); } // if the writer stops early, before the reader is joined
+    } closeOnExit{queue};
+
+    const size_t totalBefore = m_total;
+    size_t seen = 0;
+    while (auto batch = queue.pop()) {
+        seen += batch->items.size();
+        // The number of records is known at the end; until then progress estimates it by bytes.
+        m_total = totalBefore + std::max(seen, static_cast<size_t>(static_cast<double>(seen) *
+                                                                   static_cast<double>(text.size()) /
+                                                                   static_cast<double>(std::max<size_t>(batch->through, 1))));
+        for (auto& item : batch->items) {
+            tick();
+            if (item.rejected) {
+                reject(file, item.rid, item.rejected->field, item.rejected->reason);
+                continue;
+            }
+            Where where{file, item.index, labelBase + "[" + std::to_string(item.index) + "]"};
+            if (!item.p) {
+                PreparedService p;
+                try {
+                    prepareService(item.rec, file, p);
+                } catch (const Reject& r) {
+                    reject(file, item.rid, r.field, r.reason);
+                    continue;
+                }
+                item.p = std::move(p);
+            }
+            storeService(*item.p, where);
+        }
+        std::lock_guard lock(spentMutex);
+        spent.push_back(std::move(*batch));
+    }
+    reader.join();
+    m_total = totalBefore + seen;
+    if (abandoned) {
+        if (seen > 0) throw StreamAbandoned{};
+        m_total = totalBefore;
+        return false;
+    }
+    return true;
 }
 
 void Importer::importDocument(json& doc, const std::string& file) {
@@ -1608,7 +1814,7 @@ bool Importer::writeOrganisation(const PreparedOrg& p) {
     return true;
 }
 
-void Importer::prepareService(json& rec, const std::string& file, PreparedService& p) {
+void Importer::prepareService(json& rec, const std::string& file, PreparedService& p, bool ahead) {
     if (!rec.is_object()) throw Reject{"", "a service must be a JSON object, not " + describe(rec)};
     scrubRecord(rec, m_options.maxFieldBytes);
     Service& s = p.service;
@@ -1673,6 +1879,7 @@ void Importer::prepareService(json& rec, const std::string& file, PreparedServic
     // Organization: an embedded object (written before the service) or a reference by id.
     auto link = [&](const std::string& orgId, const std::string& field) {
         if (orgId.empty()) return;
+        if (ahead) throw NeedsDatabase{};
         if (organisationKnown(orgId))
             s.organisationId = orgId;
         else
@@ -1802,6 +2009,7 @@ void Importer::prepareService(json& rec, const std::string& file, PreparedServic
                 l = std::move(mapped);
                 p.locationExtras.emplace_back(l.id, std::move(extra));
             } else if (std::string locId = getTrimmed(sal, "location_id", path); !locId.empty()) {
+                if (ahead) throw NeedsDatabase{};
                 auto stored = storedLocation(locId);
                 if (!stored) {
                     warnHere(at(path, "location_id"), "location " + inQuotes(locId) +
@@ -1980,6 +2188,10 @@ void Importer::serviceRecord(json& rec, const Where& where) {
         reject(where.file, rid, r.field, r.reason);
         return;
     }
+    storeService(p, where);
+}
+
+void Importer::storeService(PreparedService& p, const Where& where) {
     Service& s = p.service;
     auto [seen, fresh] = m_services.try_emplace(s.id, where.label);
     if (!fresh) {
@@ -2044,19 +2256,14 @@ void Importer::serviceRecord(json& rec, const Where& where) {
                         if (!p.keys.count(key) && old.contains(key)) p.extra[key] = old[key];
             }
         }
-        for (const auto& term : p.unmappedTerms) {
-            if (containsWords(s.keywords, term)) continue;
-            if (!s.keywords.empty()) s.keywords += ' ';
-            s.keywords += term;
-        }
-        for (auto& contact : s.contacts)
-            contact.sample = s.sample;
-        // Nothing that can reject the record may follow upsertService: its search-index update is
+        // Nothing that can reject the record may follow upsertPrepared: its search-index update is
         // queued (BulkWrite) and would outlive a rollback of this savepoint.
-        m_store.upsertService(s);
-        if (stored || !p.extra.empty()) m_store.setServiceExtra(s.id, p.extra.empty() ? std::string() : p.extra.dump());
-        for (const auto& [id, extra] : p.locationExtras)
-            m_store.setLocationExtra(id, extra.empty() ? std::string() : extra.dump());
+        if (p.ready && !stored) {
+            m_store.upsertPrepared(std::move(*p.ready));
+        } else {
+            completeService(p);
+            m_store.upsertPrepared(readyToWrite(p, true));
+        }
         sp.release();
         if (stored)
             ++m_report.servicesUpdated;
@@ -2174,7 +2381,10 @@ void Importer::locationRecord(json& rec, const Where& where) {
 
 } // namespace
 
-ImportReport importPath(db::Database& db, const std::filesystem::path& path, const ImportOptions& options) {
+namespace {
+
+ImportReport importOnce(db::Database& db, const std::filesystem::path& path, const ImportOptions& options,
+                        bool stream) {
     ImportReport report;
     // One transaction for the whole import (or a savepoint inside the caller's), so a bulk load
     // pays for one commit and strict mode can take everything back.
@@ -2184,7 +2394,7 @@ ImportReport importPath(db::Database& db, const std::filesystem::path& path, con
         outer.emplace(db, "hsds_import");
     else
         tx.emplace(db);
-    Importer importer(db, options, report);
+    Importer importer(db, options, report, stream);
     {
         // Search-index updates are queued and applied in one batch before the commit (FTS5
         // would otherwise flush a tiny segment at every per-record savepoint).
@@ -2207,6 +2417,18 @@ ImportReport importPath(db::Database& db, const std::filesystem::path& path, con
     else
         outer->release();
     return report;
+}
+
+} // namespace
+
+ImportReport importPath(db::Database& db, const std::filesystem::path& path, const ImportOptions& options) {
+    if (!options.stream) return importOnce(db, path, options, false);
+    try {
+        return importOnce(db, path, options, true);
+    } catch (const StreamAbandoned&) {
+        // Everything this run wrote has been rolled back with its transaction (or savepoint).
+        return importOnce(db, path, options, false);
+    }
 }
 
 } // namespace signpost::directory::hsds

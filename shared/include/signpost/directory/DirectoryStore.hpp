@@ -65,6 +65,11 @@ public:
         std::string supervision, languages, areas, needs, contacts, openingTimes;
         uint32_t slot = 0;  // the rowid block a new service takes (areaSlot)
         IndexEntry entry;   // without its rowid and organisation
+        // What an Open Referral record holds beyond the model (JSON text, "" for none), written
+        // with the rows when set, as setServiceExtra/setLocationExtra would; unset, what is
+        // stored stays. Location extras go by position in service.locations.
+        std::optional<std::string> extra;
+        std::vector<std::optional<std::string>> locationExtras;
     };
     static PreparedService prepare(domain::Service service);
     // Takes the index entry; what is left of `prepared` is the caller's to free (a producer
@@ -115,7 +120,8 @@ public:
     std::optional<Centroid> postcodeDistrict(std::string_view postcodeOrDistrict);
 
 private:
-    void writeLocations(int64_t rowid, const domain::Service& service);
+    void writeLocations(int64_t rowid, const domain::Service& service,
+                        const std::vector<std::optional<std::string>>& extras);
     // The entry for a service, but for its organisation (static: no database, any thread).
     static IndexEntry entryFor(const domain::Service& service);
     // Adds the organisation's names (read here) and queues or applies the entry.

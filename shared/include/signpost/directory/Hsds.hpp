@@ -36,6 +36,10 @@ struct ImportOptions {
     bool strict = false;               // any rejection → nothing applied
     size_t maxFieldBytes = 64 * 1024;  // longer text fields reject the record
     size_t maxFileBytes = 512u * 1024 * 1024;
+    // A large file (4 MB or more) that is one list of services, or one page of them, is read
+    // record by record while it is written: less memory, and reading overlaps writing. What is
+    // stored and reported is the same as reading every file whole, which `false` asks for.
+    bool stream = true;
     // Called as records are processed (done, total); total may be 0 when unknown.
     std::function<void(size_t done, size_t total)> progress;
 };
