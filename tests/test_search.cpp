@@ -469,9 +469,10 @@ TEST_CASE("the synthetic directory is deterministic and spreads over every area 
 }
 
 TEST_CASE("the synthetic generator's pipelined load writes what one service at a time writes") {
-    // generateSynthetic prepares services on a second thread and indexes them in one pass at the
-    // end; the same services upserted one by one, each indexed as it is written, must give the
-    // same rows, the same search index and the same word dictionary.
+    // generateSynthetic prepares services on a second thread, writes them grouped by area slot
+    // and indexes them in one pass at the end; the same services upserted one by one in index
+    // order, each indexed as it is written, must give the same rows (with the same rowids), the
+    // same search index and the same word dictionary.
     test::TempDir dir;
     auto piped = schema::openLocal((dir / "piped.db").string());
     generateSynthetic(piped, {1500, 5, {}});
