@@ -360,23 +360,18 @@ VALUES (?25, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?
         q->bind(25, rowid);
         q->exec();
     } else {
-        // ?30 is the extra: written when the caller set one, else the stored one stays.
-        auto q = m_db.cached(prepared.extra ? R"sql(
+        // The extra (?30) is written when the caller set one (?31); else the stored one stays.
+        auto q = m_db.cached(R"sql(
 UPDATE service SET organisation_id = ?2, name = ?3, name_cy = ?4, description = ?5, description_cy = ?6,
     url = ?7, email = ?8, status = ?9, commissioning_route = ?10, min_age = ?11, max_age = ?12,
     women_only = ?13, high_risk_suitable = ?14, hub = ?15, co_located = ?16, supervision_types = ?17,
     languages = ?18, eligibility = ?19, keywords = ?20, last_verified = ?21, last_modified = ?22,
-    source = ?23, sample = ?24, areas = ?26, needs = ?27, contacts = ?28, opening_times = ?29, extra = ?30
-WHERE id = ?1)sql"
-                                                : R"sql(
-UPDATE service SET organisation_id = ?2, name = ?3, name_cy = ?4, description = ?5, description_cy = ?6,
-    url = ?7, email = ?8, status = ?9, commissioning_route = ?10, min_age = ?11, max_age = ?12,
-    women_only = ?13, high_risk_suitable = ?14, hub = ?15, co_located = ?16, supervision_types = ?17,
-    languages = ?18, eligibility = ?19, keywords = ?20, last_verified = ?21, last_modified = ?22,
-    source = ?23, sample = ?24, areas = ?26, needs = ?27, contacts = ?28, opening_times = ?29
+    source = ?23, sample = ?24, areas = ?26, needs = ?27, contacts = ?28, opening_times = ?29,
+    extra = CASE WHEN ?31 THEN ?30 ELSE extra END
 WHERE id = ?1)sql");
         bindAll(*q);
-        if (prepared.extra) bindExtra(*q);
+        bindExtra(*q);
+        q->bind(31, prepared.extra.has_value());
         q->exec();
         auto d = m_db.cached("DELETE FROM service_location WHERE service_rowid = ?1");
         d->bind(1, rowid);
@@ -396,8 +391,10 @@ void DirectoryStore::writeLocations(int64_t rowid, const Service& s,
         // runs through a table of its own for the returned rows (with the location ids made in
         // prepare(), a 100,000-service seed took 0.3 s less: docs/benchmarks.md).
         auto find = m_db.cached("SELECT rowid FROM location WHERE id = ?1");
+        // The extra (?8) is written when the caller set one (?9); else the stored one stays.
         auto update = m_db.cached("UPDATE location SET name = ?2, address = ?3, city = ?4, postcode = ?5, "
-                                  "latitude = ?6, longitude = ?7 WHERE rowid = ?1");
+                                  "latitude = ?6, longitude = ?7, extra = CASE WHEN ?9 THEN ?8 ELSE extra END "
+                                  "WHERE rowid = ?1");
         auto insert = m_db.cached("INSERT INTO location (id, name, address, city, postcode, latitude, longitude, extra) "
                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         auto link = m_db.cached(
@@ -405,27 +402,18 @@ void DirectoryStore::writeLocations(int64_t rowid, const Service& s,
         int position = 0;
         for (const auto& l : s.locations) {
             const std::string id = l.id.empty() ? locationId(s.id, position) : l.id; // prepare() fills it in
-            const std::optional<std::string>* extra =
-                static_cast<size_t>(position) < extras.size() && extras[static_cast<size_t>(position)]
-                    ? &extras[static_cast<size_t>(position)]
-                    : nullptr;
-            std::optional<std::string_view> extraText;
-            if (extra && !(*extra)->empty()) extraText = **extra;
+            const size_t at = static_cast<size_t>(position);
+            const bool setExtra = at < extras.size() && extras[at];
+            std::optional<std::string_view> extraText; // none: NULL
+            if (setExtra && !extras[at]->empty()) extraText = *extras[at];
             find->bind(1, id);
             int64_t locRowid = find->step() ? find->getInt64(0) : 0;
             find->reset();
             if (locRowid) {
-                if (extra) {
-                    auto withExtra = m_db.cached("UPDATE location SET name = ?2, address = ?3, city = ?4, postcode = ?5, "
-                                                 "latitude = ?6, longitude = ?7, extra = ?8 WHERE rowid = ?1");
-                    withExtra->bindAll(locRowid, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude,
-                                       extraText);
-                    withExtra->exec();
-                } else {
-                    update->bindAll(locRowid, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude);
-                    update->exec();
-                    update->reset();
-                }
+                update->bindAll(locRowid, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude, extraText,
+                                setExtra);
+                update->exec();
+                update->reset();
             } else {
                 insert->bindAll(id, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude, extraText);
                 insert->exec();

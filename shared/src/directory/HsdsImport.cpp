@@ -573,7 +573,6 @@ constexpr std::array<const char*, 11> kServiceLists{"phones",    "schedules",  "
                                                     "languages", "funding",    "cost_options",  "required_documents",
                                                     "contacts",  "attributes", "metadata"};
 
-// Where a record came from, for problems and duplicate messages.
 // What follows from the record once any stored copy is merged in: its unmapped terms become
 // search words, and its contacts are sample data when the service is. Doing it twice changes
 // nothing, so the reading thread does it ahead for a service that turns out to be new.
@@ -604,6 +603,7 @@ DirectoryStore::PreparedService readyToWrite(const PreparedService& p, bool writ
     return ready;
 }
 
+// Where a record came from, for problems and duplicate messages.
 struct Where {
     std::string file;
     size_t index = 0;
@@ -998,11 +998,11 @@ void Importer::importJsonFile(const fs::path& file) {
 }
 
 // A large file that is one list of services, or one page of them ({"contents": [...]}), is read
-// record by record while it is written. A second thread walks the text, parses each record and
-// maps it (everything that needs no database: DirectoryStore's writer still decides what is
-// stored), and hands batches to this thread, which writes them in the file's order. Reading then
-// overlaps writing, and memory holds a few batches instead of the whole parsed document (2.3 GB
-// for a 350 MB file of 100,000 services).
+// record by record while it is written. Two reading threads parse each record and map it
+// (everything that needs no database: organizations and locations named only by id, and merging
+// into a stored service, are left to the writer) and hand batches to this thread, which writes
+// them in the file's order. Reading then overlaps writing, and memory holds a few batches instead
+// of the whole parsed document (2.2 GiB at peak for a 352 MB file of 100,000 services).
 // Whatever the whole-document reading would treat otherwise ends it: a record of another kind or
 // of no clear kind (kinds are settled per page there), a tabular member, a repeated "contents",
 // or any fault in the text, whose message comes from the whole reading. If nothing was written
