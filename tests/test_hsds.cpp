@@ -1320,3 +1320,38 @@ TEST_CASE("a large list of services read record by record lands exactly as read 
         }
     }
 }
+
+TEST_CASE("a service's and its locations' extras are written with the rows when given, kept when not") {
+    test::TempDir dir;
+    auto db = openDb(dir);
+    DirectoryStore store(db);
+    Service s;
+    s.id = uuid::fromName("extras");
+    s.name = "Extras";
+    s.locations.push_back(Location{uuid::fromName("extras loc"), "Office", "", "", "", 53.5, -2.4});
+    s.locations.push_back(Location{uuid::fromName("extras loc 2"), "Annex", "", "", "", std::nullopt, std::nullopt});
+    auto prepared = DirectoryStore::prepare(s);
+    prepared.extra = R"({"fees":"none"})";
+    prepared.locationExtras = {R"({"transportation":"bus 8"})"}; // the second location: none given
+    store.upsertPrepared(std::move(prepared));
+    CHECK(store.serviceExtra(s.id) == R"({"fees":"none"})");
+    CHECK(store.locationExtra(s.locations[0].id) == R"({"transportation":"bus 8"})");
+    CHECK(store.locationExtra(s.locations[1].id).empty());
+
+    // An upsert that gives none (sync, the client) keeps what is stored, on update too.
+    s.name = "Extras renamed";
+    store.upsertService(s);
+    CHECK(store.serviceExtra(s.id) == R"({"fees":"none"})");
+    CHECK(store.locationExtra(s.locations[0].id) == R"({"transportation":"bus 8"})");
+
+    // Given as "" they are cleared; given, they replace what is stored.
+    prepared = DirectoryStore::prepare(s);
+    prepared.extra = "";
+    prepared.locationExtras = {std::nullopt, R"({"floor":"2"})"};
+    store.upsertPrepared(std::move(prepared));
+    CHECK(store.serviceExtra(s.id).empty());
+    CHECK(db.queryInt64("SELECT count(*) FROM service WHERE extra IS NULL AND id = '" + s.id + "'") == 1);
+    CHECK(store.locationExtra(s.locations[0].id) == R"({"transportation":"bus 8"})");
+    CHECK(store.locationExtra(s.locations[1].id) == R"({"floor":"2"})");
+    CHECK(store.service(s.id)->name == "Extras renamed");
+}
