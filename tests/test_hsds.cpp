@@ -1205,29 +1205,30 @@ TEST_CASE("a large list of services read record by record lands exactly as read 
     whole.stream = false;
     std::vector<std::pair<size_t, size_t>> calls;
     streamed.progress = [&](size_t done, size_t total) { calls.emplace_back(done, total); };
-    for (const char* name : {"services.json", "list.json"}) {
-        CAPTURE(name);
-        calls.clear();
-        auto a = openDb(dir, std::string("streamed-") + name + ".db");
-        auto b = openDb(dir, std::string("whole-") + name + ".db");
-        auto ra = hsds::importPath(a, dir / name, streamed);
-        auto rb = hsds::importPath(b, dir / name, whole);
-        CHECK(ra.rejected.size() == 2 * 9); // 9 wrong types, 9 repeated ids
-        CHECK(ra.servicesInserted == 3 * 420);
-        CHECK(reportText(ra) == reportText(rb));
-        CHECK(dumpEverything(a) == dumpEverything(b));
-        REQUIRE(!calls.empty());
-        CHECK(calls.back() == std::pair<size_t, size_t>{items.size(), items.size()});
-        CHECK(std::is_sorted(calls.begin(), calls.end(),
-                             [](const auto& x, const auto& y) { return x.first < y.first; }));
+    SUBCASE("a list and a page, into an empty directory and again over what is stored") {
+        for (const char* name : {"services.json", "list.json"}) {
+            CAPTURE(name);
+            calls.clear();
+            auto a = openDb(dir, std::string("streamed-") + name + ".db");
+            auto b = openDb(dir, std::string("whole-") + name + ".db");
+            auto ra = hsds::importPath(a, dir / name, streamed);
+            auto rb = hsds::importPath(b, dir / name, whole);
+            CHECK(ra.rejected.size() == 2 * 9); // 9 wrong types, 9 repeated ids
+            CHECK(ra.servicesInserted == 3 * 420);
+            CHECK(reportText(ra) == reportText(rb));
+            CHECK(dumpEverything(a) == dumpEverything(b));
+            REQUIRE(!calls.empty());
+            CHECK(calls.back() == std::pair<size_t, size_t>{items.size(), items.size()});
+            CHECK(std::is_sorted(calls.begin(), calls.end(),
+                                 [](const auto& x, const auto& y) { return x.first < y.first; }));
 
-        // Again over what is stored (every service updated in place), and again without our
-        // extensions (stored values kept, lists the records leave out kept).
-        ra = hsds::importPath(a, dir / name, streamed);
-        rb = hsds::importPath(b, dir / name, whole);
-        CHECK(ra.servicesUpdated == 3 * 420);
-        CHECK(reportText(ra) == reportText(rb));
-        CHECK(dumpEverything(a) == dumpEverything(b));
+            // Again over what is stored: every service updated in place.
+            ra = hsds::importPath(a, dir / name, streamed);
+            rb = hsds::importPath(b, dir / name, whole);
+            CHECK(ra.servicesUpdated == 3 * 420);
+            CHECK(reportText(ra) == reportText(rb));
+            CHECK(dumpEverything(a) == dumpEverything(b));
+        }
     }
 
     SUBCASE("plain feed over stored services: what the feed leaves out is kept") {
