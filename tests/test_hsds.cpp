@@ -1159,8 +1159,8 @@ std::string dumpEverything(db::Database& db) {
 std::string reportText(const hsds::ImportReport& r) {
     return "files " + std::to_string(r.filesRead) + " inserted " + std::to_string(r.servicesInserted) + " updated " +
            std::to_string(r.servicesUpdated) + " organisations " + std::to_string(r.organisationsWritten) +
-           (r.rolledBack ? " rolled back" : "") + "\nrejected:\n" + problemList(r.rejected) +
-           "warnings:\n" + problemList(r.warnings) + "file errors:\n" + problemList(r.fileErrors);
+           (r.rolledBack ? " rolled back" : "") + "\nrejected:\n" + problemList(r.rejected) + "warnings:\n" +
+           problemList(r.warnings) + "file errors:\n" + problemList(r.fileErrors);
 }
 
 TEST_CASE("a large list of services read record by record lands exactly as read whole") {
@@ -1186,8 +1186,8 @@ TEST_CASE("a large list of services read record by record lands exactly as read 
         byOrgId["organization_id"] = kExampleOrg;
         items.push_back(std::move(byOrgId));
         json byLocationId = minimalService(uuid::fromName("stream location ref " + n), "Placed by id " + n);
-        byLocationId["service_at_locations"] = json::array({{{"id", uuid::fromName("stream sal " + n)},
-                                                             {"location_id", sharedLocation}}});
+        byLocationId["service_at_locations"] =
+            json::array({{{"id", uuid::fromName("stream sal " + n)}, {"location_id", sharedLocation}}});
         items.push_back(std::move(byLocationId));
         if (i % 50 == 0) {
             json wrong = minimalService(uuid::fromName("stream wrong " + n), "x");

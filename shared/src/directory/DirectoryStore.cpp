@@ -332,8 +332,10 @@ int64_t DirectoryStore::upsertPrepared(PreparedService&& prepared, bool* inserte
         q.bindStatic(29, prepared.openingTimes);
     };
     auto bindExtra = [&](db::Statement& q) {
-        if (prepared.extra && !prepared.extra->empty()) q.bindStatic(30, *prepared.extra);
-        else q.bind(30, nullptr);
+        if (prepared.extra && !prepared.extra->empty())
+            q.bindStatic(30, *prepared.extra);
+        else
+            q.bind(30, nullptr);
     };
     const bool created = rowid == 0;
     if (created) {
@@ -395,8 +397,9 @@ void DirectoryStore::writeLocations(int64_t rowid, const Service& s,
         auto update = m_db.cached("UPDATE location SET name = ?2, address = ?3, city = ?4, postcode = ?5, "
                                   "latitude = ?6, longitude = ?7, extra = CASE WHEN ?9 THEN ?8 ELSE extra END "
                                   "WHERE rowid = ?1");
-        auto insert = m_db.cached("INSERT INTO location (id, name, address, city, postcode, latitude, longitude, extra) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        auto insert =
+            m_db.cached("INSERT INTO location (id, name, address, city, postcode, latitude, longitude, extra) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         auto link = m_db.cached(
             "INSERT OR IGNORE INTO service_location (service_rowid, location_rowid, position) VALUES (?1, ?2, ?3)");
         int position = 0;

@@ -1011,7 +1011,8 @@ void Importer::importJsonFile(const fs::path& file) {
 bool Importer::streamFile(std::string_view text, const std::string& file) {
     if (text.size() < kParallelParseBytes || std::thread::hardware_concurrency() < 2) return false;
     auto skipSpace = [&](size_t i) {
-        while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) ++i;
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
+            ++i;
         return i;
     };
     const size_t start = skipSpace(0);
@@ -1170,9 +1171,9 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
         if (!batch) break;
         seen += batch->items.size();
         // The number of records is known at the end; until then progress estimates it by bytes.
-        m_total = totalBefore + std::max(seen, static_cast<size_t>(static_cast<double>(seen) *
-                                                                   static_cast<double>(text.size()) /
-                                                                   static_cast<double>(std::max<size_t>(batch->through, 1))));
+        m_total = totalBefore +
+                  std::max(seen, static_cast<size_t>(static_cast<double>(seen) * static_cast<double>(text.size()) /
+                                                     static_cast<double>(std::max<size_t>(batch->through, 1))));
         for (auto& item : batch->items) {
             tick();
             if (item.rejected) {

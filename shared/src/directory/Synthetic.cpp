@@ -264,8 +264,7 @@ Service syntheticService(size_t index, size_t organisations, uint64_t seed) {
 
     Service s;
     s.id = uuid::fromName("synthetic:" + std::to_string(seed) + ":svc:" + std::to_string(index));
-    s.organisationId =
-        uuid::fromName("synthetic:" + std::to_string(seed) + ":org:" + std::to_string(basics.orgIndex));
+    s.organisationId = uuid::fromName("synthetic:" + std::to_string(seed) + ":org:" + std::to_string(basics.orgIndex));
     s.source = "synthetic";
     s.sample = true;
     s.areas = std::move(basics.areas);
@@ -405,10 +404,10 @@ SyntheticReport generateSynthetic(db::Database& db, const SyntheticOptions& opti
             // at a time instead of inserted among the rows of some 40 blocks at random, which
             // splits and rebalances pages (a fifth off the rows' time: docs/benchmarks.md).
             // Worked out here while the writer writes the organisations.
-            std::vector<std::pair<uint32_t, uint32_t>> order(options.services); // (slot, index)
+            std::vector<std::pair<uint32_t, size_t>> order(options.services); // (slot, index)
             for (size_t i = 0; i < options.services; ++i) {
                 Rng rng = rngFor(options.seed, 2, i);
-                order[i] = {areaSlot(syntheticBasics(rng, organisations).areas), static_cast<uint32_t>(i)};
+                order[i] = {areaSlot(syntheticBasics(rng, organisations).areas), i};
             }
             std::sort(order.begin(), order.end());
             for (size_t begin = 0; begin < options.services; begin += kBatch) {
@@ -422,7 +421,8 @@ SyntheticReport generateSynthetic(db::Database& db, const SyntheticOptions& opti
                 Batch batch;
                 batch.reserve(kBatch);
                 for (size_t i = begin; i < std::min(options.services, begin + kBatch); ++i)
-                    batch.push_back(DirectoryStore::prepare(syntheticService(order[i].second, organisations, options.seed)));
+                    batch.push_back(
+                        DirectoryStore::prepare(syntheticService(order[i].second, organisations, options.seed)));
                 if (!queue.push(std::move(batch))) break;
             }
         } catch (...) {
