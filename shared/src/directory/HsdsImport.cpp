@@ -728,6 +728,13 @@ Kind kindFromName(const std::string& fileName) {
 // whole text for nlohmann's exact message (byte offset, line, column).
 constexpr size_t kParallelParseBytes = 4 * 1024 * 1024;
 
+// Where the JSON whitespace from `i` on ends.
+size_t skipJsonSpace(std::string_view text, size_t i) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
+        ++i;
+    return i;
+}
+
 json parseElements(std::string_view text, size_t at, size_t& end) {
     std::vector<std::pair<size_t, size_t>> spans;
     end = jsontext::walkArray(text, at, [&](size_t value) {
@@ -761,12 +768,8 @@ json parseElements(std::string_view text, size_t at, size_t& end) {
 
 std::optional<json> parseInParallel(std::string_view text) {
     if (text.size() < kParallelParseBytes || std::thread::hardware_concurrency() < 2) return std::nullopt;
-    auto skipSpace = [&](size_t i) {
-        while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) ++i;
-        return i;
-    };
     try {
-        const size_t start = skipSpace(0);
+        const size_t start = skipJsonSpace(text, 0);
         if (start >= text.size()) return std::nullopt;
         json doc;
         size_t end = 0;
@@ -791,7 +794,7 @@ std::optional<json> parseInParallel(std::string_view text) {
         } else {
             return std::nullopt;
         }
-        if (skipSpace(end) != text.size()) return std::nullopt;
+        if (skipJsonSpace(text, end) != text.size()) return std::nullopt;
         return doc;
     } catch (const std::exception&) {
         return std::nullopt;
@@ -1010,12 +1013,7 @@ void Importer::importJsonFile(const fs::path& file) {
 // and importPath runs it again without streaming, so results and messages are the same.
 bool Importer::streamFile(std::string_view text, const std::string& file) {
     if (text.size() < kParallelParseBytes || std::thread::hardware_concurrency() < 2) return false;
-    auto skipSpace = [&](size_t i) {
-        while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
-            ++i;
-        return i;
-    };
-    const size_t start = skipSpace(0);
+    const size_t start = skipJsonSpace(text, 0);
     if (start >= text.size() || (text[start] != '[' && text[start] != '{')) return false;
     const bool page = text[start] == '{';
     const std::string name = fs::path(file).filename().string();
@@ -1144,7 +1142,7 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
                 });
                 if (!contents) throw Abandon{};
             }
-            if (skipSpace(end) != text.size()) throw Abandon{};
+            if (skipJsonSpace(text, end) != text.size()) throw Abandon{};
             if (!work.spans.empty()) hand();
         } catch (const Stopped&) {
         } catch (...) {
