@@ -1,4 +1,5 @@
 #include "signpost/directory/DirectoryStore.hpp"
+#include "IndexBuild.hpp"
 #include "signpost/db/Transaction.hpp"
 #include "signpost/domain/Areas.hpp"
 #include "signpost/domain/Needs.hpp"
@@ -499,6 +500,10 @@ DirectoryStore::IndexEntry DirectoryStore::entryFor(const Service& s) {
     return entry;
 }
 
+DirectoryStore::DirectoryStore(db::Database& db) : m_db(db) {}
+
+DirectoryStore::~DirectoryStore() = default;
+
 const std::string& DirectoryStore::organisationColumn(const std::string& name, const std::string& nameCy) {
     std::string key = name;
     key += '\0';
@@ -521,8 +526,12 @@ void DirectoryStore::index(int64_t rowid, const std::string& organisationId, Ind
         entry.card.organisation = std::move(name);
         entry.card.organisationCy = std::move(nameCy);
     }
-    if (m_bulk) m_pending.push_back(std::move(entry));
-    else applyIndex(entry, true);
+    if (!m_bulk) {
+        applyIndex(entry, true);
+        return;
+    }
+    m_pending.push_back(std::move(entry));
+    if (m_builder) m_builder->offer(m_pending.back());
 }
 
 void DirectoryStore::removeFromIndex(int64_t rowid, bool maintainTerms) {
@@ -549,30 +558,8 @@ void DirectoryStore::removeFromIndex(int64_t rowid, bool maintainTerms) {
 void DirectoryStore::applyIndex(const IndexEntry& e, bool maintainTerms) {
     if (!e.created) removeFromIndex(e.rowid, maintainTerms);
     if (!e.searchable) return;
-    {
-        auto q = m_db.cached(
-            "INSERT INTO service_fts (rowid, name, description, organisation, keywords, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-        q->bind(1, e.rowid);
-        q->bindStatic(2, e.name).bindStatic(3, e.description).bindStatic(4, e.organisation);
-        q->bindStatic(5, e.keywords).bindStatic(6, e.tags);
-        q->exec();
-    }
-    {
-        const auto& c = e.card;
-        auto q = m_db.cached(R"sql(
-INSERT INTO service_card (rowid, id, name, name_cy, organisation, organisation_cy, last_verified, welsh, women_only,
-                          hub, co_located, high_risk_suitable, commissioning_route, town, postcode, areas, needs)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17))sql");
-        q->bindAll(e.rowid, c.id, c.name, c.nameCy, c.organisation, c.organisationCy, c.lastVerified, c.welsh,
-                   c.womenOnly, c.hub, c.coLocated, c.highRisk, c.route, c.town, c.postcode, c.areas, c.needs);
-        q->exec();
-    }
+    detail::insertIndexRows(m_db, e);
     if (maintainTerms) countTerms(e.name + '\n' + e.description + '\n' + e.organisation + '\n' + e.keywords, +1);
-    if (e.located) {
-        auto q = m_db.cached("INSERT INTO service_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?1, ?2, ?3, ?4, ?5)");
-        q->bindAll(e.rowid, e.minLat, e.maxLat, e.minLon, e.maxLon);
-        q->exec();
-    }
 }
 
 void DirectoryStore::countTerms(std::string_view text, int delta) {
@@ -589,39 +576,55 @@ void DirectoryStore::countTerms(std::string_view text, int delta) {
     }
 }
 
-void DirectoryStore::rebuildTermDictionary() {
-    // One pass over the index: every word of the four text columns with how many services
-    // hold it (a service with the word in two columns counts twice: an estimate for IDF and
-    // completion order, never a filter). Tag tokens are not words anyone types.
-    m_db.exec(R"sql(
-DELETE FROM search_term;
-INSERT INTO search_term (term, docs)
-    SELECT term, sum(doc) FROM service_vocab WHERE col <> 'tags' GROUP BY term;
-INSERT OR REPLACE INTO search_term (term, docs) VALUES ('', (SELECT count(*) FROM service_fts));
-)sql");
-}
+void DirectoryStore::rebuildTermDictionary() { detail::rebuildTermDictionary(m_db); }
 
 namespace {
 constexpr int64_t kDefaultHashBytes = 1024 * 1024; // FTS5's own default
 constexpr int64_t kBulkHashBytes = 64 * 1024 * 1024;
 } // namespace
 
-DirectoryStore::BulkWrite::BulkWrite(DirectoryStore& store) : m_store(store) {
+DirectoryStore::BulkWrite::BulkWrite(DirectoryStore& store, IndexSpace* space) : m_store(store) {
     if (m_store.m_bulk) throw Error(ErrorDomain::Internal, "nested DirectoryStore::BulkWrite");
+    if (space) m_store.m_builder = detail::IndexBuilder::start(m_store.m_db, *space);
     m_store.m_bulk = true;
 }
 
 DirectoryStore::BulkWrite::~BulkWrite() {
     if (m_active) {
         m_store.m_bulk = false;
+        m_store.m_builder.reset(); // before the entries it reads
         m_store.m_pending.clear();
     }
+}
+
+// The index built beside the rows (IndexBuild.hpp) goes in if it holds exactly what the queue
+// would write: the builder indexed every entry (all in rowid order, none repeated), the index
+// it replaces is still empty, and every entry's row is still there (none rolled back since).
+bool DirectoryStore::BulkWrite::installBuilt() {
+    auto builder = std::move(m_store.m_builder);
+    auto& db = m_store.m_db;
+    const auto& entries = m_store.m_pending;
+    if (!builder->complete() || builder->offered() != entries.size() || !detail::IndexBuilder::indexEmpty(db))
+        return false;
+    auto exists = db.cached("SELECT 1 FROM service WHERE rowid = ?1");
+    for (const auto& entry : entries) {
+        exists->bind(1, entry.rowid);
+        const bool present = exists->step();
+        exists->reset();
+        if (!present) return false;
+    }
+    builder->install(db);
+    return true;
 }
 
 void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
     if (!m_active) return;
     m_store.m_bulk = false;
     m_active = false;
+    if (m_store.m_builder && installBuilt()) {
+        m_store.m_pending = {};
+        return;
+    }
     auto& db = m_store.m_db;
     const size_t pending = m_store.m_pending.size();
     // A large load rebuilds the word dictionary in one pass; a small one keeps it in step

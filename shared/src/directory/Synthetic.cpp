@@ -435,9 +435,11 @@ SyntheticReport generateSynthetic(db::Database& db, const SyntheticOptions& opti
         ~CloseOnExit() { queue.close(); } // before the producer is joined
     } closeOnExit{queue};
 
-    db::Transaction txn(db);
+    // Services arrive in rowid order (above): into an empty index, it is built beside the rows.
+    DirectoryStore::IndexSpace space(db);
+    db::Transaction txn(db, space.available() ? db::Transaction::Mode::Deferred : db::Transaction::Mode::Immediate);
     DirectoryStore store(db);
-    DirectoryStore::BulkWrite bulk(store);
+    DirectoryStore::BulkWrite bulk(store, &space);
     size_t done = 0;
     for (size_t i = 0; i < organisations; ++i) {
         store.upsertOrganisation(syntheticOrganisation(i, options.seed));

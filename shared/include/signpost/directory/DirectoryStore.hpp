@@ -6,6 +6,7 @@
 #include "signpost/domain/Directory.hpp"
 
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,9 +15,40 @@
 
 namespace signpost::directory {
 
+namespace detail {
+class IndexBuilder;
+}
+
 class DirectoryStore {
 public:
-    explicit DirectoryStore(db::Database& db) : m_db(db) {}
+    explicit DirectoryStore(db::Database& db);
+    ~DirectoryStore();
+    DirectoryStore(const DirectoryStore&) = delete;
+    DirectoryStore& operator=(const DirectoryStore&) = delete;
+
+    // Room to build the search index on a second thread while a large load writes the rows
+    // (docs/search.md, "The index built beside the rows"): an in-memory database attached to the
+    // connection, which the builder's own connection writes. A loader makes one before its
+    // transaction (ATTACH cannot run inside one) and begins that transaction DEFERRED (BEGIN
+    // IMMEDIATE would take the write lock on the attached database too, shutting the builder
+    // out). Made inside a transaction it is unavailable and the load indexes as before.
+    // Detached when destroyed, outside any transaction; one load uses it.
+    class IndexSpace {
+    public:
+        explicit IndexSpace(db::Database& db);
+        ~IndexSpace();
+        IndexSpace(const IndexSpace&) = delete;
+        IndexSpace& operator=(const IndexSpace&) = delete;
+        bool available() const { return m_attached && !m_used; }
+        static constexpr const char* kSchema = "signpost_index_build";
+
+    private:
+        friend class detail::IndexBuilder;
+        db::Database& m_db;
+        std::string m_uri;
+        bool m_attached = false;
+        bool m_used = false;
+    };
 
     // Within a BulkWrite, search-index updates are queued and applied together by finish(),
     // before the caller commits. FTS5 flushes its in-memory index at every savepoint boundary,
@@ -24,9 +56,14 @@ public:
     // record (25x slower for a 100k-service import). Records themselves stay atomic: each still
     // writes its rows in its own savepoint. If finish() is never reached the caller's
     // transaction rolls back and the queue is dropped.
+    //
+    // With an available IndexSpace, a load into an empty index whose entries arrive in rowid
+    // order (a seed, a rebuild) has the index built on a second thread as they arrive, and
+    // finish() puts the built index in place of the empty one. Anything else (an entry out of
+    // order or repeated, the builder failing, a row gone by the end) falls back to the queue.
     class BulkWrite {
     public:
-        explicit BulkWrite(DirectoryStore& store);
+        explicit BulkWrite(DirectoryStore& store, IndexSpace* space = nullptr);
         ~BulkWrite();
         BulkWrite(const BulkWrite&) = delete;
         BulkWrite& operator=(const BulkWrite&) = delete;
@@ -34,6 +71,7 @@ public:
         void finish(bool fullRebuild = false);
 
     private:
+        bool installBuilt();
         DirectoryStore& m_store;
         bool m_active = true;
     };
@@ -134,6 +172,7 @@ private:
     void rebuildTermDictionary();
     bool m_bulk = false;
     std::deque<IndexEntry> m_pending;
+    std::unique_ptr<detail::IndexBuilder> m_builder; // within a BulkWrite given an IndexSpace
     std::pair<std::string, std::string> organisationNames(const std::string& id);
     // The organisation column's text for a pair of names (with its synonym concepts): the same
     // few thousand organisations recur across a load, so it is worked out once per pair.

@@ -1,0 +1,226 @@
+#include "IndexBuild.hpp"
+
+#include "signpost/Error.hpp"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <unistd.h>
+
+namespace signpost::directory {
+
+// ------------------------------------------------------------------------------ IndexSpace
+
+DirectoryStore::IndexSpace::IndexSpace(db::Database& db) : m_db(db) {
+    if (db.inTransaction()) return;
+    // A memdb database is shared by every connection of the process that opens the same name.
+    static std::atomic<uint64_t> counter{0};
+    m_uri = "file:/signpost-index-build-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) +
+            "?vfs=memdb";
+    try {
+        auto attach = db.prepare(std::string("ATTACH ?1 AS ") + kSchema);
+        attach.bind(1, m_uri);
+        attach.exec();
+        m_attached = true;
+    } catch (const Error&) {
+        // Another space on this connection, or no memdb: the load indexes as before.
+    }
+}
+
+DirectoryStore::IndexSpace::~IndexSpace() {
+    if (!m_attached || m_db.inTransaction()) return; // a caller's transaction: freed with the connection
+    sqlite3_exec(m_db.handle(), (std::string("DETACH ") + kSchema).c_str(), nullptr, nullptr, nullptr);
+}
+
+namespace detail {
+
+// ------------------------------------------------------------------------------ index rows
+
+void insertIndexRows(db::Database& db, const DirectoryStore::IndexEntry& e) {
+    {
+        auto q = db.cached(
+            "INSERT INTO service_fts (rowid, name, description, organisation, keywords, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        q->bind(1, e.rowid);
+        q->bindStatic(2, e.name).bindStatic(3, e.description).bindStatic(4, e.organisation);
+        q->bindStatic(5, e.keywords).bindStatic(6, e.tags);
+        q->exec();
+    }
+    {
+        const auto& c = e.card;
+        auto q = db.cached(R"sql(
+INSERT INTO service_card (rowid, id, name, name_cy, organisation, organisation_cy, last_verified, welsh, women_only,
+                          hub, co_located, high_risk_suitable, commissioning_route, town, postcode, areas, needs)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17))sql");
+        q->bindAll(e.rowid, c.id, c.name, c.nameCy, c.organisation, c.organisationCy, c.lastVerified, c.welsh,
+                   c.womenOnly, c.hub, c.coLocated, c.highRisk, c.route, c.town, c.postcode, c.areas, c.needs);
+        q->exec();
+    }
+    if (e.located) {
+        auto q = db.cached("INSERT INTO service_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?1, ?2, ?3, ?4, ?5)");
+        q->bindAll(e.rowid, e.minLat, e.maxLat, e.minLon, e.maxLon);
+        q->exec();
+    }
+}
+
+void rebuildTermDictionary(db::Database& db) {
+    // One pass over the index: every word of the four text columns with how many services
+    // hold it (a service with the word in two columns counts twice: an estimate for IDF and
+    // completion order, never a filter). Tag tokens are not words anyone types.
+    db.exec(R"sql(
+DELETE FROM search_term;
+INSERT INTO search_term (term, docs)
+    SELECT term, sum(doc) FROM service_vocab WHERE col <> 'tags' GROUP BY term;
+INSERT OR REPLACE INTO search_term (term, docs) VALUES ('', (SELECT count(*) FROM service_fts));
+)sql");
+}
+
+// ------------------------------------------------------------------------------ IndexBuilder
+
+namespace {
+// What the index is made of: two virtual tables (with the shadow tables they keep), the
+// vocabulary view of the FTS table the dictionary is counted from, and two plain tables.
+constexpr const char* kIndexTables[] = {"service_fts", "service_vocab", "service_geo", "service_card", "search_term"};
+constexpr const char* kRebuiltTables[] = {"service_fts", "service_geo"};
+constexpr int64_t kBuildHashBytes = 64 * 1024 * 1024; // as BulkWrite::finish (one segment per 64 MB)
+constexpr size_t kHandOver = 256;                      // entries handed to the thread at a time
+} // namespace
+
+bool IndexBuilder::indexEmpty(db::Database& db) {
+    return db.queryInt64("SELECT NOT EXISTS (SELECT 1 FROM main.service_card) AND "
+                         "NOT EXISTS (SELECT 1 FROM main.service_fts) AND NOT EXISTS (SELECT 1 FROM main.service_geo)")
+               .value_or(0) != 0;
+}
+
+std::unique_ptr<IndexBuilder> IndexBuilder::start(db::Database& db, DirectoryStore::IndexSpace& space) {
+    if (!space.available() || &space.m_db != &db || !db.inTransaction()) return nullptr;
+    // A transaction begun IMMEDIATE holds the space's write lock too: the builder could not write.
+    if (sqlite3_txn_state(db.handle(), DirectoryStore::IndexSpace::kSchema) != SQLITE_TXN_NONE) return nullptr;
+    // The directory's write lock first, before anything is read, as BEGIN IMMEDIATE would take
+    // it (a statement that writes nothing still begins a write transaction on main alone).
+    db.cached("UPDATE main.meta SET value = value WHERE 0")->exec();
+    if (!indexEmpty(db)) return nullptr;
+    std::map<std::string, std::string> tables;
+    {
+        auto q = db.prepare("SELECT name, sql FROM main.sqlite_schema WHERE name = ?1");
+        for (const char* name : kIndexTables) {
+            q.bind(1, name);
+            if (!q.step()) return nullptr;
+            tables[name] = q.getText(1);
+            q.reset();
+        }
+    }
+    space.m_used = true;
+    return std::make_unique<IndexBuilder>(space.m_uri, std::move(tables));
+}
+
+IndexBuilder::IndexBuilder(std::string uri, std::map<std::string, std::string> tables)
+    : m_uri(std::move(uri)), m_tables(std::move(tables)) {
+    m_local.reserve(kHandOver);
+    m_thread = std::thread([this] { run(); });
+}
+
+IndexBuilder::~IndexBuilder() { stop(); }
+
+void IndexBuilder::stop() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopped = true;
+    }
+    m_wake.notify_one();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+void IndexBuilder::offer(const DirectoryStore::IndexEntry& entry) {
+    if (m_givenUp) return;
+    if (m_offered > 0 && entry.rowid <= m_lastRowid) {
+        m_givenUp = true;
+        m_local.clear();
+        stop();
+        return;
+    }
+    m_lastRowid = entry.rowid;
+    ++m_offered;
+    m_local.push_back(&entry);
+    if (m_local.size() >= kHandOver) flush();
+}
+
+void IndexBuilder::flush() {
+    if (m_local.empty()) return;
+    {
+        std::lock_guard lock(m_mutex);
+        m_queue.insert(m_queue.end(), m_local.begin(), m_local.end());
+    }
+    m_local.clear();
+    m_wake.notify_one();
+}
+
+bool IndexBuilder::complete() {
+    if (m_givenUp) return false;
+    flush();
+    {
+        std::lock_guard lock(m_mutex);
+        m_closed = true;
+    }
+    m_wake.notify_one();
+    if (m_thread.joinable()) m_thread.join();
+    return m_built;
+}
+
+void IndexBuilder::run() {
+    try {
+        db::OpenOptions options;
+        options.wal = false;
+        options.synchronousFull = false;
+        db::Database db(m_uri, options);
+        // Nothing here is ever rolled back: a failed build is dropped whole.
+        db.exec("PRAGMA journal_mode = OFF");
+        for (const char* name : kIndexTables) db.exec(m_tables.at(name));
+        // As BulkWrite::finish sets them for a large load: segments merged once, at the end.
+        db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('automerge', 0)");
+        db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('hashsize', " + std::to_string(kBuildHashBytes) +
+                ")");
+        db.exec("BEGIN");
+        std::vector<const DirectoryStore::IndexEntry*> batch;
+        for (;;) {
+            {
+                std::unique_lock lock(m_mutex);
+                m_wake.wait(lock, [&] { return !m_queue.empty() || m_closed || m_stopped; });
+                if (m_stopped) return; // given up: the open transaction goes with the connection
+                if (m_queue.empty()) break; // closed, and everything offered is indexed
+                batch.swap(m_queue);
+            }
+            for (const auto* entry : batch)
+                if (entry->searchable) insertIndexRows(db, *entry);
+            batch.clear();
+        }
+        db.exec("INSERT INTO service_fts (service_fts) VALUES ('optimize')");
+        rebuildTermDictionary(db);
+        db.exec("COMMIT");
+        m_built = true;
+    } catch (const std::exception&) {
+        m_built = false; // the load indexes from its queue
+    }
+}
+
+void IndexBuilder::install(db::Database& db) {
+    const std::string space = DirectoryStore::IndexSpace::kSchema;
+    auto shadowTables = db.prepare("SELECT name FROM " + space +
+                                   ".sqlite_schema WHERE type = 'table' AND substr(name, 1, length(?1) + 1) = ?1 || '_' "
+                                   "AND name <> ?1 || '_config' ORDER BY name");
+    for (const char* table : kRebuiltTables) {
+        db.exec(std::string("DROP TABLE main.") + table);
+        db.exec(m_tables.at(table)); // unqualified: made in main
+        std::vector<std::string> names;
+        shadowTables.bind(1, table);
+        while (shadowTables.step()) names.push_back(shadowTables.getText(0));
+        shadowTables.reset();
+        for (const auto& name : names)
+            db.exec("DELETE FROM main." + name + "; INSERT INTO main." + name + " SELECT * FROM " + space + "." + name);
+    }
+    db.exec("INSERT INTO main.service_card SELECT * FROM " + space + ".service_card;\n"
+            "DELETE FROM main.search_term;\n"
+            "INSERT INTO main.search_term SELECT * FROM " + space + ".search_term;");
+}
+
+} // namespace detail
+} // namespace signpost::directory

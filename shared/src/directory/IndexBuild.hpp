@@ -1,0 +1,71 @@
+#pragma once
+// The search index's rows, written by DirectoryStore and by the builder that makes them on a
+// second connection during a large load (docs/search.md, "The index built beside the rows").
+#include "signpost/directory/DirectoryStore.hpp"
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace signpost::directory::detail {
+
+// What search keeps for one entry: its FTS row, result card and location box.
+void insertIndexRows(db::Database& db, const DirectoryStore::IndexEntry& entry);
+// search_term (the dictionary type-ahead completes against) from the FTS index, in one pass.
+void rebuildTermDictionary(db::Database& db);
+
+// Builds the index of a load on a thread and connection of its own, into the attached
+// IndexSpace, from the entries the writer queues (DirectoryStore::m_pending, whose elements
+// never move). The writer offers each entry as it queues it; the first that is not above the
+// last one's rowid ends the build (FTS5 takes rows in rowid order, and a repeated rowid would
+// need the earlier one removed), and the load goes back to indexing from the queue.
+class IndexBuilder {
+public:
+    // Null unless `space` is available, no transaction holds it, and `db`'s index is empty.
+    // Takes `db`'s write lock (its transaction must have begun, DEFERRED).
+    static std::unique_ptr<IndexBuilder> start(db::Database& db, DirectoryStore::IndexSpace& space);
+    IndexBuilder(std::string uri, std::map<std::string, std::string> tables);
+    ~IndexBuilder(); // stops and joins the thread; what it built is left for the space to drop
+    IndexBuilder(const IndexBuilder&) = delete;
+    IndexBuilder& operator=(const IndexBuilder&) = delete;
+
+    // The writer's thread.
+    void offer(const DirectoryStore::IndexEntry& entry);
+    // Waits for the thread to index everything offered. True if it did, with nothing given up.
+    bool complete();
+    size_t offered() const { return m_offered; }
+    // Replaces `db`'s empty index (FTS table, R*Tree, result cards, dictionary) with the one
+    // built, inside `db`'s transaction: the two virtual tables are dropped and made again, so
+    // no state a connection cached of the empty ones outlives them, and the shadow tables the
+    // builder wrote are copied under them (the same SQLite, the same definitions: the same
+    // format). Only after complete().
+    void install(db::Database& db);
+
+    // Whether `db`'s search index holds nothing.
+    static bool indexEmpty(db::Database& db);
+
+private:
+    void run();
+    void flush();
+    void stop();
+
+    std::string m_uri;
+    std::map<std::string, std::string> m_tables; // name -> CREATE statement, as `db` has them
+    std::thread m_thread;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::vector<const DirectoryStore::IndexEntry*> m_queue; // guarded by m_mutex
+    bool m_closed = false;                                  // guarded by m_mutex
+    bool m_stopped = false;                                 // guarded by m_mutex
+    bool m_built = false;                                   // set by the thread before it ends
+    // The writer's side.
+    std::vector<const DirectoryStore::IndexEntry*> m_local;
+    size_t m_offered = 0;
+    int64_t m_lastRowid = 0;
+    bool m_givenUp = false;
+};
+
+} // namespace signpost::directory::detail
