@@ -15,6 +15,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <functional>
+#include <stdexcept>
 
 using namespace signpost;
 using namespace signpost::directory;
@@ -470,12 +472,13 @@ TEST_CASE("the synthetic directory is deterministic and spreads over every area 
 
 TEST_CASE("the synthetic generator's pipelined load writes what one service at a time writes") {
     // generateSynthetic prepares services on a second thread, writes them grouped by area slot
-    // and indexes them in one pass at the end; the same services upserted one by one in index
+    // and, into an empty index, indexes them on a third as they are written; the same services upserted one by one in index
     // order, each indexed as it is written, must give the same rows (with the same rowids), the
     // same search index and the same word dictionary.
     test::TempDir dir;
     auto piped = schema::openLocal((dir / "piped.db").string());
-    generateSynthetic(piped, {1500, 5, {}});
+    // Into an empty index: the index is built beside the rows (DirectoryStore::IndexSpace).
+    CHECK(generateSynthetic(piped, {1500, 5, {}}).indexBuiltBeside);
     auto single = schema::openLocal((dir / "single.db").string());
     {
         DirectoryStore store(single);
@@ -511,8 +514,9 @@ TEST_CASE("the synthetic generator's pipelined load writes what one service at a
     }
     CHECK(piped.queryText("PRAGMA integrity_check") == "ok");
     piped.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
-    // A second run over the same directory replaces every service in place, entry for entry.
-    generateSynthetic(piped, {1500, 5, {}});
+    // A second run over the same directory replaces every service in place, entry for entry,
+    // through the queue (the index is not empty).
+    CHECK_FALSE(generateSynthetic(piped, {1500, 5, {}}).indexBuiltBeside);
     CHECK(rows(piped, "SELECT json_array(rowid, name, keywords, tags) FROM service_fts ORDER BY rowid") ==
           rows(single, "SELECT json_array(rowid, name, keywords, tags) FROM service_fts ORDER BY rowid"));
     piped.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
@@ -663,4 +667,147 @@ TEST_CASE("a bulk load indexes in rowid order and the last write of a service wi
     CHECK(db.queryInt64("SELECT count(*) FROM service_fts") == 40);
     CHECK(db.queryInt64("SELECT count(*) FROM service_card") == 40);
     CHECK(db.integrityCheck() == "ok");
+}
+
+TEST_CASE("a load into an empty index has it built beside the rows; anything else indexes from the queue") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "beside.db").string());
+    DirectoryStore store(db);
+    DirectorySearch search(db);
+    // The connection reads the empty index first: the index that goes in must not be taken for
+    // the empty one (FTS5 keeps what it read of an index on the connection).
+    CHECK(search.search(text("beside")).results.empty());
+    const std::string area = "E08000001"; // one area: rowids rise in the order written
+    auto service = [&](size_t i, const std::string& in) {
+        auto s = made("beside" + std::to_string(i), "Beside Service " + std::to_string(i), {in});
+        Location l;
+        l.name = "Hub " + std::to_string(i);
+        l.latitude = 53.5 + static_cast<double>(i) / 1000;
+        l.longitude = -2.4;
+        s.locations.push_back(l);
+        return s;
+    };
+    auto found = [&](const std::string& words) {
+        SearchQuery q = text(words);
+        q.exact = true;
+        q.limit = 1000;
+        return search.search(q).results.size();
+    };
+    auto named = [&](const std::string& name) {
+        SearchQuery q = text(name);
+        q.exact = true;
+        q.limit = 1000;
+        auto all = names(search.search(q));
+        return std::count(all.begin(), all.end(), name);
+    };
+    auto checkIndex = [&] {
+        CHECK(db.integrityCheck() == "ok");
+        db.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
+        CHECK(db.queryText("SELECT rtreecheck('service_geo')") == "ok");
+        CHECK(db.queryInt64("SELECT count(*) FROM service_card") == db.queryInt64("SELECT count(*) FROM service_fts"));
+        CHECK(db.queryInt64("SELECT docs FROM search_term WHERE term = ''") ==
+              db.queryInt64("SELECT count(*) FROM service_fts"));
+    };
+    auto attached = [&] {
+        return db.queryInt64("SELECT count(*) FROM pragma_database_list WHERE name = 'signpost_index_build'").value_or(0);
+    };
+    // A load of `n` services with an IndexSpace, `write` writing them; returns indexBuiltBeside().
+    auto load = [&](const std::function<void()>& write, db::Transaction::Mode mode = db::Transaction::Mode::Deferred) {
+        DirectoryStore::IndexSpace space(db);
+        CHECK(space.available());
+        CHECK(attached() == 1);
+        db::Transaction txn(db, mode);
+        DirectoryStore::BulkWrite bulk(store, &space);
+        write();
+        bulk.finish();
+        txn.commit();
+        return bulk.indexBuiltBeside();
+    };
+
+    SUBCASE("in rowid order into an empty index: built beside, and kept in step afterwards") {
+        CHECK(load([&] {
+            for (size_t i = 0; i < 300; ++i) store.upsertService(service(i, area));
+        }));
+        CHECK(attached() == 0); // detached with the space, after the transaction
+        checkIndex();
+        CHECK(found("beside") == 300);
+        CHECK(named("Beside Service 17") == 1);
+        SearchQuery near = text("beside");
+        near.near = GeoPoint{53.5, -2.4};
+        near.limit = 3;
+        auto nearest = search.search(near);
+        REQUIRE(nearest.results.size() == 3);
+        CHECK(nearest.results[0].name == "Beside Service 0");
+        // The index that went in takes ordinary writes: an update, a delete, a new service.
+        auto renamed = service(5, area);
+        renamed.name = "Renamed Beside";
+        store.upsertService(renamed);
+        store.deleteService(service(6, area).id);
+        store.upsertService(service(400, "W06000015"));
+        checkIndex();
+        CHECK(found("beside") == 300);
+        CHECK(found("renamed") == 1);
+        CHECK(named("Beside Service 6") == 0);
+        CHECK(named("Beside Service 7") == 1);
+        // A second load finds the index full, and indexes from the queue.
+        CHECK_FALSE(load([&] { store.upsertService(service(500, area)); }));
+        checkIndex();
+        CHECK(found("beside") == 301);
+    }
+    SUBCASE("rowids out of order: the builder gives up and the queue indexes everything") {
+        const std::vector<std::string> areas{"W06000022", "W06000015", "E08000010", "E08000001"};
+        CHECK_FALSE(load([&] {
+            for (size_t i = 0; i < 200; ++i) store.upsertService(service(i, areas[i * 4 / 200]));
+        }));
+        checkIndex();
+        CHECK(found("beside") == 200);
+    }
+    SUBCASE("a service written twice in the load: the queue, and the last write wins") {
+        CHECK_FALSE(load([&] {
+            for (size_t i = 0; i < 100; ++i) store.upsertService(service(i, area));
+            auto again = service(99, area);
+            again.name = "Written Twice";
+            store.upsertService(again);
+        }));
+        checkIndex();
+        CHECK(found("beside") == 99);
+        CHECK(found("written twice") == 1);
+    }
+    SUBCASE("a row rolled back after it was indexed beside: the queue, without it") {
+        CHECK_FALSE(load([&] {
+            for (size_t i = 0; i < 100; ++i) store.upsertService(service(i, area));
+            db::Savepoint sp(db, "caller");
+            store.upsertService(service(100, area));
+            sp.rollback();
+        }));
+        checkIndex();
+        CHECK(found("beside") == 100);
+        CHECK(named("Beside Service 100") == 0);
+    }
+    SUBCASE("a transaction begun IMMEDIATE holds the space too: the queue") {
+        CHECK_FALSE(load(
+            [&] {
+                for (size_t i = 0; i < 50; ++i) store.upsertService(service(i, area));
+            },
+            db::Transaction::Mode::Immediate));
+        checkIndex();
+        CHECK(found("beside") == 50);
+    }
+    SUBCASE("a space made inside a transaction is unavailable") {
+        db::Transaction txn(db);
+        DirectoryStore::IndexSpace space(db);
+        CHECK_FALSE(space.available());
+        CHECK(attached() == 0);
+    }
+    SUBCASE("a load that fails before finish leaves the directory as it was") {
+        CHECK_THROWS_AS(load([&] {
+            for (size_t i = 0; i < 100; ++i) store.upsertService(service(i, area));
+            throw std::runtime_error("the load fails");
+        }),
+                        std::runtime_error);
+        CHECK(attached() == 0);
+        CHECK(store.serviceCount() == 0);
+        checkIndex();
+        CHECK(found("beside") == 0);
+    }
 }

@@ -622,6 +622,7 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
     m_store.m_bulk = false;
     m_active = false;
     if (m_store.m_builder && installBuilt()) {
+        m_builtBeside = true;
         m_store.m_pending = {};
         return;
     }

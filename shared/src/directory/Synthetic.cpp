@@ -458,6 +458,7 @@ SyntheticReport generateSynthetic(db::Database& db, const SyntheticOptions& opti
     }
     if (producerFailure) std::rethrow_exception(producerFailure);
     bulk.finish();
+    report.indexBuiltBeside = bulk.indexBuiltBeside();
     txn.commit();
     if (options.progress) options.progress(total, total);
     return report;

@@ -69,11 +69,14 @@ public:
         BulkWrite& operator=(const BulkWrite&) = delete;
         // `fullRebuild` forces the one-pass path (merge once, rebuild the word dictionary).
         void finish(bool fullRebuild = false);
+        // After finish(): whether the index built beside the rows went in.
+        bool indexBuiltBeside() const { return m_builtBeside; }
 
     private:
         bool installBuilt();
         DirectoryStore& m_store;
         bool m_active = true;
+        bool m_builtBeside = false;
     };
 
     // What search keeps for one service (its FTS row, result card and location box).

@@ -33,6 +33,7 @@ struct SyntheticOptions {
 struct SyntheticReport {
     size_t organisations = 0;
     size_t services = 0;
+    bool indexBuiltBeside = false; // built on a second thread as the rows were written (an empty index)
 };
 
 // N services spread over every local authority (some covering a PDU, several LAs or a whole
