@@ -472,9 +472,9 @@ TEST_CASE("the synthetic directory is deterministic and spreads over every area 
 
 TEST_CASE("the synthetic generator's pipelined load writes what one service at a time writes") {
     // generateSynthetic prepares services on a second thread, writes them grouped by area slot
-    // and, into an empty index, indexes them on a third as they are written; the same services upserted one by one in index
-    // order, each indexed as it is written, must give the same rows (with the same rowids), the
-    // same search index and the same word dictionary.
+    // and, into an empty index, indexes them on a third as they are written; the same services upserted one by one in
+    // index order, each indexed as it is written, must give the same rows (with the same rowids), the same search index
+    // and the same word dictionary.
     test::TempDir dir;
     auto piped = schema::openLocal((dir / "piped.db").string());
     // Into an empty index: the index is built beside the rows (DirectoryStore::IndexSpace).
@@ -709,7 +709,8 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
               db.queryInt64("SELECT count(*) FROM service_fts"));
     };
     auto attached = [&] {
-        return db.queryInt64("SELECT count(*) FROM pragma_database_list WHERE name = 'signpost_index_build'").value_or(0);
+        return db.queryInt64("SELECT count(*) FROM pragma_database_list WHERE name = 'signpost_index_build'")
+            .value_or(0);
     };
     // A load of `n` services with an IndexSpace, `write` writing them; returns indexBuiltBeside().
     auto load = [&](const std::function<void()>& write, db::Transaction::Mode mode = db::Transaction::Mode::Deferred) {
@@ -726,7 +727,8 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
 
     SUBCASE("in rowid order into an empty index: built beside, and kept in step afterwards") {
         CHECK(load([&] {
-            for (size_t i = 0; i < 300; ++i) store.upsertService(service(i, area));
+            for (size_t i = 0; i < 300; ++i)
+                store.upsertService(service(i, area));
         }));
         CHECK(attached() == 0); // detached with the space, after the transaction
         checkIndex();
@@ -757,14 +759,16 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
     SUBCASE("rowids out of order: the builder gives up and the queue indexes everything") {
         const std::vector<std::string> areas{"W06000022", "W06000015", "E08000010", "E08000001"};
         CHECK_FALSE(load([&] {
-            for (size_t i = 0; i < 200; ++i) store.upsertService(service(i, areas[i * 4 / 200]));
+            for (size_t i = 0; i < 200; ++i)
+                store.upsertService(service(i, areas[i * 4 / 200]));
         }));
         checkIndex();
         CHECK(found("beside") == 200);
     }
     SUBCASE("a service written twice in the load: the queue, and the last write wins") {
         CHECK_FALSE(load([&] {
-            for (size_t i = 0; i < 100; ++i) store.upsertService(service(i, area));
+            for (size_t i = 0; i < 100; ++i)
+                store.upsertService(service(i, area));
             auto again = service(99, area);
             again.name = "Written Twice";
             store.upsertService(again);
@@ -775,7 +779,8 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
     }
     SUBCASE("a row rolled back after it was indexed beside: the queue, without it") {
         CHECK_FALSE(load([&] {
-            for (size_t i = 0; i < 100; ++i) store.upsertService(service(i, area));
+            for (size_t i = 0; i < 100; ++i)
+                store.upsertService(service(i, area));
             db::Savepoint sp(db, "caller");
             store.upsertService(service(100, area));
             sp.rollback();
@@ -787,7 +792,8 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
     SUBCASE("a transaction begun IMMEDIATE holds the space too: the queue") {
         CHECK_FALSE(load(
             [&] {
-                for (size_t i = 0; i < 50; ++i) store.upsertService(service(i, area));
+                for (size_t i = 0; i < 50; ++i)
+                    store.upsertService(service(i, area));
             },
             db::Transaction::Mode::Immediate));
         checkIndex();
@@ -801,9 +807,10 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
     }
     SUBCASE("a load that fails before finish leaves the directory as it was") {
         CHECK_THROWS_AS(load([&] {
-            for (size_t i = 0; i < 100; ++i) store.upsertService(service(i, area));
-            throw std::runtime_error("the load fails");
-        }),
+                            for (size_t i = 0; i < 100; ++i)
+                                store.upsertService(service(i, area));
+                            throw std::runtime_error("the load fails");
+                        }),
                         std::runtime_error);
         CHECK(attached() == 0);
         CHECK(store.serviceCount() == 0);

@@ -1,9 +1,9 @@
 #include "signpost/directory/DirectoryStore.hpp"
 #include "IndexBuild.hpp"
 #include "signpost/db/Transaction.hpp"
+#include "signpost/directory/Synonyms.hpp"
 #include "signpost/domain/Areas.hpp"
 #include "signpost/domain/Needs.hpp"
-#include "signpost/directory/Synonyms.hpp"
 #include "signpost/util/JsonText.hpp"
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Uuid.hpp"
@@ -576,7 +576,9 @@ void DirectoryStore::countTerms(std::string_view text, int delta) {
     }
 }
 
-void DirectoryStore::rebuildTermDictionary() { detail::rebuildTermDictionary(m_db); }
+void DirectoryStore::rebuildTermDictionary() {
+    detail::rebuildTermDictionary(m_db);
+}
 
 namespace {
 constexpr int64_t kDefaultHashBytes = 1024 * 1024; // FTS5's own default

@@ -15,8 +15,7 @@ DirectoryStore::IndexSpace::IndexSpace(db::Database& db) : m_db(db) {
     if (db.inTransaction()) return;
     // A memdb database is shared by every connection of the process that opens the same name.
     static std::atomic<uint64_t> counter{0};
-    m_uri = "file:/signpost-index-build-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) +
-            "?vfs=memdb";
+    m_uri = "file:/signpost-index-build-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + "?vfs=memdb";
     try {
         auto attach = db.prepare(std::string("ATTACH ?1 AS ") + kSchema);
         attach.bind(1, m_uri);
@@ -38,8 +37,8 @@ namespace detail {
 
 void insertIndexRows(db::Database& db, const DirectoryStore::IndexEntry& e) {
     {
-        auto q = db.cached(
-            "INSERT INTO service_fts (rowid, name, description, organisation, keywords, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        auto q = db.cached("INSERT INTO service_fts (rowid, name, description, organisation, keywords, tags) VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, ?6)");
         q->bind(1, e.rowid);
         q->bindStatic(2, e.name).bindStatic(3, e.description).bindStatic(4, e.organisation);
         q->bindStatic(5, e.keywords).bindStatic(6, e.tags);
@@ -56,7 +55,8 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
         q->exec();
     }
     if (e.located) {
-        auto q = db.cached("INSERT INTO service_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?1, ?2, ?3, ?4, ?5)");
+        auto q =
+            db.cached("INSERT INTO service_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?1, ?2, ?3, ?4, ?5)");
         q->bindAll(e.rowid, e.minLat, e.maxLat, e.minLon, e.maxLon);
         q->exec();
     }
@@ -82,7 +82,7 @@ namespace {
 constexpr const char* kIndexTables[] = {"service_fts", "service_vocab", "service_geo", "service_card", "search_term"};
 constexpr const char* kRebuiltTables[] = {"service_fts", "service_geo"};
 constexpr int64_t kBuildHashBytes = 64 * 1024 * 1024; // as BulkWrite::finish (one segment per 64 MB)
-constexpr size_t kHandOver = 256;                      // entries handed to the thread at a time
+constexpr size_t kHandOver = 256;                     // entries handed to the thread at a time
 } // namespace
 
 bool IndexBuilder::indexEmpty(db::Database& db) {
@@ -119,7 +119,9 @@ IndexBuilder::IndexBuilder(std::string uri, std::map<std::string, std::string> t
     m_thread = std::thread([this] { run(); });
 }
 
-IndexBuilder::~IndexBuilder() { stop(); }
+IndexBuilder::~IndexBuilder() {
+    stop();
+}
 
 void IndexBuilder::stop() {
     {
@@ -174,7 +176,8 @@ void IndexBuilder::run() {
         db::Database db(m_uri, options);
         // Nothing here is ever rolled back: a failed build is dropped whole.
         db.exec("PRAGMA journal_mode = OFF");
-        for (const char* name : kIndexTables) db.exec(m_tables.at(name));
+        for (const char* name : kIndexTables)
+            db.exec(m_tables.at(name));
         // As BulkWrite::finish sets them for a large load: segments merged once, at the end.
         db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('automerge', 0)");
         db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('hashsize', " + std::to_string(kBuildHashBytes) +
@@ -185,7 +188,7 @@ void IndexBuilder::run() {
             {
                 std::unique_lock lock(m_mutex);
                 m_wake.wait(lock, [&] { return !m_queue.empty() || m_closed || m_stopped; });
-                if (m_stopped) return; // given up: the open transaction goes with the connection
+                if (m_stopped) return;      // given up: the open transaction goes with the connection
                 if (m_queue.empty()) break; // closed, and everything offered is indexed
                 batch.swap(m_queue);
             }
@@ -204,22 +207,26 @@ void IndexBuilder::run() {
 
 void IndexBuilder::install(db::Database& db) {
     const std::string space = DirectoryStore::IndexSpace::kSchema;
-    auto shadowTables = db.prepare("SELECT name FROM " + space +
-                                   ".sqlite_schema WHERE type = 'table' AND substr(name, 1, length(?1) + 1) = ?1 || '_' "
-                                   "AND name <> ?1 || '_config' ORDER BY name");
+    auto shadowTables =
+        db.prepare("SELECT name FROM " + space +
+                   ".sqlite_schema WHERE type = 'table' AND substr(name, 1, length(?1) + 1) = ?1 || '_' "
+                   "AND name <> ?1 || '_config' ORDER BY name");
     for (const char* table : kRebuiltTables) {
         db.exec(std::string("DROP TABLE main.") + table);
         db.exec(m_tables.at(table)); // unqualified: made in main
         std::vector<std::string> names;
         shadowTables.bind(1, table);
-        while (shadowTables.step()) names.push_back(shadowTables.getText(0));
+        while (shadowTables.step())
+            names.push_back(shadowTables.getText(0));
         shadowTables.reset();
         for (const auto& name : names)
             db.exec("DELETE FROM main." + name + "; INSERT INTO main." + name + " SELECT * FROM " + space + "." + name);
     }
-    db.exec("INSERT INTO main.service_card SELECT * FROM " + space + ".service_card;\n"
+    db.exec("INSERT INTO main.service_card SELECT * FROM " + space +
+            ".service_card;\n"
             "DELETE FROM main.search_term;\n"
-            "INSERT INTO main.search_term SELECT * FROM " + space + ".search_term;");
+            "INSERT INTO main.search_term SELECT * FROM " +
+            space + ".search_term;");
 }
 
 } // namespace detail
