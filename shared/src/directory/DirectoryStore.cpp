@@ -582,7 +582,6 @@ void DirectoryStore::rebuildTermDictionary() {
 
 namespace {
 constexpr int64_t kDefaultHashBytes = 1024 * 1024; // FTS5's own default
-constexpr int64_t kBulkHashBytes = 64 * 1024 * 1024;
 } // namespace
 
 DirectoryStore::BulkWrite::BulkWrite(DirectoryStore& store, IndexSpace* space) : m_store(store) {
@@ -643,7 +642,7 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
         // load wrote about 100 of them, and merging them cost more than building them. With room
         // for the whole load in memory (about 45 MB for 100,000 services) there is one segment
         // and nothing to merge. Set back to the default below, inside the same transaction.
-        db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('hashsize', " + std::to_string(kBulkHashBytes) + ")");
+        db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('hashsize', " + std::to_string(detail::kBulkHashBytes) + ")");
     }
     // Applied outside any per-record savepoint so FTS5 builds its segments in large batches.
     // An entry whose record was rolled back after it was queued (a caller's savepoint) has no

@@ -81,7 +81,6 @@ namespace {
 // vocabulary view of the FTS table the dictionary is counted from, and two plain tables.
 constexpr const char* kIndexTables[] = {"service_fts", "service_vocab", "service_geo", "service_card", "search_term"};
 constexpr const char* kRebuiltTables[] = {"service_fts", "service_geo"};
-constexpr int64_t kBuildHashBytes = 64 * 1024 * 1024; // as BulkWrite::finish (one segment per 64 MB)
 constexpr size_t kHandOver = 256;                     // entries handed to the thread at a time
 } // namespace
 
@@ -180,7 +179,7 @@ void IndexBuilder::run() {
             db.exec(m_tables.at(name));
         // As BulkWrite::finish sets them for a large load: segments merged once, at the end.
         db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('automerge', 0)");
-        db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('hashsize', " + std::to_string(kBuildHashBytes) +
+        db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('hashsize', " + std::to_string(kBulkHashBytes) +
                 ")");
         db.exec("BEGIN");
         std::vector<const DirectoryStore::IndexEntry*> batch;

@@ -12,6 +12,10 @@
 
 namespace signpost::directory::detail {
 
+// FTS5's in-memory index size for a large load (its default is 1 MiB): room for about 140,000
+// services, so such a load writes one segment and merges nothing (BulkWrite::finish).
+inline constexpr int64_t kBulkHashBytes = 64 * 1024 * 1024;
+
 // What search keeps for one entry: its FTS row, result card and location box.
 void insertIndexRows(db::Database& db, const DirectoryStore::IndexEntry& entry);
 // search_term (the dictionary type-ahead completes against) from the FTS index, in one pass.
