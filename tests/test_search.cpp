@@ -580,6 +580,62 @@ TEST_CASE("a bulk load that writes a service several times indexes it once, as l
     db.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
 }
 
+TEST_CASE("what a load remembers (organisation names, an area's next rowid) does not outlive a rollback") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "r.db").string());
+    DirectoryStore store(db);
+    Organisation ashford{"org-a", "Ashford Trust", "", "", "", "", "", IsaStatus::None, {}, {}, false};
+    Organisation corran{"org-c", "Corran Trust", "", "", "", "", "", IsaStatus::None, {}, {}, false};
+    store.upsertOrganisation(ashford);
+    store.upsertOrganisation(corran);
+    auto before = made("before", "Before Mentoring", {"E08000001"});
+    before.organisationId = ashford.id;
+    store.upsertService(before);
+    int64_t rolledBackRowid = 0;
+    int64_t afterRowid = 0;
+    {
+        db::Transaction txn(db);
+        DirectoryStore::BulkWrite bulk(store);
+        auto first = made("first", "First Mentoring", {"E08000001"});
+        first.organisationId = corran.id;
+        store.upsertService(first); // the load now knows Corran's names and the area's next rowid
+        {
+            // A record that renames both organisations and adds a service, then is taken back.
+            db::Savepoint sp(db, "record");
+            ashford.name = "Dunmore Trust"; // reindexes "before", whose row outlives the rollback
+            store.upsertOrganisation(ashford);
+            corran.name = "Elmfield Trust";
+            store.upsertOrganisation(corran);
+            auto brief = made("brief", "Brief Mentoring", {"E08000001"});
+            brief.organisationId = corran.id;
+            rolledBackRowid = store.upsertService(brief);
+            sp.rollback();
+        }
+        auto after = made("after", "After Mentoring", {"E08000001"});
+        after.organisationId = corran.id;
+        afterRowid = store.upsertService(after);
+        bulk.finish();
+        txn.commit();
+    }
+    // The rowid the rolled-back service took is free again, as one write at a time would find.
+    CHECK(afterRowid == rolledBackRowid);
+    DirectorySearch search(db);
+    CHECK(search.search(text("dunmore")).results.empty());
+    CHECK(search.search(text("elmfield")).results.empty());
+    CHECK(search.search(text("brief")).results.empty());
+    auto organisationOf = [&](const std::string& word) {
+        auto found = search.search(text(word));
+        REQUIRE(found.results.size() == 1);
+        return found.results[0].organisation;
+    };
+    CHECK(organisationOf("before") == "Ashford Trust");
+    CHECK(organisationOf("first") == "Corran Trust");
+    CHECK(organisationOf("after") == "Corran Trust");
+    CHECK(search.search(text("ashford")).results.size() == 1);
+    CHECK(search.search(text("corran")).results.size() == 2);
+    db.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
+}
+
 TEST_CASE("updating and deleting a service keeps the index in step") {
     test::TempDir dir;
     auto db = schema::openLocal((dir / "u.db").string());

@@ -322,7 +322,8 @@ Database::~Database() {
 }
 
 Database::Database(Database&& other) noexcept
-    : m_db(std::move(other.m_db)), m_path(std::move(other.m_path)), m_cache(std::move(other.m_cache)),
+    : m_db(std::move(other.m_db)), m_path(std::move(other.m_path)), m_rollbacks(other.m_rollbacks),
+      m_cache(std::move(other.m_cache)),
       m_checkpointer(std::move(other.m_checkpointer)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
@@ -331,6 +332,7 @@ Database& Database::operator=(Database&& other) noexcept {
         m_cache.clear();
         m_db = std::move(other.m_db);
         m_path = std::move(other.m_path);
+        m_rollbacks = other.m_rollbacks;
         m_cache = std::move(other.m_cache);
         m_checkpointer = std::move(other.m_checkpointer);
     }
@@ -428,6 +430,7 @@ Transaction::Transaction(Database& db, Mode mode) : m_db(db) {
 
 Transaction::~Transaction() {
     if (m_active) {
+        m_db.countRollback();
         // Never throw from a destructor; a failed rollback leaves SQLite to roll back on close.
         sqlite3_exec(m_db.handle(), m_nested ? "ROLLBACK TO nested_txn; RELEASE nested_txn" : "ROLLBACK", nullptr,
                      nullptr, nullptr);
@@ -443,6 +446,7 @@ void Transaction::commit() {
 void Transaction::rollback() {
     if (!m_active) return;
     m_active = false;
+    m_db.countRollback();
     m_db.exec(m_nested ? "ROLLBACK TO nested_txn; RELEASE nested_txn" : "ROLLBACK");
 }
 
@@ -481,6 +485,7 @@ Savepoint::Savepoint(Database& db, std::string name) : m_db(db), m_name(std::mov
 
 Savepoint::~Savepoint() {
     if (m_active) {
+        m_db.countRollback();
         std::string sql = "ROLLBACK TO \"" + m_name + "\"; RELEASE \"" + m_name + "\"";
         sqlite3_exec(m_db.handle(), sql.c_str(), nullptr, nullptr, nullptr);
     }
@@ -495,6 +500,7 @@ void Savepoint::release() {
 void Savepoint::rollback() {
     if (!m_active) return;
     m_active = false;
+    m_db.countRollback();
     m_db.exec("ROLLBACK TO \"" + m_name + "\"; RELEASE \"" + m_name + "\"");
 }
 

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <system_error>
 
 namespace signpost::directory {
 
@@ -215,6 +216,7 @@ uint32_t areaSlot(const std::vector<std::string>& areas) {
 // ------------------------------------------------------------------------------ organisations
 
 void DirectoryStore::upsertOrganisation(const Organisation& org) {
+    m_loadOrganisations.erase(org.id);
     db::Savepoint sp(m_db, "org");
     std::optional<std::pair<std::string, std::string>> previous;
     {
@@ -344,7 +346,11 @@ int64_t DirectoryStore::upsertPrepared(PreparedService&& prepared, bool* inserte
         // search then intersects doclists over a narrow rowid range, and FTS5's doclist index lets
         // it skip the pages in between.
         const int64_t slot = static_cast<int64_t>(prepared.slot) << 32;
-        {
+        const bool cache = loadCachesValid();
+        auto known = cache ? m_loadNextRowid.find(prepared.slot) : m_loadNextRowid.end();
+        if (known != m_loadNextRowid.end()) {
+            rowid = known->second;
+        } else {
             auto next = m_db.cached("SELECT coalesce(max(rowid), ?1) + 1 FROM service WHERE rowid BETWEEN ?1 AND ?2");
             next->bind(1, slot).bind(2, static_cast<int64_t>(slot + 0xFFFFFFFF));
             next->step();
@@ -362,6 +368,7 @@ VALUES (?25, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?
         bindExtra(*q);
         q->bind(25, rowid);
         q->exec();
+        if (cache) m_loadNextRowid[prepared.slot] = rowid + 1; // if this one rolls back, so does the cache
     } else {
         // The extra (?30) is written when the caller set one (?31); else the stored one stays.
         auto q = m_db.cached(R"sql(
@@ -517,21 +524,50 @@ const std::string& DirectoryStore::organisationColumn(const std::string& name, c
     return m_organisationColumns.emplace(std::move(key), std::move(column)).first->second;
 }
 
+bool DirectoryStore::loadCachesValid() {
+    if (m_bulk && m_db.inTransaction() && m_db.rollbacks() == m_loadRollbacks) return true;
+    m_loadOrganisations.clear();
+    m_loadNextRowid.clear();
+    m_loadRollbacks = m_db.rollbacks();
+    return m_bulk && m_db.inTransaction();
+}
+
 void DirectoryStore::index(int64_t rowid, const std::string& organisationId, IndexEntry entry, bool created) {
     entry.rowid = rowid;
     entry.created = created;
-    if (entry.searchable && !organisationId.empty()) {
-        auto [name, nameCy] = organisationNames(organisationId);
-        entry.organisation = organisationColumn(name, nameCy);
-        entry.card.organisation = std::move(name);
-        entry.card.organisationCy = std::move(nameCy);
-    }
+    setOrganisation(entry, organisationId);
     if (!m_bulk) {
         applyIndex(entry, true);
         return;
     }
     m_pending.push_back(std::move(entry));
     if (m_builder) m_builder->offer(m_pending.back());
+}
+
+void DirectoryStore::setOrganisation(IndexEntry& entry, const std::string& organisationId) {
+    entry.organisation.clear();
+    entry.card.organisation.clear();
+    entry.card.organisationCy.clear();
+    if (entry.searchable && !organisationId.empty()) {
+        if (loadCachesValid()) {
+            auto it = m_loadOrganisations.find(organisationId);
+            if (it == m_loadOrganisations.end()) {
+                auto [name, nameCy] = organisationNames(organisationId);
+                std::string column = organisationColumn(name, nameCy);
+                it = m_loadOrganisations
+                         .emplace(organisationId, OrganisationNames{std::move(name), std::move(nameCy), std::move(column)})
+                         .first;
+            }
+            entry.organisation = it->second.column;
+            entry.card.organisation = it->second.name;
+            entry.card.organisationCy = it->second.nameCy;
+        } else {
+            auto [name, nameCy] = organisationNames(organisationId);
+            entry.organisation = organisationColumn(name, nameCy);
+            entry.card.organisation = std::move(name);
+            entry.card.organisationCy = std::move(nameCy);
+        }
+    }
 }
 
 void DirectoryStore::removeFromIndex(int64_t rowid, bool maintainTerms) {
@@ -588,6 +624,9 @@ DirectoryStore::BulkWrite::BulkWrite(DirectoryStore& store, IndexSpace* space) :
     if (m_store.m_bulk) throw Error(ErrorDomain::Internal, "nested DirectoryStore::BulkWrite");
     if (space) m_store.m_builder = detail::IndexBuilder::start(m_store.m_db, *space);
     m_store.m_bulk = true;
+    m_store.m_loadOrganisations.clear();
+    m_store.m_loadNextRowid.clear();
+    m_store.m_loadRollbacks = m_rollbacksAtStart = m_store.m_db.rollbacks();
 }
 
 DirectoryStore::BulkWrite::~BulkWrite() {
@@ -595,7 +634,23 @@ DirectoryStore::BulkWrite::~BulkWrite() {
         m_store.m_bulk = false;
         m_store.m_builder.reset(); // before the entries it reads
         m_store.m_pending.clear();
+        m_store.m_loadOrganisations.clear();
+        m_store.m_loadNextRowid.clear();
     }
+}
+
+// 100,000 queued entries took the writer 0.1 s to free; a thread of its own frees them while
+// the load commits (joined when the BulkWrite goes).
+void DirectoryStore::BulkWrite::releasePending() {
+    auto& pending = m_store.m_pending;
+    if (pending.size() >= 1000) {
+        try {
+            m_freeing = std::jthread([entries = std::move(pending)]() mutable { auto freed = std::move(entries); });
+        } catch (const std::system_error&) {
+            // No thread: the entries the lambda held are freed here.
+        }
+    }
+    pending = {};
 }
 
 // The index built beside the rows (IndexBuild.hpp) goes in if it holds exactly what the queue
@@ -605,7 +660,10 @@ bool DirectoryStore::BulkWrite::installBuilt() {
     auto builder = std::move(m_store.m_builder);
     auto& db = m_store.m_db;
     const auto& entries = m_store.m_pending;
-    if (!builder->complete() || builder->offered() != entries.size() || !detail::IndexBuilder::indexEmpty(db))
+    // After a rollback an entry may name an organisation as it was inside it: the queue's path
+    // reads the names again.
+    if (!builder->complete() || builder->offered() != entries.size() || db.rollbacks() != m_rollbacksAtStart ||
+        !detail::IndexBuilder::indexEmpty(db))
         return false;
     auto exists = db.cached("SELECT 1 FROM service WHERE rowid = ?1");
     for (const auto& entry : entries) {
@@ -622,9 +680,11 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
     if (!m_active) return;
     m_store.m_bulk = false;
     m_active = false;
+    m_store.m_loadOrganisations.clear();
+    m_store.m_loadNextRowid.clear();
     if (m_store.m_builder && installBuilt()) {
         m_builtBeside = true;
-        m_store.m_pending = {};
+        releasePending();
         return;
     }
     auto& db = m_store.m_db;
@@ -659,7 +719,12 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
     std::vector<std::pair<int64_t, size_t>> order(pendingEntries.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = {pendingEntries[i].rowid, i};
     std::sort(order.begin(), order.end()); // by rowid, then arrival: the same as a stable sort
-    auto exists = db.cached("SELECT 1 FROM service WHERE rowid = ?1");
+    // Something rolled back during the load (a caller's savepoint): an entry queued inside it
+    // may carry an organisation's names as they were there (a rename reindexes the
+    // organisation's services, whose rows stay), so every entry takes them afresh.
+    const bool rolledBack = db.rollbacks() != m_rollbacksAtStart;
+    auto exists = db.cached(rolledBack ? "SELECT organisation_id FROM service WHERE rowid = ?1"
+                                       : "SELECT 1 FROM service WHERE rowid = ?1");
     for (size_t i = 0; i < order.size();) {
         size_t last = i;
         bool created = pendingEntries[order[i].second].created;
@@ -671,12 +736,13 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
         entry.created = created;
         exists->bind(1, entry.rowid);
         bool present = exists->step();
+        if (present && rolledBack) m_store.setOrganisation(entry, exists->getText(0));
         exists->reset();
         if (present) m_store.applyIndex(entry, !rebuild);
         else if (!created) m_store.removeFromIndex(entry.rowid, !rebuild);
         i = last + 1;
     }
-    m_store.m_pending = {};
+    releasePending();
     if (rebuild) {
         db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('hashsize', " + std::to_string(kDefaultHashBytes) + ")");
         db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('automerge', 4)");
@@ -711,6 +777,7 @@ void DirectoryStore::reindexAll() {
 }
 
 bool DirectoryStore::deleteService(std::string_view id) {
+    m_loadNextRowid.clear(); // the next new row in the slot takes what SQLite gives, as outside a load
     db::Savepoint sp(m_db, "svcdel");
     auto q = m_db.cached("SELECT rowid FROM service WHERE id = ?1");
     q->bind(1, id);

@@ -187,6 +187,11 @@ public:
     // How many times SQLite has prepared the cached statements again since they were first
     // prepared (SQLITE_STMTSTATUS_REPREPARE, summed): a statement in steady use should not be.
     uint64_t cachedStatementReprepares() const;
+    // How many transactions and savepoints have been rolled back on this connection through
+    // Transaction and Savepoint: what a caller read inside a transaction stays true until this
+    // moves (a cache of rows it wrote itself, say).
+    uint64_t rollbacks() const { return m_rollbacks; }
+    void countRollback() { ++m_rollbacks; }
 
     // Throws signpost::Error{Sqlite, extended code, "<context>: <sqlite message>"}.
     [[noreturn]] void fail(int rc, std::string_view context) const { failOn(m_db.get(), rc, context); }
@@ -201,6 +206,7 @@ private:
     };
     std::unique_ptr<sqlite3, Closer> m_db;
     std::string m_path;
+    uint64_t m_rollbacks = 0;
     struct CacheEntry {
         std::unique_ptr<Statement> stmt;
         bool inUse = false;

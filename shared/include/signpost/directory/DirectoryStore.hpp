@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -74,9 +75,12 @@ public:
 
     private:
         bool installBuilt();
+        void releasePending();
         DirectoryStore& m_store;
         bool m_active = true;
         bool m_builtBeside = false;
+        uint64_t m_rollbacksAtStart = 0; // Database::rollbacks() when the load began
+        std::jthread m_freeing; // frees the applied entries while the caller commits
     };
 
     // What search keeps for one service (its FTS row, result card and location box).
@@ -167,6 +171,8 @@ private:
     static IndexEntry entryFor(const domain::Service& service);
     // Adds the organisation's names (read here) and queues or applies the entry.
     void index(int64_t rowid, const std::string& organisationId, IndexEntry entry, bool created);
+    // Sets the entry's organisation names to what the service's organisation holds now.
+    void setOrganisation(IndexEntry& entry, const std::string& organisationId);
     // Replaces the row's index entry; with `countTerms` also keeps search_term in step (the bulk
     // path rebuilds the dictionary in one pass instead).
     void applyIndex(const IndexEntry& entry, bool countTerms);
@@ -181,6 +187,20 @@ private:
     // few thousand organisations recur across a load, so it is worked out once per pair.
     const std::string& organisationColumn(const std::string& name, const std::string& nameCy);
     std::unordered_map<std::string, std::string> m_organisationColumns;
+    // Within a BulkWrite, what the load would otherwise look up for every service: each
+    // organisation's names and search column (by id), and the next free rowid of each area slot.
+    // Both hold rows this connection wrote or read inside the load's transaction (nothing else
+    // can write meanwhile), so they stay true until something rolls back (Database::rollbacks),
+    // when they are dropped and read afresh.
+    struct OrganisationNames {
+        std::string name, nameCy, column;
+    };
+    std::unordered_map<std::string, OrganisationNames> m_loadOrganisations;
+    std::unordered_map<uint32_t, int64_t> m_loadNextRowid;
+    uint64_t m_loadRollbacks = 0;
+    // Whether the load's caches may be used (a BulkWrite, in a transaction, nothing rolled back
+    // since they were filled); drops them when not.
+    bool loadCachesValid();
     db::Database& m_db;
 };
 
