@@ -1163,6 +1163,46 @@ std::string reportText(const hsds::ImportReport& r) {
            problemList(r.warnings) + "file errors:\n" + problemList(r.fileErrors);
 }
 
+TEST_CASE("a large import into an empty directory has its text index built beside, as the queue builds it") {
+    test::TempDir dir;
+    const json example = json::parse(test::readFile(examplesDir() / "service_full.json"));
+    std::vector<json> items;
+    for (int i = 0; i < 1050; ++i) {
+        const std::string n = std::to_string(i);
+        json full = example;
+        full["id"] = uuid::fromName("beside full " + n);
+        full["name"] = "Harbour Counselling " + n;
+        if (i % 9 == 0) full["status"] = "inactive";
+        items.push_back(std::move(full));
+        json byOrgId = minimalService(uuid::fromName("beside org ref " + n), "Tidewater Mentoring " + n);
+        byOrgId["organization_id"] = kExampleOrg;
+        items.push_back(std::move(byOrgId));
+    }
+    test::writeFile(dir / "services.json", page(items).dump());
+    hsds::ImportOptions whole;
+    whole.stream = false;
+    for (const auto& options : {hsds::ImportOptions{}, whole}) {
+        CAPTURE(options.stream);
+        auto db = openDb(dir, options.stream ? "streamed.db" : "whole.db");
+        auto report = hsds::importPath(db, dir / "services.json", options);
+        CHECK(report.ok());
+        CHECK(report.servicesInserted == 2100);
+        CHECK(report.textIndexBuiltBeside);
+        CHECK(db.integrityCheck() == "ok");
+        db.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
+        CHECK(db.queryInt64("SELECT count(*) FROM service_fts") == 2100 - 117);
+        const std::string imported = dumpEverything(db);
+        DirectoryStore(db).reindexAll(); // the queue's own rebuild, from the rows
+        CHECK(dumpEverything(db) == imported);
+        // Again over the full index: updated in place through the queue, to the same index.
+        report = hsds::importPath(db, dir / "services.json", options);
+        CHECK(report.servicesUpdated == 2100);
+        CHECK_FALSE(report.textIndexBuiltBeside);
+        CHECK(dumpEverything(db) == imported);
+        db.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
+    }
+}
+
 TEST_CASE("a large list of services read record by record lands exactly as read whole") {
     test::TempDir dir;
     // Over 4 MB of services of every shape the reading thread maps alone or leaves to the writer:

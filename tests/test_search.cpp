@@ -522,6 +522,123 @@ TEST_CASE("the synthetic generator's pipelined load writes what one service at a
     piped.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
 }
 
+TEST_CASE("a load in any order into an empty index has its text index built beside the cards at the end") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "any.db").string());
+    DirectoryStore store(db);
+    DirectorySearch search(db);
+    CHECK(search.search(text("scattered")).results.empty()); // the connection has read the empty index
+    // Four areas in turn: rowids are clustered by area, so they arrive out of order.
+    const std::vector<std::string> areas{"W06000022", "E08000001", "W06000015", "E08000010"};
+    auto service = [&](size_t i) {
+        auto s = made("any" + std::to_string(i), "Scattered Service " + std::to_string(i), {areas[i % areas.size()]});
+        if (i % 3 != 0) {
+            Location l;
+            l.name = "Hub " + std::to_string(i);
+            l.latitude = 51.5 + static_cast<double>(i) / 1000;
+            l.longitude = -3.2;
+            s.locations.push_back(l);
+        }
+        return s;
+    };
+    auto rows = [&](const char* sql) {
+        std::vector<std::string> out;
+        db::Statement q(db, sql);
+        while (q.step()) out.push_back(q.getText(0));
+        return out;
+    };
+    const char* kIndexQueries[] = {
+        "SELECT json_array(rowid, name, description, organisation, keywords, tags) FROM service_fts ORDER BY rowid",
+        "SELECT json_array(rowid, id, name, organisation, town, postcode, areas, needs, welsh) FROM service_card "
+        "ORDER BY rowid",
+        "SELECT json_array(id, min_lat, max_lat, min_lon, max_lon) FROM service_geo ORDER BY id",
+        "SELECT term FROM search_term ORDER BY term"}; // counts: see rebuildTermDictionary
+    // A load of services 0..n-1 written in that order, with an IndexSpace; returns
+    // textBuiltBeside() after checking the index against the one the queue rebuilds.
+    auto load = [&](size_t n, const std::function<void()>& more = {},
+                    db::Transaction::Mode mode = db::Transaction::Mode::Deferred) {
+        bool beside = false;
+        {
+            DirectoryStore::IndexSpace space(db);
+            db::Transaction txn(db, mode);
+            DirectoryStore::BulkWrite bulk(store, &space, DirectoryStore::Arrival::AnyOrder);
+            for (size_t i = 0; i < n; ++i) store.upsertService(service(i));
+            if (more) more();
+            bulk.finish();
+            txn.commit();
+            beside = bulk.textBuiltBeside();
+            CHECK_FALSE(bulk.indexBuiltBeside());
+        }
+        CHECK(db.integrityCheck() == "ok");
+        db.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
+        CHECK(db.queryText("SELECT rtreecheck('service_geo')") == "ok");
+        CHECK(db.queryInt64("SELECT docs FROM search_term WHERE term = ''") ==
+              db.queryInt64("SELECT count(*) FROM service_fts"));
+        std::vector<std::vector<std::string>> loaded;
+        for (const char* sql : kIndexQueries) loaded.push_back(rows(sql));
+        store.reindexAll(); // the queue's own rebuild, from the rows
+        for (size_t t = 0; t < loaded.size(); ++t) {
+            const std::string query = kIndexQueries[t];
+            CAPTURE(query);
+            auto rebuilt = rows(kIndexQueries[t]);
+            CHECK(loaded[t].size() == rebuilt.size());
+            for (size_t i = 0; i < std::min(loaded[t].size(), rebuilt.size()); ++i) {
+                CAPTURE(i);
+                REQUIRE(loaded[t][i] == rebuilt[i]);
+            }
+        }
+        return beside;
+    };
+    // How many services the index finds for the words (a search shows at most a page of them).
+    auto found = [&](const std::string& words) {
+        db::Statement q(db, "SELECT count(*) FROM service_fts WHERE service_fts MATCH ?1");
+        q.bind(1, words);
+        q.step();
+        return q.getInt64(0);
+    };
+
+    SUBCASE("2,400 services, one written twice, one deleted, one rolled back: built beside") {
+        CHECK(load(2400, [&] {
+            auto again = service(10);
+            again.name = "Written Twice";
+            store.upsertService(again);
+            CHECK(store.deleteService(service(11).id));
+            db::Savepoint sp(db, "caller");
+            store.upsertService(service(5000));
+            sp.rollback();
+        }));
+        CHECK(found("scattered") == 2398);
+        CHECK(found("written twice") == 1);
+        CHECK(search.search(text("written twice")).results.size() == 1);
+        CHECK(db.queryInt64("SELECT count(*) FROM service_geo") == 1599);
+        SearchQuery near = text("scattered");
+        near.near = GeoPoint{51.5, -3.2};
+        near.limit = 2;
+        auto nearest = search.search(near);
+        REQUIRE(nearest.results.size() == 2);
+        CHECK(nearest.results[0].name == "Scattered Service 1");
+        // The index that went in takes ordinary writes.
+        auto renamed = service(20);
+        renamed.name = "Renamed Afterwards";
+        store.upsertService(renamed);
+        store.deleteService(service(21).id);
+        CHECK(found("renamed afterwards") == 1);
+        CHECK(found("scattered") == 2396);
+        db.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
+        // A second load finds the index full: the queue.
+        CHECK_FALSE(load(2500));
+        CHECK(found("scattered") == 2500);
+    }
+    SUBCASE("a small load: the queue") {
+        CHECK_FALSE(load(300));
+        CHECK(found("scattered") == 300);
+    }
+    SUBCASE("a transaction begun IMMEDIATE holds the space too: the queue") {
+        CHECK_FALSE(load(2100, {}, db::Transaction::Mode::Immediate));
+        CHECK(found("scattered") == 2100);
+    }
+}
+
 TEST_CASE("very broad type-ahead ranks a bounded candidate set and says so; --exact ranks all") {
     test::TempDir dir;
     auto db = schema::openLocal((dir / "broad.db").string());

@@ -618,11 +618,20 @@ void DirectoryStore::rebuildTermDictionary() {
 
 namespace {
 constexpr int64_t kDefaultHashBytes = 1024 * 1024; // FTS5's own default
+// From how many entries a load sorted at its end has its text index built beside (below, a
+// thread and an in-memory database cost more than they save).
+constexpr size_t kTextBesideFrom = 2000;
 } // namespace
 
-DirectoryStore::BulkWrite::BulkWrite(DirectoryStore& store, IndexSpace* space) : m_store(store) {
+DirectoryStore::BulkWrite::BulkWrite(DirectoryStore& store, IndexSpace* space, Arrival arrival) : m_store(store) {
     if (m_store.m_bulk) throw Error(ErrorDomain::Internal, "nested DirectoryStore::BulkWrite");
-    if (space) m_store.m_builder = detail::IndexBuilder::start(m_store.m_db, *space);
+    if (space && arrival == Arrival::RowidOrder) {
+        m_store.m_builder = detail::IndexBuilder::start(m_store.m_db, *space);
+    } else if (space && space->available() && m_store.m_db.inTransaction()) {
+        // Kept for finish(); the write lock now, before the load reads anything.
+        detail::IndexBuilder::lockDirectory(m_store.m_db);
+        m_space = space;
+    }
     m_store.m_bulk = true;
     m_store.m_loadOrganisations.clear();
     m_store.m_loadNextRowid.clear();
@@ -725,6 +734,11 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
     const bool rolledBack = db.rollbacks() != m_rollbacksAtStart;
     auto exists = db.cached(rolledBack ? "SELECT organisation_id FROM service WHERE rowid = ?1"
                                        : "SELECT 1 FROM service WHERE rowid = ?1");
+    // For each rowid its last entry, if the row is still there; a row gone that was indexed
+    // before the load has its index rows removed.
+    std::vector<IndexEntry*> applied;
+    std::vector<int64_t> removed;
+    applied.reserve(order.size());
     for (size_t i = 0; i < order.size();) {
         size_t last = i;
         bool created = pendingEntries[order[i].second].created;
@@ -738,9 +752,33 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
         bool present = exists->step();
         if (present && rolledBack) m_store.setOrganisation(entry, exists->getText(0));
         exists->reset();
-        if (present) m_store.applyIndex(entry, !rebuild);
-        else if (!created) m_store.removeFromIndex(entry.rowid, !rebuild);
+        if (present) applied.push_back(&entry);
+        else if (!created) removed.push_back(entry.rowid);
         i = last + 1;
+    }
+    // Into an empty index, a large load's FTS rows and dictionary are built on a second thread
+    // (IndexBuilder, Parts::Text) while this one writes the cards and boxes: the entries are in
+    // rowid order now. Nothing is indexed, so nothing is removed.
+    std::unique_ptr<detail::IndexBuilder> builder;
+    if (rebuild && m_space && applied.size() >= kTextBesideFrom)
+        builder = detail::IndexBuilder::start(db, *m_space, detail::IndexBuilder::Parts::Text);
+    if (builder) {
+        for (const IndexEntry* entry : applied)
+            if (entry->searchable) builder->offer(*entry);
+        builder->close();
+        for (const IndexEntry* entry : applied)
+            if (entry->searchable) detail::insertCardAndBox(db, *entry);
+        if (builder->complete()) {
+            builder->install(db);
+            m_textBuiltBeside = true;
+            releasePending();
+            return;
+        }
+        for (const IndexEntry* entry : applied) // the builder failed: the text rows here
+            if (entry->searchable) detail::insertTextRow(db, *entry);
+    } else {
+        for (IndexEntry* entry : applied) m_store.applyIndex(*entry, !rebuild);
+        for (int64_t rowid : removed) m_store.removeFromIndex(rowid, !rebuild);
     }
     releasePending();
     if (rebuild) {

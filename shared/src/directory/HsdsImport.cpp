@@ -2443,17 +2443,21 @@ ImportReport importOnce(db::Database& db, const std::filesystem::path& path, con
     ImportReport report;
     // One transaction for the whole import (or a savepoint inside the caller's), so a bulk load
     // pays for one commit and strict mode can take everything back.
+    // Room to build the search text index on a second thread at the end (DirectoryStore::
+    // BulkWrite, AnyOrder): attached before the transaction, which then begins DEFERRED.
+    std::optional<DirectoryStore::IndexSpace> space;
+    if (!db.inTransaction()) space.emplace(db);
     std::optional<db::Transaction> tx;
     std::optional<db::Savepoint> outer;
     if (db.inTransaction())
         outer.emplace(db, "hsds_import");
     else
-        tx.emplace(db);
+        tx.emplace(db, space->available() ? db::Transaction::Mode::Deferred : db::Transaction::Mode::Immediate);
     Importer importer(db, options, report, stream);
     {
         // Search-index updates are queued and applied in one batch before the commit (FTS5
         // would otherwise flush a tiny segment at every per-record savepoint).
-        DirectoryStore::BulkWrite bulk(importer.store());
+        DirectoryStore::BulkWrite bulk(importer.store(), space ? &*space : nullptr, DirectoryStore::Arrival::AnyOrder);
         importer.importAny(path);
         importer.finishProgress();
         if (options.strict && !report.ok()) {
@@ -2466,6 +2470,7 @@ ImportReport importOnce(db::Database& db, const std::filesystem::path& path, con
             return report;
         }
         bulk.finish();
+        report.textIndexBuiltBeside = bulk.textBuiltBeside();
     }
     if (tx)
         tx->commit();

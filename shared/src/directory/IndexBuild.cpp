@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <string_view>
 #include <unistd.h>
 
 namespace signpost::directory {
@@ -36,14 +37,20 @@ namespace detail {
 // ------------------------------------------------------------------------------ index rows
 
 void insertIndexRows(db::Database& db, const DirectoryStore::IndexEntry& e) {
-    {
-        auto q = db.cached("INSERT INTO service_fts (rowid, name, description, organisation, keywords, tags) VALUES "
-                           "(?1, ?2, ?3, ?4, ?5, ?6)");
-        q->bind(1, e.rowid);
-        q->bindStatic(2, e.name).bindStatic(3, e.description).bindStatic(4, e.organisation);
-        q->bindStatic(5, e.keywords).bindStatic(6, e.tags);
-        q->exec();
-    }
+    insertTextRow(db, e);
+    insertCardAndBox(db, e);
+}
+
+void insertTextRow(db::Database& db, const DirectoryStore::IndexEntry& e) {
+    auto q = db.cached("INSERT INTO service_fts (rowid, name, description, organisation, keywords, tags) VALUES "
+                       "(?1, ?2, ?3, ?4, ?5, ?6)");
+    q->bind(1, e.rowid);
+    q->bindStatic(2, e.name).bindStatic(3, e.description).bindStatic(4, e.organisation);
+    q->bindStatic(5, e.keywords).bindStatic(6, e.tags);
+    q->exec();
+}
+
+void insertCardAndBox(db::Database& db, const DirectoryStore::IndexEntry& e) {
     {
         const auto& c = e.card;
         auto q = db.cached(R"sql(
@@ -90,13 +97,17 @@ bool IndexBuilder::indexEmpty(db::Database& db) {
                .value_or(0) != 0;
 }
 
-std::unique_ptr<IndexBuilder> IndexBuilder::start(db::Database& db, DirectoryStore::IndexSpace& space) {
+void IndexBuilder::lockDirectory(db::Database& db) {
+    // A statement that writes nothing still begins a write transaction, on main alone.
+    db.cached("UPDATE main.meta SET value = value WHERE 0")->exec();
+}
+
+std::unique_ptr<IndexBuilder> IndexBuilder::start(db::Database& db, DirectoryStore::IndexSpace& space, Parts parts) {
     if (!space.available() || &space.m_db != &db || !db.inTransaction()) return nullptr;
     // A transaction begun IMMEDIATE holds the space's write lock too: the builder could not write.
     if (sqlite3_txn_state(db.handle(), DirectoryStore::IndexSpace::kSchema) != SQLITE_TXN_NONE) return nullptr;
-    // The directory's write lock first, before anything is read, as BEGIN IMMEDIATE would take
-    // it (a statement that writes nothing still begins a write transaction on main alone).
-    db.cached("UPDATE main.meta SET value = value WHERE 0")->exec();
+    // The directory's write lock first, before anything is read, as BEGIN IMMEDIATE would take it.
+    lockDirectory(db);
     if (!indexEmpty(db)) return nullptr;
     std::map<std::string, std::string> tables;
     {
@@ -109,11 +120,11 @@ std::unique_ptr<IndexBuilder> IndexBuilder::start(db::Database& db, DirectorySto
         }
     }
     space.m_used = true;
-    return std::make_unique<IndexBuilder>(space.m_uri, std::move(tables));
+    return std::make_unique<IndexBuilder>(space.m_uri, std::move(tables), parts);
 }
 
-IndexBuilder::IndexBuilder(std::string uri, std::map<std::string, std::string> tables)
-    : m_uri(std::move(uri)), m_tables(std::move(tables)) {
+IndexBuilder::IndexBuilder(std::string uri, std::map<std::string, std::string> tables, Parts parts)
+    : m_uri(std::move(uri)), m_tables(std::move(tables)), m_parts(parts) {
     m_local.reserve(kHandOver);
     m_thread = std::thread([this] { run(); });
 }
@@ -155,14 +166,19 @@ void IndexBuilder::flush() {
     m_wake.notify_one();
 }
 
-bool IndexBuilder::complete() {
-    if (m_givenUp) return false;
+void IndexBuilder::close() {
+    if (m_givenUp) return;
     flush();
     {
         std::lock_guard lock(m_mutex);
         m_closed = true;
     }
     m_wake.notify_one();
+}
+
+bool IndexBuilder::complete() {
+    if (m_givenUp) return false;
+    close();
     if (m_thread.joinable()) m_thread.join();
     return m_built;
 }
@@ -191,8 +207,11 @@ void IndexBuilder::run() {
                 if (m_queue.empty()) break; // closed, and everything offered is indexed
                 batch.swap(m_queue);
             }
-            for (const auto* entry : batch)
-                if (entry->searchable) insertIndexRows(db, *entry);
+            for (const auto* entry : batch) {
+                if (!entry->searchable) continue;
+                if (m_parts == Parts::All) insertIndexRows(db, *entry);
+                else insertTextRow(db, *entry);
+            }
             batch.clear();
         }
         db.exec("INSERT INTO service_fts (service_fts) VALUES ('optimize')");
@@ -211,6 +230,7 @@ void IndexBuilder::install(db::Database& db) {
                    ".sqlite_schema WHERE type = 'table' AND substr(name, 1, length(?1) + 1) = ?1 || '_' "
                    "AND name <> ?1 || '_config' ORDER BY name");
     for (const char* table : kRebuiltTables) {
+        if (m_parts == Parts::Text && std::string_view(table) != "service_fts") continue;
         db.exec(std::string("DROP TABLE main.") + table);
         db.exec(m_tables.at(table)); // unqualified: made in main
         std::vector<std::string> names;
@@ -221,11 +241,8 @@ void IndexBuilder::install(db::Database& db) {
         for (const auto& name : names)
             db.exec("DELETE FROM main." + name + "; INSERT INTO main." + name + " SELECT * FROM " + space + "." + name);
     }
-    db.exec("INSERT INTO main.service_card SELECT * FROM " + space +
-            ".service_card;\n"
-            "DELETE FROM main.search_term;\n"
-            "INSERT INTO main.search_term SELECT * FROM " +
-            space + ".search_term;");
+    if (m_parts == Parts::All) db.exec("INSERT INTO main.service_card SELECT * FROM " + space + ".service_card");
+    db.exec("DELETE FROM main.search_term; INSERT INTO main.search_term SELECT * FROM " + space + ".search_term");
 }
 
 } // namespace detail

@@ -16,8 +16,11 @@ namespace signpost::directory::detail {
 // services, so such a load writes one segment and merges nothing (BulkWrite::finish).
 inline constexpr int64_t kBulkHashBytes = 64 * 1024 * 1024;
 
-// What search keeps for one entry: its FTS row, result card and location box.
+// What search keeps for one entry: its FTS row (insertTextRow), result card and location box
+// (insertCardAndBox); insertIndexRows writes all three.
 void insertIndexRows(db::Database& db, const DirectoryStore::IndexEntry& entry);
+void insertTextRow(db::Database& db, const DirectoryStore::IndexEntry& entry);
+void insertCardAndBox(db::Database& db, const DirectoryStore::IndexEntry& entry);
 // search_term (the dictionary type-ahead completes against) from the FTS index, in one pass.
 void rebuildTermDictionary(db::Database& db);
 
@@ -26,26 +29,37 @@ void rebuildTermDictionary(db::Database& db);
 // never move). The writer offers each entry as it queues it; the first that is not above the
 // last one's rowid ends the build (FTS5 takes rows in rowid order, and a repeated rowid would
 // need the earlier one removed), and the load goes back to indexing from the queue.
+//
+// It builds either the whole index, or (Parts::Text) only the FTS table and the dictionary
+// while the writer writes the cards and boxes itself: a load whose entries came in any order
+// (an import), sorted at its end.
 class IndexBuilder {
 public:
+    enum class Parts { All, Text };
     // Null unless `space` is available, no transaction holds it, and `db`'s index is empty.
     // Takes `db`'s write lock (its transaction must have begun, DEFERRED).
-    static std::unique_ptr<IndexBuilder> start(db::Database& db, DirectoryStore::IndexSpace& space);
-    IndexBuilder(std::string uri, std::map<std::string, std::string> tables);
+    static std::unique_ptr<IndexBuilder> start(db::Database& db, DirectoryStore::IndexSpace& space,
+                                               Parts parts = Parts::All);
+    // Takes the write lock of `db`'s main database alone, as BEGIN IMMEDIATE would take it for
+    // every attached one: a DEFERRED transaction that will write calls this before it reads.
+    static void lockDirectory(db::Database& db);
+    IndexBuilder(std::string uri, std::map<std::string, std::string> tables, Parts parts);
     ~IndexBuilder(); // stops and joins the thread; what it built is left for the space to drop
     IndexBuilder(const IndexBuilder&) = delete;
     IndexBuilder& operator=(const IndexBuilder&) = delete;
 
     // The writer's thread.
     void offer(const DirectoryStore::IndexEntry& entry);
+    // Nothing more will be offered; the thread goes on with what it has.
+    void close();
     // Waits for the thread to index everything offered. True if it did, with nothing given up.
     bool complete();
     size_t offered() const { return m_offered; }
-    // Replaces `db`'s empty index (FTS table, R*Tree, result cards, dictionary) with the one
-    // built, inside `db`'s transaction: the two virtual tables are dropped and made again, so
-    // no state a connection cached of the empty ones outlives them, and the shadow tables the
-    // builder wrote are copied under them (the same SQLite, the same definitions: the same
-    // format). Only after complete().
+    // Replaces `db`'s empty index (FTS table, R*Tree, result cards, dictionary; with
+    // Parts::Text the FTS table and dictionary) with the one built, inside `db`'s transaction:
+    // the virtual tables are dropped and made again, so no state a connection cached of the
+    // empty ones outlives them, and the shadow tables the builder wrote are copied under them
+    // (the same SQLite, the same definitions: the same format). Only after complete().
     void install(db::Database& db);
 
     // Whether `db`'s search index holds nothing.
@@ -58,6 +72,7 @@ private:
 
     std::string m_uri;
     std::map<std::string, std::string> m_tables; // name -> CREATE statement, as `db` has them
+    Parts m_parts;
     std::thread m_thread;
     std::mutex m_mutex;
     std::condition_variable m_wake;

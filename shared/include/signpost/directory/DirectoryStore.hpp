@@ -62,16 +62,22 @@ public:
     // order (a seed, a rebuild) has the index built on a second thread as they arrive, and
     // finish() puts the built index in place of the empty one. Anything else (an entry out of
     // order or repeated, the builder failing, a row gone by the end) falls back to the queue.
+    // A load whose entries come in any order (an import) says so: into an empty index, finish()
+    // then has the FTS table and dictionary built on a second thread from the sorted queue while
+    // it writes the cards and boxes.
+    enum class Arrival { RowidOrder, AnyOrder };
     class BulkWrite {
     public:
-        explicit BulkWrite(DirectoryStore& store, IndexSpace* space = nullptr);
+        explicit BulkWrite(DirectoryStore& store, IndexSpace* space = nullptr, Arrival arrival = Arrival::RowidOrder);
         ~BulkWrite();
         BulkWrite(const BulkWrite&) = delete;
         BulkWrite& operator=(const BulkWrite&) = delete;
         // `fullRebuild` forces the one-pass path (merge once, rebuild the word dictionary).
         void finish(bool fullRebuild = false);
-        // After finish(): whether the index built beside the rows went in.
+        // After finish(): whether the index built beside the rows went in, or (AnyOrder) the
+        // text index built beside the cards and boxes.
         bool indexBuiltBeside() const { return m_builtBeside; }
+        bool textBuiltBeside() const { return m_textBuiltBeside; }
 
     private:
         bool installBuilt();
@@ -79,6 +85,8 @@ public:
         DirectoryStore& m_store;
         bool m_active = true;
         bool m_builtBeside = false;
+        bool m_textBuiltBeside = false;
+        IndexSpace* m_space = nullptr; // AnyOrder: for finish()
         uint64_t m_rollbacksAtStart = 0; // Database::rollbacks() when the load began
         std::jthread m_freeing; // frees the applied entries while the caller commits
     };

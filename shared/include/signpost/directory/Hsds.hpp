@@ -54,6 +54,7 @@ struct ImportReport {
     std::vector<Problem> warnings;     // applied, but something was dropped or guessed
     std::vector<Problem> fileErrors;   // whole files not applied
     bool rolledBack = false;           // strict mode and something was rejected
+    bool textIndexBuiltBeside = false; // a large import into an empty index (DirectoryStore::BulkWrite)
     bool ok() const { return rejected.empty() && fileErrors.empty(); }
 };
 
