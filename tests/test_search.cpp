@@ -753,6 +753,61 @@ TEST_CASE("what a load remembers (organisation names, an area's next rowid) does
     db.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
 }
 
+TEST_CASE("a service write that fails undoes itself, but in an all-or-nothing load the caller undoes the load") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "aon.db").string());
+    DirectoryStore store(db);
+    store.upsertService(made("kept", "Kept Advice", {"E08000001"}));
+    auto bad = made("bad", "Unplaceable Advice", {"E08000001"});
+    Location nowhere;
+    nowhere.name = "Off the map";
+    nowhere.latitude = 95; // the location table's CHECK refuses it, after the service row is written
+    nowhere.longitude = -2.4;
+    bad.locations.push_back(nowhere);
+    auto count = [&](const std::string& id) {
+        db::Statement q(db, "SELECT count(*) FROM service WHERE id = ?1");
+        q.bind(1, id);
+        q.step();
+        return q.getInt64(0);
+    };
+    SUBCASE("an ordinary load: the failed write leaves nothing, and the load goes on") {
+        db::Transaction txn(db);
+        DirectoryStore::BulkWrite bulk(store);
+        store.upsertService(made("before", "Before Advice", {"E08000001"}));
+        CHECK_THROWS(store.upsertService(bad));
+        CHECK(count(bad.id) == 0);
+        store.upsertService(made("after", "After Advice", {"E08000001"}));
+        bulk.finish();
+        txn.commit();
+        CHECK(store.serviceCount() == 3);
+    }
+    SUBCASE("all or nothing: no savepoint per write, so the caller rolls the whole load back") {
+        {
+            db::Transaction txn(db);
+            DirectoryStore::BulkWrite bulk(store);
+            bulk.allOrNothing();
+            store.upsertOrganisation({"org-aon", "Aon Trust", "", "", "", "", "", IsaStatus::None, {}, {}, false});
+            store.upsertService(made("before", "Before Advice", {"E08000001"}));
+            CHECK_THROWS(store.upsertService(bad));
+            CHECK(count(bad.id) == 1); // part of the failed write is in the transaction
+        } // not committed: rolled back whole
+        CHECK(store.serviceCount() == 1);
+        CHECK(store.organisationCount() == 0);
+        // The next load writes with savepoints again.
+        db::Transaction txn(db);
+        DirectoryStore::BulkWrite bulk(store);
+        CHECK_THROWS(store.upsertService(bad));
+        CHECK(count(bad.id) == 0);
+        bulk.finish();
+        txn.commit();
+    }
+    DirectorySearch search(db);
+    CHECK(search.search(text("unplaceable")).results.empty());
+    CHECK(search.search(text("kept")).results.size() == 1);
+    CHECK(db.integrityCheck() == "ok");
+    db.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
+}
+
 TEST_CASE("updating and deleting a service keeps the index in step") {
     test::TempDir dir;
     auto db = schema::openLocal((dir / "u.db").string());

@@ -217,7 +217,8 @@ uint32_t areaSlot(const std::vector<std::string>& areas) {
 
 void DirectoryStore::upsertOrganisation(const Organisation& org) {
     m_loadOrganisations.erase(org.id);
-    db::Savepoint sp(m_db, "org");
+    std::optional<db::Savepoint> sp; // none in an all-or-nothing load
+    if (!m_writeWithoutSavepoint) sp.emplace(m_db, "org");
     std::optional<std::pair<std::string, std::string>> previous;
     {
         auto q = m_db.cached("SELECT name, name_cy FROM organisation WHERE id = ?1");
@@ -245,7 +246,7 @@ ON CONFLICT (id) DO UPDATE SET
         while (q->step()) rowids.push_back(q->getInt64(0));
         for (auto rowid : rowids) reindexService(rowid);
     }
-    sp.release();
+    if (sp) sp->release();
 }
 
 std::pair<std::string, std::string> DirectoryStore::organisationNames(const std::string& id) {
@@ -296,7 +297,8 @@ DirectoryStore::PreparedService DirectoryStore::prepare(Service service) {
 
 int64_t DirectoryStore::upsertPrepared(PreparedService&& prepared, bool* inserted) {
     const Service& s = prepared.service;
-    db::Savepoint sp(m_db, "svc");
+    std::optional<db::Savepoint> sp; // none in an all-or-nothing load
+    if (!m_writeWithoutSavepoint) sp.emplace(m_db, "svc");
     int64_t rowid = 0;
     {
         auto q = m_db.cached("SELECT rowid FROM service WHERE id = ?1");
@@ -389,7 +391,7 @@ WHERE id = ?1)sql");
     }
     writeLocations(rowid, s, prepared.locationExtras);
     index(rowid, s.organisationId, std::move(prepared.entry), created);
-    sp.release();
+    if (sp) sp->release();
     if (inserted) *inserted = created;
     return rowid;
 }
@@ -645,6 +647,7 @@ DirectoryStore::BulkWrite::~BulkWrite() {
         m_store.m_pending.clear();
         m_store.m_loadOrganisations.clear();
         m_store.m_loadNextRowid.clear();
+        m_store.m_writeWithoutSavepoint = false;
     }
 }
 
@@ -689,6 +692,7 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
     if (!m_active) return;
     m_store.m_bulk = false;
     m_active = false;
+    m_store.m_writeWithoutSavepoint = false;
     m_store.m_loadOrganisations.clear();
     m_store.m_loadNextRowid.clear();
     if (m_store.m_builder && installBuilt()) {

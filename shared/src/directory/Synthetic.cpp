@@ -440,6 +440,7 @@ SyntheticReport generateSynthetic(db::Database& db, const SyntheticOptions& opti
     db::Transaction txn(db, space.available() ? db::Transaction::Mode::Deferred : db::Transaction::Mode::Immediate);
     DirectoryStore store(db);
     DirectoryStore::BulkWrite bulk(store, &space);
+    bulk.allOrNothing(); // a failed write fails the seed, and the transaction rolls back whole
     size_t done = 0;
     for (size_t i = 0; i < organisations; ++i) {
         store.upsertOrganisation(syntheticOrganisation(i, options.seed));

@@ -72,6 +72,11 @@ public:
         ~BulkWrite();
         BulkWrite(const BulkWrite&) = delete;
         BulkWrite& operator=(const BulkWrite&) = delete;
+        // The caller rolls its whole transaction back if any write of the load fails (a seed):
+        // services and organisations are then written without a savepoint each, which would
+        // copy every page the write changes so that the write alone could be undone. After a
+        // failed write the transaction holds part of it and must not be committed.
+        void allOrNothing() { m_store.m_writeWithoutSavepoint = true; }
         // `fullRebuild` forces the one-pass path (merge once, rebuild the word dictionary).
         void finish(bool fullRebuild = false);
         // After finish(): whether the index built beside the rows went in, or (AnyOrder) the
@@ -206,6 +211,7 @@ private:
     std::unordered_map<std::string, OrganisationNames> m_loadOrganisations;
     std::unordered_map<uint32_t, int64_t> m_loadNextRowid;
     uint64_t m_loadRollbacks = 0;
+    bool m_writeWithoutSavepoint = false; // BulkWrite::allOrNothing()
     // Whether the load's caches may be used (a BulkWrite, in a transaction, nothing rolled back
     // since they were filled); drops them when not.
     bool loadCachesValid();
