@@ -93,7 +93,18 @@ INSERT INTO opening_time (service_rowid, weekday, opens, closes) SELECT rowid, 1
 INSERT INTO opening_time (service_rowid, weekday, opens, closes) SELECT rowid, 3, '09:00', '12:00' FROM service WHERE id = 'svc-13';
 )sql");
          }},
-        {14, [](db::Database&) {}},
+        // v15 rewrites the checks on a service's commissioning route and an organisation's ISA
+        // status: rows holding each kind of value.
+        {14,
+         [](db::Database& db) {
+             db.exec(R"sql(
+INSERT INTO organisation (id, name, isa_status) VALUES ('org-14', 'Gwent Women''s Aid', 'in_force');
+INSERT INTO service (id, organisation_id, name, commissioning_route) VALUES ('svc-14', 'org-14', 'Women''s centre',
+    'dynamic_framework');
+)sql");
+             directory::DirectoryStore(db).reindexAll(); // a v14 build indexed what it wrote
+         }},
+        {15, [](db::Database&) {}},
     };
     return f;
 }
@@ -157,10 +168,13 @@ TEST_CASE("every earlier version upgrades with its data intact") {
         test::TempDir dir;
         const auto path = (dir / "old.db").string();
         {
+            // Each version's rows written with that version's schema, as the builds in turn would.
             db::Database db(path);
-            db::migrate(db, schema::localMigrations(), start);
+            for (int v = 1; v <= start; ++v) {
+                db::migrate(db, schema::localMigrations(), v);
+                fixtures().at(v)(db);
+            }
             REQUIRE(db.userVersion() == start);
-            for (int v = 1; v <= start; ++v) fixtures().at(v)(db);
             // Whatever index an older build wrote, v14 builds it again with today's code (an index
             // from before v7 had no result cards, one from before v8 no synonym concept tokens).
         }
@@ -192,12 +206,17 @@ TEST_CASE("every earlier version upgrades with its data intact") {
         }
         // The index was built again, one row per service, with today's marked tags.
         const int64_t services = db.queryInt64("SELECT count(*) FROM service").value_or(-1);
-        CHECK(services == (start >= 13 ? 2 : 1));
+        CHECK(services == (start >= 14 ? 3 : start >= 13 ? 2 : 1));
         CHECK(db.queryInt64("SELECT count(*) FROM service_fts").value_or(-1) == services);
         CHECK(db.queryInt64("SELECT count(*) FROM service_fts WHERE instr(tags, char(57345)) > 0").value_or(-1) ==
               services);
         CHECK(db.queryInt64("SELECT count(*) FROM service_card").value_or(-1) == services);
         for (const char* gone : {"service_area", "service_need", "contact", "opening_time"}) CHECK_FALSE(db.tableExists(gone));
+        if (start >= 14) {
+            // v15 edited the checks' definitions only: the rows are as they were.
+            CHECK(db.queryText("SELECT commissioning_route FROM service WHERE id = 'svc-14'") == "dynamic_framework");
+            CHECK(db.queryText("SELECT isa_status FROM organisation WHERE id = 'org-14'") == "in_force");
+        }
         if (start >= 13) {
             // v14 moved the v13 service's lists into its row, in the order they were read before.
             auto moved = directory::DirectoryStore(db).service("svc-13");
@@ -399,6 +418,52 @@ TEST_CASE("writing a record and reading a queue build no temporary tables") {
     // The check itself sees them: v9's condition, as shipped, opens one for a query.
     CHECK(temporaryTables(db, "SELECT count(*) FROM record WHERE deleted = 0 AND collection IN ('referral', "
                               "'appointment', 'alert')") == 1);
+}
+
+TEST_CASE("writing a service or an organisation builds no temporary tables, and their checks still hold") {
+    // The SQL DirectoryStore writes them with (the columns a check reads, the rest left to their
+    // defaults): before v15 the service's route check opened one temporary table per row written.
+    const std::string serviceInsert =
+        "INSERT INTO service (rowid, id, organisation_id, name, commissioning_route) VALUES (?1, ?2, ?3, ?4, ?5)";
+    const std::string organisationUpsert =
+        "INSERT INTO organisation (id, name, isa_status) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET "
+        "name = excluded.name, isa_status = excluded.isa_status";
+    auto checksHold = [](db::Database& db) {
+        CHECK_THROWS_WITH_AS(db.exec("INSERT INTO organisation (id, name, isa_status) VALUES ('o-x', 'X', 'lapsed')"),
+                             doctest::Contains("CHECK constraint failed"), Error);
+        CHECK_THROWS_WITH_AS(
+            db.exec("INSERT INTO service (id, name, commissioning_route) VALUES ('s-x', 'X', 'spot_purchase')"),
+            doctest::Contains("CHECK constraint failed"), Error);
+        db.exec("INSERT INTO organisation (id, name, isa_status) VALUES ('o-ok', 'Ok', 'expired')");
+        db.exec("INSERT INTO service (id, name, commissioning_route) VALUES ('s-null', 'No route', NULL)");
+        for (const char* route : {"dynamic_framework", "co_commissioned", "grant_funded", "statutory", "informal"})
+            db.exec(std::string("INSERT INTO service (id, name, commissioning_route) VALUES ('s-") + route + "', 'R', '" +
+                    route + "')");
+        CHECK(db.queryInt64("SELECT count(*) FROM service WHERE id LIKE 's-%'") == 6);
+        CHECK(db.integrityCheck() == "ok");
+    };
+    SUBCASE("a new database") {
+        test::TempDir dir;
+        auto db = schema::openLocal((dir / "checks.db").string());
+        CHECK(temporaryTables(db, serviceInsert) == 0);
+        CHECK(temporaryTables(db, organisationUpsert) == 0);
+        checksHold(db);
+    }
+    SUBCASE("upgraded from v14, whose checks opened one") {
+        test::TempDir dir;
+        const auto path = (dir / "v14.db").string();
+        {
+            db::Database db(path);
+            db::migrate(db, schema::localMigrations(), 14);
+            CHECK(temporaryTables(db, serviceInsert) == 1);
+            CHECK(temporaryTables(db, organisationUpsert) == 2); // the row inserted, or updated
+        }
+        db::Database db(path);
+        db::migrate(db, schema::localMigrations());
+        CHECK(temporaryTables(db, serviceInsert) == 0);
+        CHECK(temporaryTables(db, organisationUpsert) == 0);
+        checksHold(db);
+    }
 }
 
 TEST_CASE("a service's areas, needs, contacts and opening times are kept in its own row") {
