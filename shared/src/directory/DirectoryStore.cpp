@@ -234,7 +234,7 @@ ON CONFLICT (id) DO UPDATE SET
     website = excluded.website, email = excluded.email, phone = excluded.phone,
     isa_status = excluded.isa_status, isa_from = excluded.isa_from, isa_to = excluded.isa_to,
     sample = excluded.sample)sql");
-        q->bindAll(org.id, org.name, org.nameCy, org.description, org.website, org.email, org.phone,
+        q->bindAllStatic(org.id, org.name, org.nameCy, org.description, org.website, org.email, org.phone,
                    toCode(org.isaStatus), org.isaFrom, org.isaTo, org.sample);
         q->exec();
     }
@@ -305,17 +305,19 @@ int64_t DirectoryStore::upsertPrepared(PreparedService&& prepared, bool* inserte
         q->bind(1, s.id);
         if (q->step()) rowid = q->getInt64(0);
     }
+    // Text is bound in place (the service outlives each statement's run), not copied.
     auto bindAll = [&](db::Statement& q) {
-        q.bind(1, s.id);
-        q.bind(2, s.organisationId.empty() ? std::optional<std::string>() : std::optional<std::string>(s.organisationId));
-        q.bind(3, s.name);
-        q.bind(4, s.nameCy);
-        q.bind(5, s.description);
-        q.bind(6, s.descriptionCy);
-        q.bind(7, s.url);
-        q.bind(8, s.email);
-        q.bind(9, s.status);
-        if (s.commissioningRoute) q.bind(10, toCode(*s.commissioningRoute));
+        q.bindStatic(1, s.id);
+        if (s.organisationId.empty()) q.bind(2, nullptr);
+        else q.bindStatic(2, s.organisationId);
+        q.bindStatic(3, s.name);
+        q.bindStatic(4, s.nameCy);
+        q.bindStatic(5, s.description);
+        q.bindStatic(6, s.descriptionCy);
+        q.bindStatic(7, s.url);
+        q.bindStatic(8, s.email);
+        q.bindStatic(9, s.status);
+        if (s.commissioningRoute) q.bindStatic(10, toCode(*s.commissioningRoute));
         else q.bind(10, nullptr);
         q.bind(11, s.minAge);
         q.bind(12, s.maxAge);
@@ -325,11 +327,11 @@ int64_t DirectoryStore::upsertPrepared(PreparedService&& prepared, bool* inserte
         q.bind(16, s.coLocated);
         q.bindStatic(17, prepared.supervision);
         q.bindStatic(18, prepared.languages);
-        q.bind(19, s.eligibility);
-        q.bind(20, s.keywords);
-        q.bind(21, s.lastVerified);
-        q.bind(22, s.lastModified);
-        q.bind(23, s.source);
+        q.bindStatic(19, s.eligibility);
+        q.bindStatic(20, s.keywords);
+        q.bindInPlace(21, s.lastVerified);
+        q.bindStatic(22, s.lastModified);
+        q.bindStatic(23, s.source);
         q.bind(24, s.sample);
         q.bindStatic(26, prepared.areas);
         q.bindStatic(27, prepared.needs);
@@ -423,12 +425,12 @@ void DirectoryStore::writeLocations(int64_t rowid, const Service& s,
             int64_t locRowid = find->step() ? find->getInt64(0) : 0;
             find->reset();
             if (locRowid) {
-                update->bindAll(locRowid, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude, extraText,
+                update->bindAllStatic(locRowid, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude, extraText,
                                 setExtra);
                 update->exec();
                 update->reset();
             } else {
-                insert->bindAll(id, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude, extraText);
+                insert->bindAllStatic(id, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude, extraText);
                 insert->exec();
                 insert->reset();
                 locRowid = m_db.lastInsertRowid();
