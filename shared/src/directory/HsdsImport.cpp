@@ -2471,11 +2471,12 @@ ImportReport importOnce(db::Database& db, const std::filesystem::path& path, con
         }
         bulk.finish();
         report.textIndexBuiltBeside = bulk.textBuiltBeside();
+        // Committed while the BulkWrite still frees its queue on a thread of its own.
+        if (tx)
+            tx->commit();
+        else
+            outer->release();
     }
-    if (tx)
-        tx->commit();
-    else
-        outer->release();
     return report;
 }
 
