@@ -54,6 +54,31 @@ SearchQuery text(std::string t, std::vector<std::string> areas = {}) {
     return q;
 }
 
+// The first column of every row a query gives, as text.
+std::vector<std::string> textRows(db::Database& db, const char* sql) {
+    std::vector<std::string> out;
+    db::Statement q(db, sql);
+    while (q.step()) out.push_back(q.getText(0));
+    return out;
+}
+
+// A count query with one text parameter (?1).
+int64_t countOf(db::Database& db, const char* sql, const std::string& value) {
+    db::Statement q(db, sql);
+    q.bind(1, value);
+    q.step();
+    return q.getInt64(0);
+}
+
+// Two lists of rows, the same row by row (the first difference is the one reported).
+void checkSameRows(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    CHECK(a.size() == b.size());
+    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+        CAPTURE(i);
+        REQUIRE(a[i] == b[i]);
+    }
+}
+
 Service made(const std::string& key, const std::string& name, std::vector<std::string> areas,
              std::vector<std::string> needs = {"wellbeing"}) {
     Service s;
@@ -486,12 +511,6 @@ TEST_CASE("the synthetic generator's pipelined load writes what one service at a
         for (size_t i = 0; i < orgs; ++i) store.upsertOrganisation(syntheticOrganisation(i, 5));
         for (size_t i = 0; i < 1500; ++i) store.upsertService(syntheticService(i, orgs, 5));
     }
-    auto rows = [](db::Database& db, const char* sql) {
-        std::vector<std::string> out;
-        db::Statement q(db, sql);
-        while (q.step()) out.push_back(q.getText(0));
-        return out;
-    };
     for (const char* sql : {
              "SELECT json_array(rowid, id, organisation_id, name, description, areas, needs, contacts, opening_times, "
              "last_verified) FROM service ORDER BY rowid",
@@ -504,21 +523,17 @@ TEST_CASE("the synthetic generator's pipelined load writes what one service at a
              "l.rowid = s.location_rowid ORDER BY s.service_rowid, s.position"}) {
         const std::string query = sql;
         CAPTURE(query);
-        auto a = rows(piped, sql), b = rows(single, sql);
+        auto a = textRows(piped, sql), b = textRows(single, sql);
         CHECK(a.size() >= 500);
-        CHECK(a.size() == b.size());
-        for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-            CAPTURE(i);
-            REQUIRE(a[i] == b[i]);
-        }
+        checkSameRows(a, b);
     }
     CHECK(piped.queryText("PRAGMA integrity_check") == "ok");
     piped.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
     // A second run over the same directory replaces every service in place, entry for entry,
     // through the queue (the index is not empty).
     CHECK_FALSE(generateSynthetic(piped, {1500, 5, {}}).indexBuiltBeside);
-    CHECK(rows(piped, "SELECT json_array(rowid, name, keywords, tags) FROM service_fts ORDER BY rowid") ==
-          rows(single, "SELECT json_array(rowid, name, keywords, tags) FROM service_fts ORDER BY rowid"));
+    CHECK(textRows(piped, "SELECT json_array(rowid, name, keywords, tags) FROM service_fts ORDER BY rowid") ==
+          textRows(single, "SELECT json_array(rowid, name, keywords, tags) FROM service_fts ORDER BY rowid"));
     piped.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
 }
 
@@ -540,12 +555,6 @@ TEST_CASE("a load in any order into an empty index has its text index built besi
             s.locations.push_back(l);
         }
         return s;
-    };
-    auto rows = [&](const char* sql) {
-        std::vector<std::string> out;
-        db::Statement q(db, sql);
-        while (q.step()) out.push_back(q.getText(0));
-        return out;
     };
     const char* kIndexQueries[] = {
         "SELECT json_array(rowid, name, description, organisation, keywords, tags) FROM service_fts ORDER BY rowid",
@@ -575,26 +584,18 @@ TEST_CASE("a load in any order into an empty index has its text index built besi
         CHECK(db.queryInt64("SELECT docs FROM search_term WHERE term = ''") ==
               db.queryInt64("SELECT count(*) FROM service_fts"));
         std::vector<std::vector<std::string>> loaded;
-        for (const char* sql : kIndexQueries) loaded.push_back(rows(sql));
+        for (const char* sql : kIndexQueries) loaded.push_back(textRows(db, sql));
         store.reindexAll(); // the queue's own rebuild, from the rows
         for (size_t t = 0; t < loaded.size(); ++t) {
             const std::string query = kIndexQueries[t];
             CAPTURE(query);
-            auto rebuilt = rows(kIndexQueries[t]);
-            CHECK(loaded[t].size() == rebuilt.size());
-            for (size_t i = 0; i < std::min(loaded[t].size(), rebuilt.size()); ++i) {
-                CAPTURE(i);
-                REQUIRE(loaded[t][i] == rebuilt[i]);
-            }
+            checkSameRows(loaded[t], textRows(db, kIndexQueries[t]));
         }
         return beside;
     };
     // How many services the index finds for the words (a search shows at most a page of them).
     auto found = [&](const std::string& words) {
-        db::Statement q(db, "SELECT count(*) FROM service_fts WHERE service_fts MATCH ?1");
-        q.bind(1, words);
-        q.step();
-        return q.getInt64(0);
+        return countOf(db, "SELECT count(*) FROM service_fts WHERE service_fts MATCH ?1", words);
     };
 
     SUBCASE("2,400 services, one written twice, one deleted, one rolled back: built beside") {
@@ -764,12 +765,7 @@ TEST_CASE("a service write that fails undoes itself, but in an all-or-nothing lo
     nowhere.latitude = 95; // the location table's CHECK refuses it, after the service row is written
     nowhere.longitude = -2.4;
     bad.locations.push_back(nowhere);
-    auto count = [&](const std::string& id) {
-        db::Statement q(db, "SELECT count(*) FROM service WHERE id = ?1");
-        q.bind(1, id);
-        q.step();
-        return q.getInt64(0);
-    };
+    auto count = [&](const std::string& id) { return countOf(db, "SELECT count(*) FROM service WHERE id = ?1", id); };
     SUBCASE("an ordinary load: the failed write leaves nothing, and the load goes on") {
         db::Transaction txn(db);
         DirectoryStore::BulkWrite bulk(store);
