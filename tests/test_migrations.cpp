@@ -437,8 +437,8 @@ TEST_CASE("writing a service or an organisation builds no temporary tables, and 
         db.exec("INSERT INTO organisation (id, name, isa_status) VALUES ('o-ok', 'Ok', 'expired')");
         db.exec("INSERT INTO service (id, name, commissioning_route) VALUES ('s-null', 'No route', NULL)");
         for (const char* route : {"dynamic_framework", "co_commissioned", "grant_funded", "statutory", "informal"})
-            db.exec(std::string("INSERT INTO service (id, name, commissioning_route) VALUES ('s-") + route + "', 'R', '" +
-                    route + "')");
+            db.exec(std::string("INSERT INTO service (id, name, commissioning_route) VALUES ('s-") + route +
+                    "', 'R', '" + route + "')");
         CHECK(db.queryInt64("SELECT count(*) FROM service WHERE id LIKE 's-%'") == 6);
         CHECK(db.integrityCheck() == "ok");
     };

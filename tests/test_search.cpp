@@ -58,7 +58,8 @@ SearchQuery text(std::string t, std::vector<std::string> areas = {}) {
 std::vector<std::string> textRows(db::Database& db, const char* sql) {
     std::vector<std::string> out;
     db::Statement q(db, sql);
-    while (q.step()) out.push_back(q.getText(0));
+    while (q.step())
+        out.push_back(q.getText(0));
     return out;
 }
 
@@ -77,6 +78,14 @@ void checkSameRows(const std::vector<std::string>& a, const std::vector<std::str
         CAPTURE(i);
         REQUIRE(a[i] == b[i]);
     }
+}
+
+Location placeAt(const std::string& name, double latitude, double longitude) {
+    Location l;
+    l.name = name;
+    l.latitude = latitude;
+    l.longitude = longitude;
+    return l;
 }
 
 Service made(const std::string& key, const std::string& name, std::vector<std::string> areas,
@@ -547,13 +556,8 @@ TEST_CASE("a load in any order into an empty index has its text index built besi
     const std::vector<std::string> areas{"W06000022", "E08000001", "W06000015", "E08000010"};
     auto service = [&](size_t i) {
         auto s = made("any" + std::to_string(i), "Scattered Service " + std::to_string(i), {areas[i % areas.size()]});
-        if (i % 3 != 0) {
-            Location l;
-            l.name = "Hub " + std::to_string(i);
-            l.latitude = 51.5 + static_cast<double>(i) / 1000;
-            l.longitude = -3.2;
-            s.locations.push_back(l);
-        }
+        if (i % 3 != 0)
+            s.locations.push_back(placeAt("Hub " + std::to_string(i), 51.5 + static_cast<double>(i) / 1000, -3.2));
         return s;
     };
     const char* kIndexQueries[] = {
@@ -571,7 +575,8 @@ TEST_CASE("a load in any order into an empty index has its text index built besi
             DirectoryStore::IndexSpace space(db);
             db::Transaction txn(db, mode);
             DirectoryStore::BulkWrite bulk(store, &space, DirectoryStore::Arrival::AnyOrder);
-            for (size_t i = 0; i < n; ++i) store.upsertService(service(i));
+            for (size_t i = 0; i < n; ++i)
+                store.upsertService(service(i));
             if (more) more();
             bulk.finish();
             txn.commit();
@@ -584,7 +589,8 @@ TEST_CASE("a load in any order into an empty index has its text index built besi
         CHECK(db.queryInt64("SELECT docs FROM search_term WHERE term = ''") ==
               db.queryInt64("SELECT count(*) FROM service_fts"));
         std::vector<std::vector<std::string>> loaded;
-        for (const char* sql : kIndexQueries) loaded.push_back(textRows(db, sql));
+        for (const char* sql : kIndexQueries)
+            loaded.push_back(textRows(db, sql));
         store.reindexAll(); // the queue's own rebuild, from the rows
         for (size_t t = 0; t < loaded.size(); ++t) {
             const std::string query = kIndexQueries[t];
@@ -786,7 +792,7 @@ TEST_CASE("a service write that fails undoes itself, but in an all-or-nothing lo
             store.upsertService(made("before", "Before Advice", {"E08000001"}));
             CHECK_THROWS(store.upsertService(bad));
             CHECK(count(bad.id) == 1); // part of the failed write is in the transaction
-        } // not committed: rolled back whole
+        }                              // not committed: rolled back whole
         CHECK(store.serviceCount() == 1);
         CHECK(store.organisationCount() == 0);
         // The next load writes with savepoints again.
@@ -904,11 +910,7 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
     const std::string area = "E08000001"; // one area: rowids rise in the order written
     auto service = [&](size_t i, const std::string& in) {
         auto s = made("beside" + std::to_string(i), "Beside Service " + std::to_string(i), {in});
-        Location l;
-        l.name = "Hub " + std::to_string(i);
-        l.latitude = 53.5 + static_cast<double>(i) / 1000;
-        l.longitude = -2.4;
-        s.locations.push_back(l);
+        s.locations.push_back(placeAt("Hub " + std::to_string(i), 53.5 + static_cast<double>(i) / 1000, -2.4));
         return s;
     };
     auto found = [&](const std::string& words) {

@@ -209,9 +209,10 @@ int runBenchSearch(const Context& ctx, const ParsedArgs& args) {
         std::printf("HSDS export: %zu services in %.2f s = %.0f services/s (%.1f MB)\n", exported, exportMs / 1000,
                     static_cast<double>(exported) / (exportMs / 1000),
                     static_cast<double>(std::filesystem::file_size(exportPath)) / 1e6);
-        std::printf("HSDS import (parse + map + write + index): %zu services in %.2f s = %.0f services/s, %zu rejected%s\n",
-                    imported, importMs / 1000, static_cast<double>(imported) / (importMs / 1000), report.rejected.size(),
-                    report.textIndexBuiltBeside ? " (text index built beside the cards)" : "");
+        std::printf(
+            "HSDS import (parse + map + write + index): %zu services in %.2f s = %.0f services/s, %zu rejected%s\n",
+            imported, importMs / 1000, static_cast<double>(imported) / (importMs / 1000), report.rejected.size(),
+            report.textIndexBuiltBeside ? " (text index built beside the cards)" : "");
     }
 
     DirectorySearch search(db);

@@ -323,8 +323,7 @@ Database::~Database() {
 
 Database::Database(Database&& other) noexcept
     : m_db(std::move(other.m_db)), m_path(std::move(other.m_path)), m_rollbacks(other.m_rollbacks),
-      m_cache(std::move(other.m_cache)),
-      m_checkpointer(std::move(other.m_checkpointer)) {}
+      m_cache(std::move(other.m_cache)), m_checkpointer(std::move(other.m_checkpointer)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
     if (this != &other) {

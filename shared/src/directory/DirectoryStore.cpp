@@ -235,7 +235,7 @@ ON CONFLICT (id) DO UPDATE SET
     isa_status = excluded.isa_status, isa_from = excluded.isa_from, isa_to = excluded.isa_to,
     sample = excluded.sample)sql");
         q->bindAllStatic(org.id, org.name, org.nameCy, org.description, org.website, org.email, org.phone,
-                   toCode(org.isaStatus), org.isaFrom, org.isaTo, org.sample);
+                         toCode(org.isaStatus), org.isaFrom, org.isaTo, org.sample);
         q->exec();
     }
     // Services may have arrived first (or the name changed): their index carries the org name.
@@ -308,8 +308,10 @@ int64_t DirectoryStore::upsertPrepared(PreparedService&& prepared, bool* inserte
     // Text is bound in place (the service outlives each statement's run), not copied.
     auto bindAll = [&](db::Statement& q) {
         q.bindStatic(1, s.id);
-        if (s.organisationId.empty()) q.bind(2, nullptr);
-        else q.bindStatic(2, s.organisationId);
+        if (s.organisationId.empty())
+            q.bind(2, nullptr);
+        else
+            q.bindStatic(2, s.organisationId);
         q.bindStatic(3, s.name);
         q.bindStatic(4, s.nameCy);
         q.bindStatic(5, s.description);
@@ -317,8 +319,10 @@ int64_t DirectoryStore::upsertPrepared(PreparedService&& prepared, bool* inserte
         q.bindStatic(7, s.url);
         q.bindStatic(8, s.email);
         q.bindStatic(9, s.status);
-        if (s.commissioningRoute) q.bindStatic(10, toCode(*s.commissioningRoute));
-        else q.bind(10, nullptr);
+        if (s.commissioningRoute)
+            q.bindStatic(10, toCode(*s.commissioningRoute));
+        else
+            q.bind(10, nullptr);
         q.bind(11, s.minAge);
         q.bind(12, s.maxAge);
         q.bind(13, s.womenOnly);
@@ -425,8 +429,8 @@ void DirectoryStore::writeLocations(int64_t rowid, const Service& s,
             int64_t locRowid = find->step() ? find->getInt64(0) : 0;
             find->reset();
             if (locRowid) {
-                update->bindAllStatic(locRowid, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude, extraText,
-                                setExtra);
+                update->bindAllStatic(locRowid, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude,
+                                      extraText, setExtra);
                 update->exec();
                 update->reset();
             } else {
@@ -559,7 +563,8 @@ void DirectoryStore::setOrganisation(IndexEntry& entry, const std::string& organ
                 auto [name, nameCy] = organisationNames(organisationId);
                 std::string column = organisationColumn(name, nameCy);
                 it = m_loadOrganisations
-                         .emplace(organisationId, OrganisationNames{std::move(name), std::move(nameCy), std::move(column)})
+                         .emplace(organisationId,
+                                  OrganisationNames{std::move(name), std::move(nameCy), std::move(column)})
                          .first;
             }
             entry.organisation = it->second.column;
@@ -758,8 +763,10 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
         bool present = exists->step();
         if (present && rolledBack) m_store.setOrganisation(entry, exists->getText(0));
         exists->reset();
-        if (present) applied.push_back(&entry);
-        else if (!created) removed.push_back(entry.rowid);
+        if (present)
+            applied.push_back(&entry);
+        else if (!created)
+            removed.push_back(entry.rowid);
         i = last + 1;
     }
     // Into an empty index, a large load's FTS rows and dictionary are built on a second thread
@@ -783,8 +790,10 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
         for (const IndexEntry* entry : applied) // the builder failed: the text rows here
             if (entry->searchable) detail::insertTextRow(db, *entry);
     } else {
-        for (IndexEntry* entry : applied) m_store.applyIndex(*entry, !rebuild);
-        for (int64_t rowid : removed) m_store.removeFromIndex(rowid, !rebuild);
+        for (IndexEntry* entry : applied)
+            m_store.applyIndex(*entry, !rebuild);
+        for (int64_t rowid : removed)
+            m_store.removeFromIndex(rowid, !rebuild);
     }
     releasePending();
     if (rebuild) {

@@ -58,7 +58,7 @@ INSERT INTO service_card (rowid, id, name, name_cy, organisation, organisation_c
                           hub, co_located, high_risk_suitable, commissioning_route, town, postcode, areas, needs)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17))sql");
         q->bindAllStatic(e.rowid, c.id, c.name, c.nameCy, c.organisation, c.organisationCy, c.lastVerified, c.welsh,
-                   c.womenOnly, c.hub, c.coLocated, c.highRisk, c.route, c.town, c.postcode, c.areas, c.needs);
+                         c.womenOnly, c.hub, c.coLocated, c.highRisk, c.route, c.town, c.postcode, c.areas, c.needs);
         q->exec();
     }
     if (e.located) {
@@ -209,8 +209,10 @@ void IndexBuilder::run() {
             }
             for (const auto* entry : batch) {
                 if (!entry->searchable) continue;
-                if (m_parts == Parts::All) insertIndexRows(db, *entry);
-                else insertTextRow(db, *entry);
+                if (m_parts == Parts::All)
+                    insertIndexRows(db, *entry);
+                else
+                    insertTextRow(db, *entry);
             }
             batch.clear();
         }

@@ -498,7 +498,8 @@ void v15ChecksWithoutTemporaryTables(db::Database& db) {
     const Edit edits[] = {
         {"service",
          "CHECK (commissioning_route IN\n"
-         "                            ('dynamic_framework', 'co_commissioned', 'grant_funded', 'statutory', 'informal'))",
+         "                            ('dynamic_framework', 'co_commissioned', 'grant_funded', 'statutory', "
+         "'informal'))",
          "CHECK (commissioning_route = 'dynamic_framework' OR commissioning_route = 'co_commissioned' OR "
          "commissioning_route = 'grant_funded' OR commissioning_route = 'statutory' OR "
          "commissioning_route = 'informal')"},
