@@ -568,11 +568,13 @@ TEST_CASE("a load in any order into an empty index has its text index built besi
         "SELECT term FROM search_term ORDER BY term"}; // counts: see rebuildTermDictionary
     // A load of services 0..n-1 written in that order, with an IndexSpace; returns
     // textBuiltBeside() after checking the index against the one the queue rebuilds.
+    // With `spoilSpace`, a table the builder makes is already in the space, so its build fails.
     auto load = [&](size_t n, const std::function<void()>& more = {},
-                    db::Transaction::Mode mode = db::Transaction::Mode::Deferred) {
+                    db::Transaction::Mode mode = db::Transaction::Mode::Deferred, bool spoilSpace = false) {
         bool beside = false;
         {
             DirectoryStore::IndexSpace space(db);
+            if (spoilSpace) db.exec("CREATE TABLE signpost_index_build.search_term (term)");
             db::Transaction txn(db, mode);
             DirectoryStore::BulkWrite bulk(store, &space, DirectoryStore::Arrival::AnyOrder);
             for (size_t i = 0; i < n; ++i)
@@ -639,6 +641,11 @@ TEST_CASE("a load in any order into an empty index has its text index built besi
     SUBCASE("a small load: the queue") {
         CHECK_FALSE(load(300));
         CHECK(found("scattered") == 300);
+    }
+    SUBCASE("the builder fails: the writer writes the text rows itself") {
+        CHECK_FALSE(load(2200, {}, db::Transaction::Mode::Deferred, true));
+        CHECK(found("scattered") == 2200);
+        CHECK(search.search(text("scattered service 2199")).results.size() >= 1);
     }
     SUBCASE("a transaction begun IMMEDIATE holds the space too: the queue") {
         CHECK_FALSE(load(2100, {}, db::Transaction::Mode::Immediate));
@@ -939,10 +946,13 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
             .value_or(0);
     };
     // A load of `n` services with an IndexSpace, `write` writing them; returns indexBuiltBeside().
-    auto load = [&](const std::function<void()>& write, db::Transaction::Mode mode = db::Transaction::Mode::Deferred) {
+    auto load = [&](const std::function<void()>& write, db::Transaction::Mode mode = db::Transaction::Mode::Deferred,
+                    bool spoilSpace = false) {
         DirectoryStore::IndexSpace space(db);
         CHECK(space.available());
         CHECK(attached() == 1);
+        // A table the builder makes already there: its build fails.
+        if (spoilSpace) db.exec("CREATE TABLE signpost_index_build.search_term (term)");
         db::Transaction txn(db, mode);
         DirectoryStore::BulkWrite bulk(store, &space);
         write();
@@ -1024,6 +1034,17 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
             db::Transaction::Mode::Immediate));
         checkIndex();
         CHECK(found("beside") == 50);
+    }
+    SUBCASE("the builder fails: the queue indexes everything") {
+        CHECK_FALSE(load(
+            [&] {
+                for (size_t i = 0; i < 150; ++i)
+                    store.upsertService(service(i, area));
+            },
+            db::Transaction::Mode::Deferred, true));
+        CHECK(attached() == 0);
+        checkIndex();
+        CHECK(found("beside") == 150);
     }
     SUBCASE("a space made inside a transaction is unavailable") {
         db::Transaction txn(db);
