@@ -8,6 +8,7 @@
 #include "signpost/util/Uuid.hpp"
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include <functional>
 #include <map>
@@ -462,6 +463,19 @@ TEST_CASE("writing a service or an organisation builds no temporary tables, and 
         db::migrate(db, schema::localMigrations());
         CHECK(temporaryTables(db, serviceInsert) == 0);
         CHECK(temporaryTables(db, organisationUpsert) == 0);
+        checksHold(db);
+    }
+    SUBCASE("upgraded from v14 where SQLite refuses schema edits: the checks stay as they were") {
+        test::TempDir dir;
+        const auto path = (dir / "defensive.db").string();
+        {
+            db::Database db(path);
+            db::migrate(db, schema::localMigrations(), 14);
+        }
+        db::Database db(path);
+        REQUIRE(sqlite3_db_config(db.handle(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr) == SQLITE_OK);
+        CHECK(db::migrate(db, schema::localMigrations()).to == schema::localSchemaVersion());
+        CHECK(temporaryTables(db, serviceInsert) == 1);
         checksHold(db);
     }
 }

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <optional>
 
 namespace signpost::schema {
 
@@ -488,7 +489,7 @@ DROP TABLE opening_time;
 // stored, so the two tables' definitions are edited in place by SQLite's documented procedure for
 // changing constraints (https://sqlite.org/lang_altertable.html#otheralter): every stored row
 // already satisfies the equivalent check (NULL passes both). A definition that does not hold the
-// text v1 wrote is left as it is.
+// text v1 wrote is left as it is, and so is every one where SQLite refuses schema edits.
 void v15ChecksWithoutTemporaryTables(db::Database& db) {
     struct Edit {
         const char* table;
@@ -514,8 +515,14 @@ void v15ChecksWithoutTemporaryTables(db::Database& db) {
     };
     {
         SchemaEditing editing(db);
-        auto update = db.prepare("UPDATE main.sqlite_schema SET sql = replace(sql, ?2, ?3) "
+        std::optional<db::Statement> prepared;
+        try {
+            prepared.emplace(db, "UPDATE main.sqlite_schema SET sql = replace(sql, ?2, ?3) "
                                  "WHERE type = 'table' AND name = ?1 AND instr(sql, ?2) > 0");
+        } catch (const Error&) {
+            return; // a connection that may not edit its schema (SQLITE_DBCONFIG_DEFENSIVE): the checks stay
+        }
+        auto& update = *prepared;
         for (const Edit& e : edits) {
             update.bindAll(e.table, e.from, e.to);
             update.exec();
