@@ -961,6 +961,14 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
         return bulk.indexBuiltBeside();
     };
 
+    // Services 0..n-1 in the one area: in rowid order.
+    auto inOrder = [&](size_t n) {
+        return [&, n] {
+            for (size_t i = 0; i < n; ++i)
+                store.upsertService(service(i, area));
+        };
+    };
+
     SUBCASE("in rowid order into an empty index: built beside, and kept in step afterwards") {
         CHECK(load([&] {
             for (size_t i = 0; i < 300; ++i)
@@ -1026,22 +1034,12 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
         CHECK(named("Beside Service 100") == 0);
     }
     SUBCASE("a transaction begun IMMEDIATE holds the space too: the queue") {
-        CHECK_FALSE(load(
-            [&] {
-                for (size_t i = 0; i < 50; ++i)
-                    store.upsertService(service(i, area));
-            },
-            db::Transaction::Mode::Immediate));
+        CHECK_FALSE(load(inOrder(50), db::Transaction::Mode::Immediate));
         checkIndex();
         CHECK(found("beside") == 50);
     }
     SUBCASE("the builder fails: the queue indexes everything") {
-        CHECK_FALSE(load(
-            [&] {
-                for (size_t i = 0; i < 150; ++i)
-                    store.upsertService(service(i, area));
-            },
-            db::Transaction::Mode::Deferred, true));
+        CHECK_FALSE(load(inOrder(150), db::Transaction::Mode::Deferred, true));
         CHECK(attached() == 0);
         checkIndex();
         CHECK(found("beside") == 150);
