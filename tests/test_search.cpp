@@ -80,6 +80,14 @@ void checkSameRows(const std::vector<std::string>& a, const std::vector<std::str
     }
 }
 
+// The names of the first `limit` results for `words`, nearest `point` first.
+std::vector<std::string> nearestNames(DirectorySearch& search, const std::string& words, GeoPoint point, int limit) {
+    SearchQuery q = text(words);
+    q.near = point;
+    q.limit = limit;
+    return names(search.search(q));
+}
+
 Location placeAt(const std::string& name, double latitude, double longitude) {
     Location l;
     l.name = name;
@@ -620,12 +628,9 @@ TEST_CASE("a load in any order into an empty index has its text index built besi
         CHECK(found("written twice") == 1);
         CHECK(search.search(text("written twice")).results.size() == 1);
         CHECK(db.queryInt64("SELECT count(*) FROM service_geo") == 1599);
-        SearchQuery near = text("scattered");
-        near.near = GeoPoint{51.5, -3.2};
-        near.limit = 2;
-        auto nearest = search.search(near);
-        REQUIRE(nearest.results.size() == 2);
-        CHECK(nearest.results[0].name == "Scattered Service 1");
+        auto nearest = nearestNames(search, "scattered", GeoPoint{51.5, -3.2}, 2);
+        REQUIRE(nearest.size() == 2);
+        CHECK(nearest[0] == "Scattered Service 1");
         // The index that went in takes ordinary writes.
         auto renamed = service(20);
         renamed.name = "Renamed Afterwards";
@@ -978,12 +983,9 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
         checkIndex();
         CHECK(found("beside") == 300);
         CHECK(named("Beside Service 17") == 1);
-        SearchQuery near = text("beside");
-        near.near = GeoPoint{53.5, -2.4};
-        near.limit = 3;
-        auto nearest = search.search(near);
-        REQUIRE(nearest.results.size() == 3);
-        CHECK(nearest.results[0].name == "Beside Service 0");
+        auto nearest = nearestNames(search, "beside", GeoPoint{53.5, -2.4}, 3);
+        REQUIRE(nearest.size() == 3);
+        CHECK(nearest[0] == "Beside Service 0");
         // The index that went in takes ordinary writes: an update, a delete, a new service.
         auto renamed = service(5, area);
         renamed.name = "Renamed Beside";
