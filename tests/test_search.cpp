@@ -576,13 +576,14 @@ TEST_CASE("a load in any order into an empty index has its text index built besi
         "SELECT term FROM search_term ORDER BY term"}; // counts: see rebuildTermDictionary
     // A load of services 0..n-1 written in that order, with an IndexSpace; returns
     // textBuiltBeside() after checking the index against the one the queue rebuilds.
-    // With `spoilSpace`, a table the builder makes is already in the space, so its build fails.
+    // With `spoilSpace`, a table the builder makes (a shadow table of its FTS table) is already in
+    // the space, so its build fails.
     auto load = [&](size_t n, const std::function<void()>& more = {},
                     db::Transaction::Mode mode = db::Transaction::Mode::Deferred, bool spoilSpace = false) {
         bool beside = false;
         {
             DirectoryStore::IndexSpace space(db);
-            if (spoilSpace) db.exec("CREATE TABLE signpost_index_build.search_term (term)");
+            if (spoilSpace) db.exec("CREATE TABLE signpost_index_build.service_fts_data (id, block)");
             db::Transaction txn(db, mode);
             DirectoryStore::BulkWrite bulk(store, &space, DirectoryStore::Arrival::AnyOrder);
             for (size_t i = 0; i < n; ++i)
@@ -601,12 +602,16 @@ TEST_CASE("a load in any order into an empty index has its text index built besi
         std::vector<std::vector<std::string>> loaded;
         for (const char* sql : kIndexQueries)
             loaded.push_back(textRows(db, sql));
+        // Counted on the builder's thread, from its own index: the same counts as the rebuild's.
+        const char* kCounts = "SELECT json_array(term, docs) FROM search_term ORDER BY term";
+        const auto counts = textRows(db, kCounts);
         store.reindexAll(); // the queue's own rebuild, from the rows
         for (size_t t = 0; t < loaded.size(); ++t) {
             const std::string query = kIndexQueries[t];
             CAPTURE(query);
             checkSameRows(loaded[t], textRows(db, kIndexQueries[t]));
         }
+        if (beside) checkSameRows(counts, textRows(db, kCounts));
         return beside;
     };
     // How many services the index finds for the words (a search shows at most a page of them).
@@ -957,7 +962,7 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
         CHECK(space.available());
         CHECK(attached() == 1);
         // A table the builder makes already there: its build fails.
-        if (spoilSpace) db.exec("CREATE TABLE signpost_index_build.search_term (term)");
+        if (spoilSpace) db.exec("CREATE TABLE signpost_index_build.service_fts_data (id, block)");
         db::Transaction txn(db, mode);
         DirectoryStore::BulkWrite bulk(store, &space);
         write();
@@ -981,6 +986,13 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
         }));
         CHECK(attached() == 0); // detached with the space, after the transaction
         checkIndex();
+        // The dictionary the builder counted while the writer copied its tables: as the queue's
+        // own rebuild counts it.
+        const char* kCounts = "SELECT json_array(term, docs) FROM search_term ORDER BY term";
+        const auto counts = textRows(db, kCounts);
+        CHECK(counts.size() > 10);
+        store.reindexAll();
+        checkSameRows(counts, textRows(db, kCounts));
         CHECK(found("beside") == 300);
         CHECK(named("Beside Service 17") == 1);
         auto nearest = nearestNames(search, "beside", GeoPoint{53.5, -2.4}, 3);

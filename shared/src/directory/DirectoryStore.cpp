@@ -681,7 +681,7 @@ bool DirectoryStore::BulkWrite::installBuilt() {
     const auto& entries = m_store.m_pending;
     // After a rollback an entry may name an organisation as it was inside it: the queue's path
     // reads the names again.
-    if (!builder->complete() || builder->offered() != entries.size() || db.rollbacks() != m_rollbacksAtStart ||
+    if (builder->givenUp() || builder->offered() != entries.size() || db.rollbacks() != m_rollbacksAtStart ||
         !detail::IndexBuilder::indexEmpty(db))
         return false;
     auto exists = db.cached("SELECT 1 FROM service WHERE rowid = ?1");
@@ -691,6 +691,7 @@ bool DirectoryStore::BulkWrite::installBuilt() {
         exists->reset();
         if (!present) return false;
     }
+    if (!builder->tablesBuilt()) return false;
     builder->install(db);
     return true;
 }
@@ -781,7 +782,7 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
         builder->close();
         for (const IndexEntry* entry : applied)
             if (entry->searchable) detail::insertCardAndBox(db, *entry);
-        if (builder->complete()) {
+        if (builder->tablesBuilt()) {
             builder->install(db);
             m_textBuiltBeside = true;
             releasePending();

@@ -69,24 +69,27 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
     }
 }
 
+namespace {
+// The dictionary, counted in one pass over the index: every word of the four text columns with
+// how many services hold it (a service with the word in two columns counts twice: an estimate for
+// IDF and completion order, never a filter). Tag tokens are not words anyone types. Term ''
+// holds the number of services indexed.
+constexpr const char* kTermCounts = R"sql(
+SELECT term, sum(doc) FROM service_vocab WHERE col <> 'tags' GROUP BY term
+UNION ALL SELECT '', count(*) FROM service_fts)sql";
+} // namespace
+
 void rebuildTermDictionary(db::Database& db) {
-    // One pass over the index: every word of the four text columns with how many services
-    // hold it (a service with the word in two columns counts twice: an estimate for IDF and
-    // completion order, never a filter). Tag tokens are not words anyone types.
-    db.exec(R"sql(
-DELETE FROM search_term;
-INSERT INTO search_term (term, docs)
-    SELECT term, sum(doc) FROM service_vocab WHERE col <> 'tags' GROUP BY term;
-INSERT OR REPLACE INTO search_term (term, docs) VALUES ('', (SELECT count(*) FROM service_fts));
-)sql");
+    db.exec(std::string("DELETE FROM search_term; INSERT INTO search_term (term, docs) ") + kTermCounts);
 }
 
 // ------------------------------------------------------------------------------ IndexBuilder
 
 namespace {
-// What the index is made of: two virtual tables (with the shadow tables they keep), the
-// vocabulary view of the FTS table the dictionary is counted from, and two plain tables.
-constexpr const char* kIndexTables[] = {"service_fts", "service_vocab", "service_geo", "service_card", "search_term"};
+// What the builder makes of the index: two virtual tables (with the shadow tables they keep), the
+// vocabulary view of the FTS table the dictionary is counted from, and the result cards. The
+// dictionary it counts into memory.
+constexpr const char* kBuiltTables[] = {"service_fts", "service_vocab", "service_geo", "service_card"};
 constexpr const char* kRebuiltTables[] = {"service_fts", "service_geo"};
 constexpr size_t kHandOver = 256;                     // entries handed to the thread at a time
 } // namespace
@@ -112,7 +115,7 @@ std::unique_ptr<IndexBuilder> IndexBuilder::start(db::Database& db, DirectorySto
     std::map<std::string, std::string> tables;
     {
         auto q = db.prepare("SELECT name, sql FROM main.sqlite_schema WHERE name = ?1");
-        for (const char* name : kIndexTables) {
+        for (const char* name : kBuiltTables) {
             q.bind(1, name);
             if (!q.step()) return nullptr;
             tables[name] = q.getText(1);
@@ -176,11 +179,12 @@ void IndexBuilder::close() {
     m_wake.notify_one();
 }
 
-bool IndexBuilder::complete() {
+bool IndexBuilder::tablesBuilt() {
     if (m_givenUp) return false;
     close();
-    if (m_thread.joinable()) m_thread.join();
-    return m_built;
+    std::unique_lock lock(m_mutex);
+    m_built.wait(lock, [&] { return m_state != State::Building; });
+    return m_state == State::TablesBuilt;
 }
 
 void IndexBuilder::run() {
@@ -188,10 +192,11 @@ void IndexBuilder::run() {
         db::OpenOptions options;
         options.wal = false;
         options.synchronousFull = false;
+        options.cacheSizeKiB = 8 * 1024; // the database is in memory already
         db::Database db(m_uri, options);
         // Nothing here is ever rolled back: a failed build is dropped whole.
         db.exec("PRAGMA journal_mode = OFF");
-        for (const char* name : kIndexTables)
+        for (const char* name : kBuiltTables)
             db.exec(m_tables.at(name));
         // As BulkWrite::finish sets them for a large load: segments merged once, at the end.
         db.exec("INSERT INTO service_fts (service_fts, rank) VALUES ('automerge', 0)");
@@ -203,7 +208,10 @@ void IndexBuilder::run() {
             {
                 std::unique_lock lock(m_mutex);
                 m_wake.wait(lock, [&] { return !m_queue.empty() || m_closed || m_stopped; });
-                if (m_stopped) return;      // given up: the open transaction goes with the connection
+                if (m_stopped) { // given up: the open transaction goes with the connection
+                    m_state = State::Failed;
+                    return;
+                }
                 if (m_queue.empty()) break; // closed, and everything offered is indexed
                 batch.swap(m_queue);
             }
@@ -217,12 +225,26 @@ void IndexBuilder::run() {
             batch.clear();
         }
         db.exec("INSERT INTO service_fts (service_fts) VALUES ('optimize')");
-        rebuildTermDictionary(db);
         db.exec("COMMIT");
-        m_built = true;
+        setState(State::TablesBuilt);
+        // The dictionary is counted (reading only) while the writer copies the tables.
+        std::vector<std::pair<std::string, int64_t>> terms;
+        auto q = db.prepare(kTermCounts);
+        while (q.step())
+            terms.emplace_back(q.getText(0), q.getInt64(1));
+        m_terms = std::move(terms);
+        m_termsCounted = true;
     } catch (const std::exception&) {
-        m_built = false; // the load indexes from its queue
+        setState(State::Failed); // no effect once the tables are built: the writer counts the words
     }
+}
+
+void IndexBuilder::setState(State state) {
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_state == State::Building) m_state = state;
+    }
+    m_built.notify_all();
 }
 
 void IndexBuilder::install(db::Database& db) {
@@ -244,7 +266,19 @@ void IndexBuilder::install(db::Database& db) {
             db.exec("DELETE FROM main." + name + "; INSERT INTO main." + name + " SELECT * FROM " + space + "." + name);
     }
     if (m_parts == Parts::All) db.exec("INSERT INTO main.service_card SELECT * FROM " + space + ".service_card");
-    db.exec("DELETE FROM main.search_term; INSERT INTO main.search_term SELECT * FROM " + space + ".search_term");
+    // The dictionary the thread counted meanwhile; if it could not, counted here.
+    if (m_thread.joinable()) m_thread.join();
+    if (!m_termsCounted) {
+        rebuildTermDictionary(db);
+        return;
+    }
+    db.exec("DELETE FROM main.search_term");
+    auto insert = db.prepare("INSERT INTO main.search_term (term, docs) VALUES (?1, ?2)");
+    for (const auto& [term, docs] : m_terms) {
+        insert.bind(1, term).bind(2, docs);
+        insert.exec();
+        insert.reset();
+    }
 }
 
 } // namespace detail

@@ -30,9 +30,10 @@ void rebuildTermDictionary(db::Database& db);
 // last one's rowid ends the build (FTS5 takes rows in rowid order, and a repeated rowid would
 // need the earlier one removed), and the load goes back to indexing from the queue.
 //
-// It builds either the whole index, or (Parts::Text) only the FTS table and the dictionary
-// while the writer writes the cards and boxes itself: a load whose entries came in any order
-// (an import), sorted at its end.
+// It builds either the whole index, or (Parts::Text) only the FTS table while the writer writes
+// the cards and boxes itself: a load whose entries came in any order (an import), sorted at its
+// end. Either way, once the tables are committed, it counts the dictionary into memory while the
+// writer copies them (install()).
 class IndexBuilder {
 public:
     enum class Parts { All, Text };
@@ -52,14 +53,18 @@ public:
     void offer(const DirectoryStore::IndexEntry& entry);
     // Nothing more will be offered; the thread goes on with what it has.
     void close();
-    // Waits for the thread to index everything offered. True if it did, with nothing given up.
-    bool complete();
+    // Waits for the thread to have built and committed the tables of everything offered (it then
+    // counts the dictionary, which install() waits for). True if it did, with nothing given up.
+    bool tablesBuilt();
     size_t offered() const { return m_offered; }
+    // Whether an entry out of order ended the build (the writer's thread; does not wait).
+    bool givenUp() const { return m_givenUp; }
     // Replaces `db`'s empty index (FTS table, R*Tree, result cards, dictionary; with
-    // Parts::Text the FTS table and dictionary) with the one built, inside `db`'s transaction:
+    // Parts::Text the FTS table and dictionary) with the one built, inside `db`'s transaction
+    // (the dictionary last, once the thread has counted it):
     // the virtual tables are dropped and made again, so no state a connection cached of the
     // empty ones outlives them, and the shadow tables the builder wrote are copied under them
-    // (the same SQLite, the same definitions: the same format). Only after complete().
+    // (the same SQLite, the same definitions: the same format). Only after tablesBuilt().
     void install(db::Database& db);
 
     // Whether `db`'s search index holds nothing.
@@ -79,7 +84,13 @@ private:
     std::vector<const DirectoryStore::IndexEntry*> m_queue; // guarded by m_mutex
     bool m_closed = false;                                  // guarded by m_mutex
     bool m_stopped = false;                                 // guarded by m_mutex
-    bool m_built = false;                                   // set by the thread before it ends
+    enum class State { Building, TablesBuilt, Failed };
+    void setState(State state);
+    State m_state = State::Building; // guarded by m_mutex
+    std::condition_variable m_built;
+    // Set by the thread before it ends: the dictionary (term, services).
+    std::vector<std::pair<std::string, int64_t>> m_terms;
+    bool m_termsCounted = false;
     // The writer's side.
     std::vector<const DirectoryStore::IndexEntry*> m_local;
     size_t m_offered = 0;
