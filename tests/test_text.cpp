@@ -1,7 +1,9 @@
-// Text folding, tokenizing, UTF-8 validation, dates and UK time, the area and need tables.
+// Text folding, tokenizing, UTF-8 validation, dates and UK time, the area and need tables, and
+// the allocator the executables run on.
+#include "signpost/directory/DirectoryStore.hpp"
 #include "signpost/domain/Areas.hpp"
 #include "signpost/domain/Needs.hpp"
-#include "signpost/directory/DirectoryStore.hpp"
+#include "signpost/util/Allocator.hpp"
 #include "signpost/util/BoundedQueue.hpp"
 #include "signpost/util/JsonText.hpp"
 #include "signpost/util/Text.hpp"
@@ -461,4 +463,16 @@ TEST_CASE("a bounded queue hands items over in order, never holds more than its 
     // "second" either got in before close (then pop drains it) or was refused: never lost silently.
     auto rest = small.pop();
     CHECK((refused.load() ? !rest.has_value() : rest == std::optional<std::string>("second")));
+}
+
+TEST_CASE("the executables run on the allocator they were linked with") {
+    // Linked is not enough: tcmalloc must be the malloc the process calls (it comes before the C
+    // library in the lookup order).
+    CHECK(allocator::isTcmalloc() == static_cast<bool>(SIGNPOST_EXPECT_TCMALLOC));
+    const std::string name = allocator::name();
+    CAPTURE(name);
+    if (SIGNPOST_EXPECT_TCMALLOC)
+        CHECK(name.rfind("tcmalloc (gperftools ", 0) == 0);
+    else
+        CHECK(name == "system malloc");
 }

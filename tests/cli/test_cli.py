@@ -8,6 +8,7 @@ datapackage), malformed input (exit 1/3, directory unchanged), and export → im
 import argparse
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -294,6 +295,21 @@ class Cli(unittest.TestCase):
         out2 = os.path.join(self.tmp, "two.json")
         run("export", "--out", out2, db=other)
         self.assertEqual(json.load(open(out1)), json.load(open(out2)))
+
+    # ----------------------------------------------------------------- the benchmark
+
+    def test_bench_search_prints_its_figures(self):
+        # A small run: every figure the issue asks for is printed, with the bare baseline of the
+        # same run beside it and the allocator measured on.
+        out = run("bench", "search", "--services", "3000", "--queries", "100", "--no-naive").stdout
+        expected = os.environ.get("SIGNPOST_EXPECT_ALLOCATOR", "")
+        self.assertIn(f"allocator: {expected}", out)
+        self.assertRegex(out, r"Seed \(generate \+ write \+ index, one transaction\): 3000 services in [0-9.]+ s = \d+ services/s")
+        self.assertRegex(out, r"the bare FTS5 insert of the same \d+ rows: [0-9.]+ s = \d+ rows/s")
+        self.assertRegex(out, r"HSDS import \(parse \+ map \+ write \+ index\): 3000 services in [0-9.]+ s = \d+ services/s, 0 rejected")
+        for label in ("signpost search (all)", "bare FTS5 MATCH, same expression"):
+            self.assertRegex(out, re.escape(label) + r" +n=100 +p50 +[0-9.]+ +p95 +[0-9.]+ +p99 +[0-9.]+")
+        self.assertRegex(out, r"signpost / bare +p50 +[0-9.]+x +p95 +[0-9.]+x +p99 +[0-9.]+x")
 
 
 if __name__ == "__main__":

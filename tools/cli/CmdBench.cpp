@@ -2,6 +2,8 @@
 // baseline measured in the same run, on the same data, so the overhead ratio shows.
 #include "Commands.hpp"
 #include "Progress.hpp"
+#include "signpost/client/LocalStore.hpp"
+#include "signpost/client/Queues.hpp"
 #include "signpost/db/Transaction.hpp"
 #include "signpost/directory/DirectoryStore.hpp"
 #include "signpost/directory/Hsds.hpp"
@@ -10,8 +12,7 @@
 #include "signpost/domain/Areas.hpp"
 #include "signpost/domain/Needs.hpp"
 #include "signpost/schema/LocalSchema.hpp"
-#include "signpost/client/LocalStore.hpp"
-#include "signpost/client/Queues.hpp"
+#include "signpost/util/Allocator.hpp"
 #include "signpost/util/Time.hpp"
 
 #include <algorithm>
@@ -128,7 +129,7 @@ int runBenchSearch(const Context& ctx, const ParsedArgs& args) {
 
     std::printf("signpost-cli bench search: %zu synthetic services, %zu type-ahead queries (seed %llu)\n", services,
                 queries, static_cast<unsigned long long>(seed));
-    std::printf("database: %s\n\n", (dir / "bench.db").c_str());
+    std::printf("database: %s\nallocator: %s\n\n", (dir / "bench.db").c_str(), allocator::name().c_str());
 
     // --reuse: keep the synthetic directory in --db between runs (seeding 100k takes a while).
     const bool reuse = args.has("--reuse");
