@@ -38,6 +38,35 @@ TEST_CASE("tokenizing splits on punctuation and keeps Welsh letters whole") {
     CHECK(text::tokenize("\" OR 1=1; --") == std::vector<std::string>{"or", "1", "1"});
     CHECK(text::tokenize("").empty());
     CHECK(text::tokenize("   ...   ").empty());
+    // A word already in lower case is handed over as it stands; one that meets a capital or a
+    // letter to fold on either side is folded whole.
+    CHECK(text::tokenize("debtAdvice cafés Caffi tŷ99 x") ==
+          std::vector<std::string>{"debtadvice", "cafes", "caffi", "ty99", "x"});
+    CHECK(text::tokenize(std::string("ab\xFF"
+                                     "cd",
+                                     5)) == std::vector<std::string>{"ab", "cd"}); // a bad byte separates
+}
+
+TEST_CASE("a token is the same whether its letters came in lower or upper case") {
+    // Lower-case ASCII words take a path of their own (no copy); capitals take the folding
+    // path. Random text from pieces of both kinds, Welsh letters, digits, separators and bad
+    // bytes, tokenized as it is and with every ASCII letter in upper case, gives the same tokens.
+    const std::vector<std::string> pieces{"a", "b", "z", "0", "9", "E",    "Q",    "ŵ",  "Ŷ",    "â",      "é",
+                                          " ", "-", "'", "’", ",", "\xFF", "\xC3", "\n", "debt", "Bolton", "llety"};
+    std::mt19937 rng(7);
+    for (int round = 0; round < 2000; ++round) {
+        std::string text;
+        const size_t n = rng() % 24;
+        for (size_t i = 0; i < n; ++i)
+            text += pieces[rng() % pieces.size()];
+        std::string upper = text;
+        for (char& c : upper)
+            if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+        CAPTURE(text);
+        CHECK(text::tokenize(text) == text::tokenize(upper));
+        for (const auto& token : text::tokenize(text))
+            CHECK(text::fold(token) == token);
+    }
 }
 
 TEST_CASE("UTF-8 validation finds the first bad byte") {
