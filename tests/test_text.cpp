@@ -38,8 +38,7 @@ TEST_CASE("tokenizing splits on punctuation and keeps Welsh letters whole") {
     CHECK(text::tokenize("\" OR 1=1; --") == std::vector<std::string>{"or", "1", "1"});
     CHECK(text::tokenize("").empty());
     CHECK(text::tokenize("   ...   ").empty());
-    // A word already in lower case is handed over as it stands; one that meets a capital or a
-    // letter to fold on either side is folded whole.
+    // A word is folded whole, whichever of its letters needed it.
     CHECK(text::tokenize("debtAdvice cafés Caffi tŷ99 x") ==
           std::vector<std::string>{"debtadvice", "cafes", "caffi", "ty99", "x"});
     CHECK(text::tokenize(std::string("ab\xFF"
@@ -48,9 +47,9 @@ TEST_CASE("tokenizing splits on punctuation and keeps Welsh letters whole") {
 }
 
 TEST_CASE("a token is the same whether its letters came in lower or upper case") {
-    // Lower-case ASCII words take a path of their own (no copy); capitals take the folding
-    // path. Random text from pieces of both kinds, Welsh letters, digits, separators and bad
-    // bytes, tokenized as it is and with every ASCII letter in upper case, gives the same tokens.
+    // Random text from lower- and upper-case pieces, Welsh letters, digits, separators and bad
+    // bytes, tokenized as it is and with every ASCII letter in upper case, gives the same tokens,
+    // each already folded.
     const std::vector<std::string> pieces{"a", "b", "z", "0", "9", "E",    "Q",    "ŵ",  "Ŷ",    "â",      "é",
                                           " ", "-", "'", "’", ",", "\xFF", "\xC3", "\n", "debt", "Bolton", "llety"};
     std::mt19937 rng(7);
