@@ -885,6 +885,37 @@ TEST_CASE("updating and deleting a service keeps the index in step") {
     CHECK(renamed.results[0].organisation == "Beacon Trust");
 }
 
+TEST_CASE("a location goes when no service has it any more, and stays while one does") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "l.db").string());
+    DirectoryStore store(db);
+    auto at = [](const std::string& id, const std::string& name) {
+        Location l = placeAt(name, 53.58, -2.43);
+        l.id = id;
+        return l;
+    };
+    auto locations = [&] { return textRows(db, "SELECT id FROM location ORDER BY id"); };
+    auto a = made("loc-a", "Shared Hub Service", {"E08000001"});
+    a.locations = {at("loc-shared", "Shared Hub"), at("loc-a-only", "A's Office")};
+    auto b = made("loc-b", "Other Hub Service", {"E08000001"});
+    b.locations = {at("loc-shared", "Shared Hub"), at("loc-b-only", "B's Office")};
+    store.upsertService(a);
+    store.upsertService(b);
+    CHECK(locations() == std::vector<std::string>{"loc-a-only", "loc-b-only", "loc-shared"});
+    // An update that drops a location: gone if no other service has it, kept if one does.
+    b.locations = {at("loc-b-new", "B's New Office")};
+    store.upsertService(b);
+    CHECK(locations() == std::vector<std::string>{"loc-a-only", "loc-b-new", "loc-shared"});
+    // A delete: its own location goes, the shared one stays while a service has it.
+    b.locations = {at("loc-shared", "Shared Hub"), at("loc-b-new", "B's New Office")};
+    store.upsertService(b);
+    CHECK(store.deleteService(a.id));
+    CHECK(locations() == std::vector<std::string>{"loc-b-new", "loc-shared"});
+    CHECK(store.deleteService(b.id));
+    CHECK(locations().empty());
+    CHECK(db.queryInt64("SELECT count(*) FROM service_location") == 0);
+}
+
 TEST_CASE("a bulk load indexes in rowid order and the last write of a service wins") {
     test::TempDir dir;
     auto db = schema::openLocal((dir / "bulk.db").string());

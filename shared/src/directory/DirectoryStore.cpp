@@ -349,6 +349,7 @@ int64_t DirectoryStore::upsertPrepared(PreparedService&& prepared, bool* inserte
             q.bind(30, nullptr);
     };
     const bool created = rowid == 0;
+    std::vector<int64_t> unlinked; // an update: the locations it linked before
     if (created) {
         // Rowids are clustered by the service's primary area (docs/search.md): an area-filtered
         // search then intersects doclists over a narrow rowid range, and FTS5's doclist index lets
@@ -391,11 +392,13 @@ WHERE id = ?1)sql");
         bindExtra(*q);
         q->bind(31, prepared.extra.has_value());
         q->exec();
+        unlinked = linkedLocations(rowid);
         auto d = m_db.cached("DELETE FROM service_location WHERE service_rowid = ?1");
         d->bind(1, rowid);
         d->exec();
     }
     writeLocations(rowid, s, prepared.locationExtras);
+    dropUnlinkedLocations(unlinked); // a location the service no longer has, if no other has it
     index(rowid, s.organisationId, std::move(prepared.entry), created);
     if (sp) sp->release();
     if (inserted) *inserted = created;
@@ -444,6 +447,26 @@ void DirectoryStore::writeLocations(int64_t rowid, const Service& s,
             link->reset();
             ++position;
         }
+    }
+}
+
+std::vector<int64_t> DirectoryStore::linkedLocations(int64_t serviceRowid) {
+    std::vector<int64_t> out;
+    auto q = m_db.cached("SELECT location_rowid FROM service_location WHERE service_rowid = ?1");
+    q->bind(1, serviceRowid);
+    while (q->step())
+        out.push_back(q->getInt64(0));
+    return out;
+}
+
+void DirectoryStore::dropUnlinkedLocations(const std::vector<int64_t>& locations) {
+    if (locations.empty()) return;
+    auto d = m_db.cached("DELETE FROM location WHERE rowid = ?1 AND NOT EXISTS "
+                         "(SELECT 1 FROM service_location WHERE location_rowid = ?1)");
+    for (int64_t location : locations) {
+        d->bind(1, location);
+        d->exec();
+        d->reset();
     }
 }
 
@@ -838,13 +861,13 @@ bool DirectoryStore::deleteService(std::string_view id) {
     if (!q->step()) return false;
     int64_t rowid = q->getInt64(0);
     removeFromIndex(rowid, true);
+    const auto locations = linkedLocations(rowid);
     {
-        auto d = m_db.cached("DELETE FROM service WHERE rowid = ?1");
+        auto d = m_db.cached("DELETE FROM service WHERE rowid = ?1"); // and its links (ON DELETE CASCADE)
         d->bind(1, rowid);
         d->exec();
     }
-    // Locations no other service uses go with it.
-    m_db.exec("DELETE FROM location WHERE rowid NOT IN (SELECT location_rowid FROM service_location)");
+    dropUnlinkedLocations(locations); // locations no other service uses go with it
     sp.release();
     return true;
 }

@@ -180,6 +180,11 @@ public:
 private:
     void writeLocations(int64_t rowid, const domain::Service& service,
                         const std::vector<std::optional<std::string>>& extras);
+    // The rowids of the locations linked to a service.
+    std::vector<int64_t> linkedLocations(int64_t serviceRowid);
+    // Deletes those of `locations` no service links any more (each an index lookup, where a
+    // scan of every location took 14 ms a delete at 100,000 services).
+    void dropUnlinkedLocations(const std::vector<int64_t>& locations);
     // The entry for a service, but for its organisation (static: no database, any thread).
     static IndexEntry entryFor(const domain::Service& service);
     // Adds the organisation's names (read here) and queues or applies the entry.
