@@ -572,7 +572,12 @@ void DirectoryStore::index(int64_t rowid, const std::string& organisationId, Ind
         return;
     }
     m_pending.push_back(std::move(entry));
-    if (m_builder) m_builder->offer(m_pending.back());
+    if (m_builder) {
+        m_builder->offer(m_pending.back());
+        // Its result card now, while the builder takes the FTS row and box (finish() drops the
+        // cards if the queue indexes the load after all).
+        if (!m_builder->givenUp() && m_pending.back().searchable) detail::insertCard(m_db, m_pending.back());
+    }
 }
 
 void DirectoryStore::setOrganisation(IndexEntry& entry, const std::string& organisationId) {
@@ -697,7 +702,8 @@ void DirectoryStore::BulkWrite::releasePending() {
 
 // The index built beside the rows (IndexBuild.hpp) goes in if it holds exactly what the queue
 // would write: the builder indexed every entry (all in rowid order, none repeated), the index
-// it replaces is still empty, and every entry's row is still there (none rolled back since).
+// it replaces is still empty but for the cards written as entries were queued, and every entry's
+// row is still there (none rolled back since).
 bool DirectoryStore::BulkWrite::installBuilt() {
     auto builder = std::move(m_store.m_builder);
     auto& db = m_store.m_db;
@@ -705,7 +711,7 @@ bool DirectoryStore::BulkWrite::installBuilt() {
     // After a rollback an entry may name an organisation as it was inside it: the queue's path
     // reads the names again.
     if (builder->givenUp() || builder->offered() != entries.size() || db.rollbacks() != m_rollbacksAtStart ||
-        !detail::IndexBuilder::indexEmpty(db))
+        !detail::IndexBuilder::indexEmpty(db, false))
         return false;
     auto exists = db.cached("SELECT 1 FROM service WHERE rowid = ?1");
     for (const auto& entry : entries) {
@@ -726,12 +732,16 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
     m_store.m_writeWithoutSavepoint = false;
     m_store.m_loadOrganisations.clear();
     m_store.m_loadNextRowid.clear();
+    const bool cardsAsQueued = m_store.m_builder != nullptr;
     if (m_store.m_builder && installBuilt()) {
         m_builtBeside = true;
         releasePending();
         return;
     }
     auto& db = m_store.m_db;
+    // The cards written beside a builder are this load's own (it began on an empty index): the
+    // queue writes them again.
+    if (cardsAsQueued) db.exec("DELETE FROM main.service_card");
     const size_t pending = m_store.m_pending.size();
     // A large load rebuilds the word dictionary in one pass; a small one keeps it in step
     // entry by entry.

@@ -51,6 +51,11 @@ void insertTextRow(db::Database& db, const DirectoryStore::IndexEntry& e) {
 }
 
 void insertCardAndBox(db::Database& db, const DirectoryStore::IndexEntry& e) {
+    insertCard(db, e);
+    insertBox(db, e);
+}
+
+void insertCard(db::Database& db, const DirectoryStore::IndexEntry& e) {
     {
         const auto& c = e.card;
         auto q = db.cached(R"sql(
@@ -61,6 +66,9 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
                          c.womenOnly, c.hub, c.coLocated, c.highRisk, c.route, c.town, c.postcode, c.areas, c.needs);
         q->exec();
     }
+}
+
+void insertBox(db::Database& db, const DirectoryStore::IndexEntry& e) {
     if (e.located) {
         auto q =
             db.cached("INSERT INTO service_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -86,16 +94,16 @@ void rebuildTermDictionary(db::Database& db) {
 // ------------------------------------------------------------------------------ IndexBuilder
 
 namespace {
-// What the builder makes of the index: two virtual tables (with the shadow tables they keep), the
-// vocabulary view of the FTS table the dictionary is counted from, and the result cards. The
-// dictionary it counts into memory.
-constexpr const char* kBuiltTables[] = {"service_fts", "service_vocab", "service_geo", "service_card"};
+// What the builder makes of the index: two virtual tables (with the shadow tables they keep) and
+// the vocabulary view of the FTS table the dictionary is counted from. The dictionary it counts
+// into memory; the writer writes the cards.
+constexpr const char* kBuiltTables[] = {"service_fts", "service_vocab", "service_geo"};
 constexpr const char* kRebuiltTables[] = {"service_fts", "service_geo"};
 constexpr size_t kHandOver = 256;                     // entries handed to the thread at a time
 } // namespace
 
-bool IndexBuilder::indexEmpty(db::Database& db) {
-    return db.queryInt64("SELECT NOT EXISTS (SELECT 1 FROM main.service_card) AND "
+bool IndexBuilder::indexEmpty(db::Database& db, bool cards) {
+    return db.queryInt64(std::string(cards ? "SELECT NOT EXISTS (SELECT 1 FROM main.service_card) AND " : "SELECT ") +
                          "NOT EXISTS (SELECT 1 FROM main.service_fts) AND NOT EXISTS (SELECT 1 FROM main.service_geo)")
                .value_or(0) != 0;
 }
@@ -217,10 +225,8 @@ void IndexBuilder::run() {
             }
             for (const auto* entry : batch) {
                 if (!entry->searchable) continue;
-                if (m_parts == Parts::All)
-                    insertIndexRows(db, *entry);
-                else
-                    insertTextRow(db, *entry);
+                insertTextRow(db, *entry);
+                if (m_parts == Parts::TextAndBoxes) insertBox(db, *entry);
             }
             batch.clear();
         }
@@ -265,7 +271,6 @@ void IndexBuilder::install(db::Database& db) {
         for (const auto& name : names)
             db.exec("DELETE FROM main." + name + "; INSERT INTO main." + name + " SELECT * FROM " + space + "." + name);
     }
-    if (m_parts == Parts::All) db.exec("INSERT INTO main.service_card SELECT * FROM " + space + ".service_card");
     // The dictionary the thread counted meanwhile; if it could not, counted here.
     if (m_thread.joinable()) m_thread.join();
     if (!m_termsCounted) {
