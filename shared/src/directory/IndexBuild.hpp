@@ -40,38 +40,38 @@ void rebuildTermDictionary(db::Database& db);
 // writer copies them (install()).
 class IndexBuilder {
 public:
-  enum class Parts { TextAndBoxes, Text };
-  // Null unless `space` is available, no transaction holds it, and `db`'s index is empty.
-  // Takes `db`'s write lock (its transaction must have begun, DEFERRED).
-  static std::unique_ptr<IndexBuilder> start(db::Database& db, DirectoryStore::IndexSpace& space,
-                                             Parts parts = Parts::TextAndBoxes);
-  // Takes the write lock of `db`'s main database alone, as BEGIN IMMEDIATE would take it for
-  // every attached one: a DEFERRED transaction that will write calls this before it reads.
-  static void lockDirectory(db::Database& db);
-  IndexBuilder(std::string uri, std::map<std::string, std::string> tables, Parts parts);
-  ~IndexBuilder(); // stops and joins the thread; what it built is left for the space to drop
-  IndexBuilder(const IndexBuilder&) = delete;
-  IndexBuilder& operator=(const IndexBuilder&) = delete;
+    enum class Parts { TextAndBoxes, Text };
+    // Null unless `space` is available, no transaction holds it, and `db`'s index is empty.
+    // Takes `db`'s write lock (its transaction must have begun, DEFERRED).
+    static std::unique_ptr<IndexBuilder> start(db::Database& db, DirectoryStore::IndexSpace& space,
+                                               Parts parts = Parts::TextAndBoxes);
+    // Takes the write lock of `db`'s main database alone, as BEGIN IMMEDIATE would take it for
+    // every attached one: a DEFERRED transaction that will write calls this before it reads.
+    static void lockDirectory(db::Database& db);
+    IndexBuilder(std::string uri, std::map<std::string, std::string> tables, Parts parts);
+    ~IndexBuilder(); // stops and joins the thread; what it built is left for the space to drop
+    IndexBuilder(const IndexBuilder&) = delete;
+    IndexBuilder& operator=(const IndexBuilder&) = delete;
 
-  // The writer's thread.
-  void offer(const DirectoryStore::IndexEntry& entry);
-  // Nothing more will be offered; the thread goes on with what it has.
-  void close();
-  // Waits for the thread to have built and committed the tables of everything offered (it then
-  // counts the dictionary, which install() waits for). True if it did, with nothing given up.
-  bool tablesBuilt();
-  size_t offered() const { return m_offered; }
-  // Whether an entry out of order ended the build (the writer's thread; does not wait).
-  bool givenUp() const { return m_givenUp; }
-  // Replaces `db`'s empty FTS table, R*Tree (not with Parts::Text) and dictionary with the ones
-  // built, inside `db`'s transaction (the dictionary last, once the thread has counted it):
-  // the virtual tables are dropped and made again, so no state a connection cached of the
-  // empty ones outlives them, and the shadow tables the builder wrote are copied under them
-  // (the same SQLite, the same definitions: the same format). Only after tablesBuilt().
-  void install(db::Database& db);
+    // The writer's thread.
+    void offer(const DirectoryStore::IndexEntry& entry);
+    // Nothing more will be offered; the thread goes on with what it has.
+    void close();
+    // Waits for the thread to have built and committed the tables of everything offered (it then
+    // counts the dictionary, which install() waits for). True if it did, with nothing given up.
+    bool tablesBuilt();
+    size_t offered() const { return m_offered; }
+    // Whether an entry out of order ended the build (the writer's thread; does not wait).
+    bool givenUp() const { return m_givenUp; }
+    // Replaces `db`'s empty FTS table, R*Tree (not with Parts::Text) and dictionary with the ones
+    // built, inside `db`'s transaction (the dictionary last, once the thread has counted it):
+    // the virtual tables are dropped and made again, so no state a connection cached of the
+    // empty ones outlives them, and the shadow tables the builder wrote are copied under them
+    // (the same SQLite, the same definitions: the same format). Only after tablesBuilt().
+    void install(db::Database& db);
 
-  // Whether `db`'s search index holds nothing (but for the result cards, with `cards` false).
-  static bool indexEmpty(db::Database& db, bool cards = true);
+    // Whether `db`'s search index holds nothing (but for the result cards, with `cards` false).
+    static bool indexEmpty(db::Database& db, bool cards = true);
 
 private:
     void run();
