@@ -17,11 +17,11 @@ find_package(OpenSSL REQUIRED)
 # libgoogle-perftools-dev: tcmalloc (minimal: the allocator alone) in place of glibc's malloc for
 # every executable. A load makes and frees millions of small strings across threads; with it a
 # 100,000-service import takes 0.85x the time and a seed 0.92x (docs/benchmarks.md). Not under
-# the sanitizers, which bring their own allocator.
+# a sanitizer (SIGNPOST_SANITIZE, or -fsanitize in CMAKE_CXX_FLAGS), which brings its own.
 option(SIGNPOST_TCMALLOC "Link tcmalloc_minimal into the executables" ON)
 add_library(signpost_allocator INTERFACE)
 set(SIGNPOST_WITH_TCMALLOC OFF)
-if(SIGNPOST_TCMALLOC AND NOT SIGNPOST_SANITIZE)
+if(SIGNPOST_TCMALLOC AND NOT SIGNPOST_SANITIZE AND NOT CMAKE_CXX_FLAGS MATCHES "-fsanitize")
   set(SIGNPOST_WITH_TCMALLOC ON)
   pkg_check_modules(TCMALLOC REQUIRED IMPORTED_TARGET libtcmalloc_minimal)
   target_link_libraries(signpost_allocator INTERFACE PkgConfig::TCMALLOC)
