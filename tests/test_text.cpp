@@ -5,6 +5,8 @@
 #include "signpost/domain/Needs.hpp"
 #include "signpost/util/Allocator.hpp"
 #include "signpost/util/BoundedQueue.hpp"
+#include "signpost/util/FileText.hpp"
+#include "signpost/util/JsonParse.hpp"
 #include "signpost/util/JsonText.hpp"
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Time.hpp"
@@ -15,10 +17,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <variant>
+
+#include <unistd.h>
 #include <vector>
 
 using namespace signpost;
@@ -419,6 +428,222 @@ TEST_CASE("the quick JSON check never says yes to damaged text the library refus
     // The damage leaves a fair share of texts good, and the check says yes to most of those.
     CHECK(accepted > 300);
     CHECK(sure * 10 > accepted * 8);
+}
+
+namespace {
+// The same value down to each number's kind (unsigned, signed, floating) and a zero's sign; but
+// the library's signed 0 (read from "-0") matches the reader's unsigned one (JsonParse.hpp).
+bool sameValue(const json& a, const json& b) {
+    if (a.is_number_integer() && b.is_number_unsigned() && a.get<int64_t>() == 0 && b.get<uint64_t>() == 0) return true;
+    if (a.type() != b.type()) return false;
+    switch (a.type()) {
+    case json::value_t::object: {
+        if (a.size() != b.size()) return false;
+        for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib)
+            if (ia.key() != ib.key() || !sameValue(*ia, *ib)) return false;
+        return true;
+    }
+    case json::value_t::array: {
+        if (a.size() != b.size()) return false;
+        for (size_t i = 0; i < a.size(); ++i)
+            if (!sameValue(a[i], b[i])) return false;
+        return true;
+    }
+    case json::value_t::number_float:
+        return a.get<double>() == b.get<double>() && std::signbit(a.get<double>()) == std::signbit(b.get<double>());
+    default:
+        return a == b;
+    }
+}
+
+// What reading gives: the value, or the library's exception message.
+template <typename Read> std::variant<json, std::string> readingOf(Read&& read) {
+    try {
+        return read();
+    } catch (const json::exception& e) {
+        return std::string(e.what());
+    }
+}
+
+// Reads `text` both ways; true when they agree. `accepted` counts texts the library took.
+bool readsAlike(jsonparse::Reader& reader, const std::string& text, size_t* accepted = nullptr) {
+    auto library = readingOf([&] { return json::parse(text); });
+    auto fast = readingOf([&] { return reader.parse(text); });
+    if (library.index() != fast.index()) return false;
+    if (auto* message = std::get_if<std::string>(&library)) return *message == std::get<std::string>(fast);
+    if (accepted) ++*accepted;
+    return sameValue(std::get<json>(library), std::get<json>(fast));
+}
+} // namespace
+
+TEST_CASE("JSON read through simdjson is the value nlohmann's parser gives, or its very error") {
+    jsonparse::Reader reader;
+    const std::string nulInside("{\"a\":\"x\0y\"}", 11), nulAfter("{\"a\":1}\0x", 9);
+    std::string deep = std::string(1500, '[') + std::string(1500, ']'); // beyond simdjson's depth
+    for (const std::string& text : std::vector<std::string>{
+             // Values of every kind and number form, escapes, Welsh letters, a surrogate pair.
+             R"({"a":1})", " {\"a\" : [1, 2.5, -3, true, false, null]}\n", "[]", "{}", R"("s")", "0", "-1", "1.0",
+             "-0.0", "1E2", "0.1e1", "5e-324", "-1.7976931348623157e308",
+             R"({"q":"\"quoted\" back\\slash \/ \b\f\n\r\t \u0175 \u0000"})", R"({"pair":"\ud83d\ude00"})",
+             "{\"w\":\"Ynys Môn ŵŷâ 😀\"}", "[18446744073709551615, -9223372036854775808, 9223372036854775807]",
+             // A repeated name keeps its last value.
+             R"({"a":1,"b":2,"a":{"c":3}})",
+             // What simdjson refuses or reads otherwise and the library accepts: integers beyond 64
+             // bits (read as doubles), a value too small for a double, a byte-order mark, nesting
+             // deeper than simdjson's limit, a NUL after the value.
+             "18446744073709551616", "-9223372036854775809", "[123456789012345678901234567890]", "[1e-400]",
+             "[-1e-400]", "\xef\xbb\xbf{\"a\":1}", deep, nulAfter,
+             // Refused: ill-formed UTF-8, unpaired surrogates, numbers beyond a double, grammar.
+             nulInside, "{\"a\":\"\xff\"}", "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":\"\xc3\"}",
+             R"({"a":"\ud800"})", R"({"a":"\udc00"})", R"({"a":"\ud800\u0041"})", R"({"a":1e999})", R"({"a":-1e309})",
+             "", "   ", "{", "[1,2", R"({"a":1,})", R"({"a":01})", R"({"a":.5})", R"({"a":"\x"})",
+             "{\"a\":\"tab\there\"}", R"({"a":1} x)", R"({'a':1})", R"({"a":NaN})", R"({"a":"\u12"})", "{\"a\":\f1}",
+             "[1] [2]"}) {
+        CAPTURE(text.size() > 200 ? text.substr(0, 200) : text);
+        CHECK(readsAlike(reader, text));
+    }
+    // "-0" is the one difference kept: an unsigned zero here, a signed one from the library.
+    const json negativeZero = reader.parse("-0");
+    CHECK_FALSE(json::parse("-0").is_number_unsigned());
+    CHECK(negativeZero == json::parse("-0"));
+    CHECK(negativeZero.dump() == json::parse("-0").dump());
+    CHECK(negativeZero.is_number_unsigned());
+}
+
+TEST_CASE("JSON read through simdjson agrees with nlohmann's parser on damaged text") {
+    std::mt19937 rng(23);
+    jsonparse::Reader reader;
+    static const std::vector<std::string> pieces = {"\"",
+                                                    "\\",
+                                                    "\\u",
+                                                    "d800",
+                                                    "dc00",
+                                                    "\\ud83d",
+                                                    "\\ude00",
+                                                    "\\u0175",
+                                                    "e",
+                                                    "E",
+                                                    "999",
+                                                    "e999",
+                                                    "e-400",
+                                                    "18446744073709551616",
+                                                    "-9223372036854775809",
+                                                    "-",
+                                                    "+",
+                                                    ".",
+                                                    ",",
+                                                    ":",
+                                                    "{",
+                                                    "}",
+                                                    "[",
+                                                    "]",
+                                                    "0",
+                                                    "1",
+                                                    "-0.0",
+                                                    std::string(1, '\0'),
+                                                    "\xff",
+                                                    "\xc3",
+                                                    "\x80",
+                                                    "\xed\xa0\x80",
+                                                    "ŵ",
+                                                    " ",
+                                                    "\t",
+                                                    "\f",
+                                                    "null",
+                                                    "tru",
+                                                    "\xef\xbb\xbf"};
+    size_t accepted = 0, alike = 0;
+    const int rounds = 6000;
+    for (int round = 0; round < rounds; ++round) {
+        json value = json::object();
+        for (unsigned i = rng() % 6; i > 0; --i)
+            value["k" + std::to_string(rng() % 9)] = randomValue(rng, 0);
+        std::string text = value.dump(rng() % 3 == 0 ? 1 : -1);
+        for (unsigned edits = rng() % 4; edits > 0; --edits) {
+            const size_t at = text.empty() ? 0 : rng() % (text.size() + 1);
+            switch (rng() % 4) {
+            case 0:
+                text.insert(at, pieces[rng() % pieces.size()]);
+                break;
+            case 1:
+                if (at < text.size()) text.replace(at, 1, pieces[rng() % pieces.size()]);
+                break;
+            case 2:
+                text.erase(at, 1 + rng() % 3);
+                break;
+            default:
+                text.resize(at);
+                break;
+            }
+        }
+        CAPTURE(text);
+        const bool same = readsAlike(reader, text, &accepted);
+        CHECK(same);
+        alike += same;
+    }
+    CHECK(alike == static_cast<size_t>(rounds));
+    // Both outcomes are exercised: many texts stay good, many are refused.
+    CHECK(accepted > 1500);
+    CHECK(accepted < 5500);
+}
+
+TEST_CASE("a reader reads a record where it stands in a larger text, again and again") {
+    jsonparse::Reader reader;
+    std::mt19937 rng(5);
+    json big = json::array();
+    for (int i = 0; i < 20000; ++i)
+        big.push_back(json{{"id", i}, {"name", "Ynys Môn " + std::to_string(i)}});
+    const std::string bigText = big.dump();
+    const json bigRead = json::parse(bigText); // its numbers unsigned, as read from text
+    for (int round = 0; round < 50; ++round) {
+        json record = randomValue(rng, 0);
+        const std::string recordText = record.dump();
+        // Not NUL-terminated: more JSON follows the record's last byte.
+        const std::string around = "[" + recordText + ",{\"after\":[1,2,3]}]";
+        CAPTURE(recordText);
+        CHECK(sameValue(reader.parse(std::string_view(around).substr(1, recordText.size())), json::parse(recordText)));
+        if (round % 10 == 0)
+            CHECK(sameValue(reader.parse(bigText), bigRead)); // its buffers grow, then serve small texts
+    }
+}
+
+TEST_CASE("a file's text is mapped when large, read when small, and its faults are named") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("signpost-filetext-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    auto write = [&](const std::string& name, const std::string& bytes) {
+        std::ofstream(dir / name, std::ios::binary) << bytes;
+        return dir / name;
+    };
+    std::string large;
+    for (int i = 0; large.size() < 3 * util::FileText::kMapFromBytes; ++i)
+        large += "{\"i\":" + std::to_string(i) + "},\n";
+    const std::string small = "[\"Ynys Môn\"]";
+    std::string why;
+    for (const auto& [name, bytes, mapped] : std::vector<std::tuple<std::string, std::string, bool>>{
+             {"large.json", large, true}, {"small.json", small, false}, {"empty.json", "", false}}) {
+        CAPTURE(name);
+        auto text = util::FileText::read(write(name, bytes), why);
+        REQUIRE(text);
+        CHECK(text->mapped() == mapped);
+        CHECK(text->view() == bytes);
+        // Moved, it still holds the bytes; the moved-from one holds none.
+        util::FileText moved = std::move(*text);
+        CHECK(moved.view() == bytes);
+        CHECK(text->size() == 0);
+    }
+    // A small threshold maps a small file too.
+    auto tiny = util::FileText::read(dir / "small.json", why, 4);
+    REQUIRE(tiny);
+    CHECK(tiny->mapped());
+    CHECK(tiny->view() == small);
+
+    CHECK_FALSE(util::FileText::read(dir / "missing.json", why));
+    CHECK(why.find("cannot open") != std::string::npos);
+    CHECK(why.find("No such file") != std::string::npos);
+    CHECK_FALSE(util::FileText::read(dir, why));
+    CHECK(why == "is not a regular file");
+    fs::remove_all(dir);
 }
 
 TEST_CASE("nested text is walked in one pass: each visitor says where its value ends") {

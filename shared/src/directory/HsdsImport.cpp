@@ -5,6 +5,8 @@
 #include "signpost/domain/Needs.hpp"
 #include "signpost/util/BoundedQueue.hpp"
 #include "signpost/util/Csv.hpp"
+#include "signpost/util/FileText.hpp"
+#include "signpost/util/JsonParse.hpp"
 #include "signpost/util/JsonText.hpp"
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Time.hpp"
@@ -18,7 +20,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -748,8 +749,9 @@ json parseElements(std::string_view text, size_t at, size_t& end) {
         bytes += spans[split].second - spans[split].first;
     json::array_t out(spans.size());
     auto parseRange = [&](size_t from, size_t to) {
+        jsonparse::Reader reader;
         for (size_t i = from; i < to; ++i)
-            out[i] = json::parse(text.substr(spans[i].first, spans[i].second - spans[i].first));
+            out[i] = reader.parse(text.substr(spans[i].first, spans[i].second - spans[i].first));
     };
     std::exception_ptr failure;
     {
@@ -825,7 +827,7 @@ class Importer {
     void importRecords(json& list, const std::string& file, const std::string& labelBase, Kind fallback,
                        bool single = false);
     void importTables(Tables& tables);
-    std::optional<std::string> readWhole(const fs::path& file);
+    std::optional<util::FileText> readWhole(const fs::path& file);
     bool readCsvTable(const fs::path& file, Tables& tables);
     void coerceRow(TabRow& row);
 
@@ -885,7 +887,7 @@ class Importer {
 
 // ------------------------------------------------------------------------------------ sources
 
-std::optional<std::string> Importer::readWhole(const fs::path& file) {
+std::optional<util::FileText> Importer::readWhole(const fs::path& file) {
     std::error_code ec;
     auto size = fs::file_size(file, ec);
     if (ec) {
@@ -897,12 +899,9 @@ std::optional<std::string> Importer::readWhole(const fs::path& file) {
                                      std::to_string(m_options.maxFileBytes) + " bytes (maxFileBytes)");
         return std::nullopt;
     }
-    std::ifstream in(file, std::ios::binary);
-    std::string content(size, '\0');
-    if (!in || !in.read(content.data(), static_cast<std::streamsize>(size))) {
-        fileError(file.string(), "cannot read the file");
-        return std::nullopt;
-    }
+    std::string why;
+    auto content = util::FileText::read(file, why);
+    if (!content) fileError(file.string(), why);
     return content;
 }
 
@@ -968,23 +967,25 @@ void Importer::importMetadataFile(const fs::path& file) {
     ++m_report.filesRead;
     // Checkouts without symlink support leave the link's target path as the file's text (the
     // HSDS example does): nothing to read there, the CSV files beside it are the data.
-    if (!json::accept(*content))
+    if (!json::accept(content->view()))
         warn(file.string(), "", "",
-             "is not JSON (" + inQuotes(text::trim(*content), 60) +
+             "is not JSON (" + inQuotes(text::trim(content->view()), 60) +
                  "; perhaps a link that was not checked out); the CSV files beside it are read on their own");
 }
 
 void Importer::importJsonFile(const fs::path& file) {
     auto content = readWhole(file);
     if (!content) return;
-    if (m_stream && streamFile(*content, file.string())) {
+    if (m_stream && streamFile(content->view(), file.string())) {
         ++m_report.filesRead;
         return;
     }
     json doc;
     try {
-        if (auto parsed = parseInParallel(*content)) doc = std::move(*parsed);
-        else doc = json::parse(*content);
+        if (auto parsed = parseInParallel(content->view()))
+            doc = std::move(*parsed);
+        else
+            doc = json::parse(content->view());
     } catch (const json::parse_error& e) {
         // nlohmann's message carries line and column; the byte offset helps with one-line files.
         std::string what = e.what();
@@ -1058,14 +1059,14 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
     std::array<Lane, 2> lanes;
     util::BoundedQueue<Spans> toSecond(4);
 
-    auto mapBatch = [&](const Spans& work) {
+    auto mapBatch = [&](const Spans& work, jsonparse::Reader& reader) {
         Batch batch;
         batch.items.reserve(work.spans.size());
         for (size_t i = 0; i < work.spans.size(); ++i) {
             const auto [at, end] = work.spans[i];
             Item item;
             item.index = work.first + i;
-            item.rec = json::parse(text.substr(at, end - at));
+            item.rec = reader.parse(text.substr(at, end - at));
             if (classify(item.rec) != Kind::Service) throw Abandon{};
             item.rid = recordIdOf(item.rec, item.index);
             try {
@@ -1090,9 +1091,10 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
     };
     std::jthread second([&] {
         try {
+            jsonparse::Reader reader;
             while (auto work = toSecond.pop()) {
                 if (abandoned) break;
-                if (!lanes[1].ready.push(mapBatch(*work))) break;
+                if (!lanes[1].ready.push(mapBatch(*work, reader))) break;
                 lanes[1].freeSpent();
             }
         } catch (...) {
@@ -1103,12 +1105,13 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
     });
     std::jthread first([&] {
         try {
+            jsonparse::Reader reader;
             Spans work;
             size_t index = 0, batches = 0;
             auto hand = [&] {
                 if (abandoned) throw Stopped{};
                 if (batches++ % 2 == 0) {
-                    if (!lanes[0].ready.push(mapBatch(work))) throw Stopped{};
+                    if (!lanes[0].ready.push(mapBatch(work, reader))) throw Stopped{};
                     lanes[0].freeSpent();
                 } else if (!toSecond.push(std::move(work))) {
                     throw Stopped{};
@@ -1380,7 +1383,7 @@ bool Importer::readCsvTable(const fs::path& file, Tables& tables) {
     if (!content) return false;
     csv::Table table;
     try {
-        table = csv::parse(*content);
+        table = csv::parse(content->view());
     } catch (const Error& e) {
         fileError(file.string(),
                   std::string("is not valid CSV: ") + e.what() + "; nothing from this file was imported");
