@@ -307,6 +307,24 @@ TEST_CASE("an object's members are found in its text, each value exactly as writ
     CHECK(membersOf(" { } ").empty());
 }
 
+TEST_CASE("a string's end is found past any run of backslashes and escaped quotes") {
+    for (int run = 0; run <= 6; ++run) {
+        // Runs of backslashes before an escaped quote, before the closing quote, and alone.
+        const std::string slashes(static_cast<size_t>(run), '\\');
+        const json object = {{"a" + slashes, slashes + "\"" + slashes}, {"b", slashes}, {"c\"" + slashes, "\"" + slashes + "\""}};
+        const std::string text = object.dump();
+        CAPTURE(text);
+        const auto members = membersOf(text);
+        REQUIRE(members.size() == object.size());
+        size_t i = 0;
+        for (auto it = object.begin(); it != object.end(); ++it, ++i) {
+            CHECK(members[i].first == it.key());
+            CHECK(members[i].second == *it);
+        }
+        CHECK(jsontext::valueEnd(text, 0) == text.size());
+    }
+}
+
 TEST_CASE("text that is not one object is refused, never read past its end") {
     const std::string whole = R"({"name":"Bolton \"Advice\"","n":[1,{"x":null}],"ok":true,"s":"\\"})";
     REQUIRE(membersOf(whole).size() == 4);
