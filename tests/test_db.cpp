@@ -2,6 +2,7 @@
 #include "TestSupport.hpp"
 #include "signpost/db/Database.hpp"
 #include "signpost/db/Transaction.hpp"
+#include "signpost/schema/LocalSchema.hpp"
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
@@ -328,6 +329,42 @@ TEST_CASE("a background checkpointer copies the WAL back on its own thread, and 
     CHECK(reopened.queryInt64("SELECT count(*) FROM blob") == 3000);
     CHECK(reopened.integrityCheck() == "ok");
     CHECK(reopened.backgroundCheckpoints() == 0); // off unless asked for
+}
+
+TEST_CASE("a database is made with the page size asked for; one that exists keeps its own") {
+    test::TempDir dir;
+    OpenOptions large;
+    large.pageSizeBytes = 16384;
+    {
+        Database db((dir / "new.db").string(), large);
+        CHECK(db.queryInt64("PRAGMA page_size") == 16384);
+        CHECK(db.queryText("PRAGMA journal_mode") == "wal");
+    }
+    {
+        Database old((dir / "old.db").string());
+        CHECK(old.queryInt64("PRAGMA page_size") == 4096);
+        old.exec("CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)");
+    }
+    Database reopened((dir / "old.db").string(), large);
+    CHECK(reopened.queryInt64("PRAGMA page_size") == 4096);
+    CHECK(reopened.queryInt64("SELECT sum(x) FROM t") == 3);
+    CHECK(reopened.integrityCheck() == "ok");
+    // A device database is made with 16 KiB pages.
+    auto local = schema::openLocal((dir / "local.db").string());
+    CHECK(local.queryInt64("PRAGMA page_size") == schema::kLocalPageBytes);
+}
+
+TEST_CASE("the background checkpointer counts the WAL in bytes, whatever the page size") {
+    test::TempDir dir;
+    OpenOptions options;
+    options.backgroundCheckpoint = true;
+    options.pageSizeBytes = 16384;
+    Database db((dir / "c16.db").string(), options);
+    // 1,500 rows of 3.5 KB: about 5 MB of WAL in some 400 pages of 16 KiB, past the 4 MB that
+    // wakes the checkpointer and short of the 1,000 pages it once counted.
+    writePages(db, 1500);
+    CHECK(db.queryInt64("PRAGMA page_count") < 1000);
+    CHECK(waitFor([&] { return db.backgroundCheckpoints() >= 1; }));
 }
 
 TEST_CASE("a database closes at once while its checkpointer is busy, and memory databases have none") {

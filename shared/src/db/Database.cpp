@@ -18,14 +18,16 @@ namespace signpost::db {
 // what it can, and the WAL restarts from its beginning once every frame is back in the database.
 class Checkpointer {
 public:
-    explicit Checkpointer(std::string path) : m_path(std::move(path)) {}
-    ~Checkpointer() {
-        {
-            std::lock_guard lock(m_mutex);
-            m_stop = true;
-        }
-        m_wake.notify_all();
-        if (m_thread.joinable()) m_thread.join();
+  Checkpointer(std::string path, int64_t pageBytes)
+      : m_path(std::move(path)), m_startPages(kCheckpointStartBytes / std::max<int64_t>(pageBytes, 512)),
+        m_backstopPages(kCheckpointBackstopBytes / std::max<int64_t>(pageBytes, 512)) {}
+  ~Checkpointer() {
+      {
+          std::lock_guard lock(m_mutex);
+          m_stop = true;
+      }
+      m_wake.notify_all();
+      if (m_thread.joinable()) m_thread.join();
     }
     Checkpointer(const Checkpointer&) = delete;
     Checkpointer& operator=(const Checkpointer&) = delete;
@@ -42,12 +44,13 @@ public:
     uint64_t done() const { return m_done.load(); }
 
     static int walHook(void* self, sqlite3* db, const char* schema, int pages) {
-        if (pages >= kCheckpointBackstopPages) {
+        auto* checkpointer = static_cast<Checkpointer*>(self);
+        if (pages >= checkpointer->m_backstopPages) {
             // The thread cannot keep up (a long reader holds old frames): checkpoint here, as
             // SQLite's own hook would, so the file stays bounded.
             sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        } else if (pages >= kCheckpointStartPages) {
-            static_cast<Checkpointer*>(self)->nudge();
+        } else if (pages >= checkpointer->m_startPages) {
+            checkpointer->nudge();
         }
         return SQLITE_OK;
     }
@@ -88,6 +91,7 @@ private:
     }
 
     std::string m_path;
+    const int64_t m_startPages, m_backstopPages; // kCheckpoint…Bytes in this database's pages
     std::mutex m_mutex;
     std::condition_variable m_wake;
     bool m_pending = false;
@@ -274,6 +278,10 @@ Database::Database(const std::string& path, OpenOptions options) : m_path(path) 
     sqlite3_busy_timeout(raw, options.busyTimeoutMs);
 
     exec("PRAGMA foreign_keys = ON");
+    // Before anything is written (journal_mode = WAL writes the header); a no-op on a database
+    // that exists.
+    if (options.pageSizeBytes > 0 && !options.readOnly)
+        exec("PRAGMA page_size = " + std::to_string(options.pageSizeBytes));
     bool memory = path == ":memory:" || path.empty() || path.find("mode=memory") != std::string::npos;
     if (!options.readOnly && options.wal && !memory) {
         auto mode = queryText("PRAGMA journal_mode = WAL");
@@ -285,7 +293,7 @@ Database::Database(const std::string& path, OpenOptions options) : m_path(path) 
     exec("PRAGMA cache_size = -" + std::to_string(options.cacheSizeKiB));
     if (options.mmapSizeBytes > 0 && !memory) exec("PRAGMA mmap_size = " + std::to_string(options.mmapSizeBytes));
     if (options.backgroundCheckpoint && !options.readOnly && options.wal && !memory) {
-        m_checkpointer = std::make_unique<Checkpointer>(path);
+        m_checkpointer = std::make_unique<Checkpointer>(path, queryInt64("PRAGMA page_size").value_or(4096));
         // Replaces SQLite's autocheckpoint hook (which is itself a WAL hook).
         sqlite3_wal_hook(raw, &Checkpointer::walHook, m_checkpointer.get());
     }

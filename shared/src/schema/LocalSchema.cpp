@@ -583,6 +583,7 @@ db::Database openLocal(const std::string& path, db::OpenOptions options) {
     options.backgroundCheckpoint = true;
     // The directory is read far more than it is written: search reads it through a map.
     options.mmapSizeBytes = std::max<int64_t>(options.mmapSizeBytes, kLocalMmapBytes);
+    if (options.pageSizeBytes == 0) options.pageSizeBytes = kLocalPageBytes;
     db::Database db(path, options);
     db::migrate(db, localMigrations());
     return db;

@@ -152,19 +152,22 @@ struct OpenOptions {
     // queries' time (docs/benchmarks.md). SQLite still writes with write(), and reads with read()
     // wherever a map cannot be made.
     int64_t mmapSizeBytes = 0;
+    // Page size of a database made by this open (0: SQLite's, 4 KiB); a database that exists
+    // keeps the one it was made with.
+    int pageSizeBytes = 0;
     // WAL checkpoints on a thread of their own (file databases in WAL mode only). SQLite's
     // default copies the WAL back into the database inside whichever commit passes 1,000 pages,
     // so that commit (a sync round's results, a page pulled) pays for everyone's writes and an
     // fsync of the database file. Here the commit only wakes the checkpointer; a commit still
-    // checkpoints itself if the WAL grows past kCheckpointBackstopPages (the thread kept from
+    // checkpoints itself if the WAL grows past kCheckpointBackstopBytes (the thread kept from
     // it by long readers), so the file stays bounded.
     bool backgroundCheckpoint = false;
 };
 
-// WAL pages after which a commit wakes the background checkpointer, and after which the commit
-// checkpoints itself (OpenOptions::backgroundCheckpoint).
-inline constexpr int kCheckpointStartPages = 1000;
-inline constexpr int kCheckpointBackstopPages = 16000;
+// WAL bytes after which a commit wakes the background checkpointer, and after which the commit
+// checkpoints itself (OpenOptions::backgroundCheckpoint): 1,000 and 16,000 pages of 4 KiB.
+inline constexpr int64_t kCheckpointStartBytes = int64_t{1000} * 4096;
+inline constexpr int64_t kCheckpointBackstopBytes = int64_t{16000} * 4096;
 
 class Checkpointer;
 

@@ -36,10 +36,17 @@ void dropQueueIndexes(db::Database& db);
 
 inline int localSchemaVersion() { return static_cast<int>(localMigrations().size()); }
 
-// Opens (creating if needed) a local database and migrates it to the latest schema.
 // How much of a device database search reads through a memory map (OpenOptions::mmapSizeBytes):
 // more than a national directory's file, and only address space until pages are touched.
 inline constexpr int64_t kLocalMmapBytes = int64_t{1} << 30;
+
+// Page size of a device database made new (OpenOptions::pageSizeBytes). 16 KiB, not SQLite's 4:
+// a service row is about 1 KB, so a 4 KiB page held three or four and a load split pages every
+// few rows; a 100,000-service seed takes 0.90x the time, and search is unchanged
+// (docs/benchmarks.md). A database made before keeps its 4 KiB pages.
+inline constexpr int kLocalPageBytes = 16 * 1024;
+
+// Opens (creating if needed) a local database and migrates it to the latest schema.
 db::Database openLocal(const std::string& path, db::OpenOptions options = {});
 
 } // namespace signpost::schema
