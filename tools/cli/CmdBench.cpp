@@ -153,7 +153,8 @@ int runBenchSearch(const Context& ctx, const ParsedArgs& args) {
                     report.indexBuiltBeside ? " (index built beside the rows)" : "");
         // The floor, on the same text: FTS5 alone indexing what the seed indexed (the same table
         // options, rows in rowid order, automerge off as the bulk path sets it, one transaction
-        // into a file of its own), with no service rows, children, cards or R*Tree.
+        // into a file of its own, with the same page size), with no service rows, children, cards
+        // or R*Tree.
         struct Row {
             int64_t rowid;
             std::array<std::string, 5> columns;
@@ -167,7 +168,9 @@ int runBenchSearch(const Context& ctx, const ParsedArgs& args) {
                 rows.push_back(std::move(row));
             }
         }
-        db::Database bare((dir / "bare-fts.db").string());
+        db::OpenOptions bareOptions;
+        bareOptions.pageSizeBytes = schema::kLocalPageBytes;
+        db::Database bare((dir / "bare-fts.db").string(), bareOptions);
         bare.exec("CREATE VIRTUAL TABLE f USING fts5(name, description, organisation, keywords, tags, "
                   "tokenize = 'unicode61 remove_diacritics 2', columnsize = 0);"
                   "INSERT INTO f (f, rank) VALUES ('automerge', 0);");
