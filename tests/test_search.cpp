@@ -599,6 +599,9 @@ TEST_CASE("a load in any order into an empty index has its text index built besi
         CHECK(db.queryText("SELECT rtreecheck('service_geo')") == "ok");
         CHECK(db.queryInt64("SELECT docs FROM search_term WHERE term = ''") ==
               db.queryInt64("SELECT count(*) FROM service_fts"));
+        CHECK(db.queryInt64("SELECT count(*) FROM sqlite_schema WHERE name = 'signpost_fts_staged'") == 0);
+        CHECK(db.queryInt64("SELECT count(*) FROM service_fts_content") ==
+              db.queryInt64("SELECT count(*) FROM service_card"));
         std::vector<std::vector<std::string>> loaded;
         for (const char* sql : kIndexQueries)
             loaded.push_back(textRows(db, sql));
@@ -981,6 +984,10 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
         CHECK(db.queryInt64("SELECT count(*) FROM service_card") == db.queryInt64("SELECT count(*) FROM service_fts"));
         CHECK(db.queryInt64("SELECT docs FROM search_term WHERE term = ''") ==
               db.queryInt64("SELECT count(*) FROM service_fts"));
+        // The text the writer staged for the builder's index became the FTS content, or went.
+        CHECK(db.queryInt64("SELECT count(*) FROM sqlite_schema WHERE name = 'signpost_fts_staged'") == 0);
+        CHECK(db.queryInt64("SELECT count(*) FROM service_fts_content") ==
+              db.queryInt64("SELECT count(*) FROM service_card"));
     };
     auto attached = [&] {
         return db.queryInt64("SELECT count(*) FROM pragma_database_list WHERE name = 'signpost_index_build'")
@@ -1044,6 +1051,17 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
         CHECK_FALSE(load([&] { store.upsertService(service(500, area)); }));
         checkIndex();
         CHECK(found("beside") == 301);
+    }
+    SUBCASE("text staged for the builder but not all there: the queue indexes everything") {
+        CHECK_FALSE(load([&] {
+            for (size_t i = 0; i < 300; ++i)
+                store.upsertService(service(i, area));
+            CHECK(db.queryInt64("SELECT count(*) FROM signpost_fts_staged") == 300);
+            db.exec("DELETE FROM signpost_fts_staged WHERE id = (SELECT max(id) FROM signpost_fts_staged)");
+        }));
+        checkIndex();
+        CHECK(found("beside") == 300);
+        CHECK(named("Beside Service 299") == 1);
     }
     SUBCASE("rowids out of order: the builder gives up and the queue indexes everything") {
         const std::vector<std::string> areas{"W06000022", "W06000015", "E08000010", "E08000001"};

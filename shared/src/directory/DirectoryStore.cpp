@@ -574,9 +574,12 @@ void DirectoryStore::index(int64_t rowid, const std::string& organisationId, Ind
     m_pending.push_back(std::move(entry));
     if (m_builder) {
         m_builder->offer(m_pending.back());
-        // Its result card now, while the builder takes the FTS row and box (finish() drops the
-        // cards if the queue indexes the load after all).
-        if (!m_builder->givenUp() && m_pending.back().searchable) detail::insertCard(m_db, m_pending.back());
+        // Its result card and staged text now, while the builder takes the FTS index and box
+        // (finish() drops both if the queue indexes the load after all).
+        if (!m_builder->givenUp() && m_pending.back().searchable) {
+            detail::insertCard(m_db, m_pending.back());
+            detail::insertStagedText(m_db, m_pending.back());
+        }
     }
 }
 
@@ -678,6 +681,13 @@ DirectoryStore::BulkWrite::BulkWrite(DirectoryStore& store, IndexSpace* space, A
 DirectoryStore::BulkWrite::~BulkWrite() {
     if (m_active) {
         m_store.m_bulk = false;
+        if (m_store.m_builder) { // unfinished (an exception): its stage goes, whatever the caller commits
+            try {
+                detail::IndexBuilder::dropStage(m_store.m_db);
+            } catch (const std::exception&) {
+                // The connection refuses (its transaction failed): the rollback takes the stage.
+            }
+        }
         m_store.m_builder.reset(); // before the entries it reads
         m_store.m_pending.clear();
         m_store.m_loadOrganisations.clear();
@@ -720,7 +730,7 @@ bool DirectoryStore::BulkWrite::installBuilt() {
         exists->reset();
         if (!present) return false;
     }
-    if (!builder->tablesBuilt()) return false;
+    if (!builder->tablesBuilt() || !builder->stagedAll(db)) return false;
     builder->install(db);
     return true;
 }
@@ -739,9 +749,12 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
         return;
     }
     auto& db = m_store.m_db;
-    // The cards written beside a builder are this load's own (it began on an empty index): the
-    // queue writes them again.
-    if (cardsAsQueued) db.exec("DELETE FROM main.service_card");
+    // The cards and text written beside a builder are this load's own (it began on an empty
+    // index): the queue writes them again.
+    if (cardsAsQueued) {
+        db.exec("DELETE FROM main.service_card");
+        detail::IndexBuilder::dropStage(db);
+    }
     const size_t pending = m_store.m_pending.size();
     // A large load rebuilds the word dictionary in one pass; a small one keeps it in step
     // entry by entry.
@@ -814,13 +827,17 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
             if (entry->searchable) builder->offer(*entry);
         builder->close();
         for (const IndexEntry* entry : applied)
-            if (entry->searchable) detail::insertCardAndBox(db, *entry);
-        if (builder->tablesBuilt()) {
+            if (entry->searchable) {
+                detail::insertCardAndBox(db, *entry);
+                detail::insertStagedText(db, *entry);
+            }
+        if (builder->tablesBuilt() && builder->stagedAll(db)) {
             builder->install(db);
             m_textBuiltBeside = true;
             releasePending();
             return;
         }
+        detail::IndexBuilder::dropStage(db);
         for (const IndexEntry* entry : applied) // the builder failed: the text rows here
             if (entry->searchable) detail::insertTextRow(db, *entry);
     } else {

@@ -50,6 +50,15 @@ void insertTextRow(db::Database& db, const DirectoryStore::IndexEntry& e) {
     q->exec();
 }
 
+void insertStagedText(db::Database& db, const DirectoryStore::IndexEntry& e) {
+    auto q = db.cached(std::string("INSERT INTO ") + IndexBuilder::kStage +
+                       " (id, c0, c1, c2, c3, c4) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    q->bind(1, e.rowid);
+    q->bindStatic(2, e.name).bindStatic(3, e.description).bindStatic(4, e.organisation);
+    q->bindStatic(5, e.keywords).bindStatic(6, e.tags);
+    q->exec();
+}
+
 void insertCardAndBox(db::Database& db, const DirectoryStore::IndexEntry& e) {
     insertCard(db, e);
     insertBox(db, e);
@@ -82,13 +91,12 @@ namespace {
 // how many services hold it (a service with the word in two columns counts twice: an estimate for
 // IDF and completion order, never a filter). Tag tokens are not words anyone types. Term ''
 // holds the number of services indexed.
-constexpr const char* kTermCounts = R"sql(
-SELECT term, sum(doc) FROM service_vocab WHERE col <> 'tags' GROUP BY term
-UNION ALL SELECT '', count(*) FROM service_fts)sql";
+constexpr const char* kWordCounts = "SELECT term, sum(doc) FROM service_vocab WHERE col <> 'tags' GROUP BY term";
 } // namespace
 
 void rebuildTermDictionary(db::Database& db) {
-    db.exec(std::string("DELETE FROM search_term; INSERT INTO search_term (term, docs) ") + kTermCounts);
+    db.exec(std::string("DELETE FROM search_term; INSERT INTO search_term (term, docs) ") + kWordCounts +
+            " UNION ALL SELECT '', count(*) FROM service_fts");
 }
 
 // ------------------------------------------------------------------------------ IndexBuilder
@@ -108,6 +116,14 @@ bool IndexBuilder::indexEmpty(db::Database& db, bool cards) {
                .value_or(0) != 0;
 }
 
+void IndexBuilder::dropStage(db::Database& db) {
+    db.exec(std::string("DROP TABLE IF EXISTS ") + kStage);
+}
+
+bool IndexBuilder::stagedAll(db::Database& db) const {
+    return db.queryInt64(std::string("SELECT count(*) FROM ") + kStage).value_or(-1) == m_rows;
+}
+
 void IndexBuilder::lockDirectory(db::Database& db) {
     // A statement that writes nothing still begins a write transaction, on main alone.
     db.cached("UPDATE main.meta SET value = value WHERE 0")->exec();
@@ -121,6 +137,7 @@ std::unique_ptr<IndexBuilder> IndexBuilder::start(db::Database& db, DirectorySto
     lockDirectory(db);
     if (!indexEmpty(db)) return nullptr;
     std::map<std::string, std::string> tables;
+    std::string content;
     {
         auto q = db.prepare("SELECT name, sql FROM main.sqlite_schema WHERE name = ?1");
         for (const char* name : kBuiltTables) {
@@ -129,13 +146,27 @@ std::unique_ptr<IndexBuilder> IndexBuilder::start(db::Database& db, DirectorySto
             tables[name] = q.getText(1);
             q.reset();
         }
+        q.bind(1, std::string(kContentTable));
+        if (!q.step()) return nullptr;
+        content = q.getText(1);
     }
+    // The builder's FTS table keeps no copy of the text (content=''), only the index: the text
+    // is the writer's to stage, in a table of the FTS content table's own definition.
+    std::map<std::string, std::string> mainTables = tables;
+    std::string& fts = tables.at("service_fts");
+    const size_t close = fts.rfind(')');
+    const size_t open = content.find('(');
+    if (close == std::string::npos || open == std::string::npos) return nullptr;
+    fts.insert(close, ", content = ''");
+    dropStage(db);
+    db.exec(std::string("CREATE TABLE ") + kStage + content.substr(open));
     space.m_used = true;
-    return std::make_unique<IndexBuilder>(space.m_uri, std::move(tables), parts);
+    return std::make_unique<IndexBuilder>(space.m_uri, std::move(tables), std::move(mainTables), parts);
 }
 
-IndexBuilder::IndexBuilder(std::string uri, std::map<std::string, std::string> tables, Parts parts)
-    : m_uri(std::move(uri)), m_tables(std::move(tables)), m_parts(parts) {
+IndexBuilder::IndexBuilder(std::string uri, std::map<std::string, std::string> tables,
+                           std::map<std::string, std::string> mainTables, Parts parts)
+    : m_uri(std::move(uri)), m_tables(std::move(tables)), m_mainTables(std::move(mainTables)), m_parts(parts) {
     m_local.reserve(kHandOver);
     m_thread = std::thread([this] { run(); });
 }
@@ -226,6 +257,7 @@ void IndexBuilder::run() {
             for (const auto* entry : batch) {
                 if (!entry->searchable) continue;
                 insertTextRow(db, *entry);
+                ++m_rows;
                 if (m_parts == Parts::TextAndBoxes) insertBox(db, *entry);
             }
             batch.clear();
@@ -235,9 +267,10 @@ void IndexBuilder::run() {
         setState(State::TablesBuilt);
         // The dictionary is counted (reading only) while the writer copies the tables.
         std::vector<std::pair<std::string, int64_t>> terms;
-        auto q = db.prepare(kTermCounts);
+        auto q = db.prepare(kWordCounts);
         while (q.step())
             terms.emplace_back(q.getText(0), q.getInt64(1));
+        terms.emplace_back("", m_rows); // the number of services (a contentless table cannot count)
         m_terms = std::move(terms);
         m_termsCounted = true;
     } catch (const std::exception&) {
@@ -262,7 +295,10 @@ void IndexBuilder::install(db::Database& db) {
     for (const char* table : kRebuiltTables) {
         if (m_parts == Parts::Text && std::string_view(table) != "service_fts") continue;
         db.exec(std::string("DROP TABLE main.") + table);
-        db.exec(m_tables.at(table)); // unqualified: made in main
+        db.exec(m_mainTables.at(table));              // unqualified: made in main
+        if (std::string_view(table) == "service_fts") // the text the writer staged, renamed in place
+            db.exec(std::string("DROP TABLE main.") + kContentTable + "; ALTER TABLE " + kStage + " RENAME TO " +
+                    kContentTable);
         std::vector<std::string> names;
         shadowTables.bind(1, table);
         while (shadowTables.step())

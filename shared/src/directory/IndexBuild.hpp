@@ -20,6 +20,9 @@ inline constexpr int64_t kBulkHashBytes = 64 * 1024 * 1024;
 // (insertCardAndBox); insertIndexRows writes all three.
 void insertIndexRows(db::Database& db, const DirectoryStore::IndexEntry& entry);
 void insertTextRow(db::Database& db, const DirectoryStore::IndexEntry& entry);
+// The FTS row's text into the builder's stage (IndexBuilder::kStage), for install() to make the
+// FTS table's content.
+void insertStagedText(db::Database& db, const DirectoryStore::IndexEntry& entry);
 void insertCardAndBox(db::Database& db, const DirectoryStore::IndexEntry& entry);
 void insertCard(db::Database& db, const DirectoryStore::IndexEntry& entry);
 void insertBox(db::Database& db, const DirectoryStore::IndexEntry& entry);
@@ -38,8 +41,16 @@ void rebuildTermDictionary(db::Database& db);
 // and boxes itself: a load whose entries came in any order (an import), sorted at its end.
 // Either way, once the tables are committed, it counts the dictionary into memory while the
 // writer copies them (install()).
+//
+// The FTS table it builds keeps no copy of the text (content = ''): only the index, which is
+// the same bytes either way. The writer stages each entry's text, as it writes its card, in a
+// table of the FTS content table's own definition (kStage, in the directory's database), and
+// install() renames that into place: the text (80 MB for 100,000 services) is written once,
+// where the builder wrote it and the writer copied it again.
 class IndexBuilder {
 public:
+    static constexpr const char* kStage = "main.signpost_fts_staged";
+    static constexpr const char* kContentTable = "service_fts_content";
     enum class Parts { TextAndBoxes, Text };
     // Null unless `space` is available, no transaction holds it, and `db`'s index is empty.
     // Takes `db`'s write lock (its transaction must have begun, DEFERRED).
@@ -48,7 +59,8 @@ public:
     // Takes the write lock of `db`'s main database alone, as BEGIN IMMEDIATE would take it for
     // every attached one: a DEFERRED transaction that will write calls this before it reads.
     static void lockDirectory(db::Database& db);
-    IndexBuilder(std::string uri, std::map<std::string, std::string> tables, Parts parts);
+    IndexBuilder(std::string uri, std::map<std::string, std::string> tables,
+                 std::map<std::string, std::string> mainTables, Parts parts);
     ~IndexBuilder(); // stops and joins the thread; what it built is left for the space to drop
     IndexBuilder(const IndexBuilder&) = delete;
     IndexBuilder& operator=(const IndexBuilder&) = delete;
@@ -70,6 +82,11 @@ public:
     // (the same SQLite, the same definitions: the same format). Only after tablesBuilt().
     void install(db::Database& db);
 
+    // Whether the stage holds a row for each one built (after tablesBuilt()).
+    bool stagedAll(db::Database& db) const;
+    // Drops the stage: a load that indexes from its queue after all (start() makes it).
+    static void dropStage(db::Database& db);
+
     // Whether `db`'s search index holds nothing (but for the result cards, with `cards` false).
     static bool indexEmpty(db::Database& db, bool cards = true);
 
@@ -79,7 +96,8 @@ private:
     void stop();
 
     std::string m_uri;
-    std::map<std::string, std::string> m_tables; // name -> CREATE statement, as `db` has them
+    std::map<std::string, std::string> m_tables;     // name -> CREATE statement, as the builder makes it
+    std::map<std::string, std::string> m_mainTables; // … as `db` has it
     Parts m_parts;
     std::thread m_thread;
     std::mutex m_mutex;
@@ -94,6 +112,7 @@ private:
     // Set by the thread before it ends: the dictionary (term, services).
     std::vector<std::pair<std::string, int64_t>> m_terms;
     bool m_termsCounted = false;
+    int64_t m_rows = 0; // FTS rows written (the thread's, read after tablesBuilt())
     // The writer's side.
     std::vector<const DirectoryStore::IndexEntry*> m_local;
     size_t m_offered = 0;
