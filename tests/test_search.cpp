@@ -1052,6 +1052,17 @@ TEST_CASE("a load into an empty index has it built beside the rows; anything els
         checkIndex();
         CHECK(found("beside") == 301);
     }
+    SUBCASE("a service deleted during the load: the queue, without it") {
+        CHECK_FALSE(load([&] {
+            for (size_t i = 0; i < 300; ++i)
+                store.upsertService(service(i, area));
+            CHECK(store.deleteService(service(150, area).id));
+        }));
+        checkIndex();
+        CHECK(found("beside") == 299);
+        CHECK(named("Beside Service 150") == 0);
+        CHECK(named("Beside Service 151") == 1);
+    }
     SUBCASE("text staged for the builder but not all there: the queue indexes everything") {
         CHECK_FALSE(load([&] {
             for (size_t i = 0; i < 300; ++i)

@@ -676,6 +676,7 @@ DirectoryStore::BulkWrite::BulkWrite(DirectoryStore& store, IndexSpace* space, A
     m_store.m_loadOrganisations.clear();
     m_store.m_loadNextRowid.clear();
     m_store.m_loadRollbacks = m_rollbacksAtStart = m_store.m_db.rollbacks();
+    m_store.m_loadDeletes = 0;
 }
 
 DirectoryStore::BulkWrite::~BulkWrite() {
@@ -723,12 +724,16 @@ bool DirectoryStore::BulkWrite::installBuilt() {
     if (builder->givenUp() || builder->offered() != entries.size() || db.rollbacks() != m_rollbacksAtStart ||
         !detail::IndexBuilder::indexEmpty(db, false))
         return false;
-    auto exists = db.cached("SELECT 1 FROM service WHERE rowid = ?1");
-    for (const auto& entry : entries) {
-        exists->bind(1, entry.rowid);
-        const bool present = exists->step();
-        exists->reset();
-        if (!present) return false;
+    // Rows go only by deleteService (or a rollback, above): with none deleted, all are there
+    // (looking each up took 0.04 s of a 100,000-service seed).
+    if (m_store.m_loadDeletes > 0) {
+        auto exists = db.cached("SELECT 1 FROM service WHERE rowid = ?1");
+        for (const auto& entry : entries) {
+            exists->bind(1, entry.rowid);
+            const bool present = exists->step();
+            exists->reset();
+            if (!present) return false;
+        }
     }
     if (!builder->tablesBuilt() || !builder->stagedAll(db)) return false;
     builder->install(db);
@@ -887,6 +892,7 @@ bool DirectoryStore::deleteService(std::string_view id) {
     q->bind(1, id);
     if (!q->step()) return false;
     int64_t rowid = q->getInt64(0);
+    if (m_bulk) ++m_loadDeletes;
     removeFromIndex(rowid, true);
     const auto locations = linkedLocations(rowid);
     {

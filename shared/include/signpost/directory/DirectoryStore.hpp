@@ -216,6 +216,7 @@ private:
     std::unordered_map<std::string, OrganisationNames> m_loadOrganisations;
     std::unordered_map<uint32_t, int64_t> m_loadNextRowid;
     uint64_t m_loadRollbacks = 0;
+    size_t m_loadDeletes = 0;             // services deleted during a load (BulkWrite::installBuilt)
     bool m_writeWithoutSavepoint = false; // BulkWrite::allOrNothing()
     // Whether the load's caches may be used (a BulkWrite, in a transaction, nothing rolled back
     // since they were filled); drops them when not.
