@@ -51,8 +51,8 @@ void insertTextRow(db::Database& db, const DirectoryStore::IndexEntry& e) {
 }
 
 void insertStagedText(db::Database& db, const DirectoryStore::IndexEntry& e) {
-    static const std::string sql =
-        std::string("INSERT INTO ") + IndexBuilder::kStage + " (id, c0, c1, c2, c3, c4) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    static const std::string sql = std::string("INSERT INTO ") + IndexBuilder::kStage +
+                                   " (id, c0, c1, c2, c3, c4) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
     auto q = db.cached(sql);
     q->bind(1, e.rowid);
     q->bindStatic(2, e.name).bindStatic(3, e.description).bindStatic(4, e.organisation);
