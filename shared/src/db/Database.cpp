@@ -18,16 +18,16 @@ namespace signpost::db {
 // what it can, and the WAL restarts from its beginning once every frame is back in the database.
 class Checkpointer {
 public:
-  Checkpointer(std::string path, int64_t pageBytes)
-      : m_path(std::move(path)), m_startPages(kCheckpointStartBytes / std::max<int64_t>(pageBytes, 512)),
-        m_backstopPages(kCheckpointBackstopBytes / std::max<int64_t>(pageBytes, 512)) {}
-  ~Checkpointer() {
-      {
-          std::lock_guard lock(m_mutex);
-          m_stop = true;
-      }
-      m_wake.notify_all();
-      if (m_thread.joinable()) m_thread.join();
+    Checkpointer(std::string path, int64_t pageBytes)
+        : m_path(std::move(path)), m_startPages(kCheckpointStartBytes / std::max<int64_t>(pageBytes, 512)),
+          m_backstopPages(kCheckpointBackstopBytes / std::max<int64_t>(pageBytes, 512)) {}
+    ~Checkpointer() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_wake.notify_all();
+        if (m_thread.joinable()) m_thread.join();
     }
     Checkpointer(const Checkpointer&) = delete;
     Checkpointer& operator=(const Checkpointer&) = delete;
