@@ -1337,6 +1337,44 @@ TEST_CASE("a large list of services read record by record lands exactly as read 
         CHECK(dumpEverything(c) == dumpEverything(d));
     }
 
+    SUBCASE("a record whose write fails: the import runs again with a savepoint per record and turns it away") {
+        // A trigger of the test's own refuses one service's location link, after its row is
+        // written. The first run writes without a savepoint per record, so it gives up there and
+        // is taken back; the second writes each record in one.
+        const std::string refused = uuid::fromName("stream full 201");
+        auto refuse = [](db::Database& db) {
+            db.exec("CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.service_location WHEN (SELECT name FROM "
+                    "main.service WHERE rowid = NEW.service_rowid) = 'Community Counselling 201' "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+        };
+        auto a = openDb(dir, "streamed-refused.db");
+        auto b = openDb(dir, "whole-refused.db");
+        refuse(a);
+        refuse(b);
+        calls.clear();
+        auto ra = hsds::importPath(a, dir / "services.json", streamed);
+        auto rb = hsds::importPath(b, dir / "services.json", whole);
+        CHECK(ra.servicesInserted == 3 * 420 - 1);
+        CHECK(ra.rejected.size() == 2 * 9 + 1);
+        CHECK(reportText(ra) == reportText(rb));
+        CHECK(dumpEverything(a) == dumpEverything(b));
+        const auto why = std::find_if(ra.rejected.begin(), ra.rejected.end(),
+                                      [&](const hsds::Problem& p) { return p.recordId == refused; });
+        REQUIRE(why != ra.rejected.end());
+        CHECK(mentions(why->reason, "could not be stored"));
+        CHECK(mentions(why->reason, "refused by the test"));
+        CHECK_FALSE(DirectoryStore(a).service(refused));
+        CHECK(DirectoryStore(a).service(uuid::fromName("stream full 202")));
+        size_t restarts = 0;
+        for (size_t i = 1; i < calls.size(); ++i)
+            if (calls[i].first < calls[i - 1].first) ++restarts;
+        CHECK(restarts == 1);
+        REQUIRE(!calls.empty());
+        CHECK(calls.back() == std::pair<size_t, size_t>{items.size(), items.size()});
+        CHECK(a.integrityCheck() == "ok");
+        a.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
+    }
+
     SUBCASE("a fault in the text leaves the directory as it was, with the whole reading's message") {
         auto a = openDb(dir, "streamed-fault.db");
         hsds::importPath(a, dir / "services.json", streamed);

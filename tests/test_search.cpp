@@ -724,6 +724,87 @@ TEST_CASE("a bulk load that writes a service several times indexes it once, as l
     db.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
 }
 
+TEST_CASE("a load into an empty directory knows its own rows, and forgets them when one goes or rolls back") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "e.db").string());
+    DirectoryStore store(db);
+    auto placed = [](const std::string& key, const std::string& name, const std::string& locationId) {
+        auto s = made(key, name, {"E08000001"});
+        auto l = placeAt(name + " office", 53.58, -2.43);
+        l.id = locationId;
+        s.locations.push_back(l);
+        return s;
+    };
+    auto rowidOf = [&](const std::string& id) {
+        auto q = db.prepare("SELECT rowid FROM service WHERE id = ?1");
+        q.bind(1, id);
+        return q.step() ? q.getInt64(0) : 0;
+    };
+    bool inserted = false;
+    {
+        db::Transaction txn(db);
+        DirectoryStore::BulkWrite bulk(store);
+        auto twice = placed("twice", "Twice Written Advice", "loc-shared");
+        const int64_t rowid = store.upsertService(twice, &inserted);
+        CHECK(inserted);
+        CHECK(store.knownStored(twice.id) == true);
+        CHECK(store.knownStored(uuid::fromName("test:never")) == false);
+        twice.name = "Twice Rewritten Advice"; // written again: an update of the row the load wrote
+        CHECK(store.upsertService(twice, &inserted) == rowid);
+        CHECK_FALSE(inserted);
+        store.upsertService(placed("sharer", "Sharer Advice", "loc-shared"), &inserted); // the same location
+        CHECK(inserted);
+
+        SUBCASE("written inside a savepoint that is taken back, then written again") {
+            auto again = placed("again", "Again Advice", "loc-again");
+            {
+                db::Savepoint sp(db, "record");
+                store.upsertService(again);
+                sp.rollback();
+            }
+            CHECK(rowidOf(again.id) == 0);
+            CHECK(store.knownStored(again.id) == std::nullopt); // looked up from here on
+            store.upsertService(again, &inserted);
+            CHECK(inserted);
+        }
+        SUBCASE("deleted, then written again: a new row, and its location (dropped with it) made again") {
+            auto again = placed("again", "Again Advice", "loc-again");
+            store.upsertService(again);
+            CHECK(store.deleteService(again.id));
+            CHECK(store.knownStored(again.id) == std::nullopt); // looked up from here on
+            store.upsertService(again, &inserted);
+            CHECK(inserted);
+        }
+        bulk.finish();
+        txn.commit();
+    }
+    CHECK(store.knownStored(uuid::fromName("test:twice")) == std::nullopt); // outside a load: not known
+    CHECK(store.serviceCount() == 3);
+    CHECK(db.queryInt64("SELECT count(*) FROM location") == 2);
+    CHECK(db.queryInt64("SELECT count(*) FROM service_location") == 3);
+    CHECK(db.queryInt64("SELECT count(*) FROM location l JOIN service_location sl ON sl.location_rowid = l.rowid "
+                        "WHERE l.id = 'loc-shared'") == 2);
+    for (const char* key : {"twice", "sharer", "again"}) {
+        CAPTURE(key);
+        auto s = store.service(uuid::fromName(std::string("test:") + key));
+        REQUIRE(s);
+        REQUIRE(s->locations.size() == 1);
+    }
+    CHECK(store.service(uuid::fromName("test:twice"))->name == "Twice Rewritten Advice");
+    CHECK(db.queryInt64("PRAGMA foreign_key_check") == std::nullopt);
+    CHECK(db.integrityCheck() == "ok");
+
+    // A load over a directory with rows looks each id up.
+    db::Transaction txn(db);
+    DirectoryStore::BulkWrite bulk(store);
+    CHECK(store.knownStored(uuid::fromName("test:twice")) == std::nullopt);
+    store.upsertService(placed("twice", "Twice Advice Again", "loc-shared"), &inserted);
+    CHECK_FALSE(inserted);
+    bulk.finish();
+    txn.commit();
+    CHECK(store.serviceCount() == 3);
+}
+
 TEST_CASE("what a load remembers (organisation names, an area's next rowid) does not outlive a rollback") {
     test::TempDir dir;
     auto db = schema::openLocal((dir / "r.db").string());

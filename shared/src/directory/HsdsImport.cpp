@@ -172,6 +172,8 @@ struct NeedsDatabase {};
 // A file read record by record met what only the whole-document reading handles exactly, after
 // records from it were written: importPath takes the import back and runs it again that way.
 struct StreamAbandoned {};
+// A record's write failed in an import without a savepoint per record (Importer::m_guarded).
+struct UnguardedWriteFailed {};
 
 std::string describe(const json& v) {
     switch (v.type()) {
@@ -807,8 +809,8 @@ std::optional<json> parseInParallel(std::string_view text) {
 
 class Importer {
   public:
-    Importer(db::Database& db, const ImportOptions& options, ImportReport& report, bool stream)
-        : m_db(db), m_store(db), m_options(options), m_report(report), m_stream(stream) {}
+    Importer(db::Database& db, const ImportOptions& options, ImportReport& report, bool stream, bool guarded)
+        : m_db(db), m_store(db), m_options(options), m_report(report), m_stream(stream), m_guarded(guarded) {}
 
     void importAny(const fs::path& path);
     DirectoryStore& store() { return m_store; }
@@ -872,6 +874,11 @@ class Importer {
     const ImportOptions& m_options;
     ImportReport& m_report;
     const bool m_stream; // large lists of services are read record by record (streamFile)
+    // Each service record is written inside a savepoint of its own, so a write that fails takes
+    // back the part written. Unguarded, a failed write abandons the import (UnguardedWriteFailed)
+    // and importPath runs it again guarded: a savepoint copies every page the record changes, a
+    // tenth of a large import's time, for a failure that validated records almost never meet.
+    const bool m_guarded;
     std::unordered_map<std::string, std::string> m_services;      // id → where first seen
     std::unordered_map<std::string, std::string> m_organisations; // top-level organization records
     std::unordered_map<std::string, std::string> m_locations;     // standalone location records
@@ -2258,12 +2265,12 @@ void Importer::storeService(PreparedService& p, const Where& where) {
                    " in this import; this later copy was skipped");
         return;
     }
-    bool wroteOrg = false;
+    bool wroteOrg = false, writing = false;
     try {
-        db::Savepoint sp(m_db, "hsds_record");
-        if (p.organisation) wroteOrg = writeOrganisation(*p.organisation);
+        std::optional<db::Savepoint> sp;
+        if (m_guarded) sp.emplace(m_db, "hsds_record");
         std::optional<StoredExtensions> stored;
-        {
+        if (m_store.knownStored(s.id) != false) {
             auto q =
                 m_db.cached("SELECT commissioning_route, women_only, high_risk_suitable, hub, co_located, "
                             "supervision_types, name_cy, description_cy, keywords, sample FROM service WHERE id = ?1");
@@ -2314,20 +2321,29 @@ void Importer::storeService(PreparedService& p, const Where& where) {
                         if (!p.keys.count(key) && old.contains(key)) p.extra[key] = old[key];
             }
         }
-        // Nothing that can reject the record may follow upsertPrepared: its search-index update is
-        // queued (BulkWrite) and would outlive a rollback of this savepoint.
+        // All that is written is made before anything is, so a record that cannot be stored is
+        // turned away with nothing of it written (and without a savepoint, nothing to undo).
+        std::optional<DirectoryStore::PreparedService> ready;
         if (p.ready && !stored) {
-            m_store.upsertPrepared(std::move(*p.ready));
+            ready = std::move(p.ready);
         } else {
             completeService(p);
-            m_store.upsertPrepared(readyToWrite(p, true));
+            ready = readyToWrite(p, true);
         }
-        sp.release();
+        writing = true;
+        if (p.organisation) wroteOrg = writeOrganisation(*p.organisation);
+        // Nothing that can reject the record may follow upsertPrepared: its search-index update is
+        // queued (BulkWrite) and would outlive a rollback of this savepoint.
+        m_store.upsertPrepared(std::move(*ready));
+        if (sp) sp->release();
         if (stored)
             ++m_report.servicesUpdated;
         else
             ++m_report.servicesInserted;
     } catch (const std::exception& e) {
+        // Part of the record may be written, with no savepoint to take it back: the import starts
+        // again with one per record.
+        if (writing && !m_guarded) throw UnguardedWriteFailed{};
         if (wroteOrg) {
             m_orgWritten.erase(p.organisation->org.id);
             m_orgInDb.erase(p.organisation->org.id);
@@ -2441,8 +2457,8 @@ void Importer::locationRecord(json& rec, const Where& where) {
 
 namespace {
 
-ImportReport importOnce(db::Database& db, const std::filesystem::path& path, const ImportOptions& options,
-                        bool stream) {
+ImportReport importOnce(db::Database& db, const std::filesystem::path& path, const ImportOptions& options, bool stream,
+                        bool guarded) {
     ImportReport report;
     // One transaction for the whole import (or a savepoint inside the caller's), so a bulk load
     // pays for one commit and strict mode can take everything back.
@@ -2456,11 +2472,12 @@ ImportReport importOnce(db::Database& db, const std::filesystem::path& path, con
         outer.emplace(db, "hsds_import");
     else
         tx.emplace(db, space->available() ? db::Transaction::Mode::Deferred : db::Transaction::Mode::Immediate);
-    Importer importer(db, options, report, stream);
+    Importer importer(db, options, report, stream, guarded);
     {
         // Search-index updates are queued and applied in one batch before the commit (FTS5
         // would otherwise flush a tiny segment at every per-record savepoint).
         DirectoryStore::BulkWrite bulk(importer.store(), space ? &*space : nullptr, DirectoryStore::Arrival::AnyOrder);
+        if (!guarded) bulk.allOrNothing();
         importer.importAny(path);
         importer.finishProgress();
         if (options.strict && !report.ok()) {
@@ -2486,13 +2503,18 @@ ImportReport importOnce(db::Database& db, const std::filesystem::path& path, con
 } // namespace
 
 ImportReport importPath(db::Database& db, const std::filesystem::path& path, const ImportOptions& options) {
-    if (!options.stream) return importOnce(db, path, options, false);
-    try {
-        return importOnce(db, path, options, true);
-    } catch (const StreamAbandoned&) {
-        // Everything this run wrote has been rolled back with its transaction (or savepoint).
-        return importOnce(db, path, options, false);
+    // Whatever a run that gives up wrote has been rolled back with its transaction (or savepoint).
+    if (!options.stream) return importOnce(db, path, options, false, true);
+    for (bool guarded : {false, true}) {
+        try {
+            return importOnce(db, path, options, true, guarded);
+        } catch (const UnguardedWriteFailed&) {
+            // Again, each record in a savepoint: the one that failed is reported and the rest kept.
+        } catch (const StreamAbandoned&) {
+            break;
+        }
     }
+    return importOnce(db, path, options, false, true);
 }
 
 } // namespace signpost::directory::hsds
