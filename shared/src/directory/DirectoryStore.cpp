@@ -300,9 +300,7 @@ int64_t DirectoryStore::upsertPrepared(PreparedService&& prepared, bool* inserte
     std::optional<db::Savepoint> sp; // none in an all-or-nothing load
     if (!m_writeWithoutSavepoint) sp.emplace(m_db, "svc");
     int64_t rowid = 0;
-    if (auto known = knownRowid(m_loadServices, s.id)) {
-        rowid = *known;
-    } else {
+    {
         auto q = m_db.cached("SELECT rowid FROM service WHERE id = ?1");
         q->bind(1, s.id);
         if (q->step()) rowid = q->getInt64(0);
@@ -380,7 +378,6 @@ VALUES (?25, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?
         q->bind(25, rowid);
         q->exec();
         if (cache) m_loadNextRowid[prepared.slot] = rowid + 1; // if this one rolls back, so does the cache
-        rememberRowid(m_loadServices, s.id, rowid);
     } else {
         // The extra (?30) is written when the caller set one (?31); else the stored one stays.
         auto q = m_db.cached(R"sql(
@@ -431,14 +428,9 @@ void DirectoryStore::writeLocations(int64_t rowid, const Service& s,
             const bool setExtra = at < extras.size() && extras[at];
             std::optional<std::string_view> extraText; // none: NULL
             if (setExtra && !extras[at]->empty()) extraText = *extras[at];
-            int64_t locRowid = 0;
-            if (auto known = knownRowid(m_loadLocations, id)) {
-                locRowid = *known;
-            } else {
-                find->bind(1, id);
-                locRowid = find->step() ? find->getInt64(0) : 0;
-                find->reset();
-            }
+            find->bind(1, id);
+            int64_t locRowid = find->step() ? find->getInt64(0) : 0;
+            find->reset();
             if (locRowid) {
                 update->bindAllStatic(locRowid, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude,
                                       extraText, setExtra);
@@ -449,7 +441,6 @@ void DirectoryStore::writeLocations(int64_t rowid, const Service& s,
                 insert->exec();
                 insert->reset();
                 locRowid = m_db.lastInsertRowid();
-                rememberRowid(m_loadLocations, id, locRowid);
             }
             link->bindAll(rowid, locRowid, position);
             link->exec();
@@ -474,7 +465,7 @@ void DirectoryStore::dropUnlinkedLocations(const std::vector<int64_t>& locations
                          "(SELECT 1 FROM service_location WHERE location_rowid = ?1)");
     for (int64_t location : locations) {
         d->bind(1, location);
-        if (d->exec() > 0) m_loadLocations.forget(); // the load knew it
+        d->exec();
         d->reset();
     }
 }
@@ -568,9 +559,6 @@ bool DirectoryStore::loadCachesValid() {
     if (m_bulk && m_db.inTransaction() && m_db.rollbacks() == m_loadRollbacks) return true;
     m_loadOrganisations.clear();
     m_loadNextRowid.clear();
-    // Not refilled: rows written before the rollback are not in a cache begun after it.
-    if (m_loadServices.complete) m_loadServices.forget();
-    if (m_loadLocations.complete) m_loadLocations.forget();
     m_loadRollbacks = m_db.rollbacks();
     return m_bulk && m_db.inTransaction();
 }
@@ -593,16 +581,6 @@ void DirectoryStore::index(int64_t rowid, const std::string& organisationId, Ind
             detail::insertStagedText(m_db, m_pending.back());
         }
     }
-}
-
-std::optional<int64_t> DirectoryStore::knownRowid(LoadRows& rows, std::string_view id) {
-    if (!rows.complete || !loadCachesValid() || !rows.complete) return std::nullopt;
-    auto it = rows.rowids.find(id);
-    return it == rows.rowids.end() ? 0 : it->second;
-}
-
-void DirectoryStore::rememberRowid(LoadRows& rows, const std::string& id, int64_t rowid) {
-    if (rows.complete && loadCachesValid() && rows.complete) rows.rowids.emplace(id, rowid);
 }
 
 void DirectoryStore::setOrganisation(IndexEntry& entry, const std::string& organisationId) {
@@ -699,15 +677,6 @@ DirectoryStore::BulkWrite::BulkWrite(DirectoryStore& store, IndexSpace* space, A
     m_store.m_loadNextRowid.clear();
     m_store.m_loadRollbacks = m_rollbacksAtStart = m_store.m_db.rollbacks();
     m_store.m_loadDeletes = 0;
-    // Read inside the load's transaction (with its write lock, taken above for a builder), so
-    // no other connection can add a row before the load's own.
-    auto& db = m_store.m_db;
-    m_store.m_loadServices.forget();
-    m_store.m_loadLocations.forget();
-    if (db.inTransaction()) {
-        m_store.m_loadServices.complete = !db.queryInt64("SELECT EXISTS (SELECT 1 FROM main.service)").value_or(1);
-        m_store.m_loadLocations.complete = !db.queryInt64("SELECT EXISTS (SELECT 1 FROM main.location)").value_or(1);
-    }
 }
 
 DirectoryStore::BulkWrite::~BulkWrite() {
@@ -724,8 +693,6 @@ DirectoryStore::BulkWrite::~BulkWrite() {
         m_store.m_pending.clear();
         m_store.m_loadOrganisations.clear();
         m_store.m_loadNextRowid.clear();
-        m_store.m_loadServices.forget();
-        m_store.m_loadLocations.forget();
         m_store.m_writeWithoutSavepoint = false;
     }
 }
@@ -734,19 +701,11 @@ DirectoryStore::BulkWrite::~BulkWrite() {
 // the load commits (joined when the BulkWrite goes).
 void DirectoryStore::BulkWrite::releasePending() {
     auto& pending = m_store.m_pending;
-    LoadRows services = std::move(m_store.m_loadServices), locations = std::move(m_store.m_loadLocations);
-    m_store.m_loadServices.forget();
-    m_store.m_loadLocations.forget();
     if (pending.size() >= 1000) {
         try {
-            m_freeing = std::jthread([entries = std::move(pending), services = std::move(services),
-                                      locations = std::move(locations)]() mutable {
-                auto freed = std::move(entries);
-                auto freedServices = std::move(services);
-                auto freedLocations = std::move(locations);
-            });
+            m_freeing = std::jthread([entries = std::move(pending)]() mutable { auto freed = std::move(entries); });
         } catch (const std::system_error&) {
-            // No thread: what the lambda held is freed here.
+            // No thread: the entries the lambda held are freed here.
         }
     }
     pending = {};
@@ -934,7 +893,6 @@ bool DirectoryStore::deleteService(std::string_view id) {
     if (!q->step()) return false;
     int64_t rowid = q->getInt64(0);
     if (m_bulk) ++m_loadDeletes;
-    m_loadServices.forget();
     removeFromIndex(rowid, true);
     const auto locations = linkedLocations(rowid);
     {

@@ -2270,7 +2270,7 @@ void Importer::storeService(PreparedService& p, const Where& where) {
         std::optional<db::Savepoint> sp;
         if (m_guarded) sp.emplace(m_db, "hsds_record");
         std::optional<StoredExtensions> stored;
-        if (m_store.knownStored(s.id) != false) {
+        {
             auto q =
                 m_db.cached("SELECT commissioning_route, women_only, high_risk_suitable, hub, co_located, "
                             "supervision_types, name_cy, description_cy, keywords, sample FROM service WHERE id = ?1");

@@ -142,12 +142,6 @@ public:
     int64_t upsertService(const domain::Service& service, bool* inserted = nullptr) {
         return upsertPrepared(prepare(service), inserted);
     }
-    // Within a load that knows every service row (see m_loadServices): whether the service is
-    // stored, without a lookup. nullopt when the load does not know and the caller must look.
-    std::optional<bool> knownStored(std::string_view serviceId) {
-        auto rowid = knownRowid(m_loadServices, serviceId);
-        return rowid ? std::optional<bool>(*rowid != 0) : std::nullopt;
-    }
     bool deleteService(std::string_view id);
 
     std::optional<domain::Service> service(std::string_view id);
@@ -221,27 +215,6 @@ private:
     };
     std::unordered_map<std::string, OrganisationNames> m_loadOrganisations;
     std::unordered_map<uint32_t, int64_t> m_loadNextRowid;
-    // A load that began on a table with no rows (the service or location table: most seeds and
-    // first imports) wrote every row the table holds, so it knows each id's rowid, and that an
-    // id it did not write is not there, without looking in the id index (two lookups a service
-    // took 0.3 s of a 100,000-service import). Forgotten, and looked up as usual from then on,
-    // when something rolls back or a row of the table is deleted during the load.
-    struct StringHash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-    };
-    struct LoadRows {
-        bool complete = false; // every row of the table is in `rowids`
-        std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> rowids;
-        void forget() {
-            complete = false;
-            rowids = {};
-        }
-    };
-    LoadRows m_loadServices, m_loadLocations;
-    // The row's rowid (0: there is none) if the load knows it; nullopt: it must be looked up.
-    std::optional<int64_t> knownRowid(LoadRows& rows, std::string_view id);
-    void rememberRowid(LoadRows& rows, const std::string& id, int64_t rowid);
     uint64_t m_loadRollbacks = 0;
     size_t m_loadDeletes = 0;             // services deleted during a load (BulkWrite::installBuilt)
     bool m_writeWithoutSavepoint = false; // BulkWrite::allOrNothing()
