@@ -325,6 +325,34 @@ TEST_CASE("a string's end is found past any run of backslashes and escaped quote
     }
 }
 
+TEST_CASE("a string's end is found wherever its quotes and backslashes fall among the bytes read 8 at a time") {
+    // Every length up to a few blocks, with an escaped quote, an escaped backslash or a plain
+    // quote-free run at every offset, and a name that starts anywhere in a block.
+    for (size_t length = 0; length <= 40; ++length) {
+        for (size_t at = 0; at <= length; ++at) {
+            for (const char* inner : {"\"", "\\", "é", "}]"}) {
+                std::string value(length, 'x');
+                value.insert(at, inner);
+                const json object = {{"a" + std::string(at % 11, 'n'), value}, {"z", value + "\\"}};
+                const std::string text = object.dump();
+                CAPTURE(text);
+                const auto members = membersOf(text);
+                REQUIRE(members.size() == 2);
+                CHECK(members[0].second == value);
+                CHECK(members[1].first == "z");
+                CHECK(members[1].second == value + "\\");
+                CHECK(jsontext::valueEnd(text, 0) == text.size());
+                // Cut anywhere inside the last string: never read past the end (ASan), always refused.
+                const size_t last = text.rfind(':') + 1;
+                for (size_t cut = last; cut + 2 < text.size(); cut += 3) {
+                    const std::string part = text.substr(0, cut);
+                    CHECK_THROWS_AS(jsontext::valueEnd(part, 0), Error);
+                }
+            }
+        }
+    }
+}
+
 TEST_CASE("text that is not one object is refused, never read past its end") {
     const std::string whole = R"({"name":"Bolton \"Advice\"","n":[1,{"x":null}],"ok":true,"s":"\\"})";
     REQUIRE(membersOf(whole).size() == 4);

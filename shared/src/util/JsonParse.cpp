@@ -22,8 +22,10 @@ void build(json& out, simdjson::dom::element e) {
     case T::OBJECT: {
         out = json::object();
         auto& members = out.get_ref<json::object_t&>();
+        // Placed after the last member when the names come in order (as nlohmann writes them,
+        // so as our own exports have them): one comparison instead of a search from the root.
         for (auto [key, value] : simdjson::dom::object(e))
-            build(members[std::string(key)], value);
+            build(members.try_emplace(members.end(), std::string(key))->second, value);
         return;
     }
     case T::ARRAY: {

@@ -6,7 +6,9 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -26,13 +28,41 @@ size_t skipSpace(std::string_view s, size_t i) {
     return i;
 }
 
-// s[i] is the opening quote: the index just past the closing one.
+// Of the 8 bytes in `word` (in memory order), a mark in the top bit of the first equal to `c`
+// (and maybe of later ones: only the lowest mark is exact).
+uint64_t firstEqual(uint64_t word, unsigned char c) {
+    constexpr uint64_t ones = 0x0101010101010101ULL, tops = 0x8080808080808080ULL;
+    const uint64_t x = word ^ (ones * c);
+    return (x - ones) & ~x & tops;
+}
+
+// s[i] is the opening quote: the index just past the closing one. Most of a feed's bytes are in
+// strings, so they are looked through 8 at a time for a quote or backslash (a fifth of a large
+// import's walk through its text, byte by byte).
 size_t endOfString(std::string_view s, size_t i) {
-    for (++i; i < s.size(); ++i) {
-        if (s[i] == '\\') ++i; // the escaped character, whatever it is, cannot close the string
-        else if (s[i] == '"') return i + 1;
+    const char* const p = s.data();
+    const size_t n = s.size();
+    for (++i; i < n;) {
+        if constexpr (std::endian::native == std::endian::little) {
+            if (n - i >= 8) {
+                uint64_t word;
+                std::memcpy(&word, p + i, 8);
+                const uint64_t marks = firstEqual(word, '"') | firstEqual(word, '\\');
+                if (marks == 0) {
+                    i += 8;
+                    continue;
+                }
+                i += static_cast<size_t>(std::countr_zero(marks)) / 8;
+            }
+        }
+        if (p[i] == '\\')
+            i += 2; // the escaped character, whatever it is, cannot close the string
+        else if (p[i] == '"')
+            return i + 1;
+        else
+            ++i;
     }
-    notAnObject(s.size());
+    notAnObject(n);
 }
 
 // The index just past the value that starts at s[i].
