@@ -975,14 +975,19 @@ TEST_CASE("malformed input is rejected with a reason and leaves the directory as
         json badLatitude = minimalService(uuid::fromName("lat"), "Latitude");
         badLatitude["service_at_locations"] =
             json::array({{{"id", uuid::fromName("sal")}, {"location", {{"id", 12}, {"name", "x"}}}}});
+        // Two fields of the wrong type: the one HSDS lists first is named, whatever the order of
+        // the record's own members (schedules comes before url in the text, after it in HSDS).
+        json twoWrong = minimalService(uuid::fromName("twowrong"), "Two wrong");
+        twoWrong["schedules"] = "weekdays";
+        twoWrong["url"] = 5;
         json good = minimalService(goodId, "Good neighbour");
         good["minimum_age"] = "18";
         writeJson(dir / "mixed.json", page({wrongName, wordAge, fractionAge, noStatus, badStatus, noName, noId,
-                                            numberId, emptyId, areasText, feesNumber, badLatitude, good}));
+                                            numberId, emptyId, areasText, feesNumber, badLatitude, twoWrong, good}));
         auto report = hsds::importPath(db, dir / "mixed.json");
         INFO(problemList(report.rejected));
         CHECK(report.fileErrors.empty());
-        CHECK(report.rejected.size() == 12);
+        CHECK(report.rejected.size() == 13);
         CHECK(report.servicesInserted == 1);
         CHECK(goodLanded());
         CHECK(DirectoryStore(db).service(goodId)->minAge == 18);
@@ -1003,6 +1008,7 @@ TEST_CASE("malformed input is rejected with a reason and leaves the directory as
         expect("#8", "id", "non-empty string");
         expect(uuid::fromName("areas"), "service_areas", "must be a list");
         expect(uuid::fromName("fees"), "fees", "must be text");
+        expect(uuid::fromName("twowrong"), "url", "must be text, not a number");
         expect(uuid::fromName("lat"), "service_at_locations[0].location.id", "non-empty string");
     }
     SUBCASE("absurdly deep nesting is rejected, not recursed into") {

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bitset>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -220,7 +221,9 @@ std::string at(const std::string& base, size_t index) {
     return base + "[" + std::to_string(index) + "]";
 }
 
-const json* member(const json& obj, const char* key) {
+// By a view, not the C string: found by comparing lengths and bytes, with no strlen at each
+// member passed on the way (a tenth of the reading threads' time went in such comparisons).
+const json* member(const json& obj, std::string_view key) {
     if (!obj.is_object()) return nullptr;
     auto it = obj.find(key);
     if (it == obj.end() || it->is_null()) return nullptr;
@@ -310,32 +313,43 @@ constexpr std::array<FieldType, 19> kOrganisationFields{{
 }};
 // clang-format on
 
-template <size_t N> void checkTypes(const json& obj, const std::array<FieldType, N>& fields, const std::string& base) {
-    for (const auto& field : fields) {
-        const json* v = member(obj, field.key);
-        if (!v) continue;
-        bool ok = false;
-        const char* wanted = "";
-        switch (field.want) {
-        case Want::Text:
-            ok = v->is_string();
-            wanted = "text";
-            break;
-        case Want::Number:
-            ok = v->is_number();
-            wanted = "a number";
-            break;
-        case Want::List:
-            ok = v->is_array();
-            wanted = "a list";
-            break;
-        case Want::Object:
-            ok = v->is_object();
-            wanted = "an object";
-            break;
-        }
-        if (!ok) throw Reject{at(base, field.key), std::string("must be ") + wanted + ", not " + describe(*v)};
+// Whether `v` is of the type wanted, and its name for a message.
+std::pair<bool, const char*> typeOk(const json& v, Want want) {
+    switch (want) {
+    case Want::Text:
+        return {v.is_string(), "text"};
+    case Want::Number:
+        return {v.is_number(), "a number"};
+    case Want::List:
+        return {v.is_array(), "a list"};
+    case Want::Object:
+        return {v.is_object(), "an object"};
     }
+    return {false, ""};
+}
+
+// The first field of `fields` (in their order) the object holds with another type rejects it.
+// The object's members are each looked up among the fields, rather than every field among the
+// members: a record holds far fewer of them than HSDS defines.
+template <size_t N> void checkTypes(const json& obj, const std::array<FieldType, N>& fields, const std::string& base) {
+    if (!obj.is_object()) return;
+    static const auto byName = [&fields] {
+        std::unordered_map<std::string_view, size_t> names;
+        for (size_t i = 0; i < N; ++i)
+            names.emplace(fields[i].key, i);
+        return names;
+    }();
+    size_t first = N;
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+        if (it->is_null()) continue;
+        auto field = byName.find(it.key());
+        if (field != byName.end() && field->second < first && !typeOk(*it, fields[field->second].want).first)
+            first = field->second;
+    }
+    if (first == N) return;
+    const FieldType& field = fields[first];
+    const json& v = obj[field.key];
+    throw Reject{at(base, field.key), std::string("must be ") + typeOk(v, field.want).second + ", not " + describe(v)};
 }
 
 // Drops nulls (feeds use null for "absent") and finds the first text longer than the limit, or
@@ -553,6 +567,11 @@ struct PreparedOrg {
     json extra = json::object();
 };
 
+// The list-valued fields of an HSDS service (what a list page may leave out).
+constexpr std::array<const char*, 11> kServiceLists{"phones",    "schedules",  "service_areas", "service_at_locations",
+                                                    "languages", "funding",    "cost_options",  "required_documents",
+                                                    "contacts",  "attributes", "metadata"};
+
 struct PreparedService {
     Service service;
     json extra = json::object();
@@ -561,20 +580,16 @@ struct PreparedService {
     bool authoritative = false; // carries "signpost" attributes: extensions come from the record
     std::vector<std::string> unmappedTerms;
     std::vector<Problem> warnings;
-    // Which collections the record states. A list page (HSDS service_list) leaves them out: an
-    // absent collection keeps what is stored, an empty one clears it.
-    std::set<std::string> keys;
+    // Which collections (kServiceLists, by position) the record states. A list page (HSDS
+    // service_list) leaves them out: an absent collection keeps what is stored, an empty one
+    // clears it.
+    std::bitset<kServiceLists.size()> lists;
     bool hasLocations = false, hasSchedules = false, hasContacts = false, hasAreas = false, hasLanguages = false,
          hasAttributes = false;
     // Made ahead by the reading thread (Importer::streamFile): the service as DirectoryStore
     // writes it if nothing of it is stored yet. A stored service is merged first and made again.
     std::optional<DirectoryStore::PreparedService> ready;
 };
-
-// The list-valued fields of an HSDS service (what a list page may leave out).
-constexpr std::array<const char*, 11> kServiceLists{"phones",    "schedules",  "service_areas", "service_at_locations",
-                                                    "languages", "funding",    "cost_options",  "required_documents",
-                                                    "contacts",  "attributes", "metadata"};
 
 // What follows from the record once any stored copy is merged in: its unmapped terms become
 // search words, and its contacts are sample data when the service is. Doing it twice changes
@@ -2202,12 +2217,12 @@ void Importer::prepareService(json& rec, const std::string& file, PreparedServic
         }
     }
 
-    for (auto it = rec.begin(); it != rec.end(); ++it)
-        p.keys.insert(it.key());
-    p.hasLocations = p.keys.count("service_at_locations") > 0;
-    p.hasAreas = p.keys.count("service_areas") > 0;
-    p.hasLanguages = p.keys.count("languages") > 0;
-    p.hasAttributes = p.keys.count("attributes") > 0;
+    for (size_t i = 0; i < kServiceLists.size(); ++i)
+        p.lists[i] = rec.contains(std::string_view(kServiceLists[i]));
+    p.hasLocations = rec.contains("service_at_locations");
+    p.hasAreas = rec.contains("service_areas");
+    p.hasLanguages = rec.contains("languages");
+    p.hasAttributes = rec.contains("attributes");
 
     // Everything else of the record is kept as published, for export.
     static const std::set<std::string_view> modelled{"id",
@@ -2317,24 +2332,23 @@ void Importer::storeService(PreparedService& p, const Where& where) {
             if (auto storedExtra = m_store.serviceExtra(s.id); !storedExtra.empty()) {
                 json old = json::parse(storedExtra, nullptr, false);
                 if (old.is_object())
-                    for (const char* key : kServiceLists)
-                        if (!p.keys.count(key) && old.contains(key)) p.extra[key] = old[key];
+                    for (size_t i = 0; i < kServiceLists.size(); ++i)
+                        if (const char* key = kServiceLists[i]; !p.lists[i] && old.contains(key))
+                            p.extra[key] = old[key];
             }
         }
         // All that is written is made before anything is, so a record that cannot be stored is
         // turned away with nothing of it written (and without a savepoint, nothing to undo).
-        std::optional<DirectoryStore::PreparedService> ready;
-        if (p.ready && !stored) {
-            ready = std::move(p.ready);
-        } else {
+        // What upsertPrepared leaves of it is freed with the batch, on the thread that read it.
+        if (!p.ready || stored) {
             completeService(p);
-            ready = readyToWrite(p, true);
+            p.ready = readyToWrite(p, true);
         }
         writing = true;
         if (p.organisation) wroteOrg = writeOrganisation(*p.organisation);
         // Nothing that can reject the record may follow upsertPrepared: its search-index update is
         // queued (BulkWrite) and would outlive a rollback of this savepoint.
-        m_store.upsertPrepared(std::move(*ready));
+        m_store.upsertPrepared(std::move(*p.ready));
         if (sp) sp->release();
         if (stored)
             ++m_report.servicesUpdated;
