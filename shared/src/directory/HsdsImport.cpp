@@ -331,9 +331,11 @@ std::pair<bool, const char*> typeOk(const json& v, Want want) {
 // The first field of `fields` (in their order) the object holds with another type rejects it.
 // The object's members are each looked up among the fields, rather than every field among the
 // members: a record holds far fewer of them than HSDS defines.
-template <size_t N> void checkTypes(const json& obj, const std::array<FieldType, N>& fields, const std::string& base) {
+// One instance (and one name table) per list of fields.
+template <const auto& fields> void checkTypes(const json& obj, const std::string& base) {
     if (!obj.is_object()) return;
-    static const auto byName = [&fields] {
+    constexpr size_t N = fields.size();
+    static const auto byName = [] {
         std::unordered_map<std::string_view, size_t> names;
         for (size_t i = 0; i < N; ++i)
             names.emplace(fields[i].key, i);
@@ -1818,7 +1820,7 @@ PreparedOrg Importer::mapOrganisation(const json& org, const std::string& base, 
     PreparedOrg p;
     p.topLevel = topLevel;
     p.org.id = requireId(org, base, "organization");
-    checkTypes(org, kOrganisationFields, base);
+    checkTypes<kOrganisationFields>(org, base);
     p.org.name = getTrimmed(org, "name", base);
     if (p.org.name.empty()) throw Reject{at(base, "name"), "missing: an organization needs a name"};
     p.hasDescription = member(org, "description") != nullptr;
@@ -1915,7 +1917,7 @@ void Importer::prepareService(json& rec, const std::string& file, PreparedServic
             throw Reject{"status", inQuotes(status->get_ref<const std::string&>()) +
                                        " is not active, inactive, defunct or temporarily closed"};
     }
-    checkTypes(rec, kServiceFields, "");
+    checkTypes<kServiceFields>(rec, "");
     auto warnHere = [&](std::string field, std::string reason) {
         p.warnings.push_back({file, s.id, std::move(field), std::move(reason)});
     };
