@@ -1,6 +1,7 @@
 // The RAII SQLite layer against real database files.
 #include "TestSupport.hpp"
 #include "signpost/db/Database.hpp"
+#include "signpost/db/RtreePack.hpp"
 #include "signpost/db/Transaction.hpp"
 #include "signpost/schema/LocalSchema.hpp"
 
@@ -464,4 +465,194 @@ TEST_CASE("an exclusive load writes with a rollback journal and goes back to WAL
     Database reopened(path);
     CHECK(reopened.queryInt64("SELECT count(*) FROM t") == 2);
     CHECK(reopened.integrityCheck() == "ok");
+}
+
+// ------------------------------------------------------------------------------ packed R*Tree
+
+namespace {
+
+// Boxes scattered over a region the size of England and Wales, a few of them points.
+std::vector<RtreeBox> someBoxes(size_t n, uint64_t seed) {
+    std::vector<RtreeBox> boxes;
+    uint64_t state = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    auto unit = [&] {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<double>(state >> 11) / 9007199254740992.0;
+    };
+    for (size_t i = 0; i < n; ++i) {
+        const double lat = 50.0 + 5.5 * unit(), lon = -5.5 + 7.0 * unit();
+        const double h = i % 7 == 0 ? 0.0 : 0.2 * unit(), w = i % 7 == 0 ? 0.0 : 0.3 * unit();
+        boxes.push_back({static_cast<int64_t>(3 * i + 1 + (seed % 3)), lat, lat + h, lon, lon + w});
+    }
+    return boxes;
+}
+
+void makeTree(Database& db, const std::string& name) {
+    db.exec("CREATE VIRTUAL TABLE " + name + " USING rtree(id, min_lat, max_lat, min_lon, max_lon)");
+}
+
+void insertRows(Database& db, const std::string& table, const std::vector<RtreeBox>& boxes) {
+    auto insert = db.prepare("INSERT INTO " + table + " VALUES (?1, ?2, ?3, ?4, ?5)");
+    for (const auto& b : boxes) {
+        insert.bindAll(b.id, b.min0, b.max0, b.min1, b.max1);
+        insert.exec();
+        insert.reset();
+    }
+}
+
+std::string rowsOf(Database& db, const std::string& table) {
+    return db
+        .queryText("SELECT group_concat(r, ';') FROM (SELECT printf('%d %!.9g %!.9g %!.9g %!.9g', id, min_lat, "
+                   "max_lat, min_lon, max_lon) AS r FROM " +
+                   table + " ORDER BY id)")
+        .value_or("");
+}
+
+// The ids each window finds, for windows from a point to most of the region.
+std::vector<std::string> windowsOf(Database& db, const std::string& table) {
+    std::vector<std::string> out;
+    auto q = db.prepare("SELECT group_concat(id, ',') FROM (SELECT id FROM " + table +
+                        " WHERE max_lat >= ?1 AND min_lat <= ?2 AND max_lon >= ?3 AND min_lon <= ?4 ORDER BY id)");
+    for (const auto& w : someBoxes(60, 99)) {
+        const double grow = static_cast<double>(w.id % 5) * 0.4;
+        q.bindAll(w.min0 - grow, w.max0 + grow, w.min1 - grow, w.max1 + grow);
+        q.step();
+        out.push_back(q.isNull(0) ? "" : q.getText(0));
+        q.reset();
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("an empty R*Tree packed in one pass holds, finds and takes changes as one filled row by row") {
+    test::TempDir dir;
+    Database db((dir / "geo.db").string());
+    // No box, one, a root leaf full (51), one more (two levels), 1,500 (two), 6,000 (three).
+    for (size_t n : {size_t{0}, size_t{1}, size_t{51}, size_t{52}, size_t{1500}, size_t{6000}}) {
+        CAPTURE(n);
+        db.exec("DROP TABLE IF EXISTS packed; DROP TABLE IF EXISTS rowwise");
+        makeTree(db, "packed");
+        makeTree(db, "rowwise");
+        const auto boxes = someBoxes(n, n);
+        {
+            Transaction txn(db);
+            CHECK(packRtree(db, "main", "packed", boxes));
+            txn.commit();
+        }
+        insertRows(db, "rowwise", boxes);
+        CHECK(db.queryText("SELECT rtreecheck('packed')") == "ok");
+        CHECK(db.queryInt64("SELECT count(*) FROM packed") == static_cast<int64_t>(n));
+        // Every coordinate stored as an INSERT stores it (rounded outwards to a float).
+        CHECK(rowsOf(db, "packed") == rowsOf(db, "rowwise"));
+        CHECK(windowsOf(db, "packed") == windowsOf(db, "rowwise"));
+        const int64_t depth = db.queryInt64("SELECT rtreedepth(data) FROM packed_node WHERE nodeno = 1").value_or(-1);
+        CHECK(depth == (n <= 51 ? 0 : n <= 45 * 51 ? 1 : 2));
+        // Nodes hold 45 of the 51 cells they have room for: 6,000 boxes in 134 leaves, 3 nodes
+        // above them and the root; row by row leaves them about two thirds full.
+        if (n == 6000) {
+            CHECK(db.queryInt64("SELECT count(*) FROM packed_node") == 134 + 3 + 1);
+            CHECK(db.queryInt64("SELECT count(*) FROM rowwise_node") > 138);
+        }
+
+        // The module goes on from there: inserts, moves and deletes, in the same transaction and after.
+        auto more = someBoxes(300, n + 7);
+        for (auto& b : more)
+            b.id = 1000000 + b.id;
+        {
+            Transaction txn(db);
+            insertRows(db, "packed", more);
+            insertRows(db, "rowwise", more);
+            for (const char* table : {"packed", "rowwise"}) {
+                db.exec(std::string("DELETE FROM ") + table + " WHERE id % 4 = 0");
+                db.exec(std::string("UPDATE ") + table +
+                        " SET min_lat = min_lat - 0.5, max_lat = max_lat + 0.1 WHERE id % 5 = 0");
+            }
+            txn.commit();
+        }
+        CHECK(db.queryText("SELECT rtreecheck('packed')") == "ok");
+        CHECK(rowsOf(db, "packed") == rowsOf(db, "rowwise"));
+        CHECK(windowsOf(db, "packed") == windowsOf(db, "rowwise"));
+        // And another connection reads it as it finds it on disk.
+        Database other((dir / "geo.db").string());
+        CHECK(other.queryText("SELECT rtreecheck('packed')") == "ok");
+        CHECK(windowsOf(other, "packed") == windowsOf(db, "rowwise"));
+    }
+}
+
+TEST_CASE("packing an R*Tree refuses what is not an empty two-dimensional rtree, and bad boxes leave it empty") {
+    test::TempDir dir;
+    Database db((dir / "geo.db").string());
+    makeTree(db, "geo");
+    const auto boxes = someBoxes(500, 3);
+
+    SUBCASE("a table that holds rows: false, and nothing changes") {
+        insertRows(db, "geo", {boxes[0]});
+        const std::string before = rowsOf(db, "geo");
+        CHECK_FALSE(packRtree(db, "main", "geo", boxes));
+        CHECK(rowsOf(db, "geo") == before);
+        CHECK(db.queryText("SELECT rtreecheck('geo')") == "ok");
+    }
+    SUBCASE("not an rtree, integer coordinates, three dimensions, no such table: false") {
+        db.exec("CREATE TABLE plain (id INTEGER PRIMARY KEY, a, b, c, d)");
+        db.exec("CREATE VIRTUAL TABLE ints USING rtree_i32(id, a, b, c, d)");
+        db.exec("CREATE VIRTUAL TABLE cube USING rtree(id, a, b, c, d, e, f)");
+        for (const char* table : {"plain", "ints", "cube", "missing"}) {
+            CAPTURE(table);
+            CHECK_FALSE(packRtree(db, "main", table, boxes));
+        }
+        CHECK(db.queryInt64("SELECT count(*) FROM ints") == 0);
+        CHECK(db.queryInt64("SELECT count(*) FROM cube") == 0);
+    }
+    SUBCASE("a repeated id, a minimum above its maximum, a coordinate that is no number: an error, the tree empty") {
+        auto twice = boxes;
+        twice.push_back(boxes[17]);
+        auto inverted = boxes;
+        std::swap(inverted[40].min1, inverted[40].max1);
+        inverted[40].min1 += 1.0;
+        auto nan = boxes;
+        nan[300].max0 = std::numeric_limits<double>::quiet_NaN();
+        auto inf = boxes;
+        inf[2].min1 = -std::numeric_limits<double>::infinity();
+        for (const auto* bad : {&twice, &inverted, &nan, &inf}) {
+            Transaction txn(db);
+            CHECK_THROWS_AS(packRtree(db, "main", "geo", *bad), Error);
+            txn.commit();
+            CHECK(db.queryInt64("SELECT count(*) FROM geo") == 0);
+            CHECK(db.queryInt64("SELECT count(*) FROM geo_node") == 1);
+            CHECK(db.queryText("SELECT rtreecheck('geo')") == "ok");
+        }
+        try {
+            packRtree(db, "main", "geo", twice);
+        } catch (const Error& e) {
+            CHECK(std::string(e.what()).find("given twice") != std::string::npos);
+        }
+        CHECK(packRtree(db, "main", "geo", boxes)); // the good boxes still go in after
+        CHECK(db.queryInt64("SELECT count(*) FROM geo") == 500);
+    }
+    SUBCASE("rolled back with the caller's transaction; emptied whole by clearRtree") {
+        {
+            Transaction txn(db);
+            CHECK(packRtree(db, "main", "geo", boxes));
+            CHECK(db.queryInt64("SELECT count(*) FROM geo") == 500);
+        } // rolled back
+        CHECK(db.queryInt64("SELECT count(*) FROM geo") == 0);
+        CHECK(db.queryText("SELECT rtreecheck('geo')") == "ok");
+        CHECK(packRtree(db, "main", "geo", boxes));
+        clearRtree(db, "main", "geo");
+        CHECK(db.queryInt64("SELECT count(*) FROM geo") == 0);
+        CHECK(db.queryInt64("SELECT count(*) FROM geo_node") == 1);
+        CHECK(db.queryText("SELECT rtreecheck('geo')") == "ok");
+        insertRows(db, "geo", {boxes[3], boxes[4]}); // an ordinary empty tree again
+        CHECK(db.queryInt64("SELECT count(*) FROM geo WHERE max_lat >= 0") == 2);
+        CHECK(packRtree(db, "main", "geo", boxes) == false);
+    }
+    SUBCASE("in an attached database, named by its schema") {
+        db.exec("ATTACH '" + (dir / "other.db").string() + "' AS other");
+        db.exec("CREATE VIRTUAL TABLE other.geo USING rtree(id, a, b, c, d)");
+        CHECK(packRtree(db, "other", "geo", boxes));
+        CHECK(db.queryInt64("SELECT count(*) FROM other.geo") == 500);
+        CHECK(db.queryInt64("SELECT count(*) FROM main.geo") == 0);
+        CHECK(db.queryText("SELECT rtreecheck('other', 'geo')") == "ok");
+    }
 }

@@ -574,8 +574,9 @@ void DirectoryStore::index(int64_t rowid, const std::string& organisationId, Ind
     m_pending.push_back(std::move(entry));
     if (m_builder) {
         m_builder->offer(m_pending.back());
-        // Its result card and staged text now, while the builder takes the FTS index and box
-        // (finish() drops both if the queue indexes the load after all).
+        // Its result card and staged text now, while the builder takes the FTS index; its box is
+        // packed with the others at finish() (which drops all three if the queue indexes the
+        // load after all).
         if (!m_builder->givenUp() && m_pending.back().searchable) {
             detail::insertCard(m_db, m_pending.back());
             detail::insertStagedText(m_db, m_pending.back());
@@ -735,7 +736,15 @@ bool DirectoryStore::BulkWrite::installBuilt() {
             if (!present) return false;
         }
     }
-    if (!builder->tablesBuilt() || !builder->stagedAll(db)) return false;
+    // The boxes, packed while the thread finishes the text index.
+    detail::Boxes boxes;
+    for (const auto& entry : entries)
+        boxes.add(entry);
+    boxes.write(db);
+    if (!builder->tablesBuilt() || !builder->stagedAll(db)) {
+        db::clearRtree(db, "main", "service_geo"); // the queue writes them again
+        return false;
+    }
     builder->install(db);
     return true;
 }
@@ -822,20 +831,22 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
         i = last + 1;
     }
     // Into an empty index, a large load's FTS rows and dictionary are built on a second thread
-    // (IndexBuilder, Parts::Text) while this one writes the cards and boxes: the entries are in
+    // (IndexBuilder) while this one writes the cards and packs the boxes: the entries are in
     // rowid order now. Nothing is indexed, so nothing is removed.
     std::unique_ptr<detail::IndexBuilder> builder;
-    if (rebuild && m_space && applied.size() >= kTextBesideFrom)
-        builder = detail::IndexBuilder::start(db, *m_space, detail::IndexBuilder::Parts::Text);
+    if (rebuild && m_space && applied.size() >= kTextBesideFrom) builder = detail::IndexBuilder::start(db, *m_space);
     if (builder) {
         for (const IndexEntry* entry : applied)
             if (entry->searchable) builder->offer(*entry);
         builder->close();
+        detail::Boxes boxes;
         for (const IndexEntry* entry : applied)
             if (entry->searchable) {
-                detail::insertCardAndBox(db, *entry);
+                detail::insertCard(db, *entry);
                 detail::insertStagedText(db, *entry);
+                boxes.add(*entry);
             }
+        boxes.write(db);
         if (builder->tablesBuilt() && builder->stagedAll(db)) {
             builder->install(db);
             m_textBuiltBeside = true;

@@ -1,6 +1,7 @@
 #include "IndexBuild.hpp"
 
 #include "signpost/Error.hpp"
+#include "signpost/db/RtreePack.hpp"
 
 #include <sqlite3.h>
 
@@ -87,6 +88,23 @@ void insertBox(db::Database& db, const DirectoryStore::IndexEntry& e) {
     }
 }
 
+void Boxes::add(const DirectoryStore::IndexEntry& e) {
+    if (e.searchable && e.located) m_boxes.push_back({e.rowid, e.minLat, e.maxLat, e.minLon, e.maxLon});
+}
+
+void Boxes::write(db::Database& db) {
+    if (!db::packRtree(db, "main", "service_geo", m_boxes)) {
+        auto q =
+            db.cached("INSERT INTO service_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?1, ?2, ?3, ?4, ?5)");
+        for (const auto& b : m_boxes) {
+            q->bindAll(b.id, b.min0, b.max0, b.min1, b.max1);
+            q->exec();
+            q->reset();
+        }
+    }
+    m_boxes = {};
+}
+
 namespace {
 // The dictionary, counted in one pass over the index: every word of the four text columns with
 // how many services hold it (a service with the word in two columns counts twice: an estimate for
@@ -105,9 +123,9 @@ void rebuildTermDictionary(db::Database& db) {
 namespace {
 // What the builder makes of the index: two virtual tables (with the shadow tables they keep) and
 // the vocabulary view of the FTS table the dictionary is counted from. The dictionary it counts
-// into memory; the writer writes the cards.
-constexpr const char* kBuiltTables[] = {"service_fts", "service_vocab", "service_geo"};
-constexpr const char* kRebuiltTables[] = {"service_fts", "service_geo"};
+// into memory; the writer writes the cards and packs the boxes (Boxes).
+constexpr const char* kBuiltTables[] = {"service_fts", "service_vocab"};
+constexpr const char* kRebuiltTables[] = {"service_fts"};
 constexpr size_t kHandOver = 256;                     // entries handed to the thread at a time
 } // namespace
 
@@ -130,7 +148,7 @@ void IndexBuilder::lockDirectory(db::Database& db) {
     db.cached("UPDATE main.meta SET value = value WHERE 0")->exec();
 }
 
-std::unique_ptr<IndexBuilder> IndexBuilder::start(db::Database& db, DirectoryStore::IndexSpace& space, Parts parts) {
+std::unique_ptr<IndexBuilder> IndexBuilder::start(db::Database& db, DirectoryStore::IndexSpace& space) {
     if (!space.available() || &space.m_db != &db || !db.inTransaction()) return nullptr;
     // A transaction begun IMMEDIATE holds the space's write lock too: the builder could not write.
     if (sqlite3_txn_state(db.handle(), DirectoryStore::IndexSpace::kSchema) != SQLITE_TXN_NONE) return nullptr;
@@ -162,12 +180,12 @@ std::unique_ptr<IndexBuilder> IndexBuilder::start(db::Database& db, DirectorySto
     dropStage(db);
     db.exec(std::string("CREATE TABLE ") + kStage + content.substr(open));
     space.m_used = true;
-    return std::make_unique<IndexBuilder>(space.m_uri, std::move(tables), std::move(mainTables), parts);
+    return std::make_unique<IndexBuilder>(space.m_uri, std::move(tables), std::move(mainTables));
 }
 
 IndexBuilder::IndexBuilder(std::string uri, std::map<std::string, std::string> tables,
-                           std::map<std::string, std::string> mainTables, Parts parts)
-    : m_uri(std::move(uri)), m_tables(std::move(tables)), m_mainTables(std::move(mainTables)), m_parts(parts) {
+                           std::map<std::string, std::string> mainTables)
+    : m_uri(std::move(uri)), m_tables(std::move(tables)), m_mainTables(std::move(mainTables)) {
     m_local.reserve(kHandOver);
     m_thread = std::thread([this] { run(); });
 }
@@ -259,7 +277,6 @@ void IndexBuilder::run() {
                 if (!entry->searchable) continue;
                 insertTextRow(db, *entry);
                 ++m_rows;
-                if (m_parts == Parts::TextAndBoxes) insertBox(db, *entry);
             }
             batch.clear();
         }
@@ -294,7 +311,6 @@ void IndexBuilder::install(db::Database& db) {
                    ".sqlite_schema WHERE type = 'table' AND substr(name, 1, length(?1) + 1) = ?1 || '_' "
                    "AND name <> ?1 || '_config' ORDER BY name");
     for (const char* table : kRebuiltTables) {
-        if (m_parts == Parts::Text && std::string_view(table) != "service_fts") continue;
         db.exec(std::string("DROP TABLE main.") + table);
         db.exec(m_mainTables.at(table));              // unqualified: made in main
         if (std::string_view(table) == "service_fts") // the text the writer staged, renamed in place
