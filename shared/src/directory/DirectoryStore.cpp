@@ -169,25 +169,35 @@ std::string tags::token(std::string_view prefix, std::string_view code) {
 }
 
 std::string tags::forService(const Service& service) {
-    std::set<std::string> out;
+    std::vector<std::string> out; // a dozen or so: sorted once, not kept in a tree
+    out.reserve(16);
     for (const auto& area : service.areas) {
-        out.insert(token(kCovers, area));
-        out.insert(token(kWithin, area));
-        for (auto ancestor : ancestorsOf(area)) out.insert(token(kWithin, ancestor));
+        out.push_back(token(kCovers, area));
+        out.push_back(token(kWithin, area));
+        for (auto ancestor : ancestorsOf(area))
+            out.push_back(token(kWithin, ancestor));
     }
     for (const auto& need : service.needs) {
-        out.insert(token(kNeed, need));
-        for (auto parent : needAncestors(need)) out.insert(token(kNeed, parent));
+        out.push_back(token(kNeed, need));
+        for (auto parent : needAncestors(need))
+            out.push_back(token(kNeed, parent));
     }
-    if (service.commissioningRoute) out.insert(token(kRoute, toCode(*service.commissioningRoute)));
-    if (service.supervisionTypes.empty()) out.insert(std::string(kAnySupervision));
-    for (auto type : service.supervisionTypes) out.insert(token(kSupervision, toCode(type)));
-    if (service.womenOnly) out.insert(std::string(kWomenOnly));
-    if (service.highRiskSuitable) out.insert(std::string(kHighRisk));
-    if (service.welshLanguage()) out.insert(std::string(kWelsh));
-    if (service.hub) out.insert(std::string(kHub));
-    if (service.coLocated) out.insert(std::string(kCoLocated));
+    if (service.commissioningRoute) out.push_back(token(kRoute, toCode(*service.commissioningRoute)));
+    if (service.supervisionTypes.empty()) out.emplace_back(kAnySupervision);
+    for (auto type : service.supervisionTypes)
+        out.push_back(token(kSupervision, toCode(type)));
+    if (service.womenOnly) out.emplace_back(kWomenOnly);
+    if (service.highRiskSuitable) out.emplace_back(kHighRisk);
+    if (service.welshLanguage()) out.emplace_back(kWelsh);
+    if (service.hub) out.emplace_back(kHub);
+    if (service.coLocated) out.emplace_back(kCoLocated);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    size_t bytes = out.size();
+    for (const auto& t : out)
+        bytes += t.size();
     std::string joined;
+    joined.reserve(bytes);
     for (const auto& t : out) {
         if (!joined.empty()) joined += ' ';
         joined += t;

@@ -159,10 +159,34 @@ std::string fold(std::string_view s) {
     return out;
 }
 
+namespace {
+bool lowerAsciiTokenChar(unsigned char byte) {
+    return (byte >= 'a' && byte <= 'z') || (byte >= '0' && byte <= '9');
+}
+} // namespace
+
 void forEachToken(std::string_view s, const std::function<void(std::string_view token)>& visit) {
     std::string current;
     size_t i = 0;
     while (i < s.size()) {
+        // A token of lower-case ASCII letters and digits ended by ASCII (most of any text here)
+        // is already folded: visited where it lies, without copying it byte by byte.
+        if (current.empty() && lowerAsciiTokenChar(static_cast<unsigned char>(s[i]))) {
+            size_t end = i + 1;
+            while (end < s.size() && lowerAsciiTokenChar(static_cast<unsigned char>(s[end])))
+                ++end;
+            if (end == s.size() || static_cast<unsigned char>(s[end]) < 0x80) {
+                const auto next = end < s.size() ? static_cast<unsigned char>(s[end]) : 0;
+                if (!(next >= 'A' && next <= 'Z')) { // an upper-case letter goes on the token
+                    visit(s.substr(i, end - i));
+                    i = end;
+                    continue;
+                }
+            }
+            current.assign(s.data() + i, end - i); // goes on below: the token has more to it
+            i = end;
+            continue;
+        }
         const auto byte = static_cast<unsigned char>(s[i]);
         if (byte < 0x80) { // ASCII, most of any text here: no decoding, folding is lower case
             if ((byte >= '0' && byte <= '9') || (byte >= 'a' && byte <= 'z')) current += static_cast<char>(byte);
