@@ -79,29 +79,30 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
     }
 }
 
+namespace {
+db::RtreeBox boxOf(const DirectoryStore::IndexEntry& e) {
+    return {e.rowid, e.minLat, e.maxLat, e.minLon, e.maxLon};
+}
+
+void insertBoxRow(db::Database& db, const db::RtreeBox& b) {
+    auto q = db.cached("INSERT INTO service_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?1, ?2, ?3, ?4, ?5)");
+    q->bindAll(b.id, b.min0, b.max0, b.min1, b.max1);
+    q->exec();
+}
+} // namespace
+
 void insertBox(db::Database& db, const DirectoryStore::IndexEntry& e) {
-    if (e.located) {
-        auto q =
-            db.cached("INSERT INTO service_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?1, ?2, ?3, ?4, ?5)");
-        q->bindAll(e.rowid, e.minLat, e.maxLat, e.minLon, e.maxLon);
-        q->exec();
-    }
+    if (e.located) insertBoxRow(db, boxOf(e));
 }
 
 void Boxes::add(const DirectoryStore::IndexEntry& e) {
-    if (e.searchable && e.located) m_boxes.push_back({e.rowid, e.minLat, e.maxLat, e.minLon, e.maxLon});
+    if (e.searchable && e.located) m_boxes.push_back(boxOf(e));
 }
 
 void Boxes::write(db::Database& db) {
-    if (!db::packRtree(db, "main", "service_geo", m_boxes)) {
-        auto q =
-            db.cached("INSERT INTO service_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?1, ?2, ?3, ?4, ?5)");
-        for (const auto& b : m_boxes) {
-            q->bindAll(b.id, b.min0, b.max0, b.min1, b.max1);
-            q->exec();
-            q->reset();
-        }
-    }
+    if (!db::packRtree(db, "main", "service_geo", m_boxes))
+        for (const auto& b : m_boxes)
+            insertBoxRow(db, b);
     m_boxes = {};
 }
 
@@ -121,9 +122,9 @@ void rebuildTermDictionary(db::Database& db) {
 // ------------------------------------------------------------------------------ IndexBuilder
 
 namespace {
-// What the builder makes of the index: two virtual tables (with the shadow tables they keep) and
-// the vocabulary view of the FTS table the dictionary is counted from. The dictionary it counts
-// into memory; the writer writes the cards and packs the boxes (Boxes).
+// What the builder makes of the index: the FTS table (with the shadow tables it keeps) and its
+// vocabulary view, which the dictionary is counted from. The dictionary it counts into memory;
+// the writer writes the cards and packs the boxes (Boxes).
 constexpr const char* kBuiltTables[] = {"service_fts", "service_vocab"};
 constexpr const char* kRebuiltTables[] = {"service_fts"};
 constexpr size_t kHandOver = 256;                     // entries handed to the thread at a time

@@ -35,7 +35,6 @@ class Boxes {
 public:
     void add(const DirectoryStore::IndexEntry& entry); // a searchable entry with a location
     void write(db::Database& db);                      // and forgets them
-    size_t size() const { return m_boxes.size(); }
 
 private:
     std::vector<db::RtreeBox> m_boxes;
