@@ -1406,6 +1406,122 @@ TEST_CASE("a large list of services read record by record lands exactly as read 
     }
 }
 
+TEST_CASE("a feed written by hand reads the same record by record as whole: nulls, repeated and unsorted names") {
+    // The reading threads map records from simdjson's reading where it lies; the whole reading maps
+    // nlohmann values, which hold each name once (the last), in name order, and whose nulls the
+    // mapping drops first. Text no nlohmann dump would give: names out of order and repeated
+    // (the last a null, or a wrong type before the right one), nulls in lists (which number the
+    // items after them), problems in two fields at once (the one first by name is reported),
+    // numbers of each kind, escapes, and records the writer maps (an organization by id).
+    test::TempDir dir;
+    std::string text = "{\"total_items\":1,\"contents\":[";
+    size_t records = 0;
+    auto add = [&](const std::string& record) {
+        if (records++ > 0) text += ",\n";
+        text += record;
+    };
+    const std::string org = uuid::fromName("by hand org");
+    for (int i = 0; text.size() < 5 * 1024 * 1024; ++i) {
+        const std::string n = std::to_string(i);
+        const std::string id = "\"" + uuid::fromName("by hand " + n) + "\"";
+        const std::string loc = "\"" + uuid::fromName("by hand location " + std::to_string(i % 40)) + "\"";
+        add("{\"status\":\"Active\",\"name\":\"Unsorted " + n + "\",\"id\":" + id +
+            ",\"description\":null,\"name\":\"Unsorted \\u00e2 " + n +
+            " (the last name)\",\"organization\":{\"name\":\"Hand Org\",\"id\":\"" + org +
+            "\",\"website\":null,\"zz\":[null,1,-2,3.5e2,18446744073709551615]},"
+            "\"attributes\":[null,{\"taxonomy_term\":{\"taxonomy\":\"signpost-needs\",\"code\":\"finance\","
+            "\"name\":null}},null,{\"taxonomy_term\":{\"name\":\"Befriending\",\"code\":null}}],"
+            "\"service_areas\":[{\"name\":\"Bolton\"},null,{\"name\":\"Atlantis\",\"uri\":null}],"
+            "\"languages\":[null,{\"code\":\"cy\"},{\"name\":\"Klingon\",\"code\":\"tlh\"}],"
+            "\"schedules\":[{\"opens_at\":\"09:00\",\"freq\":\"WEEKLY\",\"byday\":\"MO,TU\",\"closes_at\":\"17:00\","
+            "\"id\":null},null,{\"freq\":\"MONTHLY\",\"byday\":\"MO\",\"opens_at\":\"09:00\",\"closes_at\":\"10:00\","
+            "\"interval\":2,\"description\":\"first Monday\"}],"
+            "\"service_at_locations\":[null,{\"location\":{\"name\":\"Hall\",\"id\":" +
+            loc +
+            ",\"longitude\":-2.43,\"latitude\":53.58,\"zeta\":null,\"alpha\":[1,null,{\"b\":null,\"a\":true}],"
+            "\"addresses\":[null,{\"city\":\"Bolton\",\"address_1\":\"1 Road\",\"postal_code\":\"BL1 1AA\","
+            "\"country\":\"GB\",\"state_province\":null},{\"city\":\"Elsewhere\"}]},\"description\":\"desk\"}],"
+            "\"minimum_age\":18.0,\"maximum_age\":\"65\",\"contacts\":[null,{\"name\":\"Desk\",\"phones\":[null,"
+            "{\"number\":\"01204 000 \\\"000\\\"\",\"extension\":12}]}],\"phones\":[{\"number\":\"0161 000 0000\"}],"
+            "\"x_custom\":{\"b\":null,\"a\":[null,{\"c\":1e2,\"c\":-0}]},\"x_repeat\":1,\"x_repeat\":null,"
+            "\"url\":7,\"url\":\"https://example.org/" +
+            n + "\",\"email\":\"desk@example.org\",\"email\":null}");
+        const std::string other = "\"" + uuid::fromName("by hand other " + n) + "\"";
+        switch (i % 6) {
+        case 0: // the organization named by id only: the writer maps it
+            add("{\"organization_id\":\"" + org + "\",\"name\":\"By id " + n +
+                "\",\"status\":\"active\",\"id\":" + other + "}");
+            break;
+        case 1: // a wrong type past a null: the path counts the items that are there
+            add("{\"id\":" + other + ",\"status\":\"active\",\"name\":\"Wrong " + n +
+                "\",\"attributes\":[null,{\"taxonomy_term\":{\"code\":[1]}}]}");
+            break;
+        case 2: // two fields too long: the first by name is the one reported
+            add("{\"zz\":\"" + std::string(300, 'z') + "\",\"id\":" + other +
+                ",\"status\":\"active\",\"name\":\"Long " + n + "\",\"aa\":[null,\"" + std::string(300, 'a') + "\"]}");
+            break;
+        case 3: // nested deeper than any record is, after a null
+            add("{\"id\":" + other + ",\"status\":\"active\",\"name\":\"Deep " + n + "\",\"x\":[null," +
+                std::string(40, '[') + std::string(40, ']') + "]}");
+            break;
+        case 4: // the name given, then taken back by a null
+            add("{\"id\":" + other + ",\"status\":\"active\",\"name\":\"Gone " + n + "\",\"name\":null}");
+            break;
+        default: // an age of the wrong type, then the right one; a status of the wrong type last
+            add("{\"id\":" + other + ",\"name\":\"Ages " + n +
+                "\",\"minimum_age\":\"x\",\"minimum_age\":21,\"status\":\"active\",\"status\":false}");
+            break;
+        }
+    }
+    text += "]}";
+    test::writeFile(dir / "by-hand.json", text);
+
+    hsds::ImportOptions streamed, whole;
+    streamed.maxFieldBytes = whole.maxFieldBytes = 200;
+    whole.stream = false;
+    auto a = openDb(dir, "streamed.db");
+    auto b = openDb(dir, "whole.db");
+    const auto ra = hsds::importPath(a, dir / "by-hand.json", streamed);
+    const auto rb = hsds::importPath(b, dir / "by-hand.json", whole);
+    CHECK(reportText(ra) == reportText(rb));
+    CHECK(dumpEverything(a) == dumpEverything(b));
+    CHECK(ra.servicesInserted > 1000);
+    CHECK(ra.rejected.size() > 1000);
+    // What each shape came to, so that a reading that gets both sides wrong alike still fails.
+    auto reasonFor = [&](const std::string& recordId) -> std::string {
+        for (const auto& r : ra.rejected)
+            if (r.recordId == recordId) return r.field + ": " + r.reason;
+        return "";
+    };
+    CHECK(reasonFor(uuid::fromName("by hand other 1")) == "attributes[0].taxonomy_term.code: must be text, not a list");
+    CHECK(reasonFor(uuid::fromName("by hand other 2")) ==
+          "aa[0]: is 300 bytes long; the limit for one field is 200 bytes (maxFieldBytes)");
+    CHECK(mentions(reasonFor(uuid::fromName("by hand other 3")), "nested more than 32 levels"));
+    CHECK(reasonFor(uuid::fromName("by hand other 4")) == "name: missing: every service needs a name");
+    CHECK(reasonFor(uuid::fromName("by hand other 5")) == "status: must be text, not true/false");
+    DirectoryStore store(a);
+    const auto first = store.service(uuid::fromName("by hand 0"));
+    REQUIRE(first);
+    CHECK(first->name == "Unsorted \u00e2 0 (the last name)");
+    CHECK(first->url == "https://example.org/0");
+    CHECK(first->email.empty());
+    CHECK(first->description.empty());
+    CHECK(first->organisationId == org);
+    CHECK(first->areas == std::vector<std::string>{"E08000001"});
+    CHECK(first->languages == std::vector<std::string>{"cy"});
+    REQUIRE(first->locations.size() == 1);
+    CHECK(first->locations[0].city == "Bolton");
+    CHECK(first->openingTimes.size() == 2);
+    REQUIRE(first->contacts.size() == 2);
+    CHECK(first->contacts[0].phone == "01204 000 000 ext. 12");
+    const std::string extra = store.serviceExtra(uuid::fromName("by hand 0"));
+    CHECK(extra.find("x_repeat") == std::string::npos);
+    CHECK(mentions(extra, R"("x_custom":{"a":[{"c":0}]})"));
+    CHECK(mentions(extra, R"("schedules":[{"byday":"MO","closes_at":"10:00","description":"first Monday")"));
+    CHECK(store.service(uuid::fromName("by hand other 0")));
+    CHECK(store.service(uuid::fromName("by hand other 0"))->organisationId == org);
+}
+
 TEST_CASE("a service's and its locations' extras are written with the rows when given, kept when not") {
     test::TempDir dir;
     auto db = openDb(dir);

@@ -6,6 +6,7 @@
 #include "signpost/util/Allocator.hpp"
 #include "signpost/util/BoundedQueue.hpp"
 #include "signpost/util/FileText.hpp"
+#include "signpost/util/JsonNode.hpp"
 #include "signpost/util/JsonParse.hpp"
 #include "signpost/util/JsonText.hpp"
 #include "signpost/util/Text.hpp"
@@ -651,6 +652,115 @@ TEST_CASE("a reader reads a record where it stands in a larger text, again and a
         if (round % 10 == 0)
             CHECK(sameValue(reader.parse(bigText), bigRead)); // its buffers grow, then serve small texts
     }
+}
+
+namespace {
+// JSON text written by hand, as no nlohmann dump would: names out of order and repeated, nulls
+// among members and items, numbers of every form.
+std::string randomText(std::mt19937& rng, int depth) {
+    static const char* names[] = {"a", "b", "ab", "", "id", "\u0175", "a\\\"q", "b"};
+    static const char* scalars[] = {"null",
+                                    "null",
+                                    "true",
+                                    "false",
+                                    "0",
+                                    "-0",
+                                    "-0.0",
+                                    "7",
+                                    "-12",
+                                    "3.25",
+                                    "1e2",
+                                    "18446744073709551615",
+                                    "-9223372036854775808",
+                                    "\"\"",
+                                    "\"text\"",
+                                    "\"esc \\\" \\\\ \\u0175 \\ud83d\\ude00\"",
+                                    "\"Ynys M\u00f4n\""};
+    const unsigned kind = rng() % (depth > 3 ? 2 : 4);
+    if (kind < 2) return scalars[rng() % std::size(scalars)];
+    std::string out(1, kind == 2 ? '[' : '{');
+    for (unsigned i = rng() % 6; i > 0; --i) {
+        if (out.size() > 1) out += ',';
+        if (kind == 3) out += std::string("\"") + names[rng() % std::size(names)] + "\":";
+        out += randomText(rng, depth + 1);
+    }
+    out += kind == 2 ? ']' : '}';
+    return out;
+}
+
+// Everything the Node interface shows of a value, as text.
+std::string shown(jsonparse::Node v) {
+    using T = jsonparse::Node::Type;
+    std::string out;
+    switch (v.type()) {
+    case T::Null:
+        return "null";
+    case T::Boolean:
+        return v.toJson().dump();
+    case T::Number: {
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "n%.17g", v.number());
+        return buf;
+    }
+    case T::String:
+        return "s" + std::to_string(v.str().size()) + ":" + std::string(v.str());
+    case T::Array:
+        out = "[" + std::to_string(v.size()) + "]";
+        v.eachItem([&](jsonparse::Node item, size_t i) { out += " " + std::to_string(i) + "=" + shown(item); });
+        break;
+    case T::Object:
+        out = "{" + std::to_string(v.size()) + "}";
+        v.eachMember([&](std::string_view name, jsonparse::Node value) {
+            out += " " + std::string(name) + "=" + shown(value);
+            auto found = v.find(name);
+            if (!found || shown(*found) != shown(value)) out += " (find differs)";
+        });
+        for (const char* name : {"a", "b", "ab", "", "id", "missing"}) {
+            out += std::string(" ") + (v.mentions(name) ? "m" : "-") + (v.has(name) ? "h" : "-");
+            if (auto found = v.find(name)) out += shown(*found);
+        }
+        break;
+    }
+    return out + " as " + v.toJson().dump();
+}
+} // namespace
+
+TEST_CASE("a value read where simdjson left it shows what the same value read by nlohmann shows") {
+    jsonparse::Reader reader;
+    // Fixed cases: the last of a repeated name counts, even a null; nulls are passed over and the
+    // items after them numbered without them; members come in name order.
+    const json repeated = json::parse(R"({"b":1,"a":2,"b":null,"a":[null,3,null,{"z":null,"y":4}],"c":"x","c":5})");
+    const auto node = reader.node(R"({"b":1,"a":2,"b":null,"a":[null,3,null,{"z":null,"y":4}],"c":"x","c":5})");
+    REQUIRE(node);
+    CHECK(shown(*node) == shown(jsonparse::Node(repeated)));
+    CHECK_FALSE(node->has("b"));
+    CHECK(node->mentions("b"));
+    CHECK(node->find("c")->number() == 5);
+    CHECK(node->size() == 2);
+    std::vector<std::string> order;
+    node->eachMember([&](std::string_view name, jsonparse::Node) { order.emplace_back(name); });
+    CHECK(order == std::vector<std::string>{"a", "c"});
+    std::vector<size_t> indexes;
+    node->find("a")->eachItem([&](jsonparse::Node item, size_t i) {
+        indexes.push_back(i);
+        return item.isObject(); // stops at the object
+    });
+    CHECK(indexes == std::vector<size_t>{0, 1});
+    CHECK(node->toJson().dump() == R"({"a":[3,{"y":4}],"c":5})");
+    CHECK_FALSE(reader.node("{\"a\":1e999}")); // refused: parse() reads it, with nlohmann's error
+
+    std::mt19937 rng(41);
+    size_t objects = 0;
+    for (int round = 0; round < 4000; ++round) {
+        const std::string text = randomText(rng, 0);
+        CAPTURE(text);
+        const json library = json::parse(text);
+        const auto fast = reader.node(text);
+        REQUIRE(fast);
+        CHECK(shown(*fast) == shown(jsonparse::Node(library)));
+        objects += text[0] == '{';
+    }
+    CHECK(objects > 800);
 }
 
 TEST_CASE("a file's text is mapped when large, read when small, and its faults are named") {

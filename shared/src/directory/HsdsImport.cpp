@@ -6,6 +6,7 @@
 #include "signpost/util/BoundedQueue.hpp"
 #include "signpost/util/Csv.hpp"
 #include "signpost/util/FileText.hpp"
+#include "signpost/util/JsonNode.hpp"
 #include "signpost/util/JsonParse.hpp"
 #include "signpost/util/JsonText.hpp"
 #include "signpost/util/Text.hpp"
@@ -32,6 +33,7 @@
 namespace signpost::directory::hsds {
 
 using json = nlohmann::json;
+using jsonparse::Node;
 using namespace signpost::domain;
 namespace fs = std::filesystem;
 
@@ -176,21 +178,26 @@ struct StreamAbandoned {};
 // A record's write failed in an import without a savepoint per record (Importer::m_guarded).
 struct UnguardedWriteFailed {};
 
-std::string describe(const json& v) {
+std::string describe(Node v) {
     switch (v.type()) {
-    case json::value_t::string:
+    case Node::Type::String:
         return "text";
-    case json::value_t::boolean:
+    case Node::Type::Boolean:
         return "true/false";
-    case json::value_t::array:
+    case Node::Type::Array:
         return "a list";
-    case json::value_t::object:
+    case Node::Type::Object:
         return "an object";
-    case json::value_t::null:
+    case Node::Type::Null:
         return "null";
-    default:
-        return "a number (" + v.dump() + ")";
+    case Node::Type::Number:
+        break;
     }
+    return "a number (" + v.dump() + ")";
+}
+
+std::string describe(const json& v) {
+    return describe(Node(v));
 }
 
 // Quotes a value for a message, cut short at a UTF-8 boundary.
@@ -230,31 +237,36 @@ const json* member(const json& obj, std::string_view key) {
     return &*it;
 }
 
-std::string getText(const json& obj, const char* key, const std::string& base) {
-    const json* v = member(obj, key);
+// The text of a member that must be text if it is there ("" if it is not).
+std::string_view textOf(Node obj, const char* key, const std::string& base) {
+    auto v = obj.find(key);
     if (!v) return {};
-    if (!v->is_string()) throw Reject{at(base, key), "must be text, not " + describe(*v)};
-    return v->get<std::string>();
+    if (!v->isString()) throw Reject{at(base, key), "must be text, not " + describe(*v)};
+    return v->str();
 }
 
-std::string getTrimmed(const json& obj, const char* key, const std::string& base) {
-    return std::string(text::trim(getText(obj, key, base)));
+std::string getText(Node obj, const char* key, const std::string& base) {
+    return std::string(textOf(obj, key, base));
 }
 
-const json* getArray(const json& obj, const char* key, const std::string& base) {
-    const json* v = member(obj, key);
-    if (v && !v->is_array()) throw Reject{at(base, key), "must be a list, not " + describe(*v)};
+std::string getTrimmed(Node obj, const char* key, const std::string& base) {
+    return std::string(text::trim(textOf(obj, key, base)));
+}
+
+std::optional<Node> getArray(Node obj, const char* key, const std::string& base) {
+    auto v = obj.find(key);
+    if (v && !v->isArray()) throw Reject{at(base, key), "must be a list, not " + describe(*v)};
     return v;
 }
 
-const json* getObject(const json& obj, const char* key, const std::string& base) {
-    const json* v = member(obj, key);
-    if (v && !v->is_object()) throw Reject{at(base, key), "must be an object, not " + describe(*v)};
+std::optional<Node> getObject(Node obj, const char* key, const std::string& base) {
+    auto v = obj.find(key);
+    if (v && !v->isObject()) throw Reject{at(base, key), "must be an object, not " + describe(*v)};
     return v;
 }
 
-void requireObject(const json& v, const std::string& path) {
-    if (!v.is_object()) throw Reject{path, "must be an object, not " + describe(v)};
+void requireObject(Node v, const std::string& path) {
+    if (!v.isObject()) throw Reject{path, "must be an object, not " + describe(v)};
 }
 
 std::optional<double> parseNumber(std::string_view s) {
@@ -268,10 +280,10 @@ std::optional<double> parseNumber(std::string_view s) {
 }
 
 // A number, or text holding one (tabular data is all text).
-std::optional<double> numberOf(const json* v) {
+std::optional<double> numberOf(const std::optional<Node>& v) {
     if (!v) return std::nullopt;
-    if (v->is_number()) return v->get<double>();
-    if (v->is_string()) return parseNumber(v->get_ref<const std::string&>());
+    if (v->isNumber()) return v->number();
+    if (v->isString()) return parseNumber(v->str());
     return std::nullopt;
 }
 
@@ -314,16 +326,16 @@ constexpr std::array<FieldType, 19> kOrganisationFields{{
 // clang-format on
 
 // Whether `v` is of the type wanted, and its name for a message.
-std::pair<bool, const char*> typeOk(const json& v, Want want) {
+std::pair<bool, const char*> typeOk(Node v, Want want) {
     switch (want) {
     case Want::Text:
-        return {v.is_string(), "text"};
+        return {v.isString(), "text"};
     case Want::Number:
-        return {v.is_number(), "a number"};
+        return {v.isNumber(), "a number"};
     case Want::List:
-        return {v.is_array(), "a list"};
+        return {v.isArray(), "a list"};
     case Want::Object:
-        return {v.is_object(), "an object"};
+        return {v.isObject(), "an object"};
     }
     return {false, ""};
 }
@@ -332,8 +344,8 @@ std::pair<bool, const char*> typeOk(const json& v, Want want) {
 // The object's members are each looked up among the fields, rather than every field among the
 // members: a record holds far fewer of them than HSDS defines.
 // One instance (and one name table) per list of fields.
-template <const auto& fields> void checkTypes(const json& obj, const std::string& base) {
-    if (!obj.is_object()) return;
+template <const auto& fields> void checkTypes(Node obj, const std::string& base) {
+    if (!obj.isObject()) return;
     constexpr size_t N = fields.size();
     static const auto byName = [] {
         std::unordered_map<std::string_view, size_t> names;
@@ -342,59 +354,54 @@ template <const auto& fields> void checkTypes(const json& obj, const std::string
         return names;
     }();
     size_t first = N;
-    for (auto it = obj.begin(); it != obj.end(); ++it) {
-        if (it->is_null()) continue;
-        auto field = byName.find(it.key());
-        if (field != byName.end() && field->second < first && !typeOk(*it, fields[field->second].want).first)
+    obj.eachMember([&](std::string_view key, Node value) {
+        auto field = byName.find(key);
+        if (field != byName.end() && field->second < first && !typeOk(value, fields[field->second].want).first)
             first = field->second;
-    }
+    });
     if (first == N) return;
     const FieldType& field = fields[first];
-    const json& v = obj[field.key];
+    const Node v = *obj.find(field.key);
     throw Reject{at(base, field.key), std::string("must be ") + typeOk(v, field.want).second + ", not " + describe(v)};
 }
 
-// Drops nulls (feeds use null for "absent") and finds the first text longer than the limit, or
-// nesting deeper than any HSDS record has (the walk recurses), leaving the path (innermost first)
-// in `path`.
+// Finds the first text longer than the limit, or nesting deeper than any HSDS record has (the
+// walk recurses), leaving the path (innermost first) in `path` and the text's length in `bytes`.
+// Nulls are not seen (feeds use null for "absent"; Node passes over them).
 enum class Scrub { Fine, TooLong, TooDeep };
 constexpr int kMaxDepth = 32;
 
-Scrub scrub(json& v, size_t maxBytes, std::vector<std::string>& path, int depth) {
-    if (v.is_string()) return v.get_ref<const std::string&>().size() > maxBytes ? Scrub::TooLong : Scrub::Fine;
-    if (!v.is_structured()) return Scrub::Fine;
-    if (depth > kMaxDepth) return Scrub::TooDeep;
-    if (v.is_object()) {
-        for (auto it = v.begin(); it != v.end();) {
-            if (it->is_null()) {
-                it = v.erase(it);
-                continue;
-            }
-            if (auto found = scrub(*it, maxBytes, path, depth + 1); found != Scrub::Fine) {
-                path.push_back("." + it.key());
-                return found;
-            }
-            ++it;
-        }
-    } else {
-        for (size_t i = 0; i < v.size();) {
-            if (v[i].is_null()) {
-                v.erase(i);
-                continue;
-            }
-            if (auto found = scrub(v[i], maxBytes, path, depth + 1); found != Scrub::Fine) {
-                path.push_back("[" + std::to_string(i) + "]");
-                return found;
-            }
-            ++i;
-        }
+Scrub scrub(Node v, size_t maxBytes, std::vector<std::string>& path, int depth, size_t& bytes) {
+    if (v.isString()) {
+        bytes = v.str().size();
+        return bytes > maxBytes ? Scrub::TooLong : Scrub::Fine;
     }
-    return Scrub::Fine;
+    if (!v.isStructured()) return Scrub::Fine;
+    if (depth > kMaxDepth) return Scrub::TooDeep;
+    Scrub found = Scrub::Fine;
+    if (v.isObject()) {
+        v.eachMember([&](std::string_view key, Node member) {
+            found = scrub(member, maxBytes, path, depth + 1, bytes);
+            if (found == Scrub::Fine) return false;
+            path.push_back("." + std::string(key));
+            return true;
+        });
+    } else {
+        v.eachItem([&](Node item, size_t i) {
+            found = scrub(item, maxBytes, path, depth + 1, bytes);
+            if (found == Scrub::Fine) return false;
+            path.push_back("[" + std::to_string(i) + "]");
+            return true;
+        });
+    }
+    return found;
 }
 
-void scrubRecord(json& rec, size_t maxBytes) {
+void scrubRecord(Node rec, size_t maxBytes) {
+    if (rec.fits(maxBytes, kMaxDepth)) return; // as nearly every record does: no need to walk in order
     std::vector<std::string> path;
-    Scrub found = scrub(rec, maxBytes, path, 0);
+    size_t bytes = 0;
+    Scrub found = scrub(rec, maxBytes, path, 0, bytes);
     if (found == Scrub::Fine) return;
     std::string field;
     for (auto it = path.rbegin(); it != path.rend(); ++it)
@@ -402,36 +409,28 @@ void scrubRecord(json& rec, size_t maxBytes) {
     if (!field.empty() && field.front() == '.') field.erase(0, 1);
     if (found == Scrub::TooDeep)
         throw Reject{field, "is nested more than " + std::to_string(kMaxDepth) + " levels deep; no HSDS record is"};
-    // Find the length again for the message (the walk stopped at it).
-    const json* node = &rec;
-    for (auto it = path.rbegin(); it != path.rend(); ++it) {
-        if ((*it)[0] == '.')
-            node = &(*node)[it->substr(1)];
-        else
-            node = &(*node)[std::stoul(it->substr(1, it->size() - 2))];
-    }
-    size_t bytes = node->is_string() ? node->get_ref<const std::string&>().size() : 0;
     throw Reject{field, "is " + std::to_string(bytes) + " bytes long; the limit for one field is " +
                             std::to_string(maxBytes) + " bytes (maxFieldBytes)"};
 }
 
-std::string recordIdOf(const json& rec, size_t index) {
-    if (rec.is_object()) {
-        auto it = rec.find("id");
-        if (it != rec.end() && it->is_string()) {
-            const auto& id = it->get_ref<const std::string&>();
-            if (!text::trim(id).empty() && id.size() <= 200 && text::isValidUtf8(id)) return id;
-        }
+std::string recordIdOf(Node rec, size_t index) {
+    if (auto v = rec.find("id"); v && v->isString()) {
+        const std::string_view id = v->str();
+        if (!text::trim(id).empty() && id.size() <= 200 && text::isValidUtf8(id)) return std::string(id);
     }
     return "#" + std::to_string(index);
 }
 
-std::string requireId(const json& obj, const std::string& base, const char* what) {
-    const json* v = member(obj, "id");
+std::string recordIdOf(const json& rec, size_t index) {
+    return recordIdOf(Node(rec), index);
+}
+
+std::string requireId(Node obj, const std::string& base, const char* what) {
+    auto v = obj.find("id");
     if (!v) throw Reject{at(base, "id"), std::string("missing: every ") + what + " needs an id"};
-    if (!v->is_string() || text::trim(v->get_ref<const std::string&>()).empty())
+    if (!v->isString() || text::trim(v->str()).empty())
         throw Reject{at(base, "id"), "must be a non-empty string, not " + describe(*v)};
-    return std::string(text::trim(v->get_ref<const std::string&>()));
+    return std::string(text::trim(v->str()));
 }
 
 std::string cleanPhone(std::string_view number) {
@@ -461,13 +460,13 @@ constexpr std::array<std::string_view, 7> kDayCodes{"MO", "TU", "WE", "TH", "FR"
 
 // The opening-time rows of a plain weekly schedule, or nullopt with `why` when the schedule says
 // something rows cannot (monthly, every other week, no times…).
-std::optional<std::vector<OpeningTime>> weeklyRows(const json& sch, const std::string& path, std::string& why) {
+std::optional<std::vector<OpeningTime>> weeklyRows(Node sch, const std::string& path, std::string& why) {
     std::string freq = getTrimmed(sch, "freq", path);
     if (!freq.empty() && !text::iequals(freq, "WEEKLY")) {
         why = "freq is " + inQuotes(freq) + " and only weekly schedules become opening times";
         return std::nullopt;
     }
-    if (const json* interval = member(sch, "interval")) {
+    if (auto interval = sch.find("interval")) {
         auto n = numberOf(interval);
         if (!n || *n != 1) {
             why = "it repeats every " + interval->dump() + " weeks";
@@ -527,7 +526,7 @@ std::optional<std::vector<OpeningTime>> weeklyRows(const json& sch, const std::s
 }
 
 // A service area's code: from our own export's URI, else by name, extent or description.
-const Area* areaOf(const json& area, const std::string& path) {
+const Area* areaOf(Node area, const std::string& path) {
     std::string uri = getTrimmed(area, "uri", path);
     for (std::string_view prefix : {std::string_view("urn:signpost:area:"),
                                     std::string_view("http://statistics.data.gov.uk/id/statistical-geography/")}) {
@@ -680,15 +679,16 @@ const std::set<std::string_view>& knownTables() {
 
 enum class Kind { Service, Organization, ServiceAtLocation, Location, TaxonomyTerm, Taxonomy, Metadata, Unknown };
 
-bool hasAny(const json& obj, std::initializer_list<const char*> keys) {
+// Whether the object names any of `keys`, even with null: a record is classified as written.
+bool hasAny(Node obj, std::initializer_list<const char*> keys) {
     for (const char* key : keys)
-        if (obj.contains(key)) return true;
+        if (obj.mentions(key)) return true;
     return false;
 }
 
-Kind classify(const json& obj) {
-    if (!obj.is_object()) return Kind::Unknown;
-    if (obj.contains("service") && obj["service"].is_object()) return Kind::ServiceAtLocation;
+Kind classify(Node obj) {
+    if (!obj.isObject()) return Kind::Unknown;
+    if (auto service = obj.find("service"); service && service->isObject()) return Kind::ServiceAtLocation;
     if (hasAny(obj, {"status",
                      "service_areas",
                      "service_at_locations",
@@ -720,10 +720,14 @@ Kind classify(const json& obj) {
         return Kind::Location;
     if (hasAny(obj, {"taxonomy", "taxonomy_detail", "term_uri", "parent_id", "taxonomy_id", "code"}))
         return Kind::TaxonomyTerm;
-    if (hasAny(obj, {"openapi_url", "profile"}) || (obj.contains("version") && !obj.contains("id")))
+    if (hasAny(obj, {"openapi_url", "profile"}) || (obj.mentions("version") && !obj.mentions("id")))
         return Kind::Metadata;
-    if (obj.contains("id") && hasAny(obj, {"version", "uri"})) return Kind::Taxonomy;
+    if (obj.mentions("id") && hasAny(obj, {"version", "uri"})) return Kind::Taxonomy;
     return Kind::Unknown;
+}
+
+Kind classify(const json& obj) {
+    return classify(Node(obj));
 }
 
 // A guess from the file name for records that show nothing distinctive.
@@ -858,12 +862,12 @@ class Importer {
 
     // `ahead`: mapped on another thread, ahead of the writer; throws NeedsDatabase where the
     // record refers to an organization or location by id.
-    void prepareService(json& rec, const std::string& file, PreparedService& p, bool ahead = false);
-    PreparedOrg mapOrganisation(const json& org, const std::string& base, bool topLevel);
-    std::pair<Location, json> mapLocation(const json& loc, const std::string& base, const std::string& fallbackId,
+    void prepareService(Node rec, const std::string& file, PreparedService& p, bool ahead = false);
+    PreparedOrg mapOrganisation(Node org, const std::string& base, bool topLevel);
+    std::pair<Location, json> mapLocation(Node loc, const std::string& base, const std::string& fallbackId,
                                           std::vector<Problem>& warnings, const std::string& file,
                                           const std::string& recordId);
-    Term termOf(const json& attribute, const std::string& path);
+    Term termOf(Node attribute, const std::string& path);
     void readExtension(const std::string& code, const std::string& value, Extensions& ext, const std::string& path,
                        const std::function<void(std::string, std::string)>& warnFn);
     bool writeOrganisation(const PreparedOrg& p);
@@ -1090,12 +1094,19 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
             const auto [at, end] = work.spans[i];
             Item item;
             item.index = work.first + i;
-            item.rec = reader.parse(text.substr(at, end - at));
-            if (classify(item.rec) != Kind::Service) throw Abandon{};
-            item.rid = recordIdOf(item.rec, item.index);
+            // Mapped from simdjson's reading where it lies; a text simdjson refuses is read as
+            // nlohmann reads it (and may throw its error, which abandons the stream).
+            const std::string_view recordText = text.substr(at, end - at);
+            std::optional<Node> rec = reader.node(recordText);
+            if (!rec) {
+                item.rec = reader.parse(recordText);
+                rec.emplace(item.rec);
+            }
+            if (classify(*rec) != Kind::Service) throw Abandon{};
+            item.rid = recordIdOf(*rec, item.index);
             try {
                 PreparedService p;
-                prepareService(item.rec, file, p, true);
+                prepareService(*rec, file, p, true);
                 completeService(p);
                 try {
                     p.ready = readyToWrite(p, !p.extra.empty());
@@ -1107,6 +1118,8 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
             } catch (const Reject& r) {
                 item.rejected = r;
             } catch (const NeedsDatabase&) {
+                // The writer maps it, from a copy (simdjson's reading is gone by then).
+                if (item.rec.is_null()) item.rec = rec->toJson();
             }
             batch.items.push_back(std::move(item));
             batch.through = end;
@@ -1209,7 +1222,7 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
             if (!item.p) {
                 PreparedService p;
                 try {
-                    prepareService(item.rec, file, p);
+                    prepareService(Node(item.rec), file, p);
                 } catch (const Reject& r) {
                     reject(file, item.rid, r.field, r.reason);
                     continue;
@@ -1676,19 +1689,19 @@ void Importer::importTables(Tables& t) {
 
 // ------------------------------------------------------------------------------------ mapping
 
-Term Importer::termOf(const json& attribute, const std::string& path) {
-    const json* term = getObject(attribute, "taxonomy_term", path);
+Term Importer::termOf(Node attribute, const std::string& path) {
+    std::optional<Node> term = getObject(attribute, "taxonomy_term", path);
     if (!term) {
         std::string tid = getTrimmed(attribute, "taxonomy_term_id", path);
         auto it = tid.empty() ? m_terms.end() : m_terms.find(tid);
         if (it == m_terms.end()) return {};
-        term = &it->second;
+        term = Node(it->second);
     }
     std::string base = at(path, "taxonomy_term");
     Term out;
     out.taxonomy = getTrimmed(*term, "taxonomy", base);
     if (out.taxonomy.empty())
-        if (const json* detail = getObject(*term, "taxonomy_detail", base))
+        if (auto detail = getObject(*term, "taxonomy_detail", base))
             out.taxonomy = getTrimmed(*detail, "name", at(base, "taxonomy_detail"));
     out.code = getTrimmed(*term, "code", base);
     out.name = getTrimmed(*term, "name", base);
@@ -1755,41 +1768,41 @@ std::optional<Location> Importer::storedLocation(const std::string& id) {
                     q->getText(4), q->getOptDouble(5), q->getOptDouble(6)};
 }
 
-std::pair<Location, json> Importer::mapLocation(const json& loc, const std::string& base, const std::string& fallbackId,
+std::pair<Location, json> Importer::mapLocation(Node loc, const std::string& base, const std::string& fallbackId,
                                                 std::vector<Problem>& warnings, const std::string& file,
                                                 const std::string& recordId) {
     requireObject(loc, base);
     Location l;
-    l.id = member(loc, "id") ? requireId(loc, base, "location") : fallbackId;
+    l.id = loc.has("id") ? requireId(loc, base, "location") : fallbackId;
     l.name = getTrimmed(loc, "name", base);
     json extra = json::object();
-    for (const auto& [key, value] : loc.items())
+    loc.eachMember([&](std::string_view key, Node value) {
         if (key != "id" && key != "name" && key != "latitude" && key != "longitude" && key != "addresses")
-            extra[key] = value;
-    if (const json* addresses = getArray(loc, "addresses", base)) {
+            extra[std::string(key)] = value.toJson();
+    });
+    if (auto addresses = getArray(loc, "addresses", base)) {
         json kept = json::array();
-        for (size_t i = 0; i < addresses->size(); ++i) {
-            const json& a = (*addresses)[i];
+        addresses->eachItem([&](Node a, size_t i) {
             std::string path = at(at(base, "addresses"), i);
             requireObject(a, path);
             if (i > 0) {
-                kept.push_back(a);
-                continue;
+                kept.push_back(a.toJson());
+                return;
             }
             std::string line1 = getTrimmed(a, "address_1", path), line2 = getTrimmed(a, "address_2", path);
             l.address = line1.empty() ? line2 : (line2.empty() ? line1 : line1 + ", " + line2);
             l.city = getTrimmed(a, "city", path);
             l.postcode = getTrimmed(a, "postal_code", path);
             // address_2 stays in extra so export can split the street lines again.
-            json rest = a;
+            json rest = a.toJson();
             for (const char* key : {"address_1", "city", "postal_code"})
                 rest.erase(key);
             kept.push_back(std::move(rest));
-        }
+        });
         extra["addresses"] = std::move(kept);
     }
-    const json* lat = member(loc, "latitude");
-    const json* lon = member(loc, "longitude");
+    const auto lat = loc.find("latitude");
+    const auto lon = loc.find("longitude");
     if (lat || lon) {
         auto la = numberOf(lat), lo = numberOf(lon);
         if (la && lo && std::fabs(*la) <= 90 && std::fabs(*lo) <= 180) {
@@ -1815,7 +1828,7 @@ bool Importer::organisationKnown(const std::string& id) {
     return found;
 }
 
-PreparedOrg Importer::mapOrganisation(const json& org, const std::string& base, bool topLevel) {
+PreparedOrg Importer::mapOrganisation(Node org, const std::string& base, bool topLevel) {
     requireObject(org, base);
     PreparedOrg p;
     p.topLevel = topLevel;
@@ -1823,43 +1836,44 @@ PreparedOrg Importer::mapOrganisation(const json& org, const std::string& base, 
     checkTypes<kOrganisationFields>(org, base);
     p.org.name = getTrimmed(org, "name", base);
     if (p.org.name.empty()) throw Reject{at(base, "name"), "missing: an organization needs a name"};
-    p.hasDescription = member(org, "description") != nullptr;
+    p.hasDescription = org.has("description");
     p.org.description = getText(org, "description", base);
-    p.hasWebsite = member(org, "website") != nullptr;
+    p.hasWebsite = org.has("website");
     p.org.website = getTrimmed(org, "website", base);
-    p.hasEmail = member(org, "email") != nullptr;
+    p.hasEmail = org.has("email");
     p.org.email = getTrimmed(org, "email", base);
-    if (const json* phones = getArray(org, "phones", base)) {
+    if (auto phones = getArray(org, "phones", base)) {
         p.hasPhone = true;
-        for (size_t i = 0; i < phones->size() && p.org.phone.empty(); ++i) {
-            requireObject((*phones)[i], at(at(base, "phones"), i));
-            p.org.phone = cleanPhone(getText((*phones)[i], "number", at(at(base, "phones"), i)));
-        }
+        phones->eachItem([&](Node phone, size_t i) {
+            if (!p.org.phone.empty()) return true;
+            requireObject(phone, at(at(base, "phones"), i));
+            p.org.phone = cleanPhone(getText(phone, "number", at(at(base, "phones"), i)));
+            return false;
+        });
     }
     json keptAttributes = json::array();
-    if (const json* attributes = getArray(org, "attributes", base)) {
-        for (size_t i = 0; i < attributes->size(); ++i) {
+    if (auto attributes = getArray(org, "attributes", base)) {
+        attributes->eachItem([&](Node a, size_t i) {
             std::string path = at(at(base, "attributes"), i);
-            const json& a = (*attributes)[i];
             requireObject(a, path);
             Term term = termOf(a, path);
             if (term.taxonomy != kSignpostTaxonomy) {
-                keptAttributes.push_back(a);
-                continue;
+                keptAttributes.push_back(a.toJson());
+                return;
             }
             std::string value = getText(a, "value", path);
             if (!p.nameCy) p.nameCy = std::string();
             if (term.code == "name_cy") p.nameCy = value;
             // Our export gives a non-UUID id a derived UUID and the original here.
             if (term.code == "source_id" && !value.empty()) p.org.id = value;
-        }
+        });
     }
-    for (const auto& [key, value] : org.items()) {
+    org.eachMember([&](std::string_view key, Node value) {
         if (key == "id" || key == "name" || key == "description" || key == "website" || key == "email" ||
             key == "services" || key == "attributes")
-            continue;
-        p.extra[key] = value;
-    }
+            return;
+        p.extra[std::string(key)] = value.toJson();
+    });
     if (!keptAttributes.empty()) p.extra["attributes"] = std::move(keptAttributes);
     return p;
 }
@@ -1896,26 +1910,25 @@ bool Importer::writeOrganisation(const PreparedOrg& p) {
     return true;
 }
 
-void Importer::prepareService(json& rec, const std::string& file, PreparedService& p, bool ahead) {
-    if (!rec.is_object()) throw Reject{"", "a service must be a JSON object, not " + describe(rec)};
+void Importer::prepareService(Node rec, const std::string& file, PreparedService& p, bool ahead) {
+    if (!rec.isObject()) throw Reject{"", "a service must be a JSON object, not " + describe(rec)};
     scrubRecord(rec, m_options.maxFieldBytes);
     Service& s = p.service;
     s.id = requireId(rec, "", "service");
     {
-        const json* name = member(rec, "name");
+        auto name = rec.find("name");
         if (!name) throw Reject{"name", "missing: every service needs a name"};
-        if (!name->is_string()) throw Reject{"name", "must be text, not " + describe(*name)};
-        s.name = std::string(text::trim(name->get_ref<const std::string&>()));
+        if (!name->isString()) throw Reject{"name", "must be text, not " + describe(*name)};
+        s.name = std::string(text::trim(name->str()));
         if (s.name.empty()) throw Reject{"name", "must not be empty"};
-        const json* status = member(rec, "status");
+        auto status = rec.find("status");
         if (!status)
             throw Reject{"status", "missing: every service needs a status (active, inactive, defunct or "
                                    "temporarily closed)"};
-        if (!status->is_string()) throw Reject{"status", "must be text, not " + describe(*status)};
-        s.status = text::toLowerAscii(text::trim(status->get_ref<const std::string&>()));
+        if (!status->isString()) throw Reject{"status", "must be text, not " + describe(*status)};
+        s.status = text::toLowerAscii(text::trim(status->str()));
         if (s.status != "active" && s.status != "inactive" && s.status != "defunct" && s.status != "temporarily closed")
-            throw Reject{"status", inQuotes(status->get_ref<const std::string&>()) +
-                                       " is not active, inactive, defunct or temporarily closed"};
+            throw Reject{"status", inQuotes(status->str()) + " is not active, inactive, defunct or temporarily closed"};
     }
     checkTypes<kServiceFields>(rec, "");
     auto warnHere = [&](std::string field, std::string reason) {
@@ -1928,16 +1941,16 @@ void Importer::prepareService(json& rec, const std::string& file, PreparedServic
     s.eligibility = getText(rec, "eligibility_description", "");
     for (auto [key, out] : {std::pair<const char*, std::optional<int>*>{"minimum_age", &s.minAge},
                             std::pair<const char*, std::optional<int>*>{"maximum_age", &s.maxAge}}) {
-        const json* v = member(rec, key);
+        auto v = rec.find(key);
         if (!v) continue;
         std::optional<double> n;
-        if (v->is_number())
-            n = v->get<double>();
-        else if (v->is_string())
-            n = parseNumber(v->get_ref<const std::string&>());
+        if (v->isNumber())
+            n = v->number();
+        else if (v->isString())
+            n = parseNumber(v->str());
         else
             throw Reject{key, "must be a whole number of years, not " + describe(*v)};
-        if (!n) throw Reject{key, "must be a whole number of years, not " + inQuotes(v->get<std::string>())};
+        if (!n) throw Reject{key, "must be a whole number of years, not " + inQuotes(v->str())};
         if (std::floor(*n) != *n) throw Reject{key, "must be a whole number of years, not " + v->dump()};
         if (*n < 0 || *n > 150) throw Reject{key, v->dump() + " is not an age"};
         *out = static_cast<int>(*n);
@@ -1969,8 +1982,8 @@ void Importer::prepareService(json& rec, const std::string& file, PreparedServic
                                 " is not in this import or the directory; the service "
                                 "is imported without it");
     };
-    if (const json* org = getObject(rec, "organization", "")) {
-        if (!member(*org, "name")) {
+    if (auto org = getObject(rec, "organization", "")) {
+        if (!org->has("name")) {
             link(requireId(*org, "organization", "organization"), "organization.id");
         } else {
             try {
@@ -1990,10 +2003,9 @@ void Importer::prepareService(json& rec, const std::string& file, PreparedServic
     auto addNeed = [&](std::string_view code) {
         if (std::find(s.needs.begin(), s.needs.end(), code) == s.needs.end()) s.needs.emplace_back(code);
     };
-    if (const json* attributes = getArray(rec, "attributes", "")) {
+    if (auto attributes = getArray(rec, "attributes", "")) {
         json kept = json::array();
-        for (size_t i = 0; i < attributes->size(); ++i) {
-            const json& a = (*attributes)[i];
+        attributes->eachItem([&](Node a, size_t i) {
             std::string path = at("attributes", i);
             requireObject(a, path);
             Term term = termOf(a, path);
@@ -2001,23 +2013,23 @@ void Importer::prepareService(json& rec, const std::string& file, PreparedServic
             if (term.taxonomy == kSignpostTaxonomy) {
                 p.authoritative = true;
                 readExtension(term.code, value, ext, path, warnHere);
-                continue;
+                return;
             }
             if (term.taxonomy == kNeedsTaxonomy) {
                 if (const Need* need = needByCode(term.code))
                     addNeed(need->code);
                 else
                     warnHere(path, inQuotes(term.code) + " is not a Signpost need code; ignored");
-                continue;
+                return;
             }
-            kept.push_back(a);
+            kept.push_back(a.toJson());
             const Need* need = term.code.empty() ? nullptr : findNeed(term.code);
             if (!need && !term.name.empty()) need = findNeed(term.name);
             if (need)
                 addNeed(need->code);
             else if (!term.name.empty())
                 p.unmappedTerms.push_back(term.name);
-        }
+        });
         if (!kept.empty()) p.extra["attributes"] = std::move(kept);
     }
     if (p.authoritative) {
@@ -2036,55 +2048,52 @@ void Importer::prepareService(json& rec, const std::string& file, PreparedServic
     }
 
     // Service areas → area codes; the ones we cannot place stay for export.
-    if (const json* areas = getArray(rec, "service_areas", "")) {
+    if (auto areas = getArray(rec, "service_areas", "")) {
         json kept = json::array();
-        for (size_t i = 0; i < areas->size(); ++i) {
-            const json& area = (*areas)[i];
+        areas->eachItem([&](Node area, size_t i) {
             std::string path = at("service_areas", i);
             requireObject(area, path);
             if (const Area* a = areaOf(area, path)) {
                 if (std::find(s.areas.begin(), s.areas.end(), a->code) == s.areas.end()) s.areas.emplace_back(a->code);
-                continue;
+                return;
             }
-            kept.push_back(area);
+            kept.push_back(area.toJson());
             std::string name = getTrimmed(area, "name", path);
             warnHere(at(path, "name"), (name.empty() ? std::string("the area") : inQuotes(name)) +
                                            " is not an area Signpost knows; kept for export, not searchable by area");
-        }
+        });
         if (!kept.empty()) p.extra["service_areas"] = std::move(kept);
     }
 
-    if (const json* languages = getArray(rec, "languages", "")) {
+    if (auto languages = getArray(rec, "languages", "")) {
         json kept = json::array();
-        for (size_t i = 0; i < languages->size(); ++i) {
-            const json& lang = (*languages)[i];
+        languages->eachItem([&](Node lang, size_t i) {
             std::string path = at("languages", i);
             requireObject(lang, path);
-            std::string code = languageCode(getText(lang, "code", path));
-            if (code.empty()) code = languageCode(getText(lang, "name", path));
+            std::string code = languageCode(textOf(lang, "code", path));
+            if (code.empty()) code = languageCode(textOf(lang, "name", path));
             if (!code.empty()) {
                 if (std::find(s.languages.begin(), s.languages.end(), code) == s.languages.end())
                     s.languages.push_back(code);
-                continue;
+                return;
             }
-            kept.push_back(lang);
+            kept.push_back(lang.toJson());
             warnHere(path, "language " + inQuotes(getText(lang, "code", path) + " " + getText(lang, "name", path)) +
                                " has no ISO 639-1 code Signpost knows; kept for export only");
-        }
+        });
         if (!kept.empty()) p.extra["languages"] = std::move(kept);
     }
 
     // Locations from service_at_locations; their contacts and schedules are the fallback when the
     // service itself has none.
-    std::vector<std::pair<const json*, std::string>> salSchedules, salContacts, salPhones;
-    if (const json* sals = getArray(rec, "service_at_locations", "")) {
+    std::vector<std::pair<Node, std::string>> salSchedules, salContacts, salPhones;
+    if (auto sals = getArray(rec, "service_at_locations", "")) {
         json leftovers = json::array();
-        for (size_t i = 0; i < sals->size(); ++i) {
-            const json& sal = (*sals)[i];
+        sals->eachItem([&](Node sal, size_t i) {
             std::string path = at("service_at_locations", i);
             requireObject(sal, path);
             Location l;
-            const json* loc = getObject(sal, "location", path);
+            auto loc = getObject(sal, "location", path);
             std::string fallbackId = uuid::fromName(s.id + "/location/" + std::to_string(s.locations.size()));
             if (loc) {
                 auto [mapped, extra] = mapLocation(*loc, at(path, "location"), fallbackId, p.warnings, file, s.id);
@@ -2097,46 +2106,45 @@ void Importer::prepareService(json& rec, const std::string& file, PreparedServic
                     warnHere(at(path, "location_id"), "location " + inQuotes(locId) +
                                                           " is not in this import or the "
                                                           "directory; skipped");
-                    continue;
+                    return;
                 }
                 l = std::move(*stored);
             } else {
                 warnHere(path, "names no location; skipped");
-                continue;
+                return;
             }
             bool duplicate = std::any_of(s.locations.begin(), s.locations.end(),
                                          [&](const Location& other) { return other.id == l.id; });
             json left = json::object();
-            for (const auto& [key, value] : sal.items())
+            sal.eachMember([&](std::string_view key, Node value) {
                 if (key != "location" && key != "location_id" && key != "service_id" && key != "contacts" &&
                     key != "phones" && key != "schedules")
-                    left[key] = value;
+                    left[std::string(key)] = value.toJson();
+            });
             for (const char* key : {"schedules", "contacts", "phones"}) {
-                if (const json* list = getArray(sal, key, path)) {
+                if (auto list = getArray(sal, key, path)) {
                     auto& target = std::string_view(key) == "schedules"  ? salSchedules
                                    : std::string_view(key) == "contacts" ? salContacts
                                                                          : salPhones;
-                    for (size_t j = 0; j < list->size(); ++j)
-                        target.emplace_back(&(*list)[j], at(at(path, key), j));
+                    list->eachItem([&](Node item, size_t j) { target.emplace_back(item, at(at(path, key), j)); });
                 }
             }
-            if (duplicate) continue;
+            if (duplicate) return;
             if (!left.empty()) {
                 left["location_id"] = l.id;
                 leftovers.push_back(std::move(left));
             }
             s.locations.push_back(std::move(l));
-        }
+        });
         if (!leftovers.empty()) p.extra["service_at_locations"] = std::move(leftovers);
     }
 
     // Opening times: weekly schedules become rows; others are kept for export.
     {
-        std::vector<std::pair<const json*, std::string>> schedules;
-        if (const json* list = getArray(rec, "schedules", ""))
-            for (size_t i = 0; i < list->size(); ++i)
-                schedules.emplace_back(&(*list)[i], at("schedules", i));
-        p.hasSchedules = rec.contains("schedules");
+        std::vector<std::pair<Node, std::string>> schedules;
+        if (auto list = getArray(rec, "schedules", ""))
+            list->eachItem([&](Node item, size_t i) { schedules.emplace_back(item, at("schedules", i)); });
+        p.hasSchedules = rec.has("schedules");
         if (schedules.empty()) {
             schedules = salSchedules;
             p.hasSchedules = p.hasSchedules || !salSchedules.empty();
@@ -2144,14 +2152,13 @@ void Importer::prepareService(json& rec, const std::string& file, PreparedServic
         json kept = json::array();
         std::set<std::string> seenIds;
         for (const auto& [sch, path] : schedules) {
-            requireObject(*sch, path);
-            if (const json* id = member(*sch, "id");
-                id && id->is_string() && !seenIds.insert(id->get<std::string>()).second)
+            requireObject(sch, path);
+            if (auto id = sch.find("id"); id && id->isString() && !seenIds.insert(std::string(id->str())).second)
                 continue;
             std::string why;
-            auto rows = weeklyRows(*sch, path, why);
+            auto rows = weeklyRows(sch, path, why);
             if (!rows) {
-                kept.push_back(*sch);
+                kept.push_back(sch.toJson());
                 warnHere(path, "not imported as opening times because " + why + "; kept for export");
                 continue;
             }
@@ -2167,52 +2174,53 @@ void Importer::prepareService(json& rec, const std::string& file, PreparedServic
 
     // Contacts: named contacts with their first phone, then bare phone numbers.
     {
-        std::vector<std::pair<const json*, std::string>> contacts, phones;
-        if (const json* list = getArray(rec, "contacts", ""))
-            for (size_t i = 0; i < list->size(); ++i)
-                contacts.emplace_back(&(*list)[i], at("contacts", i));
-        if (const json* list = getArray(rec, "phones", ""))
-            for (size_t i = 0; i < list->size(); ++i)
-                phones.emplace_back(&(*list)[i], at("phones", i));
-        p.hasContacts = rec.contains("contacts") || rec.contains("phones");
+        std::vector<std::pair<Node, std::string>> contacts, phones;
+        if (auto list = getArray(rec, "contacts", ""))
+            list->eachItem([&](Node item, size_t i) { contacts.emplace_back(item, at("contacts", i)); });
+        if (auto list = getArray(rec, "phones", ""))
+            list->eachItem([&](Node item, size_t i) { phones.emplace_back(item, at("phones", i)); });
+        p.hasContacts = rec.has("contacts") || rec.has("phones");
         if (contacts.empty() && phones.empty()) {
             contacts = salContacts;
             phones = salPhones;
             p.hasContacts = p.hasContacts || !salContacts.empty() || !salPhones.empty();
         }
-        auto phoneOf = [&](const json& phone, const std::string& path) {
+        auto phoneOf = [&](Node phone, const std::string& path) {
             requireObject(phone, path);
-            std::string number = cleanPhone(getText(phone, "number", path));
-            if (const json* ex = member(phone, "extension"); ex && !number.empty()) {
-                std::string extension = ex->is_string() ? std::string(text::trim(ex->get<std::string>())) : ex->dump();
+            std::string number = cleanPhone(textOf(phone, "number", path));
+            if (auto ex = phone.find("extension"); ex && !number.empty()) {
+                std::string extension = ex->isString() ? std::string(text::trim(ex->str())) : ex->dump();
                 if (!extension.empty()) number += " ext. " + extension;
             }
             return number;
         };
         std::set<std::string> seenIds;
         for (const auto& [c, path] : contacts) {
-            requireObject(*c, path);
+            requireObject(c, path);
             Contact k;
-            k.id = member(*c, "id") ? requireId(*c, path, "contact")
-                                    : uuid::fromName(s.id + "/contact/" + std::to_string(s.contacts.size()));
+            k.id = c.has("id") ? requireId(c, path, "contact")
+                               : uuid::fromName(s.id + "/contact/" + std::to_string(s.contacts.size()));
             if (!seenIds.insert(k.id).second) continue;
-            k.name = getTrimmed(*c, "name", path);
-            k.title = getTrimmed(*c, "title", path);
-            k.email = getTrimmed(*c, "email", path);
-            if (const json* list = getArray(*c, "phones", path))
-                for (size_t j = 0; j < list->size() && k.phone.empty(); ++j)
-                    k.phone = phoneOf((*list)[j], at(at(path, "phones"), j));
+            k.name = getTrimmed(c, "name", path);
+            k.title = getTrimmed(c, "title", path);
+            k.email = getTrimmed(c, "email", path);
+            if (auto list = getArray(c, "phones", path))
+                list->eachItem([&](Node phone, size_t j) {
+                    if (!k.phone.empty()) return true;
+                    k.phone = phoneOf(phone, at(at(path, "phones"), j));
+                    return false;
+                });
             s.contacts.push_back(std::move(k));
         }
         for (const auto& [ph, path] : phones) {
-            std::string number = phoneOf(*ph, path);
+            std::string number = phoneOf(ph, path);
             if (number.empty()) continue;
             bool known =
                 std::any_of(s.contacts.begin(), s.contacts.end(), [&](const Contact& k) { return k.phone == number; });
             if (known) continue;
             Contact k;
-            k.id = member(*ph, "id") ? requireId(*ph, path, "phone")
-                                     : uuid::fromName(s.id + "/contact/" + std::to_string(s.contacts.size()));
+            k.id = ph.has("id") ? requireId(ph, path, "phone")
+                                : uuid::fromName(s.id + "/contact/" + std::to_string(s.contacts.size()));
             if (!seenIds.insert(k.id).second) continue;
             k.phone = std::move(number);
             s.contacts.push_back(std::move(k));
@@ -2220,11 +2228,11 @@ void Importer::prepareService(json& rec, const std::string& file, PreparedServic
     }
 
     for (size_t i = 0; i < kServiceLists.size(); ++i)
-        p.lists[i] = rec.contains(std::string_view(kServiceLists[i]));
-    p.hasLocations = rec.contains("service_at_locations");
-    p.hasAreas = rec.contains("service_areas");
-    p.hasLanguages = rec.contains("languages");
-    p.hasAttributes = rec.contains("attributes");
+        p.lists[i] = rec.has(kServiceLists[i]);
+    p.hasLocations = rec.has("service_at_locations");
+    p.hasAreas = rec.has("service_areas");
+    p.hasLanguages = rec.has("languages");
+    p.hasAttributes = rec.has("attributes");
 
     // Everything else of the record is kept as published, for export.
     static const std::set<std::string_view> modelled{"id",
@@ -2247,8 +2255,9 @@ void Importer::prepareService(json& rec, const std::string& file, PreparedServic
                                                      "contacts",
                                                      "phones",
                                                      "attributes"};
-    for (auto it = rec.begin(); it != rec.end(); ++it)
-        if (!modelled.count(it.key()) && !(it->is_array() && it->empty())) p.extra[it.key()] = std::move(*it);
+    rec.eachMember([&](std::string_view key, Node value) {
+        if (!modelled.count(key) && !(value.isArray() && value.empty())) p.extra[std::string(key)] = value.toJson();
+    });
 }
 
 // ------------------------------------------------------------------------------------ records
@@ -2265,7 +2274,7 @@ void Importer::serviceRecord(json& rec, const Where& where) {
     std::string rid = recordIdOf(rec, where.index);
     PreparedService p;
     try {
-        prepareService(rec, where.file, p);
+        prepareService(Node(rec), where.file, p);
     } catch (const Reject& r) {
         reject(where.file, rid, r.field, r.reason);
         return;
@@ -2388,8 +2397,8 @@ void Importer::organisationRecord(json& rec, const Where& where) {
     std::string orgId;
     try {
         if (!rec.is_object()) throw Reject{"", "an organization must be a JSON object, not " + describe(rec)};
-        scrubRecord(rec, m_options.maxFieldBytes);
-        PreparedOrg p = mapOrganisation(rec, "", true);
+        scrubRecord(Node(rec), m_options.maxFieldBytes);
+        PreparedOrg p = mapOrganisation(Node(rec), "", true);
         auto [seen, fresh] = m_organisations.try_emplace(p.org.id, where.label);
         if (!fresh)
             throw Reject{"id", "duplicate organization id: already imported from " + seen->second +
@@ -2427,13 +2436,13 @@ void Importer::locationRecord(json& rec, const Where& where) {
     std::vector<Problem> warnings;
     try {
         if (!rec.is_object()) throw Reject{"", "a location must be a JSON object, not " + describe(rec)};
-        scrubRecord(rec, m_options.maxFieldBytes);
-        std::string id = requireId(rec, "", "location");
+        scrubRecord(Node(rec), m_options.maxFieldBytes);
+        std::string id = requireId(Node(rec), "", "location");
         auto [seen, fresh] = m_locations.try_emplace(id, where.label);
         if (!fresh)
             throw Reject{"id", "duplicate location id: already imported from " + seen->second +
                                    " in this import; this later copy was skipped"};
-        auto [location, extra] = mapLocation(rec, "", id, warnings, where.file, id);
+        auto [location, extra] = mapLocation(Node(rec), "", id, warnings, where.file, id);
         std::vector<std::string> users;
         {
             auto q = m_db.cached("SELECT s.id FROM service s JOIN service_location sl ON sl.service_rowid = s.rowid "

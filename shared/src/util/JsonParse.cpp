@@ -1,8 +1,11 @@
 #include "signpost/util/JsonParse.hpp"
+#include "signpost/util/JsonNode.hpp"
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 namespace signpost::jsonparse {
 
@@ -68,10 +71,218 @@ void build(json& out, simdjson::dom::element e) {
     }
 }
 
+using T = simdjson::dom::element_type;
+
+// A copy with the nulls inside dropped (Node::toJson), of either kind of value.
+json withoutNulls(const json& v) {
+    if (v.is_object()) {
+        json out = json::object();
+        auto& members = out.get_ref<json::object_t&>();
+        for (auto it = v.begin(); it != v.end(); ++it)
+            if (!it->is_null()) members.try_emplace(members.end(), it.key(), withoutNulls(*it));
+        return out;
+    }
+    if (v.is_array()) {
+        json out = json::array();
+        auto& items = out.get_ref<json::array_t&>();
+        for (const auto& item : v)
+            if (!item.is_null()) items.push_back(withoutNulls(item));
+        return out;
+    }
+    return v;
+}
+
+json withoutNulls(simdjson::dom::element e) {
+    if (e.type() == T::OBJECT) {
+        json out = json::object();
+        auto& members = out.get_ref<json::object_t&>();
+        for (auto [key, value] : simdjson::dom::object(e)) {
+            if (value.type() == T::NULL_VALUE)
+                members.erase(std::string(key)); // the last value of a repeated name is what counts
+            else
+                members.insert_or_assign(members.end(), std::string(key), withoutNulls(value));
+        }
+        return out;
+    }
+    if (e.type() == T::ARRAY) {
+        json out = json::array();
+        auto& items = out.get_ref<json::array_t&>();
+        for (auto item : simdjson::dom::array(e))
+            if (item.type() != T::NULL_VALUE) items.push_back(withoutNulls(item));
+        return out;
+    }
+    json out;
+    build(out, e);
+    return out;
+}
+
+bool fitsWithin(const json& v, size_t maxTextBytes, int depth, int maxDepth) {
+    if (v.is_string()) return v.get_ref<const std::string&>().size() <= maxTextBytes;
+    if (!v.is_structured()) return true;
+    if (depth > maxDepth) return false;
+    for (const auto& item : v)
+        if (!fitsWithin(item, maxTextBytes, depth + 1, maxDepth)) return false;
+    return true;
+}
+
+bool fitsWithin(simdjson::dom::element e, size_t maxTextBytes, int depth, int maxDepth) {
+    switch (e.type()) {
+    case T::STRING:
+        return e.get_string_length().value_unsafe() <= maxTextBytes;
+    case T::ARRAY:
+        if (depth > maxDepth) return false;
+        for (auto item : simdjson::dom::array(e))
+            if (!fitsWithin(item, maxTextBytes, depth + 1, maxDepth)) return false;
+        return true;
+    case T::OBJECT:
+        if (depth > maxDepth) return false;
+        for (auto [name, value] : simdjson::dom::object(e))
+            if (!fitsWithin(value, maxTextBytes, depth + 1, maxDepth)) return false;
+        return true;
+    default:
+        return true;
+    }
+}
+
 } // namespace
+
+// ------------------------------------------------------------------------------------------ Node
+
+Node::Type Node::type() const {
+    if (m_json) {
+        switch (m_json->type()) {
+        case json::value_t::object:
+            return Type::Object;
+        case json::value_t::array:
+            return Type::Array;
+        case json::value_t::string:
+            return Type::String;
+        case json::value_t::boolean:
+            return Type::Boolean;
+        case json::value_t::number_integer:
+        case json::value_t::number_unsigned:
+        case json::value_t::number_float:
+            return Type::Number;
+        default:
+            return Type::Null; // null, and nlohmann's binary and discarded, which parsing never makes
+        }
+    }
+    switch (m_dom.type()) {
+    case T::OBJECT:
+        return Type::Object;
+    case T::ARRAY:
+        return Type::Array;
+    case T::STRING:
+        return Type::String;
+    case T::BOOL:
+        return Type::Boolean;
+    case T::INT64:
+    case T::UINT64:
+    case T::DOUBLE:
+        return Type::Number;
+    case T::NULL_VALUE:
+        break;
+    }
+    return Type::Null;
+}
+
+std::string_view Node::str() const {
+    if (m_json)
+        return m_json->is_string() ? std::string_view(m_json->get_ref<const std::string&>()) : std::string_view();
+    std::string_view out;
+    if (m_dom.get_string().get(out) != simdjson::SUCCESS) return {};
+    return out;
+}
+
+double Node::number() const {
+    if (m_json) return m_json->is_number() ? m_json->get<double>() : 0;
+    double out = 0;
+    if (m_dom.get_double().get(out) != simdjson::SUCCESS) return 0;
+    return out;
+}
+
+std::optional<Node> Node::find(std::string_view key) const {
+    if (m_json) {
+        if (!m_json->is_object()) return std::nullopt;
+        auto it = m_json->find(key);
+        if (it == m_json->end() || it->is_null()) return std::nullopt;
+        return Node(*it);
+    }
+    if (m_dom.type() != T::OBJECT) return std::nullopt;
+    std::optional<simdjson::dom::element> last;
+    for (auto [name, value] : simdjson::dom::object(m_dom))
+        if (name == key) last = value;
+    if (!last || last->type() == T::NULL_VALUE) return std::nullopt;
+    return Node(*last);
+}
+
+bool Node::mentions(std::string_view key) const {
+    if (m_json) return m_json->is_object() && m_json->contains(key);
+    if (m_dom.type() != T::OBJECT) return false;
+    for (auto [name, value] : simdjson::dom::object(m_dom))
+        if (name == key) return true;
+    return false;
+}
+
+size_t Node::size() const {
+    size_t n = 0;
+    if (isArray())
+        eachItem([&](Node, size_t) { ++n; });
+    else if (isObject())
+        eachMember([&](std::string_view, Node) { ++n; });
+    return n;
+}
+
+bool Node::fits(size_t maxTextBytes, int maxDepth) const {
+    return m_json ? fitsWithin(*m_json, maxTextBytes, 0, maxDepth) : fitsWithin(m_dom, maxTextBytes, 0, maxDepth);
+}
+
+json Node::toJson() const {
+    return m_json ? withoutNulls(*m_json) : withoutNulls(m_dom);
+}
+
+bool Node::eachDomMember(const std::function<bool(std::string_view, simdjson::dom::element)>& visit) const {
+    if (m_dom.type() != T::OBJECT) return false;
+    simdjson::dom::object members(m_dom);
+    // Most objects come with their names in order and each once (nlohmann writes them so, and so
+    // our own exports): visited as they are.
+    bool ordered = true;
+    std::string_view previous;
+    bool first = true;
+    for (auto [name, value] : members) {
+        if (!first && !(previous < name)) {
+            ordered = false;
+            break;
+        }
+        previous = name;
+        first = false;
+    }
+    if (ordered) {
+        for (auto [name, value] : members)
+            if (value.type() != T::NULL_VALUE && visit(name, value)) return true;
+        return false;
+    }
+    std::vector<std::pair<std::string_view, simdjson::dom::element>> sorted;
+    for (auto [name, value] : members)
+        sorted.emplace_back(name, value);
+    std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < sorted.size(); ++i) {
+        if (i + 1 < sorted.size() && sorted[i + 1].first == sorted[i].first) continue; // the last one counts
+        if (sorted[i].second.type() != T::NULL_VALUE && visit(sorted[i].first, sorted[i].second)) return true;
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------------------------------- Reader
 
 Reader::Reader() : m_impl(std::make_unique<Impl>()) {}
 Reader::~Reader() = default;
+
+std::optional<Node> Reader::node(std::string_view text) {
+    auto parsed = m_impl->parser.parse(text.data(), text.size(), true);
+    if (parsed.error() != simdjson::SUCCESS) return std::nullopt;
+    return Node(parsed.value_unsafe());
+}
 
 json Reader::parse(std::string_view text) {
     // The text is copied into simdjson's padded buffer (it reads in 64-byte blocks).
