@@ -110,6 +110,30 @@ TEST_CASE("statements bind and read every type, including NULL and optionals") {
     CHECK_FALSE(select.step());
 }
 
+TEST_CASE("text bound with its NUL is stored whole, and one holding a NUL is not cut short") {
+    Database db = Database::memory();
+    db.exec("CREATE TABLE v (t TEXT)");
+    db.exec("CREATE VIRTUAL TABLE f USING fts5(t)");
+    const std::string plain = "Ynys Môn advice", empty, inside("before\0after", 12);
+    for (const std::string* value : {&plain, &empty, &inside}) {
+        CAPTURE(*value);
+        for (const char* sql : {"INSERT INTO v VALUES (?1)", "INSERT INTO f VALUES (?1)"}) {
+            auto q = db.prepare(sql);
+            q.bindStaticTerminated(1, *value);
+            q.exec();
+        }
+        auto read = db.prepare("SELECT length(CAST(t AS BLOB)), t = ?1 FROM v ORDER BY rowid DESC LIMIT 1");
+        read.bind(1, *value);
+        REQUIRE(read.step());
+        CHECK(read.getInt64(0) == static_cast<int64_t>(value->size()));
+        CHECK(read.getInt64(1) == 1);
+    }
+    // FTS5 read each as text: the plain one by its words, the one with a NUL past it too.
+    CHECK(db.queryInt64("SELECT count(*) FROM f WHERE f MATCH 'advice'") == 1);
+    CHECK(db.queryInt64("SELECT count(*) FROM f WHERE f MATCH 'before'") == 1);
+    CHECK(db.queryInt64("SELECT count(*) FROM f WHERE f MATCH 'after'") == 1);
+}
+
 TEST_CASE("named parameters resolve, unknown ones are a clear error") {
     Database db = Database::memory();
     auto stmt = db.prepare("SELECT :a + :b");

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -160,6 +161,14 @@ Statement& Statement::bind(int index, std::string_view value) {
 }
 Statement& Statement::bindStatic(int index, std::string_view value) {
     check(sqlite3_bind_text64(m_stmt, index, value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8));
+    return *this;
+}
+Statement& Statement::bindStaticTerminated(int index, const std::string& value) {
+    // A negative length is how SQLite learns of the NUL (sqlite3VdbeMemSetStr sets MEM_Term then).
+    if (value.size() >= static_cast<size_t>(std::numeric_limits<int>::max()) ||
+        std::memchr(value.data(), 0, value.size()))
+        return bindStatic(index, value);
+    check(sqlite3_bind_text(m_stmt, index, value.c_str(), -1, SQLITE_STATIC));
     return *this;
 }
 Statement& Statement::bindBlob(int index, const void* data, size_t size) {

@@ -46,8 +46,8 @@ void insertTextRow(db::Database& db, const DirectoryStore::IndexEntry& e) {
     auto q = db.cached("INSERT INTO service_fts (rowid, name, description, organisation, keywords, tags) VALUES "
                        "(?1, ?2, ?3, ?4, ?5, ?6)");
     q->bind(1, e.rowid);
-    q->bindStatic(2, e.name).bindStatic(3, e.description).bindStatic(4, e.organisation);
-    q->bindStatic(5, e.keywords).bindStatic(6, e.tags);
+    q->bindStaticTerminated(2, e.name).bindStaticTerminated(3, e.description).bindStaticTerminated(4, e.organisation);
+    q->bindStaticTerminated(5, e.keywords).bindStaticTerminated(6, e.tags);
     q->exec();
 }
 

@@ -43,6 +43,10 @@ public:
     Statement& bind(int index, const char* value) { return value ? bind(index, std::string_view(value)) : bind(index, nullptr); }
     Statement& bindBlob(int index, const void* data, size_t size);
     Statement& bindStatic(int index, std::string_view value);
+    // The same for a std::string, with SQLite told the text ends in a NUL (when it holds no other):
+    // what reads the value as C text (FTS5 reads every column it indexes so) then takes it where
+    // it is instead of copying it to add one (a sixth of a text index build's time).
+    Statement& bindStaticTerminated(int index, const std::string& value);
     template <typename T> Statement& bind(int index, const std::optional<T>& value) {
         return value ? bind(index, *value) : bind(index, nullptr);
     }
