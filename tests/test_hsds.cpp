@@ -653,6 +653,38 @@ TEST_CASE("areas, languages, needs and schedules map onto our codes") {
     CHECK(hsds::languageName("cy") == "Welsh");
 }
 
+TEST_CASE("weekly schedules: day codes in any case and order, times with seconds, offsets or one hour digit") {
+    test::TempDir dir;
+    auto db = openDb(dir);
+    json s = minimalService(uuid::fromName("weekly"), "Weekly");
+    auto schedule = [](const char* byday, const char* opens, const char* closes) {
+        return json{{"freq", "weekly"}, {"byday", byday}, {"opens_at", opens}, {"closes_at", closes}};
+    };
+    s["schedules"] = json::array({schedule(" tu, ,mo,Tu ", "9:30", "17:00+01:00"), schedule("sa", "9:05:00", "23:59Z"),
+                                  schedule("MO,XY", "09:00", "10:00"), schedule("MON", "09:00", "10:00"),
+                                  schedule("FR", "9:5", "10:00"), schedule("FR", "10:00", "25:00"),
+                                  schedule("FR", "24:00", "02:00"), schedule("FR", "10:00", "10:00")});
+    writeJson(dir / "weekly.json", s);
+    auto report = hsds::importPath(db, dir / "weekly.json");
+    REQUIRE(report.ok());
+    auto stored = DirectoryStore(db).service(uuid::fromName("weekly"));
+    REQUIRE(stored);
+    std::vector<std::string> rows;
+    for (const auto& o : stored->openingTimes)
+        rows.push_back(std::to_string(o.weekday) + " " + o.opens + "-" + o.closes);
+    CHECK(rows == std::vector<std::string>{"1 09:30-17:00", "2 09:30-17:00", "6 09:05-23:59"});
+    auto why = [&](const char* field) {
+        const auto* p = findProblem(report.warnings, uuid::fromName("weekly"), field);
+        return p ? p->reason : std::string("(none)");
+    };
+    CHECK(mentions(why("schedules[2]"), R"(byday "XY" is not a weekday code)"));
+    CHECK(mentions(why("schedules[3]"), R"(byday "MON" is not a weekday code)"));
+    CHECK(mentions(why("schedules[4]"), R"(opens_at "9:5" is not a time of day)"));
+    CHECK(mentions(why("schedules[5]"), R"(closes_at "25:00" is not a time of day)"));
+    CHECK(mentions(why("schedules[6]"), R"(opens_at "24:00" is not a time of day)"));
+    CHECK(mentions(why("schedules[7]"), "opens and closes at the same time"));
+}
+
 // --------------------------------------------------------------------------------- idempotence
 
 TEST_CASE("re-importing the same input updates in place") {

@@ -22,6 +22,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -440,10 +441,11 @@ std::string cleanPhone(std::string_view number) {
     return std::string(text::trim(out));
 }
 
+// "HH:MM" for minutes from midnight up to 24:00.
 std::string clockText(int minutes) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60, minutes % 60);
-    return buf;
+    const int hours = minutes / 60, rest = minutes % 60;
+    return {static_cast<char>('0' + hours / 10), static_cast<char>('0' + hours % 10), ':',
+            static_cast<char>('0' + rest / 10), static_cast<char>('0' + rest % 10)};
 }
 
 // "10:00", "10:00:00", "9:30", with an optional "Z" or UTC offset (ignored: UK local time).
@@ -451,9 +453,12 @@ bool parseTimeOfDay(std::string_view s, int& minutes) {
     s = text::trim(s);
     if (!s.empty() && (s.back() == 'Z' || s.back() == 'z')) s.remove_suffix(1);
     if (auto sign = s.find_first_of("+-", 4); sign != std::string_view::npos) s = s.substr(0, sign);
-    std::string padded(s);
-    if (padded.size() == 4 || (padded.size() == 7 && padded[1] == ':')) padded.insert(0, "0");
-    return timeutil::parseClock(padded, minutes);
+    if (s.size() == 4 || (s.size() == 7 && s[1] == ':')) { // "9:30", "9:30:00": a leading zero
+        char padded[8] = {'0'};
+        std::memcpy(padded + 1, s.data(), s.size());
+        return timeutil::parseClock(std::string_view(padded, s.size() + 1), minutes);
+    }
+    return timeutil::parseClock(s, minutes);
 }
 
 constexpr std::array<std::string_view, 7> kDayCodes{"MO", "TU", "WE", "TH", "FR", "SA", "SU"};
@@ -461,7 +466,7 @@ constexpr std::array<std::string_view, 7> kDayCodes{"MO", "TU", "WE", "TH", "FR"
 // The opening-time rows of a plain weekly schedule, or nullopt with `why` when the schedule says
 // something rows cannot (monthly, every other week, no times…).
 std::optional<std::vector<OpeningTime>> weeklyRows(Node sch, const std::string& path, std::string& why) {
-    std::string freq = getTrimmed(sch, "freq", path);
+    const std::string_view freq = text::trim(textOf(sch, "freq", path));
     if (!freq.empty() && !text::iequals(freq, "WEEKLY")) {
         why = "freq is " + inQuotes(freq) + " and only weekly schedules become opening times";
         return std::nullopt;
@@ -473,9 +478,9 @@ std::optional<std::vector<OpeningTime>> weeklyRows(Node sch, const std::string& 
             return std::nullopt;
         }
     }
-    std::string byday = getTrimmed(sch, "byday", path);
-    std::string opensAt = getTrimmed(sch, "opens_at", path);
-    std::string closesAt = getTrimmed(sch, "closes_at", path);
+    const std::string_view byday = text::trim(textOf(sch, "byday", path));
+    const std::string_view opensAt = text::trim(textOf(sch, "opens_at", path));
+    const std::string_view closesAt = text::trim(textOf(sch, "closes_at", path));
     if (byday.empty()) {
         why = "it names no days (byday)";
         return std::nullopt;
@@ -485,11 +490,16 @@ std::optional<std::vector<OpeningTime>> weeklyRows(Node sch, const std::string& 
         return std::nullopt;
     }
     std::vector<int> days;
-    for (const auto& part : text::split(byday, ',')) {
-        std::string code = text::toLowerAscii(text::trim(part));
-        for (auto& c : code)
-            c = static_cast<char>(c - 32 * (c >= 'a' && c <= 'z'));
-        auto it = std::find(kDayCodes.begin(), kDayCodes.end(), code);
+    for (size_t start = 0; start <= byday.size();) { // comma-separated codes, any case, blanks skipped
+        size_t end = byday.find(',', start);
+        if (end == std::string_view::npos) end = byday.size();
+        const std::string_view part = text::trim(byday.substr(start, end - start));
+        start = end + 1;
+        if (part.empty()) continue;
+        auto upper = [](char c) { return static_cast<char>(c - 32 * (c >= 'a' && c <= 'z')); };
+        auto it = std::find_if(kDayCodes.begin(), kDayCodes.end(), [&](std::string_view code) {
+            return part.size() == 2 && upper(part[0]) == code[0] && upper(part[1]) == code[1];
+        });
         if (it == kDayCodes.end()) {
             why = "byday " + inQuotes(part) + " is not a weekday code (MO…SU)";
             return std::nullopt;
@@ -1969,7 +1979,15 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
         else
             warnHere("last_modified", inQuotes(modified) + " is not an ISO 8601 date-time; dropped");
     }
-    s.source = "hsds:" + fs::path(file).filename().string();
+    {
+        // The file's name, worked out once per file and reading thread rather than per record.
+        thread_local std::string sourceOf, source;
+        if (file != sourceOf || source.empty()) {
+            sourceOf = file;
+            source = "hsds:" + fs::path(file).filename().string();
+        }
+        s.source = source;
+    }
 
     // Organization: an embedded object (written before the service) or a reference by id.
     auto link = [&](const std::string& orgId, const std::string& field) {
