@@ -816,6 +816,12 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
     const bool rolledBack = db.rollbacks() != m_rollbacksAtStart;
     auto exists = db.cached(rolledBack ? "SELECT organisation_id FROM service WHERE rowid = ?1"
                                        : "SELECT 1 FROM service WHERE rowid = ?1");
+    // Into an empty index, a large load's FTS rows and dictionary are built on a second thread
+    // (IndexBuilder) while this one writes the cards and packs the boxes. It starts now and takes
+    // each entry as the walk below finds it there (in rowid order), rather than after the walk.
+    // Nothing is indexed, so nothing is removed.
+    std::unique_ptr<detail::IndexBuilder> builder;
+    if (rebuild && m_space && order.size() >= kTextBesideFrom) builder = detail::IndexBuilder::start(db, *m_space);
     // For each rowid its last entry, if the row is still there; a row gone that was indexed
     // before the load has its index rows removed.
     std::vector<IndexEntry*> applied;
@@ -834,20 +840,15 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
         bool present = exists->step();
         if (present && rolledBack) m_store.setOrganisation(entry, exists->getText(0));
         exists->reset();
-        if (present)
+        if (present) {
             applied.push_back(&entry);
-        else if (!created)
+            if (builder && entry.searchable) builder->offer(entry);
+        } else if (!created) {
             removed.push_back(entry.rowid);
+        }
         i = last + 1;
     }
-    // Into an empty index, a large load's FTS rows and dictionary are built on a second thread
-    // (IndexBuilder) while this one writes the cards and packs the boxes: the entries are in
-    // rowid order now. Nothing is indexed, so nothing is removed.
-    std::unique_ptr<detail::IndexBuilder> builder;
-    if (rebuild && m_space && applied.size() >= kTextBesideFrom) builder = detail::IndexBuilder::start(db, *m_space);
     if (builder) {
-        for (const IndexEntry* entry : applied)
-            if (entry->searchable) builder->offer(*entry);
         builder->close();
         detail::Boxes boxes;
         for (const IndexEntry* entry : applied)
