@@ -586,7 +586,9 @@ constexpr std::array<const char*, 11> kServiceLists{"phones",    "schedules",  "
 struct PreparedService {
     Service service;
     json extra = json::object();
-    std::vector<std::pair<std::string, json>> locationExtras;
+    // Each embedded location's unmodelled fields by location id, as the JSON text written ("" for
+    // none): written out where they were read, while they are warm, not kept as values.
+    std::vector<std::pair<std::string, std::string>> locationExtras;
     std::optional<PreparedOrg> organisation;
     bool authoritative = false; // carries "signpost" attributes: extensions come from the record
     std::vector<std::string> unmappedTerms;
@@ -627,7 +629,7 @@ DirectoryStore::PreparedService readyToWrite(const PreparedService& p, bool writ
         ready.locationExtras.resize(locations.size());
         for (const auto& [id, extra] : p.locationExtras)
             for (size_t i = 0; i < locations.size(); ++i)
-                if (locations[i].id == id) ready.locationExtras[i] = extra.empty() ? std::string() : extra.dump();
+                if (locations[i].id == id) ready.locationExtras[i] = extra;
     }
     return ready;
 }
@@ -874,7 +876,8 @@ class Importer {
     // record refers to an organization or location by id.
     void prepareService(Node rec, const std::string& file, PreparedService& p, bool ahead = false);
     PreparedOrg mapOrganisation(Node org, const std::string& base, bool topLevel);
-    std::pair<Location, json> mapLocation(Node loc, const std::string& base, const std::string& fallbackId,
+    // The location, and its unmodelled fields as the JSON text to keep ("" for none).
+    std::pair<Location, std::string> mapLocation(Node loc, const std::string& base, const std::string& fallbackId,
                                           std::vector<Problem>& warnings, const std::string& file,
                                           const std::string& recordId);
     Term termOf(Node attribute, const std::string& path);
@@ -1778,7 +1781,7 @@ std::optional<Location> Importer::storedLocation(const std::string& id) {
                     q->getText(4), q->getOptDouble(5), q->getOptDouble(6)};
 }
 
-std::pair<Location, json> Importer::mapLocation(Node loc, const std::string& base, const std::string& fallbackId,
+std::pair<Location, std::string> Importer::mapLocation(Node loc, const std::string& base, const std::string& fallbackId,
                                                 std::vector<Problem>& warnings, const std::string& file,
                                                 const std::string& recordId) {
     requireObject(loc, base);
@@ -1824,7 +1827,7 @@ std::pair<Location, json> Importer::mapLocation(Node loc, const std::string& bas
                                     ") are not a valid latitude/longitude pair; dropped, the location is kept"});
         }
     }
-    return {std::move(l), std::move(extra)};
+    return {std::move(l), extra.empty() ? std::string() : extra.dump()};
 }
 
 bool Importer::organisationKnown(const std::string& id) {
@@ -2482,7 +2485,7 @@ void Importer::locationRecord(json& rec, const Where& where) {
                     if (l.id == id) l = location;
                 m_store.upsertService(*service);
             }
-            m_store.setLocationExtra(id, extra.empty() ? std::string() : extra.dump());
+            m_store.setLocationExtra(id, extra);
             sp.release();
         } catch (const std::exception& e) {
             m_locations.erase(id);
