@@ -63,7 +63,8 @@ public:
     bool fits(size_t maxTextBytes, int maxDepth) const;
 
     // A nlohmann copy, with every null inside an object or array dropped: what the mapping keeps
-    // of a record for export.
+    // of a record for export. It recurses: for values whose depth is bounded (the mapping checks a
+    // record's first, with fits(); simdjson reads nothing deeper than 1,024).
     nlohmann::json toJson() const;
     std::string dump() const { return toJson().dump(); }
 
