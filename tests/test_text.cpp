@@ -21,6 +21,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <random>
 #include <string>
@@ -724,6 +725,85 @@ std::string shown(jsonparse::Node v) {
     return out + " as " + v.toJson().dump();
 }
 } // namespace
+
+namespace {
+// Where a value starting at text[at] ends, read byte by byte as the walk always read it: what
+// the block-at-a-time scan must agree with. Nothing (nullopt) for text that ends first.
+std::optional<size_t> valueEndByteByByte(const std::string& text, size_t at) {
+    if (text[at] == '"') {
+        for (size_t i = at + 1; i < text.size(); ++i) {
+            if (text[i] == '\\')
+                ++i;
+            else if (text[i] == '"')
+                return i + 1;
+        }
+        return std::nullopt;
+    }
+    size_t depth = 0;
+    for (size_t i = at; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '"') {
+            for (++i; i < text.size() && text[i] != '"'; ++i)
+                if (text[i] == '\\') ++i;
+            if (i >= text.size()) return std::nullopt;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return i + 1;
+        }
+    }
+    return std::nullopt;
+}
+} // namespace
+
+TEST_CASE("a nested value's end is found a block at a time exactly where byte by byte finds it") {
+    std::mt19937 rng(17);
+    // Long strings put quotes, brackets and backslashes on both sides of every 64-byte boundary;
+    // runs of backslashes test what escapes what.
+    static const char* strings[] = {"\\\\", "\\\"", "\\\\\\\"", "{[}]", "\\\\\\\\", "x\\\"}]", "plain text "};
+    size_t ended = 0, unterminated = 0;
+    for (int round = 0; round < 3000; ++round) {
+        std::string value;
+        std::function<void(int)> make = [&](int depth) {
+            const unsigned kind = rng() % (depth > 4 ? 2 : 4);
+            if (kind == 0) {
+                value += '"';
+                for (unsigned i = rng() % 12; i > 0; --i)
+                    value += strings[rng() % std::size(strings)];
+                value += std::string(rng() % 70, 'a') + '"';
+            } else if (kind == 1) {
+                value += std::to_string(rng() % 1000);
+            } else {
+                const bool object = kind == 3;
+                value += object ? '{' : '[';
+                for (unsigned i = rng() % 6; i > 0; --i) {
+                    if (object) value += "\"k\":";
+                    make(depth + 1);
+                    value += ',';
+                }
+                value += object ? '}' : ']';
+            }
+        };
+        value += rng() % 2 ? '{' : '[';
+        make(1);
+        value += rng() % 2 ? '}' : ']';
+        const std::string prefix(rng() % 70, ' ');
+        std::string text = prefix + value + std::string(rng() % 3, ' ') + (rng() % 2 ? "]" : ",{\"next\":1}");
+        if (rng() % 5 == 0) text.resize(prefix.size() + rng() % (value.size() + 1)); // cut short
+        if (text.size() <= prefix.size()) continue;
+        CAPTURE(text);
+        const auto expected = valueEndByteByByte(text, prefix.size());
+        if (expected) {
+            CHECK(jsontext::valueEnd(text, prefix.size()) == *expected);
+            ++ended;
+        } else {
+            CHECK_THROWS_AS(jsontext::valueEnd(text, prefix.size()), Error);
+            ++unterminated;
+        }
+    }
+    CHECK(ended > 1500);
+    CHECK(unterminated > 100);
+}
 
 TEST_CASE("a value read where simdjson left it shows what the same value read by nlohmann shows") {
     jsonparse::Reader reader;
