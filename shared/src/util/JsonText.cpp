@@ -70,17 +70,23 @@ size_t endOfString(std::string_view s, size_t i) {
 }
 
 #if defined(__SSE2__)
-// Of the 64 bytes at p, a bit (in memory order) for each byte equal to c.
-uint64_t bytesEqual(const char* p, char c) {
-    const __m128i wanted = _mm_set1_epi8(c);
-    uint64_t bits = 0;
-    for (int k = 0; k < 4; ++k) {
-        const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
-        bits |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, wanted))))
-                << (16 * k);
+// 64 bytes of text, loaded once for the masks asked of them.
+struct Block {
+    __m128i parts[4];
+    explicit Block(const char* p) {
+        for (int k = 0; k < 4; ++k)
+            parts[k] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
     }
-    return bits;
-}
+    // A bit (in memory order) for each byte equal to c.
+    uint64_t equal(char c) const {
+        const __m128i wanted = _mm_set1_epi8(c);
+        uint64_t bits = 0;
+        for (int k = 0; k < 4; ++k)
+            bits |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(parts[k], wanted))))
+                    << (16 * k);
+        return bits;
+    }
+};
 
 // Each bit the XOR of itself and every bit below it: from a quote that opens a string up to the
 // one that closes it, the bits inside.
@@ -106,11 +112,11 @@ size_t endOfStructure(std::string_view s, size_t i) {
     while (i < n) {
 #if defined(__SSE2__)
         if (n - i >= 64) {
-            const uint64_t backslashes = bytesEqual(p + i, '\\');
-            if (backslashes == 0) {
-                const uint64_t inside = prefixXor(bytesEqual(p + i, '"')) ^ (inString ? ~uint64_t{0} : 0);
-                const uint64_t opens = bytesEqual(p + i, '{') | bytesEqual(p + i, '[');
-                const uint64_t closes = bytesEqual(p + i, '}') | bytesEqual(p + i, ']');
+            const Block block(p + i);
+            if (block.equal('\\') == 0) {
+                const uint64_t inside = prefixXor(block.equal('"')) ^ (inString ? ~uint64_t{0} : 0);
+                const uint64_t opens = block.equal('{') | block.equal('[');
+                const uint64_t closes = block.equal('}') | block.equal(']');
                 for (uint64_t brackets = (opens | closes) & ~inside; brackets != 0; brackets &= brackets - 1) {
                     const int bit = std::countr_zero(brackets);
                     if (opens >> bit & 1)
