@@ -10,12 +10,14 @@
 #include "signpost/util/JsonParse.hpp"
 #include "signpost/util/JsonText.hpp"
 #include "signpost/util/Text.hpp"
+#include "signpost/util/Thread.hpp"
 #include "signpost/util/Time.hpp"
 #include "signpost/util/Uuid.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -964,4 +966,30 @@ TEST_CASE("the executables run on the allocator they were linked with") {
         CHECK(name.rfind("tcmalloc (gperftools ", 0) == 0);
     else
         CHECK(name == "system malloc");
+}
+
+TEST_CASE("a thread that feeds a writer runs behind it, and only that thread") {
+    const int before = util::threadNice();
+    int inside = before, afterAgain = before;
+    bool lowered = false, loweredPastTheTop = false;
+    std::thread feeder([&] {
+        lowered = util::lowerThreadPriority(10);
+        inside = util::threadNice();
+        loweredPastTheTop = util::lowerThreadPriority(50); // held at the lowest there is
+        afterAgain = util::threadNice();
+    });
+    feeder.join();
+#ifdef __linux__
+    REQUIRE(lowered);
+    CHECK(inside == std::min(before + 10, 19));
+    CHECK(loweredPastTheTop);
+    CHECK(afterAgain == 19);
+#else
+    CHECK_FALSE(lowered);
+#endif
+    CHECK(util::threadNice() == before); // the calling thread, and the process, are as they were
+    CHECK_FALSE(util::lowerThreadPriority(0));
+    std::thread later([&] { inside = util::threadNice(); });
+    later.join();
+    CHECK(inside == before); // a new thread starts from the process's own
 }
