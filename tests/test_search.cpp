@@ -950,6 +950,60 @@ TEST_CASE("a bulk load indexes in rowid order and the last write of a service wi
     CHECK(db.integrityCheck() == "ok");
 }
 
+TEST_CASE("the dictionary holds every word of the index but the tags, however it is counted") {
+    // A load built beside counts the words before 'm' on the builder's thread and the rest on the
+    // writer's, each passing over the tags by their range; a rebuild counts them in one place.
+    // Both must hold what the whole vocabulary holds, words sorting after the tags included.
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "w.db").string());
+    DirectoryStore store(db);
+    // U+F900 (a CJK compatibility ideograph) and U+1D401 (mathematical bold B) are letters whose
+    // UTF-8 sorts after the tags' mark, U+E001.
+    const std::vector<std::string> words{"Alder",  "Lantern",      "Meadow",        "Mynydd",  "Zephyr",
+                                         "Møller", "\uF900\u5712", "\U0001D401old", "Ōtautahi"};
+    auto service = [&](size_t i) {
+        auto s = made("words" + std::to_string(i), "Service " + words[i % words.size()] + " " + std::to_string(i),
+                      {i % 2 ? "W06000015" : "E08000001"});
+        s.keywords = words[(i * 7) % words.size()];
+        return s;
+    };
+    bool beside = false;
+    {
+        DirectoryStore::IndexSpace space(db);
+        db::Transaction txn(db, db::Transaction::Mode::Deferred);
+        DirectoryStore::BulkWrite bulk(store, &space, DirectoryStore::Arrival::AnyOrder);
+        for (size_t i = 0; i < 2100; ++i)
+            store.upsertService(service(i));
+        bulk.finish();
+        txn.commit();
+        beside = bulk.textBuiltBeside();
+    }
+    CHECK(beside);
+    // What the index holds, read whole (tags left out by column).
+    const char* kWhole = "SELECT json_array(term, sum(doc)) FROM service_vocab WHERE col <> 'tags' GROUP BY term "
+                         "UNION ALL SELECT json_array('', count(*)) FROM service_fts ORDER BY 1";
+    const char* kDictionary = "SELECT json_array(term, docs) FROM search_term ORDER BY 1";
+    const auto whole = textRows(db, kWhole);
+    CHECK(whole.size() > 20);
+    checkSameRows(whole, textRows(db, kDictionary));
+    // Words on both sides of the split, and past the tags' range, are there; no tag is.
+    const std::string afterTags = [] {
+        std::string after(kTagMark);
+        ++after.back();
+        return after;
+    }();
+    CHECK(countOf(db, "SELECT count(*) FROM search_term WHERE term >= ?1", afterTags) >= 2); // U+F900…, U+1D401…
+    CHECK(countOf(db, "SELECT count(*) FROM search_term WHERE term < 'm' AND term > ?1", "") > 3);
+    CHECK(countOf(db, "SELECT count(*) FROM search_term WHERE substr(term, 1, 1) = ?1", std::string(kTagMark)) == 0);
+    CHECK(countOf(db, "SELECT docs FROM search_term WHERE term = ?1", "zephyr") > 0);
+    CHECK(countOf(db, "SELECT docs FROM search_term WHERE term = ?1", "meadow") > 0);
+    // Counted again in one place, from the rows: the same.
+    store.reindexAll();
+    checkSameRows(whole, textRows(db, kDictionary));
+    store.refreshTermDictionary();
+    checkSameRows(whole, textRows(db, kDictionary));
+}
+
 TEST_CASE("a load into an empty index has it built beside the rows; anything else indexes from the queue") {
     test::TempDir dir;
     auto db = schema::openLocal((dir / "beside.db").string());

@@ -1,4 +1,5 @@
 #include "IndexBuild.hpp"
+#include "signpost/directory/Marks.hpp"
 
 #include "signpost/Error.hpp"
 #include "signpost/db/RtreePack.hpp"
@@ -109,14 +110,52 @@ void Boxes::write(db::Database& db) {
 namespace {
 // The dictionary, counted in one pass over the index: every word of the four text columns with
 // how many services hold it (a service with the word in two columns counts twice: an estimate for
-// IDF and completion order, never a filter). Tag tokens are not words anyone types. Term ''
-// holds the number of services indexed.
-constexpr const char* kWordCounts = "SELECT term, sum(doc) FROM service_vocab WHERE col <> 'tags' GROUP BY term";
+// IDF and completion order, never a filter). Tag tokens are not words anyone types, and are not
+// read at all: they all begin with kTagMark, and fts5vocab reads only the terms within a range's
+// bounds (the tags' long lists were an eighth of the count). Term '' holds the number of
+// services indexed.
+constexpr const char* kWordsFrom = "SELECT term, sum(doc) FROM %s WHERE term >= ?1 AND col <> 'tags' GROUP BY term";
+constexpr const char* kWordsWithin =
+    "SELECT term, sum(doc) FROM %s WHERE term >= ?1 AND term < ?2 AND col <> 'tags' GROUP BY term";
+// Where the tags' terms end: kTagMark's last byte plus one.
+const std::string kAfterTags = [] {
+    std::string after(kTagMark);
+    ++after.back();
+    return after;
+}();
+// The words before `split` are counted by the builder's thread, the rest by the writer's (see
+// IndexBuilder::run and install); about half of English words begin before 'm'.
+constexpr std::string_view kSplit = "m";
+
+std::string wordsSql(const char* shape, std::string_view vocab) {
+    std::string sql(shape);
+    sql.replace(sql.find("%s"), 2, vocab);
+    return sql;
+}
+
+// Adds the words in [from, to) (to the end, if `to` is empty) with their counts to `out`.
+void countWords(db::Database& db, std::string_view vocab, std::string_view from, std::string_view to,
+                std::vector<std::pair<std::string, int64_t>>& out) {
+    auto q = db.prepare(wordsSql(to.empty() ? kWordsFrom : kWordsWithin, vocab));
+    q.bind(1, from);
+    if (!to.empty()) q.bind(2, to);
+    while (q.step())
+        out.emplace_back(q.getText(0), q.getInt64(1));
+}
 } // namespace
 
 void rebuildTermDictionary(db::Database& db) {
-    db.exec(std::string("DELETE FROM search_term; INSERT INTO search_term (term, docs) ") + kWordCounts +
-            " UNION ALL SELECT '', count(*) FROM service_fts");
+    std::vector<std::pair<std::string, int64_t>> terms;
+    countWords(db, "service_vocab", "", kTagMark, terms);
+    countWords(db, "service_vocab", kAfterTags, "", terms);
+    terms.emplace_back("", db.queryInt64("SELECT count(*) FROM service_fts").value_or(0));
+    db.exec("DELETE FROM search_term");
+    auto insert = db.prepare("INSERT INTO search_term (term, docs) VALUES (?1, ?2)");
+    for (const auto& [term, docs] : terms) {
+        insert.bind(1, term).bind(2, docs);
+        insert.exec();
+        insert.reset();
+    }
 }
 
 // ------------------------------------------------------------------------------ IndexBuilder
@@ -284,11 +323,10 @@ void IndexBuilder::run() {
         db.exec("INSERT INTO service_fts (service_fts) VALUES ('optimize')");
         db.exec("COMMIT");
         setState(State::TablesBuilt);
-        // The dictionary is counted (reading only) while the writer copies the tables.
+        // The dictionary's first words are counted here (reading only) while the writer copies
+        // the tables; it counts the rest from its copy (install).
         std::vector<std::pair<std::string, int64_t>> terms;
-        auto q = db.prepare(kWordCounts);
-        while (q.step())
-            terms.emplace_back(q.getText(0), q.getInt64(1));
+        countWords(db, "service_vocab", "", kSplit, terms);
         terms.emplace_back("", m_rows); // the number of services (a contentless table cannot count)
         m_terms = std::move(terms);
         m_termsCounted = true;
@@ -325,7 +363,11 @@ void IndexBuilder::install(db::Database& db) {
         for (const auto& name : names)
             db.exec("DELETE FROM main." + name + "; INSERT INTO main." + name + " SELECT * FROM " + space + "." + name);
     }
-    // The dictionary the thread counted meanwhile; if it could not, counted here.
+    // The dictionary: the words from the split on counted here from the copy, the first ones by
+    // the thread meanwhile (or here too, if it could not).
+    std::vector<std::pair<std::string, int64_t>> rest;
+    countWords(db, "main.service_vocab", kSplit, kTagMark, rest);
+    countWords(db, "main.service_vocab", kAfterTags, "", rest);
     if (m_thread.joinable()) m_thread.join();
     if (!m_termsCounted) {
         rebuildTermDictionary(db);
@@ -334,6 +376,11 @@ void IndexBuilder::install(db::Database& db) {
     db.exec("DELETE FROM main.search_term");
     auto insert = db.prepare("INSERT INTO main.search_term (term, docs) VALUES (?1, ?2)");
     for (const auto& [term, docs] : m_terms) {
+        insert.bind(1, term).bind(2, docs);
+        insert.exec();
+        insert.reset();
+    }
+    for (const auto& [term, docs] : rest) {
         insert.bind(1, term).bind(2, docs);
         insert.exec();
         insert.reset();
