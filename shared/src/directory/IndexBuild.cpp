@@ -108,7 +108,7 @@ void Boxes::write(db::Database& db) {
 }
 
 namespace {
-// The dictionary, counted in one pass over the index: every word of the four text columns with
+// The dictionary, counted from the index: every word of the four text columns with
 // how many services hold it (a service with the word in two columns counts twice: an estimate for
 // IDF and completion order, never a filter). Tag tokens are not words anyone types, and are not
 // read at all: they all begin with kTagMark, and fts5vocab reads only the terms within a range's
@@ -142,6 +142,15 @@ void countWords(db::Database& db, std::string_view vocab, std::string_view from,
     while (q.step())
         out.emplace_back(q.getText(0), q.getInt64(1));
 }
+
+void insertWords(db::Database& db, std::string_view table, const std::vector<std::pair<std::string, int64_t>>& words) {
+    auto insert = db.prepare("INSERT INTO " + std::string(table) + " (term, docs) VALUES (?1, ?2)");
+    for (const auto& [term, docs] : words) {
+        insert.bind(1, term).bind(2, docs);
+        insert.exec();
+        insert.reset();
+    }
+}
 } // namespace
 
 void rebuildTermDictionary(db::Database& db) {
@@ -150,12 +159,7 @@ void rebuildTermDictionary(db::Database& db) {
     countWords(db, "service_vocab", kAfterTags, "", terms);
     terms.emplace_back("", db.queryInt64("SELECT count(*) FROM service_fts").value_or(0));
     db.exec("DELETE FROM search_term");
-    auto insert = db.prepare("INSERT INTO search_term (term, docs) VALUES (?1, ?2)");
-    for (const auto& [term, docs] : terms) {
-        insert.bind(1, term).bind(2, docs);
-        insert.exec();
-        insert.reset();
-    }
+    insertWords(db, "search_term", terms);
 }
 
 // ------------------------------------------------------------------------------ IndexBuilder
@@ -374,17 +378,8 @@ void IndexBuilder::install(db::Database& db) {
         return;
     }
     db.exec("DELETE FROM main.search_term");
-    auto insert = db.prepare("INSERT INTO main.search_term (term, docs) VALUES (?1, ?2)");
-    for (const auto& [term, docs] : m_terms) {
-        insert.bind(1, term).bind(2, docs);
-        insert.exec();
-        insert.reset();
-    }
-    for (const auto& [term, docs] : rest) {
-        insert.bind(1, term).bind(2, docs);
-        insert.exec();
-        insert.reset();
-    }
+    insertWords(db, "main.search_term", m_terms);
+    insertWords(db, "main.search_term", rest);
 }
 
 } // namespace detail
