@@ -114,29 +114,16 @@ namespace {
 // read at all: they all begin with kTagMark, and fts5vocab reads only the terms within a range's
 // bounds (the tags' long lists were an eighth of the count). Term '' holds the number of
 // services indexed.
-constexpr const char* kWordsFrom = "SELECT term, sum(doc) FROM %s WHERE term >= ?1 AND col <> 'tags' GROUP BY term";
-constexpr const char* kWordsWithin =
-    "SELECT term, sum(doc) FROM %s WHERE term >= ?1 AND term < ?2 AND col <> 'tags' GROUP BY term";
-// Where the tags' terms end: kTagMark's last byte plus one.
-const std::string kAfterTags = [] {
-    std::string after(kTagMark);
-    ++after.back();
-    return after;
-}();
+//
 // The words before `split` are counted by the builder's thread, the rest by the writer's (see
 // IndexBuilder::run and install); about half of English words begin before 'm'.
 constexpr std::string_view kSplit = "m";
 
-std::string wordsSql(const char* shape, std::string_view vocab) {
-    std::string sql(shape);
-    sql.replace(sql.find("%s"), 2, vocab);
-    return sql;
-}
-
 // Adds the words in [from, to) (to the end, if `to` is empty) with their counts to `out`.
 void countWords(db::Database& db, std::string_view vocab, std::string_view from, std::string_view to,
                 std::vector<std::pair<std::string, int64_t>>& out) {
-    auto q = db.prepare(wordsSql(to.empty() ? kWordsFrom : kWordsWithin, vocab));
+    auto q = db.prepare("SELECT term, sum(doc) FROM " + std::string(vocab) + " WHERE term >= ?1" +
+                        (to.empty() ? "" : " AND term < ?2") + " AND col <> 'tags' GROUP BY term");
     q.bind(1, from);
     if (!to.empty()) q.bind(2, to);
     while (q.step())
@@ -156,7 +143,7 @@ void insertWords(db::Database& db, std::string_view table, const std::vector<std
 void rebuildTermDictionary(db::Database& db) {
     std::vector<std::pair<std::string, int64_t>> terms;
     countWords(db, "service_vocab", "", kTagMark, terms);
-    countWords(db, "service_vocab", kAfterTags, "", terms);
+    countWords(db, "service_vocab", kAfterTagMarks, "", terms);
     terms.emplace_back("", db.queryInt64("SELECT count(*) FROM service_fts").value_or(0));
     db.exec("DELETE FROM search_term");
     insertWords(db, "search_term", terms);
@@ -371,7 +358,7 @@ void IndexBuilder::install(db::Database& db) {
     // the thread meanwhile (or here too, if it could not).
     std::vector<std::pair<std::string, int64_t>> rest;
     countWords(db, "main.service_vocab", kSplit, kTagMark, rest);
-    countWords(db, "main.service_vocab", kAfterTags, "", rest);
+    countWords(db, "main.service_vocab", kAfterTagMarks, "", rest);
     if (m_thread.joinable()) m_thread.join();
     if (!m_termsCounted) {
         rebuildTermDictionary(db);

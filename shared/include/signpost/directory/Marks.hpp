@@ -12,6 +12,8 @@ namespace signpost::directory {
 
 inline constexpr std::string_view kConceptMark = "\xEE\x80\x80"; // U+E000
 inline constexpr std::string_view kTagMark = "\xEE\x80\x81";     // U+E001
+// The first text that sorts after every tag (U+E002): tags are the terms in [kTagMark, this).
+inline constexpr std::string_view kAfterTagMarks = "\xEE\x80\x82";
 
 // Whether `text` holds any character of the reserved block U+E000–U+E0FF.
 bool hasIndexMark(std::string_view text);
