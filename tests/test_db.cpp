@@ -1,6 +1,7 @@
 // The RAII SQLite layer against real database files.
 #include "TestSupport.hpp"
 #include "signpost/db/Database.hpp"
+#include "signpost/db/FtsTokenizer.hpp"
 #include "signpost/db/RtreePack.hpp"
 #include "signpost/db/Transaction.hpp"
 #include "signpost/schema/LocalSchema.hpp"
@@ -8,6 +9,7 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -679,4 +681,48 @@ TEST_CASE("packing an R*Tree refuses what is not an empty two-dimensional rtree,
         CHECK(db.queryInt64("SELECT count(*) FROM main.geo") == 0);
         CHECK(db.queryText("SELECT rtreecheck('other', 'geo')") == "ok");
     }
+}
+
+TEST_CASE("FTS5's own tokenizer splits text as an index with that tokenizer does") {
+    db::Database db(":memory:");
+    db.exec("CREATE VIRTUAL TABLE t USING fts5(x, tokenize = 'unicode61 remove_diacritics 2', detail = column);"
+            "CREATE VIRTUAL TABLE v USING fts5vocab(t, 'row');");
+    db::FtsTokenizer tokenizer(db, "unicode61 remove_diacritics 2");
+    // Latin with Welsh accents, punctuation FTS5 treats as a break though it sits between letters
+    // (a full-width comma, a Greek ano teleia), a private-use mark (a letter to unicode61), digits.
+    const std::vector<std::string> texts{"Tŷ Newydd, Caerdydd",
+                                         "tenancy\uFF0Crescue arrears\u0387paperwork",
+                                         "\uE001fhub in\uE001x",
+                                         "Café-Crème 24/7",
+                                         "  ",
+                                         "ŴŶÂ ÔÊ"};
+    for (const auto& text : texts) {
+        CAPTURE(text);
+        db.exec("DELETE FROM t");
+        auto insert = db.prepare("INSERT INTO t (x) VALUES (?1)");
+        insert.bind(1, text);
+        insert.exec();
+        std::vector<std::string> indexed;
+        auto vocab = db.prepare("SELECT term FROM v ORDER BY term");
+        while (vocab.step())
+            indexed.push_back(vocab.getText(0));
+        auto split = tokenizer.tokenize(text, db::FtsTokenizer::Purpose::Document);
+        std::sort(split.begin(), split.end());
+        split.erase(std::unique(split.begin(), split.end()), split.end());
+        CHECK(split == indexed);
+    }
+    // Each token comes with where it ends in the text.
+    std::vector<std::pair<std::string, size_t>> seen;
+    tokenizer.forEachToken("Tŷ Newydd,", db::FtsTokenizer::Purpose::Query,
+                           [&](std::string_view token, size_t end) { seen.emplace_back(token, end); });
+    CHECK(seen == std::vector<std::pair<std::string, size_t>>{{"ty", 3}, {"newydd", 10}});
+    // What the visitor throws comes out whole, and the tokenizer still works after it.
+    CHECK_THROWS_WITH(tokenizer.forEachToken("one two", db::FtsTokenizer::Purpose::Query,
+                                             [](std::string_view, size_t) { throw std::runtime_error("stop"); }),
+                      "stop");
+    CHECK(tokenizer.tokenize("one two", db::FtsTokenizer::Purpose::Query) == std::vector<std::string>{"one", "two"});
+    // A tokenizer FTS5 does not have, or arguments it refuses, are errors.
+    CHECK_THROWS_AS(db::FtsTokenizer(db, "nosuchtokenizer"), Error);
+    CHECK_THROWS_AS(db::FtsTokenizer(db, "unicode61 remove_diacritics 9"), Error);
+    CHECK_THROWS_AS(db::FtsTokenizer(db, ""), Error);
 }

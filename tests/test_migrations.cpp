@@ -105,7 +105,10 @@ INSERT INTO service (id, organisation_id, name, commissioning_route) VALUES ('sv
 )sql");
              directory::DirectoryStore(db).reindexAll(); // a v14 build indexed what it wrote
          }},
+        // v16 makes the search index again without word positions: v15 only edited checks, and
+        // the v14 service's index (detail = full) is what v16 replaces.
         {15, [](db::Database&) {}},
+        {16, [](db::Database&) {}},
     };
     return f;
 }
@@ -176,8 +179,9 @@ TEST_CASE("every earlier version upgrades with its data intact") {
                 fixtures().at(v)(db);
             }
             REQUIRE(db.userVersion() == start);
-            // Whatever index an older build wrote, v14 builds it again with today's code (an index
-            // from before v7 had no result cards, one from before v8 no synonym concept tokens).
+            // Whatever index an older build wrote, v16 builds it again with today's code (an index
+            // from before v7 had no result cards, one from before v8 no synonym concept tokens,
+            // one from before v16 word positions).
         }
         db::Database db(path);
         auto result = db::migrate(db, schema::localMigrations());
@@ -212,6 +216,15 @@ TEST_CASE("every earlier version upgrades with its data intact") {
         CHECK(db.queryInt64("SELECT count(*) FROM service_fts WHERE instr(tags, char(57345)) > 0").value_or(-1) ==
               services);
         CHECK(db.queryInt64("SELECT count(*) FROM service_card").value_or(-1) == services);
+        // v16: the index keeps no word positions, so a phrase of two words is refused (search
+        // never makes one), and a word still finds its service.
+        CHECK(db.queryText("SELECT sql FROM sqlite_schema WHERE name = 'service_fts'")
+                  .value_or("")
+                  .find("detail = column") != std::string::npos);
+        CHECK_THROWS_WITH_AS(
+            db.queryInt64("SELECT count(*) FROM service_fts WHERE service_fts MATCH '\"debt advice\"'"),
+            doctest::Contains("phrase queries are not supported"), signpost::Error);
+        CHECK(db.queryInt64("SELECT count(*) FROM service_fts WHERE service_fts MATCH 'debt'").value_or(0) == 1);
         for (const char* gone : {"service_area", "service_need", "contact", "opening_time"}) CHECK_FALSE(db.tableExists(gone));
         if (start >= 14) {
             // v15 edited the checks' definitions only: the rows are as they were.

@@ -494,6 +494,43 @@ TEST_CASE("SQL metacharacters and FTS5 syntax in the search box are plain text")
     CHECK(!search.search(text("\"debt\"", {"E08000001"})).results.empty());
 }
 
+TEST_CASE("text is split into words where the index splits it, never into a phrase the index refuses") {
+    // The index keeps no word positions (schema v16), so FTS5 refuses a quoted phrase of two
+    // tokens. Letters joined by punctuation outside Latin text (a full-width comma, a Greek ano
+    // teleia, an Armenian full stop) are two words to FTS5's tokenizer: the words typed, and the
+    // dictionary that completes them, must be split the same way.
+    SeededDirectory d;
+    DirectoryStore store(d.db);
+    auto joined = made("joined", "Quillfeather Tenancy\uFF0CRescue", {"E08000001"}, {"housing"});
+    joined.description = "Help with arrears\u0387paperwork and bailiffs\u0589letters.";
+    store.upsertService(joined); // one service, so the dictionary is counted entry by entry
+    DirectorySearch search(d.db);
+    for (std::string typed : {"tenancy\uFF0Crescue", "tenancy\uFF0Cresc", "arrears\u0387paperwork", "bailiffs\u0589let",
+                              "quillfeather tenancy\uFF0C", "Tenancy\u0387Rescue"}) {
+        CAPTURE(typed);
+        SearchOutcome found;
+        REQUIRE_NOTHROW(found = search.search(text(typed)));
+        CHECK(names(found) == std::vector<std::string>{"Quillfeather Tenancy\uFF0CRescue"});
+        REQUIRE_NOTHROW(found = search.search(text(typed, {"E08000001"})));
+        CHECK(names(found) == std::vector<std::string>{"Quillfeather Tenancy\uFF0CRescue"});
+    }
+    // The dictionary holds the words, not the pairs: a completion of "tenanc" that was a pair
+    // would be quoted as one phrase.
+    for (const char* pair : {"tenancy\uFF0Crescue", "arrears\u0387paperwork", "bailiffs\u0589letters"})
+        CHECK(countOf(d.db, "SELECT count(*) FROM search_term WHERE term = ?1", pair) == 0);
+    for (const char* word : {"quillfeather", "tenancy", "rescue", "arrears", "paperwork", "bailiffs", "letters"}) {
+        CAPTURE(word);
+        CHECK(countOf(d.db, "SELECT count(*) FROM search_term WHERE term = ?1", word) == 1);
+    }
+    CHECK(names(search.search(text("quillf"))) == std::vector<std::string>{"Quillfeather Tenancy\uFF0CRescue"});
+    // Typed text that ends in such punctuation has finished its last word: it is not completed.
+    CHECK(names(search.search(text("quill"))) == std::vector<std::string>{"Quillfeather Tenancy\uFF0CRescue"});
+    CHECK(search.search(text("quill\uFF0C")).results.empty());
+    // Taken out again, entry by entry: the words go with it.
+    CHECK(store.deleteService(joined.id));
+    CHECK(countOf(d.db, "SELECT count(*) FROM search_term WHERE term = ?1 AND docs > 0", "quillfeather") == 0);
+}
+
 TEST_CASE("the synthetic directory is deterministic and spreads over every area and need") {
     auto a = syntheticService(42, 100, 7), b = syntheticService(42, 100, 7), c = syntheticService(42, 100, 8);
     CHECK(a.id == b.id);

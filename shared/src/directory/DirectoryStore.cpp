@@ -4,6 +4,7 @@
 #include "signpost/directory/Synonyms.hpp"
 #include "signpost/domain/Areas.hpp"
 #include "signpost/domain/Needs.hpp"
+#include "signpost/schema/LocalSchema.hpp"
 #include "signpost/util/JsonText.hpp"
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Uuid.hpp"
@@ -649,8 +650,14 @@ void DirectoryStore::applyIndex(const IndexEntry& e, bool maintainTerms) {
     if (maintainTerms) countTerms(e.name + '\n' + e.description + '\n' + e.organisation + '\n' + e.keywords, +1);
 }
 
+const db::FtsTokenizer& DirectoryStore::tokenizer() {
+    if (!m_tokenizer) m_tokenizer = std::make_unique<db::FtsTokenizer>(m_db, schema::kServiceTextTokenizer);
+    return *m_tokenizer;
+}
+
 void DirectoryStore::countTerms(std::string_view text, int delta) {
-    auto tokens = text::tokenize(text);
+    // The words FTS5 indexed, as the one-pass rebuild reads them from it (its vocabulary).
+    auto tokens = tokenizer().tokenize(text, db::FtsTokenizer::Purpose::Document);
     std::sort(tokens.begin(), tokens.end());
     tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
     tokens.emplace_back(); // '' counts searchable services

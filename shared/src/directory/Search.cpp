@@ -3,6 +3,7 @@
 #include "signpost/directory/Rank.hpp"
 #include "signpost/directory/Synonyms.hpp"
 #include "signpost/domain/Areas.hpp"
+#include "signpost/schema/LocalSchema.hpp"
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Time.hpp"
 
@@ -43,9 +44,10 @@ bool isStopWord(std::string_view word) {
     return std::find(kStopWords.begin(), kStopWords.end(), word) != kStopWords.end();
 }
 
-// A term for the FTS5 expression. Tokens are letters and digits only (text::tokenize), so
-// wrapping in double quotes is enough to make anything a person typed plain text: no column
-// filters, operators, NEAR groups or SQL reach the parser.
+// A term for the FTS5 expression. Each is one token as the index's tokenizer splits text
+// (tokenizer()), letters and digits only, so wrapping it in double quotes is enough to make
+// anything a person typed plain text: no column filters, operators, NEAR groups or SQL reach the
+// parser, and no phrase of two tokens, which an index without positions refuses.
 std::string quoteTerm(std::string_view term) {
     bool prefix = !term.empty() && term.back() == '*';
     if (prefix) term.remove_suffix(1);
@@ -59,13 +61,6 @@ std::string quoteTerm(std::string_view term) {
     return out;
 }
 
-bool endsInWord(std::string_view text) {
-    if (text.empty()) return false;
-    unsigned char last = static_cast<unsigned char>(text.back());
-    if (last >= 0x80) return true; // inside a multi-byte letter (ŵ, ŷ …)
-    return std::isalnum(last) != 0;
-}
-
 } // namespace
 
 DirectorySearch::DirectorySearch(db::Database& db, std::time_t now) : m_db(db), m_now(now) {
@@ -74,12 +69,21 @@ DirectorySearch::DirectorySearch(db::Database& db, std::time_t now) : m_db(db), 
 
 std::time_t DirectorySearch::now() const { return m_now ? m_now : std::time(nullptr); }
 
+const db::FtsTokenizer& DirectorySearch::tokenizer() const {
+    if (!m_tokenizer) m_tokenizer = std::make_unique<db::FtsTokenizer>(m_db, schema::kServiceTextTokenizer);
+    return *m_tokenizer;
+}
+
 DirectorySearch::TextQuery DirectorySearch::textQuery(std::string_view text) const {
     TextQuery out;
     // Concept tokens and filter tags are made when services are indexed, never typed (Marks.hpp).
     const std::string typed = withoutIndexMarks(text);
-    std::vector<std::string> tokens = text::tokenize(typed);
-    bool lastIsPrefix = endsInWord(typed);
+    std::vector<std::string> tokens;
+    bool lastIsPrefix = false; // the text ends inside a word, still being typed
+    tokenizer().forEachToken(typed, db::FtsTokenizer::Purpose::Query, [&](std::string_view token, size_t end) {
+        tokens.emplace_back(token);
+        lastIsPrefix = end == typed.size();
+    });
     if (tokens.size() > 1) {
         std::vector<std::string> kept;
         for (size_t i = 0; i < tokens.size(); ++i) {

@@ -13,8 +13,8 @@ namespace {
 // The search index (FTS rows, result cards, location boxes, word dictionary) is derived from the
 // directory tables by today's DirectoryStore, which reads today's tables: a step cannot build it
 // while later steps have yet to bring the tables to today's shape. The last step that changed the
-// directory's tables (v14) rebuilds it, for every version it upgrades from; a later such step
-// takes the rebuild over.
+// directory's tables or the index's (v16) rebuilds it, for every version it upgrades from; a later
+// such step takes the rebuild over (v14 did before v16).
 void rebuildDirectoryIndex(db::Database& db) { directory::DirectoryStore(db).reindexAll(); }
 
 // v1: the directory tables. Child tables hang off the service's integer rowid (compact indexes,
@@ -188,7 +188,7 @@ CREATE TABLE postcode_district (
     area_code TEXT
 ) WITHOUT ROWID;
 )sql");
-    // Indexed by v14 (rebuildDirectoryIndex).
+    // Indexed by v16 (rebuildDirectoryIndex).
 }
 
 // v3: sync. `record` mirrors what the server holds for this user (fields with per-field server
@@ -375,7 +375,7 @@ WHERE s.rowid IN (SELECT rowid FROM service_fts);
 // carries the concept tokens of the synonym groups its words belong to, and search_term counts
 // them; filter tags start with a mark no text holds (directory/Marks.hpp), so queries need no
 // column filters. The index is derived from the directory tables, so it is built again from them,
-// by v14 (rebuildDirectoryIndex).
+// by v16 (rebuildDirectoryIndex).
 void v8SynonymConcepts(db::Database&) {}
 
 // Each queue index: its name, the column a queue selects on, and every column in its order.
@@ -455,8 +455,9 @@ void v13StatusIndexForConflicts(db::Database& db) {
 // against its foreign key: about a third of the time of loading a directory
 // (docs/benchmarks.md, twenty-first session). Nothing reads them except with their service.
 // Locations stay a table: an Open Referral location is an entity of its own, shared by services.
-// The index is rebuilt here whatever the version upgraded from: it is derived, today's code
-// writes it from today's tables, and a rebuild costs about 10 s per 100,000 services, once.
+// The index was rebuilt here whatever the version upgraded from (v16 now does it): it is
+// derived, today's code writes it from today's tables, and a rebuild costs about 10 s per 100,000
+// services, once.
 void v14ServiceChildrenInRow(db::Database& db) {
     db.exec(R"sql(
 ALTER TABLE service ADD COLUMN areas TEXT NOT NULL DEFAULT '';
@@ -478,7 +479,7 @@ DROP TABLE service_need;
 DROP TABLE contact;
 DROP TABLE opening_time;
 )sql");
-    rebuildDirectoryIndex(db);
+    // The index is built again by v16.
 }
 
 // v15: the value lists a directory row is checked against (a service's commissioning route, an
@@ -535,6 +536,29 @@ void v15ChecksWithoutTemporaryTables(db::Database& db) {
     db.exec("SELECT count(*) FROM service WHERE 0; SELECT count(*) FROM organisation WHERE 0;");
 }
 
+// v16: the search index keeps which columns hold each word, not where in them (FTS5's
+// `detail = column` in place of `full`). Search never reads a position: its typed words are one
+// token each (split by FTS5's own tokenizer, db::FtsTokenizer), filters are tags, and ranking asks
+// only which columns a phrase is in (Rank.cpp). Without the positions the index is 0.58x the size
+// and a 100,000-service import takes 0.88x the time (docs/benchmarks.md, thirty-second session).
+// FTS5 fixes the option when a table is made, so the table is made again and the index rebuilt.
+void v16IndexWithoutPositions(db::Database& db) {
+    db.exec(std::string(R"sql(
+DROP TABLE service_vocab;
+DROP TABLE service_fts;
+CREATE VIRTUAL TABLE service_fts USING fts5(
+    name, description, organisation, keywords, tags,
+    tokenize = ')sql") +
+            kServiceTextTokenizer +
+            R"sql(',
+    columnsize = 0,
+    detail = column
+);
+CREATE VIRTUAL TABLE service_vocab USING fts5vocab(service_fts, 'col');
+)sql");
+    rebuildDirectoryIndex(db);
+}
+
 const std::array kLocalMigrations{
     db::Migration{1, "directory tables", v1Directory},
     db::Migration{2, "directory search index", v2Search},
@@ -551,6 +575,7 @@ const std::array kLocalMigrations{
     db::Migration{13, "the index by status holds conflicts only", v13StatusIndexForConflicts},
     db::Migration{14, "a service's areas, needs, contacts and opening times in its row", v14ServiceChildrenInRow},
     db::Migration{15, "directory checks without temporary tables", v15ChecksWithoutTemporaryTables},
+    db::Migration{16, "search index without word positions", v16IndexWithoutPositions},
 };
 
 } // namespace

@@ -2,6 +2,7 @@
 // Reads and writes the provider directory in a local database. Every write is atomic (it runs in
 // a savepoint, so it composes with a caller's transaction) and keeps the search index in step.
 #include "signpost/db/Database.hpp"
+#include "signpost/db/FtsTokenizer.hpp"
 #include "signpost/directory/Marks.hpp"
 #include "signpost/domain/Directory.hpp"
 
@@ -196,6 +197,9 @@ private:
     void applyIndex(const IndexEntry& entry, bool countTerms);
     void removeFromIndex(int64_t rowid, bool countTerms);
     void countTerms(std::string_view text, int delta);
+    // Splits text as the index splits it, for the dictionary (made when first needed).
+    const db::FtsTokenizer& tokenizer();
+    std::unique_ptr<db::FtsTokenizer> m_tokenizer;
     void rebuildTermDictionary();
     bool m_bulk = false;
     std::deque<IndexEntry> m_pending;

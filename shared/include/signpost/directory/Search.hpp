@@ -2,6 +2,7 @@
 // Directory search: what a practitioner types, plus filters, against the local FTS5 index.
 // See docs/search.md for the design (filter tokens inside FTS, candidate cap, near-me by R*Tree).
 #include "signpost/db/Database.hpp"
+#include "signpost/db/FtsTokenizer.hpp"
 #include "signpost/domain/Enums.hpp"
 
 #include <ctime>
@@ -124,8 +125,12 @@ private:
     std::string localAreasJson(const SearchQuery& query) const;
     void bindPostFilters(db::Statement& stmt, const SearchQuery& query, int firstIndex) const;
 
+    // Splits typed text as the index splits it (made when first needed).
+    const db::FtsTokenizer& tokenizer() const;
+
     db::Database& m_db;
     std::time_t m_now;
+    mutable std::unique_ptr<db::FtsTokenizer> m_tokenizer;
 };
 
 } // namespace signpost::directory

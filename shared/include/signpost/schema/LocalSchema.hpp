@@ -46,6 +46,10 @@ inline constexpr int64_t kLocalMmapBytes = int64_t{1} << 30;
 // (docs/benchmarks.md). A database made before keeps its 4 KiB pages.
 inline constexpr int kLocalPageBytes = 16 * 1024;
 
+// How the search index (service_fts) splits text into words; search splits what a person types
+// the same way, with FTS5's own tokenizer (db::FtsTokenizer).
+inline constexpr const char* kServiceTextTokenizer = "unicode61 remove_diacritics 2";
+
 // Opens (creating if needed) a local database and migrates it to the latest schema.
 db::Database openLocal(const std::string& path, db::OpenOptions options = {});
 
