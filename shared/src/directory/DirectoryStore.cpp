@@ -290,7 +290,7 @@ std::optional<Organisation> DirectoryStore::organisation(std::string_view id) {
 
 // ----------------------------------------------------------------------------------- services
 
-DirectoryStore::PreparedService DirectoryStore::prepare(Service service) {
+DirectoryStore::PreparedService DirectoryStore::prepare(Service&& service) {
     PreparedService p;
     p.supervision = supervisionCodes(service.supervisionTypes);
     p.languages = joinCodes(service.languages);

@@ -622,15 +622,22 @@ void completeService(PreparedService& p) {
 // The service as DirectoryStore writes it, with what the record holds beyond the model: the
 // service's extra when `writeExtra` (always for a stored service, so a dropped field goes; for a
 // new one only if there is any), each embedded location's (the last for a repeated id).
-DirectoryStore::PreparedService readyToWrite(const PreparedService& p, bool writeExtra) {
-    auto ready = DirectoryStore::prepare(p.service);
-    if (writeExtra) ready.extra = p.extra.empty() ? std::string() : p.extra.dump();
-    if (!p.locationExtras.empty()) {
-        const auto& locations = ready.service.locations;
-        ready.locationExtras.resize(locations.size());
-        for (const auto& [id, extra] : p.locationExtras)
-            for (size_t i = 0; i < locations.size(); ++i)
-                if (locations[i].id == id) ready.locationExtras[i] = extra;
+// The service moves into what is returned, not copied (a copy was a twentieth of a reading
+// thread's time): p.service is left empty, unless this throws, when it is as it was.
+DirectoryStore::PreparedService readyToWrite(PreparedService& p, bool writeExtra) {
+    auto ready = DirectoryStore::prepare(std::move(p.service));
+    try {
+        if (writeExtra) ready.extra = p.extra.empty() ? std::string() : p.extra.dump();
+        if (!p.locationExtras.empty()) {
+            const auto& locations = ready.service.locations;
+            ready.locationExtras.resize(locations.size());
+            for (const auto& [id, extra] : p.locationExtras)
+                for (size_t i = 0; i < locations.size(); ++i)
+                    if (locations[i].id == id) ready.locationExtras[i] = extra;
+        }
+    } catch (...) {
+        p.service = std::move(ready.service);
+        throw;
     }
     return ready;
 }
@@ -2311,7 +2318,11 @@ void Importer::serviceRecord(json& rec, const Where& where) {
 }
 
 void Importer::storeService(PreparedService& p, const Where& where) {
+    // A reading thread that made the service ready to write moved it there: it comes back for
+    // what follows, and goes again (moved) once it is settled.
+    if (p.ready) p.service = std::move(p.ready->service);
     Service& s = p.service;
+    bool handedOver = false; // s is in p.ready
     auto [seen, fresh] = m_services.try_emplace(s.id, where.label);
     if (!fresh) {
         reject(where.file, s.id, "id",
@@ -2382,7 +2393,10 @@ void Importer::storeService(PreparedService& p, const Where& where) {
         if (!p.ready || stored) {
             completeService(p);
             p.ready = readyToWrite(p, true);
+        } else {
+            p.ready->service = std::move(s);
         }
+        handedOver = true;
         writing = true;
         if (p.organisation) wroteOrg = writeOrganisation(*p.organisation);
         // Nothing that can reject the record may follow upsertPrepared: its search-index update is
@@ -2397,6 +2411,7 @@ void Importer::storeService(PreparedService& p, const Where& where) {
         // Part of the record may be written, with no savepoint to take it back: the import starts
         // again with one per record.
         if (writing && !m_guarded) throw UnguardedWriteFailed{};
+        if (handedOver) s = std::move(p.ready->service); // upsertPrepared reads it, and leaves it
         if (wroteOrg) {
             m_orgWritten.erase(p.organisation->org.id);
             m_orgInDb.erase(p.organisation->org.id);

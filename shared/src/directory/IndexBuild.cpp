@@ -276,6 +276,22 @@ bool IndexBuilder::tablesBuilt() {
     return m_state == State::TablesBuilt;
 }
 
+namespace {
+
+// An import's entries are offered in rowid order, not the order the reading threads made them
+// in, so each one's text (about 700 bytes in five strings) is somewhere else in a heap of 100 MB
+// and no longer in any cache: FTS5 waited on memory for every row. The text of the row eight ahead
+// is asked for while this one is tokenized (an import 0.96x, docs/benchmarks.md).
+constexpr size_t kPrefetchAhead = 8;
+
+void prefetchText(const DirectoryStore::IndexEntry& entry) {
+    for (const std::string* text : {&entry.name, &entry.description, &entry.organisation, &entry.keywords, &entry.tags})
+        for (size_t at = 0; at < text->size(); at += 64) // a cache line
+            __builtin_prefetch(text->data() + at);
+}
+
+} // namespace
+
 void IndexBuilder::run() {
     try {
         db::OpenOptions options;
@@ -304,7 +320,9 @@ void IndexBuilder::run() {
                 if (m_queue.empty()) break; // closed, and everything offered is indexed
                 batch.swap(m_queue);
             }
-            for (const auto* entry : batch) {
+            for (size_t i = 0; i < batch.size(); ++i) {
+                if (i + kPrefetchAhead < batch.size()) prefetchText(*batch[i + kPrefetchAhead]);
+                const auto* entry = batch[i];
                 if (!entry->searchable) continue;
                 insertTextRow(db, *entry);
                 ++m_rows;

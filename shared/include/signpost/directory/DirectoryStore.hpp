@@ -130,7 +130,10 @@ public:
         std::optional<std::string> extra;
         std::vector<std::optional<std::string>> locationExtras;
     };
-    static PreparedService prepare(domain::Service service);
+    // The rvalue form moves the service in only once all else is made: if it throws, the
+    // caller's service is as it was (but for location ids it lacked, filled in).
+    static PreparedService prepare(domain::Service&& service);
+    static PreparedService prepare(const domain::Service& service) { return prepare(domain::Service(service)); }
     // Takes the index entry; what is left of `prepared` is the caller's to free (a producer
     // thread can, so the writer does not spend its time freeing strings).
     int64_t upsertPrepared(PreparedService&& prepared, bool* inserted = nullptr);
