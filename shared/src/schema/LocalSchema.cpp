@@ -540,7 +540,7 @@ void v15ChecksWithoutTemporaryTables(db::Database& db) {
 // `detail = column` in place of `full`). Search never reads a position: its typed words are one
 // token each (split by FTS5's own tokenizer, db::FtsTokenizer), filters are tags, and ranking asks
 // only which columns a phrase is in (Rank.cpp). Without the positions the index is 0.58x the size
-// and a 100,000-service import takes 0.88x the time (docs/benchmarks.md, thirty-second session).
+// and a 100,000-service import takes 0.88-0.91x the time (docs/benchmarks.md, thirty-second session).
 // FTS5 fixes the option when a table is made, so the table is made again and the index rebuilt.
 void v16IndexWithoutPositions(db::Database& db) {
     db.exec(std::string(R"sql(
