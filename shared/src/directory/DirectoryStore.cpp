@@ -258,6 +258,11 @@ ON CONFLICT (id) DO UPDATE SET
         for (auto rowid : rowids) reindexService(rowid);
     }
     if (sp) sp->release();
+    // A load's services find the names they are indexed with here, not by reading the row back
+    // (a seed writes its 25,000 organisations before their services).
+    if (loadCachesValid())
+        m_loadOrganisations.insert_or_assign(
+            org.id, OrganisationNames{org.name, org.nameCy, organisationColumn(org.name, org.nameCy)});
 }
 
 std::pair<std::string, std::string> DirectoryStore::organisationNames(const std::string& id) {
