@@ -735,7 +735,10 @@ TEST_CASE("a feed without our extensions keeps what practitioners set") {
     store.upsertService(*s);
     Organisation org = *store.organisation(kExampleOrg);
     org.isaStatus = IsaStatus::InForce;
+    const std::string orgExtra = store.organisationExtra(kExampleOrg);
+    CHECK_FALSE(orgExtra.empty());
     store.upsertOrganisation(org);
+    CHECK(store.organisationExtra(kExampleOrg) == orgExtra); // an edit keeps the published fields
     REQUIRE(hsds::importPath(db, examplesDir() / "service_full.json").ok());
     auto again = store.service(kExampleService);
     REQUIRE(again);
@@ -743,6 +746,10 @@ TEST_CASE("a feed without our extensions keeps what practitioners set") {
     CHECK(again->womenOnly);
     CHECK(again->supervisionTypes == std::vector<SupervisionType>{SupervisionType::Licence});
     CHECK(again->nameCy == "Cwnsela Cymunedol");
+    CHECK(store.organisation(kExampleOrg)->isaStatus == IsaStatus::InForce);
+    // With the organisation alone left (no services), the import still finds it there.
+    REQUIRE(store.deleteService(kExampleService));
+    REQUIRE(hsds::importPath(db, examplesDir() / "service_full.json").ok());
     CHECK(store.organisation(kExampleOrg)->isaStatus == IsaStatus::InForce);
 }
 

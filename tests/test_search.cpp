@@ -817,6 +817,90 @@ TEST_CASE("what a load remembers (organisation names, an area's next rowid) does
     db.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
 }
 
+TEST_CASE("a load into an empty directory reads back nothing it has not written, and misses nothing it has") {
+    test::TempDir dir;
+    auto db = schema::openLocal((dir / "e.db").string());
+    DirectoryStore store(db);
+    Organisation late{"org-late", "Latecomer Trust", "", "", "", "", "", IsaStatus::None, {}, {}, false};
+    Organisation first{"org-first", "Foremost Trust", "", "", "", "", "", IsaStatus::None, {}, {}, false};
+    {
+        db::Transaction txn(db);
+        DirectoryStore::BulkWrite bulk(store);
+        // The empty directory is seen when the load first asks, so asked after a write, it is not.
+        store.upsertService(made("early", "Early Mentoring", {"E08000001"}));
+        CHECK_FALSE(store.loadBeganEmpty());
+        bulk.finish();
+        txn.commit();
+    }
+    CHECK(store.deleteService(uuid::fromName("test:early")));
+    {
+        db::Transaction txn(db);
+        DirectoryStore::BulkWrite bulk(store);
+        CHECK(store.loadBeganEmpty());
+        auto early = made("early", "Early Mentoring", {"E08000001"});
+        early.organisationId = late.id; // named before it is written: indexed without a name
+        store.upsertService(early);
+        store.upsertOrganisation(first); // written before any service names it
+        auto prompt = made("prompt", "Prompt Mentoring", {"E08000001"});
+        prompt.organisationId = first.id;
+        store.upsertService(prompt);
+        store.upsertOrganisation(late); // the service that named it is indexed again, with its name
+        auto after = made("after", "After Mentoring", {"E08000001"});
+        after.organisationId = late.id;
+        store.upsertService(after);
+        first.name = "Foremost Renamed Trust"; // written by this load: read back, and renamed
+        store.upsertOrganisation(first);
+        CHECK(store.loadBeganEmpty());
+        bulk.finish();
+        txn.commit();
+    }
+    DirectorySearch search(db);
+    auto organisationOf = [&](const std::string& word) {
+        auto found = search.search(text(word));
+        REQUIRE(found.results.size() == 1);
+        return found.results[0].organisation;
+    };
+    CHECK(organisationOf("early") == "Latecomer Trust");
+    CHECK(organisationOf("after") == "Latecomer Trust");
+    CHECK(organisationOf("prompt") == "Foremost Renamed Trust");
+    CHECK(search.search(text("latecomer")).results.size() == 2);
+    db.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
+    // Once the directory holds anything, a load reads back as before.
+    {
+        db::Transaction txn(db);
+        DirectoryStore::BulkWrite bulk(store);
+        CHECK_FALSE(store.loadBeganEmpty());
+    }
+    // After a rollback the load no longer knows all it wrote (it forgets the names it kept), so
+    // it reads back again: a rename then reaches the service indexed before it.
+    auto again = schema::openLocal((dir / "r.db").string());
+    DirectoryStore fresh(again);
+    {
+        db::Transaction txn(again);
+        DirectoryStore::BulkWrite bulk(fresh);
+        Organisation named{"org-named", "Namesake Trust", "", "", "", "", "", IsaStatus::None, {}, {}, false};
+        fresh.upsertOrganisation(named);
+        auto served = made("served", "Served Mentoring", {"E08000001"});
+        served.organisationId = named.id;
+        fresh.upsertService(served);
+        {
+            db::Savepoint sp(again, "record");
+            fresh.upsertService(made("dropped", "Dropped Mentoring", {"E08000001"}));
+            sp.rollback();
+        }
+        CHECK_FALSE(fresh.loadBeganEmpty());
+        named.name = "Renamed Trust";
+        fresh.upsertOrganisation(named);
+        bulk.finish();
+        txn.commit();
+    }
+    DirectorySearch searchAgain(again);
+    auto found = searchAgain.search(text("served"));
+    REQUIRE(found.results.size() == 1);
+    CHECK(found.results[0].organisation == "Renamed Trust");
+    CHECK(searchAgain.search(text("dropped")).results.empty());
+}
+
 TEST_CASE("a service write that fails undoes itself, but in an all-or-nothing load the caller undoes the load") {
     test::TempDir dir;
     auto db = schema::openLocal((dir / "aon.db").string());

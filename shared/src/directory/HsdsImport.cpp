@@ -1908,8 +1908,10 @@ PreparedOrg Importer::mapOrganisation(Node org, const std::string& base, bool to
 bool Importer::writeOrganisation(const PreparedOrg& p) {
     const std::string& id = p.org.id;
     // A service's copy of its organization never overrides the one already written by this import.
-    if (!p.topLevel && m_orgWritten.count(id)) return false;
-    auto existing = m_store.organisation(id);
+    const bool written = m_orgWritten.count(id) != 0;
+    if (!p.topLevel && written) return false;
+    // Into an empty directory, one this import has not written is not there.
+    auto existing = !written && m_store.loadBeganEmpty() ? std::nullopt : m_store.organisation(id);
     // ISA status and the sample flag are ours, not the publisher's: keep them.
     Organisation o = existing ? *existing : Organisation{};
     o.id = id;
@@ -1930,8 +1932,7 @@ bool Importer::writeOrganisation(const PreparedOrg& p) {
         stored.update(extra);
         extra = std::move(stored);
     }
-    m_store.upsertOrganisation(o);
-    m_store.setOrganisationExtra(id, extra.empty() ? std::string() : extra.dump());
+    m_store.upsertOrganisation(o, extra.empty() ? std::string() : extra.dump());
     m_orgWritten.insert(id);
     ++m_report.organisationsWritten;
     return true;
@@ -2335,7 +2336,9 @@ void Importer::storeService(PreparedService& p, const Where& where) {
         std::optional<db::Savepoint> sp;
         if (m_guarded) sp.emplace(m_db, "hsds_record");
         std::optional<StoredExtensions> stored;
-        {
+        // Into an empty directory, an id this import has not written is not there.
+        const bool isNew = m_store.loadBeganEmpty();
+        if (!isNew) {
             auto q =
                 m_db.cached("SELECT commissioning_route, women_only, high_risk_suitable, hub, co_located, "
                             "supervision_types, name_cy, description_cy, keywords, sample FROM service WHERE id = ?1");
@@ -2396,6 +2399,7 @@ void Importer::storeService(PreparedService& p, const Where& where) {
         } else {
             p.ready->service = std::move(s);
         }
+        p.ready->isNew = isNew;
         handedOver = true;
         writing = true;
         if (p.organisation) wroteOrg = writeOrganisation(*p.organisation);

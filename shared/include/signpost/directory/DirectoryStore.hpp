@@ -129,6 +129,10 @@ public:
         // stored stays. Location extras go by position in service.locations.
         std::optional<std::string> extra;
         std::vector<std::optional<std::string>> locationExtras;
+        // The caller knows no service has this id (an import into an empty directory, of an id
+        // it has not written): the row is inserted without looking for it first. Were it wrong,
+        // the id's UNIQUE constraint would fail the write.
+        bool isNew = false;
     };
     // The rvalue form moves the service in only once all else is made: if it throws, the
     // caller's service is as it was (but for location ids it lacked, filled in).
@@ -139,7 +143,14 @@ public:
     int64_t upsertPrepared(PreparedService&& prepared, bool* inserted = nullptr);
 
     // Inserts or updates in place by id. Renaming an organisation reindexes its services.
-    void upsertOrganisation(const domain::Organisation& org);
+    // `extra` given: the HSDS fields kept beside it, written as setOrganisationExtra would write
+    // them; not given, what is stored stays.
+    void upsertOrganisation(const domain::Organisation& org, std::optional<std::string_view> extra = std::nullopt);
+    // Within a BulkWrite, in a transaction: whether the directory held no services or
+    // organisations when the load first asked (before it wrote any), so that a row of either the
+    // load has not written is not there. False once anything has rolled back since the load
+    // began: what the load remembers writing may then be more than is there.
+    bool loadBeganEmpty();
     // Inserts or updates in place by id; locations, contacts, opening times, areas and needs are
     // replaced by the ones given. Returns the service's rowid; `inserted` (optional) says whether
     // it was new.
@@ -223,6 +234,8 @@ private:
     std::unordered_map<std::string, OrganisationNames> m_loadOrganisations;
     std::unordered_map<uint32_t, int64_t> m_loadNextRowid;
     uint64_t m_loadRollbacks = 0;
+    std::optional<bool> m_loadBeganEmpty; // loadBeganEmpty(), asked once per load
+    uint64_t m_loadRollbacksAtStart = 0;
     size_t m_loadDeletes = 0;             // services deleted during a load (BulkWrite::installBuilt)
     bool m_writeWithoutSavepoint = false; // BulkWrite::allOrNothing()
     // Whether the load's caches may be used (a BulkWrite, in a transaction, nothing rolled back
