@@ -22,6 +22,7 @@
 #include <bitset>
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -1079,8 +1080,10 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
     struct Batch {
         std::vector<Item> items;
         size_t through = 0; // where in the text the batch's last record ends
+        size_t maker = 0;   // the reading thread that made it, and frees it
     };
     struct Spans { // a batch's records in the text, numbered from `first`
+        size_t number = 0;
         size_t first = 0;
         std::vector<std::pair<size_t, size_t>> spans;
     };
@@ -1089,14 +1092,15 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
     struct Stopped {};
     std::atomic<bool> abandoned = false;
 
-    // Parsing and mapping is the larger part of an import, so two threads share it: the first
-    // walks the text for where records start and end, and takes batches 0, 2, 4, … itself; the
-    // second takes batches 1, 3, 5, …. The writer takes them in turn from each, so in the file's
-    // order. Written batches go back to the thread that made them, to be freed there: freeing
-    // memory another thread allocated contends for that thread's heap (it took a third of the
-    // writer's time).
-    struct Lane {
-        util::BoundedQueue<Batch> ready{4};
+    // Parsing and mapping is the larger part of an import, so two threads share it. The first
+    // walks the text for where records start and end, in batches of records it queues for the
+    // second, and maps a batch itself whenever the second has enough waiting; the writer takes
+    // the mapped batches in the file's order, whichever thread made them. A fixed share each
+    // (alternate batches) left the writer waiting on the first, which also walks, while the
+    // second, a batch ahead, waited for room. Written batches go back to the thread that made
+    // them, to be freed there: freeing memory another thread allocated contends for that
+    // thread's heap (it took a third of the writer's time).
+    struct Maker {
         std::mutex spentMutex;
         std::vector<Batch> spent;
         void freeSpent() {
@@ -1105,11 +1109,38 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
             freeing.swap(spent);
         } // freed here, outside the lock
     };
-    std::array<Lane, 2> lanes;
-    util::BoundedQueue<Spans> toSecond(4);
+    std::array<Maker, 2> makers;
+    constexpr size_t kQueuedForSecond = 2;
+    util::BoundedQueue<Spans> toSecond(kQueuedForSecond);
+    // Mapped batches by number, until the writer takes them. A thread holding a batch more than
+    // kMappedAhead past the one the writer waits for waits for it; the one it waits for always
+    // goes in, and whichever thread holds it is never waiting, so the writer is never stuck.
+    constexpr size_t kMappedAhead = 8;
+    struct Mapped {
+        std::mutex mutex;
+        std::condition_variable changed;
+        std::map<size_t, Batch> batches;
+        size_t next = 0;     // the batch the writer takes next
+        int makersLeft = 2;  // reading threads still running
+        bool closed = false; // the writer has stopped
+    } mapped;
+    auto deposit = [&](size_t number, Batch batch) {
+        std::unique_lock lock(mapped.mutex);
+        mapped.changed.wait(lock, [&] { return mapped.closed || number < mapped.next + kMappedAhead; });
+        if (mapped.closed) return false;
+        mapped.batches.emplace(number, std::move(batch));
+        mapped.changed.notify_all();
+        return true;
+    };
+    auto makerDone = [&] {
+        std::lock_guard lock(mapped.mutex);
+        --mapped.makersLeft;
+        mapped.changed.notify_all();
+    };
 
-    auto mapBatch = [&](const Spans& work, jsonparse::Reader& reader) {
+    auto mapBatch = [&](const Spans& work, jsonparse::Reader& reader, size_t maker) {
         Batch batch;
+        batch.maker = maker;
         batch.items.reserve(work.spans.size());
         for (size_t i = 0; i < work.spans.size(); ++i) {
             const auto [at, end] = work.spans[i];
@@ -1157,30 +1188,31 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
             jsonparse::Reader reader;
             while (auto work = toSecond.pop()) {
                 if (abandoned) break;
-                if (!lanes[1].ready.push(mapBatch(*work, reader))) break;
-                lanes[1].freeSpent();
+                if (!deposit(work->number, mapBatch(*work, reader, 1))) break;
+                makers[1].freeSpent();
             }
         } catch (...) {
             abandoned = true;
         }
         toSecond.close();
-        lanes[1].ready.close();
+        makerDone();
     });
     std::jthread first([&] {
         util::lowerThreadPriority(kBehindWriter);
         try {
             jsonparse::Reader reader;
             Spans work;
-            size_t index = 0, batches = 0;
+            size_t index = 0;
             auto hand = [&] {
                 if (abandoned) throw Stopped{};
-                if (batches++ % 2 == 0) {
-                    if (!lanes[0].ready.push(mapBatch(work, reader))) throw Stopped{};
-                    lanes[0].freeSpent();
-                } else if (!toSecond.push(std::move(work))) {
-                    throw Stopped{};
+                const size_t number = work.number;
+                if (toSecond.size() < kQueuedForSecond) {
+                    if (!toSecond.push(std::move(work))) throw Stopped{};
+                } else {
+                    if (!deposit(number, mapBatch(work, reader, 0))) throw Stopped{};
+                    makers[0].freeSpent();
                 }
-                work = Spans{index, {}};
+                work = Spans{number + 1, index, {}};
                 work.spans.reserve(kBatch);
             };
             auto record = [&](size_t at) {
@@ -1216,24 +1248,33 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
             abandoned = true;
         }
         toSecond.close();
-        lanes[0].ready.close();
+        makerDone();
     });
     struct CloseOnExit {
-        std::array<Lane, 2>& lanes;
         util::BoundedQueue<Spans>& toSecond;
+        Mapped& mapped;
         ~CloseOnExit() { // if the writer stops early, before the readers are joined
             toSecond.close();
-            for (auto& lane : lanes)
-                lane.ready.close();
+            std::lock_guard lock(mapped.mutex);
+            mapped.closed = true;
+            mapped.changed.notify_all();
         }
-    } closeOnExit{lanes, toSecond};
+    } closeOnExit{toSecond, mapped};
 
     const size_t totalBefore = m_total;
     size_t seen = 0;
-    for (size_t turn = 0;; ++turn) {
-        Lane& lane = lanes[turn % 2];
-        auto batch = lane.ready.pop();
-        if (!batch) break;
+    for (;;) {
+        std::optional<Batch> batch;
+        {
+            std::unique_lock lock(mapped.mutex);
+            mapped.changed.wait(lock, [&] { return mapped.batches.count(mapped.next) || mapped.makersLeft == 0; });
+            auto it = mapped.batches.find(mapped.next);
+            if (it == mapped.batches.end()) break; // the readers are done, and this one never came
+            batch = std::move(it->second);
+            mapped.batches.erase(it);
+            ++mapped.next;
+            mapped.changed.notify_all();
+        }
         seen += batch->items.size();
         // The number of records is known at the end; until then progress estimates it by bytes.
         m_total = totalBefore +
@@ -1258,8 +1299,9 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
             }
             storeService(*item.p, where);
         }
-        std::lock_guard lock(lane.spentMutex);
-        lane.spent.push_back(std::move(*batch));
+        Maker& maker = makers[batch->maker];
+        std::lock_guard lock(maker.spentMutex);
+        maker.spent.push_back(std::move(*batch));
     }
     first.join();
     second.join();

@@ -37,6 +37,12 @@ template <class T> class BoundedQueue {
         return item;
     }
 
+    // Items waiting now (a producer that could do the work itself asks whether to queue more).
+    size_t size() {
+        std::lock_guard lock(m_mutex);
+        return m_items.size();
+    }
+
     void close() {
         {
             std::lock_guard lock(m_mutex);
