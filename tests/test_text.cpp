@@ -845,6 +845,76 @@ TEST_CASE("a value read where simdjson left it shows what the same value read by
     CHECK(objects > 800);
 }
 
+TEST_CASE("a value's JSON text is written from simdjson's reading as nlohmann writes the value") {
+    jsonparse::Reader reader;
+    // Every escape nlohmann writes (and the bytes it leaves), names out of order and repeated
+    // (the last counting, a null dropping it), numbers of each kind, nulls inside.
+    const std::vector<std::string> fixed = {
+        R"({"b":1,"a":2,"b":null,"a":[null,3,null,{"z":null,"y":4}],"c":"x","c":5})",
+        R"({"\u00e9":1,"z":2,"Z":3,"":4,"a\u0000b":5,"a":6})",
+        R"(["\u0000\u0001\u0007\b\t\n\u000b\f\r\u000e\u001f \" \\ / \u007f \u0080 \u00ff \u0175 \ud83d\ude00"])",
+        R"({"n":[0,-0,-0.0,1.0,1e2,1.5e-7,123456789012345678,18446744073709551615,-9223372036854775808,0.1,2.5e300]})",
+        R"({"t":true,"f":false,"x":null,"o":{},"l":[],"d":{"k":null}})",
+        R"("just text")",
+        "null",
+        "17",
+        R"({"a":{"b":{"c":[{"d":null,"e":"\"q\""}]}}})"};
+    for (const auto& text : fixed) {
+        CAPTURE(text);
+        const json library = json::parse(text);
+        const auto fast = reader.node(text);
+        REQUIRE(fast);
+        CHECK(fast->dump() == jsonparse::Node(library).toJson().dump());
+        CHECK(jsonparse::Node(library).dump() == jsonparse::Node(library).toJson().dump());
+        std::string without, expected;
+        fast->appendJsonWithout(without, {"a", "c"});
+        json copy = jsonparse::Node(library).toJson();
+        if (copy.is_object()) {
+            copy.erase("a");
+            copy.erase("c");
+        }
+        CHECK(without == copy.dump());
+    }
+    std::mt19937 rng(43);
+    for (int round = 0; round < 4000; ++round) {
+        const std::string text = randomText(rng, 0);
+        CAPTURE(text);
+        const json library = json::parse(text);
+        const auto fast = reader.node(text);
+        REQUIRE(fast);
+        CHECK(fast->dump() == jsonparse::Node(library).toJson().dump());
+    }
+    // Strings, byte by byte below 0x80, and with UTF-8 beyond.
+    for (int c = 0; c < 0x80; ++c) {
+        const std::string text = std::string("a") + static_cast<char>(c) + "b";
+        std::string out;
+        jsonparse::appendJsonString(out, text);
+        CHECK(out == json(text).dump());
+    }
+    std::string out;
+    jsonparse::appendJsonString(out, "Ynys M\u00f4n \u0175 \xF0\x9F\x98\x80");
+    CHECK(out == json("Ynys M\u00f4n \u0175 \xF0\x9F\x98\x80").dump());
+    // An object of texts is written as nlohmann writes the object they make.
+    jsonparse::ObjectText object;
+    CHECK(object.dump(true).empty());
+    CHECK(object.dump() == "{}");
+    object.set("zeta", "1");
+    object.set("\u00e9", R"("x")");
+    object.set("Alpha", "[]");
+    object.setArray("list", {"1", R"({"a":2})"});
+    object.set("zeta", "true"); // replaced
+    json expected = {
+        {"zeta", true}, {"\u00e9", "x"}, {"Alpha", json::array()}, {"list", json::parse(R"([1,{"a":2}])")}};
+    CHECK(object.dump() == expected.dump());
+    auto merged = jsonparse::ObjectText::parse(R"({"list":null,"keep":"k","zeta":false})");
+    merged.merge(object);
+    json update = json::parse(R"({"list":null,"keep":"k","zeta":false})");
+    update.update(expected);
+    CHECK(merged.dump() == update.dump());
+    CHECK(jsonparse::ObjectText::parse("[1,2]").empty());
+    CHECK(jsonparse::ObjectText::parse("not json").empty());
+}
+
 TEST_CASE("a file's text is mapped when large, read when small, and its faults are named") {
     namespace fs = std::filesystem;
     const fs::path dir = fs::temp_directory_path() / ("signpost-filetext-" + std::to_string(::getpid()));

@@ -577,7 +577,7 @@ struct PreparedOrg {
     bool topLevel = false;
     bool hasDescription = false, hasWebsite = false, hasEmail = false, hasPhone = false;
     std::optional<std::string> nameCy; // set when the record carries our extensions
-    json extra = json::object();
+    jsonparse::ObjectText extra;
 };
 
 // The list-valued fields of an HSDS service (what a list page may leave out).
@@ -587,7 +587,7 @@ constexpr std::array<const char*, 11> kServiceLists{"phones",    "schedules",  "
 
 struct PreparedService {
     Service service;
-    json extra = json::object();
+    jsonparse::ObjectText extra; // what the record holds beyond the model, as JSON texts
     // Each embedded location's unmodelled fields by location id, as the JSON text written ("" for
     // none): written out where they were read, while they are warm, not kept as values.
     std::vector<std::pair<std::string, std::string>> locationExtras;
@@ -628,7 +628,7 @@ void completeService(PreparedService& p) {
 DirectoryStore::PreparedService readyToWrite(PreparedService& p, bool writeExtra) {
     auto ready = DirectoryStore::prepare(std::move(p.service));
     try {
-        if (writeExtra) ready.extra = p.extra.empty() ? std::string() : p.extra.dump();
+        if (writeExtra) ready.extra = p.extra.dump(true);
         if (!p.locationExtras.empty()) {
             const auto& locations = ready.service.locations;
             ready.locationExtras.resize(locations.size());
@@ -1844,18 +1844,18 @@ std::pair<Location, std::string> Importer::mapLocation(Node loc, const std::stri
     Location l;
     l.id = loc.has("id") ? requireId(loc, base, "location") : fallbackId;
     l.name = getTrimmed(loc, "name", base);
-    json extra = json::object();
+    jsonparse::ObjectText extra;
     loc.eachMember([&](std::string_view key, Node value) {
         if (key != "id" && key != "name" && key != "latitude" && key != "longitude" && key != "addresses")
-            extra[std::string(key)] = value.toJson();
+            extra.set(key, value.dump());
     });
     if (auto addresses = getArray(loc, "addresses", base)) {
-        json kept = json::array();
+        std::vector<std::string> kept;
         addresses->eachItem([&](Node a, size_t i) {
             std::string path = at(at(base, "addresses"), i);
             requireObject(a, path);
             if (i > 0) {
-                kept.push_back(a.toJson());
+                kept.push_back(a.dump());
                 return;
             }
             std::string line1 = getTrimmed(a, "address_1", path), line2 = getTrimmed(a, "address_2", path);
@@ -1863,12 +1863,11 @@ std::pair<Location, std::string> Importer::mapLocation(Node loc, const std::stri
             l.city = getTrimmed(a, "city", path);
             l.postcode = getTrimmed(a, "postal_code", path);
             // address_2 stays in extra so export can split the street lines again.
-            json rest = a.toJson();
-            for (const char* key : {"address_1", "city", "postal_code"})
-                rest.erase(key);
+            std::string rest;
+            a.appendJsonWithout(rest, {"address_1", "city", "postal_code"});
             kept.push_back(std::move(rest));
         });
-        extra["addresses"] = std::move(kept);
+        extra.setArray("addresses", kept);
     }
     const auto lat = loc.find("latitude");
     const auto lon = loc.find("longitude");
@@ -1883,7 +1882,7 @@ std::pair<Location, std::string> Importer::mapLocation(Node loc, const std::stri
                                     ") are not a valid latitude/longitude pair; dropped, the location is kept"});
         }
     }
-    return {std::move(l), extra.empty() ? std::string() : extra.dump()};
+    return {std::move(l), extra.dump(true)};
 }
 
 bool Importer::organisationKnown(const std::string& id) {
@@ -1920,14 +1919,14 @@ PreparedOrg Importer::mapOrganisation(Node org, const std::string& base, bool to
             return false;
         });
     }
-    json keptAttributes = json::array();
+    std::vector<std::string> keptAttributes;
     if (auto attributes = getArray(org, "attributes", base)) {
         attributes->eachItem([&](Node a, size_t i) {
             std::string path = at(at(base, "attributes"), i);
             requireObject(a, path);
             Term term = termOf(a, path);
             if (term.taxonomy != kSignpostTaxonomy) {
-                keptAttributes.push_back(a.toJson());
+                keptAttributes.push_back(a.dump());
                 return;
             }
             std::string value = getText(a, "value", path);
@@ -1941,9 +1940,9 @@ PreparedOrg Importer::mapOrganisation(Node org, const std::string& base, bool to
         if (key == "id" || key == "name" || key == "description" || key == "website" || key == "email" ||
             key == "services" || key == "attributes")
             return;
-        p.extra[std::string(key)] = value.toJson();
+        p.extra.set(key, value.dump());
     });
-    if (!keptAttributes.empty()) p.extra["attributes"] = std::move(keptAttributes);
+    if (!keptAttributes.empty()) p.extra.setArray("attributes", keptAttributes);
     return p;
 }
 
@@ -1963,18 +1962,16 @@ bool Importer::writeOrganisation(const PreparedOrg& p) {
     if (p.topLevel || p.hasEmail) o.email = p.org.email;
     if (p.topLevel || p.hasPhone) o.phone = p.org.phone;
     if (p.nameCy) o.nameCy = *p.nameCy;
-    json extra = p.extra;
+    std::string extra;
     if (!p.topLevel && existing) {
         // A service's copy is often abbreviated: merge into what the full record left.
-        json stored = json::object();
-        if (auto storedExtra = m_store.organisationExtra(id); !storedExtra.empty()) {
-            stored = json::parse(storedExtra, nullptr, false);
-            if (!stored.is_object()) stored = json::object();
-        }
-        stored.update(extra);
-        extra = std::move(stored);
+        auto stored = jsonparse::ObjectText::parse(m_store.organisationExtra(id));
+        stored.merge(p.extra);
+        extra = stored.dump(true);
+    } else {
+        extra = p.extra.dump(true);
     }
-    m_store.upsertOrganisation(o, extra.empty() ? std::string() : extra.dump());
+    m_store.upsertOrganisation(o, extra);
     m_orgWritten.insert(id);
     ++m_report.organisationsWritten;
     return true;
@@ -2082,7 +2079,7 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
         if (std::find(s.needs.begin(), s.needs.end(), code) == s.needs.end()) s.needs.emplace_back(code);
     };
     if (auto attributes = getArray(rec, "attributes", "")) {
-        json kept = json::array();
+        std::vector<std::string> kept;
         attributes->eachItem([&](Node a, size_t i) {
             std::string path = at("attributes", i);
             requireObject(a, path);
@@ -2100,7 +2097,7 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
                     warnHere(path, inQuotes(term.code) + " is not a Signpost need code; ignored");
                 return;
             }
-            kept.push_back(a.toJson());
+            kept.push_back(a.dump());
             const Need* need = term.code.empty() ? nullptr : findNeed(term.code);
             if (!need && !term.name.empty()) need = findNeed(term.name);
             if (need)
@@ -2108,7 +2105,7 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
             else if (!term.name.empty())
                 p.unmappedTerms.push_back(term.name);
         });
-        if (!kept.empty()) p.extra["attributes"] = std::move(kept);
+        if (!kept.empty()) p.extra.setArray("attributes", kept);
     }
     if (p.authoritative) {
         s.commissioningRoute = ext.route;
@@ -2127,7 +2124,7 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
 
     // Service areas → area codes; the ones we cannot place stay for export.
     if (auto areas = getArray(rec, "service_areas", "")) {
-        json kept = json::array();
+        std::vector<std::string> kept;
         areas->eachItem([&](Node area, size_t i) {
             std::string path = at("service_areas", i);
             requireObject(area, path);
@@ -2135,16 +2132,16 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
                 if (std::find(s.areas.begin(), s.areas.end(), a->code) == s.areas.end()) s.areas.emplace_back(a->code);
                 return;
             }
-            kept.push_back(area.toJson());
+            kept.push_back(area.dump());
             std::string name = getTrimmed(area, "name", path);
             warnHere(at(path, "name"), (name.empty() ? std::string("the area") : inQuotes(name)) +
                                            " is not an area Signpost knows; kept for export, not searchable by area");
         });
-        if (!kept.empty()) p.extra["service_areas"] = std::move(kept);
+        if (!kept.empty()) p.extra.setArray("service_areas", kept);
     }
 
     if (auto languages = getArray(rec, "languages", "")) {
-        json kept = json::array();
+        std::vector<std::string> kept;
         languages->eachItem([&](Node lang, size_t i) {
             std::string path = at("languages", i);
             requireObject(lang, path);
@@ -2155,18 +2152,18 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
                     s.languages.push_back(code);
                 return;
             }
-            kept.push_back(lang.toJson());
+            kept.push_back(lang.dump());
             warnHere(path, "language " + inQuotes(getText(lang, "code", path) + " " + getText(lang, "name", path)) +
                                " has no ISO 639-1 code Signpost knows; kept for export only");
         });
-        if (!kept.empty()) p.extra["languages"] = std::move(kept);
+        if (!kept.empty()) p.extra.setArray("languages", kept);
     }
 
     // Locations from service_at_locations; their contacts and schedules are the fallback when the
     // service itself has none.
     std::vector<std::pair<Node, std::string>> salSchedules, salContacts, salPhones;
     if (auto sals = getArray(rec, "service_at_locations", "")) {
-        json leftovers = json::array();
+        std::vector<std::string> leftovers;
         sals->eachItem([&](Node sal, size_t i) {
             std::string path = at("service_at_locations", i);
             requireObject(sal, path);
@@ -2193,11 +2190,11 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
             }
             bool duplicate = std::any_of(s.locations.begin(), s.locations.end(),
                                          [&](const Location& other) { return other.id == l.id; });
-            json left = json::object();
+            jsonparse::ObjectText left;
             sal.eachMember([&](std::string_view key, Node value) {
                 if (key != "location" && key != "location_id" && key != "service_id" && key != "contacts" &&
                     key != "phones" && key != "schedules")
-                    left[std::string(key)] = value.toJson();
+                    left.set(key, value.dump());
             });
             for (const char* key : {"schedules", "contacts", "phones"}) {
                 if (auto list = getArray(sal, key, path)) {
@@ -2209,12 +2206,14 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
             }
             if (duplicate) return;
             if (!left.empty()) {
-                left["location_id"] = l.id;
-                leftovers.push_back(std::move(left));
+                std::string locationId;
+                jsonparse::appendJsonString(locationId, l.id);
+                left.set("location_id", std::move(locationId));
+                leftovers.push_back(left.dump());
             }
             s.locations.push_back(std::move(l));
         });
-        if (!leftovers.empty()) p.extra["service_at_locations"] = std::move(leftovers);
+        if (!leftovers.empty()) p.extra.setArray("service_at_locations", leftovers);
     }
 
     // Opening times: weekly schedules become rows; others are kept for export.
@@ -2227,7 +2226,7 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
             schedules = salSchedules;
             p.hasSchedules = p.hasSchedules || !salSchedules.empty();
         }
-        json kept = json::array();
+        std::vector<std::string> kept;
         std::set<std::string> seenIds;
         for (const auto& [sch, path] : schedules) {
             requireObject(sch, path);
@@ -2236,7 +2235,7 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
             std::string why;
             auto rows = weeklyRows(sch, path, why);
             if (!rows) {
-                kept.push_back(sch.toJson());
+                kept.push_back(sch.dump());
                 warnHere(path, "not imported as opening times because " + why + "; kept for export");
                 continue;
             }
@@ -2247,7 +2246,7 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
                 if (!dup) s.openingTimes.push_back(std::move(row));
             }
         }
-        if (!kept.empty()) p.extra["schedules"] = std::move(kept);
+        if (!kept.empty()) p.extra.setArray("schedules", kept);
     }
 
     // Contacts: named contacts with their first phone, then bare phone numbers.
@@ -2334,7 +2333,7 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
                                                      "phones",
                                                      "attributes"};
     rec.eachMember([&](std::string_view key, Node value) {
-        if (!modelled.count(key) && !(value.isArray() && value.empty())) p.extra[std::string(key)] = value.toJson();
+        if (!modelled.count(key) && !(value.isArray() && value.empty())) p.extra.set(key, value.dump());
     });
 }
 
@@ -2429,7 +2428,7 @@ void Importer::storeService(PreparedService& p, const Where& where) {
                 if (old.is_object())
                     for (size_t i = 0; i < kServiceLists.size(); ++i)
                         if (const char* key = kServiceLists[i]; !p.lists[i] && old.contains(key))
-                            p.extra[key] = old[key];
+                            p.extra.set(key, old[key].dump());
             }
         }
         // All that is written is made before anything is, so a record that cannot be stored is

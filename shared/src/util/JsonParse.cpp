@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
 #include <string>
 #include <vector>
 
@@ -235,6 +236,181 @@ size_t Node::size() const {
 
 bool Node::fits(size_t maxTextBytes, int maxDepth) const {
     return m_json ? fitsWithin(*m_json, maxTextBytes, 0, maxDepth) : fitsWithin(m_dom, maxTextBytes, 0, maxDepth);
+}
+
+namespace {
+void appendDom(std::string& out, simdjson::dom::element e, std::initializer_list<std::string_view> skip = {});
+
+void appendNumber(std::string& out, auto value) {
+    char buffer[32];
+    auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+    out.append(buffer, end);
+}
+
+void appendDom(std::string& out, simdjson::dom::element e, std::initializer_list<std::string_view> skip) {
+    switch (e.type()) {
+    case T::OBJECT: {
+        // withoutNulls' object: in name order, a repeated name's last value counting (and a last
+        // null dropping it). Most objects come with names in order, each once.
+        struct Member {
+            std::string_view name;
+            simdjson::dom::element value;
+        };
+        std::vector<Member> members;
+        bool ordered = true;
+        for (auto [name, value] : simdjson::dom::object(e)) {
+            if (std::find(skip.begin(), skip.end(), name) != skip.end()) continue;
+            if (!members.empty() && !(members.back().name < name)) ordered = false;
+            members.push_back({name, value});
+        }
+        if (!ordered) { // by name, then as they came; the last of each name stays
+            std::stable_sort(members.begin(), members.end(),
+                             [](const Member& a, const Member& b) { return a.name < b.name; });
+            std::vector<Member> last;
+            for (size_t i = 0; i < members.size(); ++i)
+                if (i + 1 == members.size() || members[i + 1].name != members[i].name) last.push_back(members[i]);
+            members.swap(last);
+        }
+        out += '{';
+        bool first = true;
+        for (const auto& m : members) {
+            if (m.value.type() == T::NULL_VALUE) continue;
+            if (!first) out += ',';
+            first = false;
+            appendJsonString(out, m.name);
+            out += ':';
+            appendDom(out, m.value);
+        }
+        out += '}';
+        return;
+    }
+    case T::ARRAY: {
+        out += '[';
+        bool first = true;
+        for (auto item : simdjson::dom::array(e)) {
+            if (item.type() == T::NULL_VALUE) continue;
+            if (!first) out += ',';
+            first = false;
+            appendDom(out, item);
+        }
+        out += ']';
+        return;
+    }
+    case T::STRING:
+        appendJsonString(out, e.get_string().value_unsafe());
+        return;
+    case T::INT64:
+        appendNumber(out, e.get_int64().value_unsafe());
+        return;
+    case T::UINT64:
+        appendNumber(out, e.get_uint64().value_unsafe());
+        return;
+    case T::DOUBLE: // nlohmann's shortest form, and its ".0" on a whole number
+        out += json(e.get_double().value_unsafe()).dump();
+        return;
+    case T::BOOL:
+        out += e.get_bool().value_unsafe() ? "true" : "false";
+        return;
+    case T::NULL_VALUE:
+        out += "null";
+        return;
+    }
+}
+} // namespace
+
+void appendJsonString(std::string& out, std::string_view text) {
+    out += '"';
+    size_t run = 0; // start of the bytes that need no escape
+    for (size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(text.data() + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\b':
+            out += "\\b";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\f':
+            out += "\\f";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        default: {
+            static constexpr char kHex[] = "0123456789abcdef";
+            out += "\\u00";
+            out += kHex[c >> 4];
+            out += kHex[c & 0xF];
+        }
+        }
+    }
+    out.append(text.data() + run, text.size() - run);
+    out += '"';
+}
+
+void ObjectText::setArray(std::string_view name, const std::vector<std::string>& items) {
+    std::string text = "[";
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) text += ',';
+        text += items[i];
+    }
+    text += ']';
+    set(name, std::move(text));
+}
+
+std::string ObjectText::dump(bool emptyAsNothing) const {
+    if (emptyAsNothing && m_members.empty()) return {};
+    std::string out = "{";
+    for (const auto& [name, value] : m_members) {
+        if (out.size() > 1) out += ',';
+        appendJsonString(out, name);
+        out += ':';
+        out += value;
+    }
+    out += '}';
+    return out;
+}
+
+ObjectText ObjectText::parse(std::string_view text) {
+    ObjectText out;
+    json value = json::parse(text, nullptr, false);
+    if (value.is_object())
+        for (auto it = value.begin(); it != value.end(); ++it)
+            out.set(it.key(), it->dump());
+    return out;
+}
+
+void Node::appendJson(std::string& out) const {
+    if (m_json)
+        out += withoutNulls(*m_json).dump();
+    else
+        appendDom(out, m_dom);
+}
+
+void Node::appendJsonWithout(std::string& out, std::initializer_list<std::string_view> skip) const {
+    if (m_json) {
+        json copy = withoutNulls(*m_json);
+        if (copy.is_object())
+            for (auto name : skip)
+                copy.erase(std::string(name));
+        out += copy.dump();
+    } else if (m_dom.type() == T::OBJECT) {
+        appendDom(out, m_dom, skip);
+    } else {
+        appendDom(out, m_dom);
+    }
 }
 
 json Node::toJson() const {

@@ -12,14 +12,52 @@
 // same either way.
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
 
 namespace signpost::jsonparse {
+
+// A string as JSON text, escaped as nlohmann's dump() escapes it (UTF-8 kept as it is),
+// appended to `out`. The text must be valid UTF-8.
+void appendJsonString(std::string& out, std::string_view text);
+
+// An object's members as JSON texts, written as nlohmann writes the object they make: in name
+// order, each name once. For building what is kept of a record without a nlohmann value.
+class ObjectText {
+  public:
+    // Sets a member to a JSON text (replacing any of the same name).
+    void set(std::string_view name, std::string json) {
+        m_members.insert_or_assign(std::string(name), std::move(json));
+    }
+    // An array of JSON texts.
+    void setArray(std::string_view name, const std::vector<std::string>& items);
+    // Sets every member of `other` here (nlohmann's update()).
+    void merge(const ObjectText& other) {
+        for (const auto& [name, json] : other.m_members)
+            m_members.insert_or_assign(name, json);
+    }
+    bool empty() const { return m_members.empty(); }
+    bool contains(std::string_view name) const { return m_members.find(name) != m_members.end(); }
+    // "{...}"; "" when empty() if `emptyAsNothing`.
+    std::string dump(bool emptyAsNothing = false) const;
+    // The members of a JSON object text (anything else: none).
+    static ObjectText parse(std::string_view json);
+    const std::string* find(std::string_view name) const {
+        auto it = m_members.find(name);
+        return it == m_members.end() ? nullptr : &it->second;
+    }
+
+  private:
+    std::map<std::string, std::string, std::less<>> m_members;
+};
 
 class Node {
 public:
@@ -66,7 +104,17 @@ public:
     // of a record for export. It recurses: for values whose depth is bounded (the mapping checks a
     // record's first, with fits(); simdjson reads nothing deeper than 1,024).
     nlohmann::json toJson() const;
-    std::string dump() const { return toJson().dump(); }
+    // The text toJson().dump() gives, appended to `out`; from simdjson's reading it is written
+    // where it lies, with no nlohmann value made and freed (which was a seventh of a large
+    // import's reading).
+    void appendJson(std::string& out) const;
+    // The same for an object without the members named in `skip` (anything else: appendJson).
+    void appendJsonWithout(std::string& out, std::initializer_list<std::string_view> skip) const;
+    std::string dump() const {
+        std::string out;
+        appendJson(out);
+        return out;
+    }
 
 private:
     template <class F, class... A> static bool call(F& f, A&&... a) {
