@@ -447,6 +447,36 @@ TEST_CASE("a value that decides a partial index is planned once when written int
     CHECK(db.queryInt64("SELECT count(*) FROM r").value_or(0) == 4);
 }
 
+TEST_CASE("asking for a load's pages to be written out early changes nothing that is kept or taken back") {
+    test::TempDir dir;
+    const std::string path = (dir / "w.db").string();
+    Database db(path, OpenOptions{.cacheSizeKiB = 64}); // a small cache: the load spills into the file
+    db.exec("CREATE TABLE t (v TEXT NOT NULL)");
+    const std::string text(4000, 'x');
+    auto load = [&](int rows, bool keep) {
+        ExclusiveLoad exclusive(db);
+        Transaction txn(db);
+        auto insert = db.prepare("INSERT INTO t VALUES (?1)");
+        for (int i = 0; i < rows; ++i) {
+            insert.bind(1, text + std::to_string(i));
+            insert.exec();
+            insert.reset();
+            if (i % 500 == 0) db.startWriteback();
+        }
+        db.startWriteback();
+        if (keep) txn.commit();
+    };
+    load(2000, true);
+    load(3000, false); // spilled into the file, written out, and rolled back
+    CHECK(db.queryInt64("SELECT count(*) FROM t") == 2000);
+    CHECK(db.queryText("PRAGMA integrity_check") == "ok");
+    Database reopened(path);
+    CHECK(reopened.queryInt64("SELECT count(*) FROM t") == 2000);
+    CHECK(reopened.queryInt64("SELECT count(DISTINCT v) FROM t") == 2000);
+    Database memory(":memory:"); // nothing to write out
+    memory.startWriteback();
+}
+
 TEST_CASE("an exclusive load writes with a rollback journal and goes back to WAL; it changes nothing when it cannot") {
     test::TempDir dir;
     const std::string path = (dir / "x.db").string();

@@ -10,6 +10,9 @@
 #include <mutex>
 #include <thread>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace signpost::db {
 
 // ------------------------------------------------------------------------------- Checkpointer
@@ -490,6 +493,17 @@ ExclusiveLoad::ExclusiveLoad(Database& db) : m_db(db) {
 ExclusiveLoad::~ExclusiveLoad() {
     if (!m_active) return;
     sqlite3_exec(m_db.handle(), "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+}
+
+void Database::startWriteback() {
+#ifdef SYNC_FILE_RANGE_WRITE
+    const char* path = sqlite3_db_filename(handle(), "main");
+    if (!path || !*path) return;
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    ::close(fd);
+#endif
 }
 
 // Savepoints open and close once per record on bulk paths, so their statements are cached

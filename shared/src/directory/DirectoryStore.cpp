@@ -884,6 +884,7 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
     }
     if (builder) {
         builder->close();
+        db.startWriteback(); // the load's rows, while the builder works
         detail::Boxes boxes;
         for (const IndexEntry* entry : applied)
             if (entry->searchable) {
@@ -892,6 +893,7 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
                 boxes.add(*entry);
             }
         boxes.write(db);
+        db.startWriteback(); // and its cards and text
         if (builder->tablesBuilt() && builder->stagedAll(db)) {
             builder->install(db);
             m_textBuiltBeside = true;

@@ -214,6 +214,11 @@ public:
     // How many transactions and savepoints have been rolled back on this connection through
     // Transaction and Savepoint: what a caller read inside a transaction stays true until this
     // moves (a cache of rows it wrote itself, say).
+    // Asks the system to start writing what has been written to the database file out to disk
+    // now, and returns without waiting: a large load's commit then finds most of it on disk
+    // already (writing 270 MB out was most of a 100,000-service import's commit). A hint only:
+    // where the system has no such call, or the database is in memory, nothing happens.
+    void startWriteback();
     uint64_t rollbacks() const { return m_rollbacks; }
     void countRollback() { ++m_rollbacks; }
 
