@@ -54,6 +54,13 @@ SearchQuery text(std::string t, std::vector<std::string> areas = {}) {
     return q;
 }
 
+// The organisation shown on the one result a word finds.
+std::string organisationOf(DirectorySearch& search, const std::string& word) {
+    auto found = search.search(text(word));
+    REQUIRE(found.results.size() == 1);
+    return found.results[0].organisation;
+}
+
 // The first column of every row a query gives, as text.
 std::vector<std::string> textRows(db::Database& db, const char* sql) {
     std::vector<std::string> out;
@@ -804,14 +811,9 @@ TEST_CASE("what a load remembers (organisation names, an area's next rowid) does
     CHECK(search.search(text("dunmore")).results.empty());
     CHECK(search.search(text("elmfield")).results.empty());
     CHECK(search.search(text("brief")).results.empty());
-    auto organisationOf = [&](const std::string& word) {
-        auto found = search.search(text(word));
-        REQUIRE(found.results.size() == 1);
-        return found.results[0].organisation;
-    };
-    CHECK(organisationOf("before") == "Ashford Trust");
-    CHECK(organisationOf("first") == "Corran Trust");
-    CHECK(organisationOf("after") == "Corran Trust");
+    CHECK(organisationOf(search, "before") == "Ashford Trust");
+    CHECK(organisationOf(search, "first") == "Corran Trust");
+    CHECK(organisationOf(search, "after") == "Corran Trust");
     CHECK(search.search(text("ashford")).results.size() == 1);
     CHECK(search.search(text("corran")).results.size() == 2);
     db.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
@@ -855,14 +857,9 @@ TEST_CASE("a load into an empty directory reads back nothing it has not written,
         txn.commit();
     }
     DirectorySearch search(db);
-    auto organisationOf = [&](const std::string& word) {
-        auto found = search.search(text(word));
-        REQUIRE(found.results.size() == 1);
-        return found.results[0].organisation;
-    };
-    CHECK(organisationOf("early") == "Latecomer Trust");
-    CHECK(organisationOf("after") == "Latecomer Trust");
-    CHECK(organisationOf("prompt") == "Foremost Renamed Trust");
+    CHECK(organisationOf(search, "early") == "Latecomer Trust");
+    CHECK(organisationOf(search, "after") == "Latecomer Trust");
+    CHECK(organisationOf(search, "prompt") == "Foremost Renamed Trust");
     CHECK(search.search(text("latecomer")).results.size() == 2);
     db.exec("INSERT INTO service_fts (service_fts) VALUES ('integrity-check')");
     // Once the directory holds anything, a load reads back as before.

@@ -691,6 +691,19 @@ std::string randomText(std::mt19937& rng, int depth) {
     return out;
 }
 
+// Calls check(text, nlohmann's value, simdjson's view) for 4,000 random texts (randomText).
+template <class F> void eachRandomText(uint32_t seed, jsonparse::Reader& reader, F&& check) {
+    std::mt19937 rng(seed);
+    for (int round = 0; round < 4000; ++round) {
+        const std::string text = randomText(rng, 0);
+        CAPTURE(text);
+        const json library = json::parse(text);
+        const auto fast = reader.node(text);
+        REQUIRE(fast);
+        check(text, library, *fast);
+    }
+}
+
 // Everything the Node interface shows of a value, as text.
 std::string shown(jsonparse::Node v) {
     using T = jsonparse::Node::Type;
@@ -831,17 +844,11 @@ TEST_CASE("a value read where simdjson left it shows what the same value read by
     CHECK(node->toJson().dump() == R"({"a":[3,{"y":4}],"c":5})");
     CHECK_FALSE(reader.node("{\"a\":1e999}")); // refused: parse() reads it, with nlohmann's error
 
-    std::mt19937 rng(41);
     size_t objects = 0;
-    for (int round = 0; round < 4000; ++round) {
-        const std::string text = randomText(rng, 0);
-        CAPTURE(text);
-        const json library = json::parse(text);
-        const auto fast = reader.node(text);
-        REQUIRE(fast);
-        CHECK(shown(*fast) == shown(jsonparse::Node(library)));
+    eachRandomText(41, reader, [&](const std::string& text, const json& library, jsonparse::Node fast) {
+        CHECK(shown(fast) == shown(jsonparse::Node(library)));
         objects += text[0] == '{';
-    }
+    });
     CHECK(objects > 800);
 }
 
@@ -875,15 +882,9 @@ TEST_CASE("a value's JSON text is written from simdjson's reading as nlohmann wr
         }
         CHECK(without == copy.dump());
     }
-    std::mt19937 rng(43);
-    for (int round = 0; round < 4000; ++round) {
-        const std::string text = randomText(rng, 0);
-        CAPTURE(text);
-        const json library = json::parse(text);
-        const auto fast = reader.node(text);
-        REQUIRE(fast);
-        CHECK(fast->dump() == jsonparse::Node(library).toJson().dump());
-    }
+    eachRandomText(43, reader, [&](const std::string&, const json& library, jsonparse::Node fast) {
+        CHECK(fast.dump() == jsonparse::Node(library).toJson().dump());
+    });
     // Strings, byte by byte below 0x80, and with UTF-8 beyond.
     for (int c = 0; c < 0x80; ++c) {
         const std::string text = std::string("a") + static_cast<char>(c) + "b";
