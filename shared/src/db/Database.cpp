@@ -392,6 +392,9 @@ CachedStatement Database::cached(std::string_view sql) {
 }
 
 int64_t Database::lastInsertRowid() const { return sqlite3_last_insert_rowid(m_db.get()); }
+void Database::setLastInsertRowid(int64_t rowid) {
+    sqlite3_set_last_insert_rowid(m_db.get(), rowid);
+}
 int Database::changes() const { return sqlite3_changes(m_db.get()); }
 bool Database::inTransaction() const { return sqlite3_get_autocommit(m_db.get()) == 0; }
 

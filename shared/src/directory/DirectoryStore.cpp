@@ -9,8 +9,6 @@
 #include "signpost/util/Text.hpp"
 #include "signpost/util/Uuid.hpp"
 
-#include <sqlite3.h>
-
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -462,7 +460,7 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, address = excluded.address,
         const bool setExtra = at < extras.size() && extras[at];
         std::optional<std::string_view> extraText; // none: NULL
         if (setExtra && !extras[at]->empty()) extraText = *extras[at];
-        sqlite3_set_last_insert_rowid(m_db.handle(), 0);
+        m_db.setLastInsertRowid(0);
         upsert->bindAllStatic(id, l.name, l.address, l.city, l.postcode, l.latitude, l.longitude, extraText, setExtra);
         upsert->exec();
         upsert->reset();

@@ -191,6 +191,9 @@ public:
     CachedStatement cached(std::string_view sql);
 
     int64_t lastInsertRowid() const;
+    // Sets what lastInsertRowid() answers until the next insert: 0 before an upsert tells an
+    // insert (which sets it) from an update (which leaves it).
+    void setLastInsertRowid(int64_t rowid);
     int changes() const;
     int userVersion();
     void setUserVersion(int version);

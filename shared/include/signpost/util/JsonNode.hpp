@@ -34,15 +34,15 @@ void appendJsonString(std::string& out, std::string_view text);
 class ObjectText {
   public:
     // Sets a member to a JSON text (replacing any of the same name).
-    void set(std::string_view name, std::string json) {
-        m_members.insert_or_assign(std::string(name), std::move(json));
+    void set(std::string_view name, std::string text) {
+        m_members.insert_or_assign(std::string(name), std::move(text));
     }
     // An array of JSON texts.
     void setArray(std::string_view name, const std::vector<std::string>& items);
     // Sets every member of `other` here (nlohmann's update()).
     void merge(const ObjectText& other) {
-        for (const auto& [name, json] : other.m_members)
-            m_members.insert_or_assign(name, json);
+        for (const auto& [name, text] : other.m_members)
+            m_members.insert_or_assign(name, text);
     }
     bool empty() const { return m_members.empty(); }
     bool contains(std::string_view name) const { return m_members.find(name) != m_members.end(); }
