@@ -828,9 +828,9 @@ TEST_CASE("a load into an empty directory reads back nothing it has not written,
     {
         db::Transaction txn(db);
         DirectoryStore::BulkWrite bulk(store);
-        // The empty directory is seen when the load first asks, so asked after a write, it is not.
+        // The load asks at its first write, before writing: the answer stays what it was then.
         store.upsertService(made("early", "Early Mentoring", {"E08000001"}));
-        CHECK_FALSE(store.loadBeganEmpty());
+        CHECK(store.loadBeganEmpty());
         bulk.finish();
         txn.commit();
     }
@@ -896,6 +896,169 @@ TEST_CASE("a load into an empty directory reads back nothing it has not written,
     REQUIRE(found.results.size() == 1);
     CHECK(found.results[0].organisation == "Renamed Trust");
     CHECK(searchAgain.search(text("dropped")).results.empty());
+}
+
+TEST_CASE("a load into an empty directory makes its by-organisation and by-location indexes at its end, or as soon as "
+          "anything would read one") {
+    test::TempDir dir;
+    const std::string deferrable = "name IN ('service_by_organisation', 'service_location_by_location')";
+    auto definitions = [&](db::Database& db) {
+        std::vector<std::string> out;
+        db::Statement q(db, "SELECT name || ': ' || sql FROM sqlite_schema WHERE type = 'index' AND " + deferrable +
+                                " ORDER BY name");
+        while (q.step())
+            out.push_back(q.getText(0));
+        return out;
+    };
+    auto present = [&](db::Database& db) {
+        return db.queryInt64("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND " + deferrable).value_or(-1);
+    };
+    Organisation trust{"org-trust", "Steady Trust", "", "", "", "", "", IsaStatus::None, {}, {}, false};
+    auto located = [&](const std::string& key, const std::string& organisation) {
+        auto s = made(key, "Located " + key, {"E08000001"});
+        s.organisationId = organisation;
+        s.locations.push_back(placeAt(key + " office", 53.58, -2.43));
+        return s;
+    };
+    auto db = schema::openLocal((dir / "d.db").string());
+    const auto original = definitions(db);
+    REQUIRE(original.size() == 2);
+    DirectoryStore store(db);
+    {
+        db::Transaction txn(db);
+        DirectoryStore::BulkWrite bulk(store);
+        store.upsertOrganisation(trust);
+        CHECK(present(db) == 0); // dropped before the load's first write
+        for (int i = 0; i < 20; ++i)
+            store.upsertService(located("svc" + std::to_string(i), trust.id));
+        CHECK(present(db) == 0);
+        bulk.finish();
+        CHECK(definitions(db) == original); // made again, as they were
+        txn.commit();
+    }
+    CHECK(db.integrityCheck() == "ok");
+    {
+        db::Statement plan(db, "EXPLAIN QUERY PLAN SELECT rowid FROM service WHERE organisation_id = 'org-trust'");
+        REQUIRE(plan.step());
+        CHECK(plan.getText(3).find("service_by_organisation") != std::string::npos);
+    }
+    CHECK(countOf(db, "SELECT count(*) FROM service INDEXED BY service_by_organisation WHERE organisation_id = ?1",
+                  trust.id) == 20);
+    // Into a directory that holds anything, nothing is dropped.
+    {
+        db::Transaction txn(db);
+        DirectoryStore::BulkWrite bulk(store);
+        store.upsertService(located("more", trust.id));
+        CHECK(present(db) == 2);
+        bulk.finish();
+        txn.commit();
+    }
+
+    // Each write that would read one of them makes them again first, within the load.
+    Organisation late{"org-late", "Latecomer Trust", "", "", "", "", "", IsaStatus::None, {}, {}, false};
+    const std::vector<std::pair<std::string, std::function<void(DirectoryStore&, db::Database&)>>> readers{
+        {"an organisation written after a service named it (SQLite looks for the service by it)",
+         [&](DirectoryStore& st, db::Database& into) {
+             st.upsertService(located("early", late.id));
+             CHECK(present(into) == 0);
+             st.upsertOrganisation(late);
+         }},
+        {"an organisation renamed after its services were written (they are found by it)",
+         [&](DirectoryStore& st, db::Database& into) {
+             st.upsertOrganisation(trust);
+             st.upsertService(located("named", trust.id));
+             CHECK(present(into) == 0);
+             Organisation renamed = trust;
+             renamed.name = "Renamed Trust";
+             st.upsertOrganisation(renamed);
+         }},
+        {"a service written again (the locations it leaves are found by location)",
+         [&](DirectoryStore& st, db::Database& into) {
+             st.upsertService(located("twice", ""));
+             CHECK(present(into) == 0);
+             st.upsertService(located("twice", ""));
+         }},
+        {"an organisation written while a row written around the store names it (SQLite looks for that row)",
+         [&](DirectoryStore& st, db::Database& into) {
+             st.upsertService(located("first", ""));
+             into.exec(
+                 "INSERT INTO service (rowid, id, name, organisation_id) VALUES (1, 'raw', 'Raw Row', 'org-late')");
+             CHECK(present(into) == 0);
+             st.upsertOrganisation(late);
+         }},
+        {"a service deleted (its links go by location)",
+         [&](DirectoryStore& st, db::Database& into) {
+             st.upsertService(located("gone", ""));
+             CHECK(present(into) == 0);
+             CHECK(st.deleteService(uuid::fromName("test:gone")));
+         }},
+    };
+    int n = 0;
+    for (const auto& [what, step] : readers) {
+        CAPTURE(what);
+        auto each = schema::openLocal((dir / ("r" + std::to_string(++n) + ".db")).string());
+        DirectoryStore st(each);
+        db::Transaction txn(each);
+        DirectoryStore::BulkWrite bulk(st);
+        step(st, each);
+        CHECK(present(each) == 2); // at once
+        st.upsertService(located("later", ""));
+        CHECK(present(each) == 2); // and not dropped again
+        bulk.finish();
+        CHECK(definitions(each) == original);
+        txn.commit();
+        CHECK(each.integrityCheck() == "ok");
+    }
+
+    // However the load ends, the directory keeps them.
+    auto ended = [&](const std::string& name) { return schema::openLocal((dir / name).string()); };
+    {
+        auto rolled = ended("rolled.db");
+        DirectoryStore st(rolled);
+        {
+            db::Transaction txn(rolled);
+            DirectoryStore::BulkWrite bulk(st);
+            st.upsertService(located("lost", ""));
+            CHECK(present(rolled) == 0);
+            txn.rollback(); // takes the drop back with the rows
+        }
+        CHECK(definitions(rolled) == original);
+        CHECK(st.serviceCount() == 0);
+    }
+    {
+        auto unfinished = ended("unfinished.db");
+        DirectoryStore st(unfinished);
+        db::Transaction txn(unfinished);
+        {
+            DirectoryStore::BulkWrite bulk(st);
+            st.upsertService(located("kept", ""));
+            CHECK(present(unfinished) == 0);
+        } // left without finish(): made again as it goes
+        CHECK(definitions(unfinished) == original);
+        txn.commit();
+        CHECK(unfinished.integrityCheck() == "ok");
+    }
+    {
+        // A savepoint rolled back past the drop brings them back by itself; the load's end
+        // finds them there and makes nothing twice.
+        auto saved = ended("saved.db");
+        DirectoryStore st(saved);
+        db::Transaction txn(saved);
+        DirectoryStore::BulkWrite bulk(st);
+        {
+            db::Savepoint sp(saved, "record");
+            st.upsertService(located("undone", ""));
+            CHECK(present(saved) == 0);
+            sp.rollback();
+        }
+        CHECK(present(saved) == 2);
+        st.upsertService(located("after", ""));
+        bulk.finish();
+        CHECK(definitions(saved) == original);
+        txn.commit();
+        CHECK(st.serviceCount() == 1);
+        CHECK(saved.integrityCheck() == "ok");
+    }
 }
 
 TEST_CASE("a service write that fails undoes itself, but in an all-or-nothing load the caller undoes the load") {

@@ -509,6 +509,13 @@ void Database::startWriteback() {
 #endif
 }
 
+bool Database::deferredForeignKeysPending() const {
+    int current = 0, highest = 0;
+    if (sqlite3_db_status(m_db.get(), SQLITE_DBSTATUS_DEFERRED_FKS, &current, &highest, 0) != SQLITE_OK)
+        return true; // unknown: as if broken, the careful answer
+    return current != 0;
+}
+
 // Savepoints open and close once per record on bulk paths, so their statements are cached
 // rather than parsed each time.
 Savepoint::Savepoint(Database& db, std::string name) : m_db(db), m_name(std::move(name)) {

@@ -229,9 +229,12 @@ uint32_t areaSlot(const std::vector<std::string>& areas) {
 void DirectoryStore::upsertOrganisation(const Organisation& org, std::optional<std::string_view> extra) {
     // Within a load into an empty directory, an organisation this load has neither written nor
     // been asked for by a service is not there, and no service names it: nothing to read back.
+    deferLoadIndexes();
     const bool cachesValid = loadCachesValid();
     const bool unseen = cachesValid && loadBeganEmpty() && !m_loadOrganisations.count(org.id);
     m_loadOrganisations.erase(org.id);
+    // A new row settles the services naming it: SQLite looks for them by organisation.
+    if (m_db.deferredForeignKeysPending()) restoreLoadIndexes();
     std::optional<db::Savepoint> sp; // none in an all-or-nothing load
     if (!m_writeWithoutSavepoint) sp.emplace(m_db, "org");
     std::optional<std::pair<std::string, std::string>> previous;
@@ -259,6 +262,7 @@ ON CONFLICT (id) DO UPDATE SET
     }
     // Services may have arrived first (or the name changed): their index carries the org name.
     if (!unseen && (!previous || previous->first != org.name || previous->second != org.nameCy)) {
+        restoreLoadIndexes();
         std::vector<int64_t> rowids;
         auto q = m_db.cached("SELECT rowid FROM service WHERE organisation_id = ?1");
         q->bind(1, org.id);
@@ -281,6 +285,41 @@ bool DirectoryStore::loadBeganEmpty() {
             m_db.queryInt64("SELECT NOT EXISTS (SELECT 1 FROM service) AND NOT EXISTS (SELECT 1 FROM organisation)")
                 .value_or(0) != 0;
     return *m_loadBeganEmpty;
+}
+
+void DirectoryStore::deferLoadIndexes() {
+    if (!m_bulk || m_loadIndexesDecided) return;
+    m_loadIndexesDecided = true;
+    if (!loadBeganEmpty()) return;
+    std::vector<std::pair<std::string, std::string>> indexes;
+    for (const char* table : {"service", "service_location"}) {
+        auto q = m_db.prepare("SELECT l.name, s.sql FROM pragma_index_list(?1, 'main') AS l "
+                              "JOIN main.sqlite_schema AS s ON s.type = 'index' AND s.name = l.name "
+                              "WHERE l.origin = 'c' AND NOT l.\"unique\" AND s.sql IS NOT NULL");
+        q.bind(1, std::string_view(table));
+        while (q.step())
+            indexes.emplace_back(q.getText(0), q.getText(1));
+    }
+    for (const auto& [name, sql] : indexes) {
+        std::string quoted = "\"";
+        for (char c : name)
+            quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+        m_db.exec("DROP INDEX main." + quoted + "\"");
+        m_deferredIndexes.emplace_back(name, sql); // each as it goes: a failure leaves none lost
+    }
+}
+
+void DirectoryStore::restoreLoadIndexes() {
+    if (m_deferredIndexes.empty()) return;
+    auto exists = m_db.cached("SELECT 1 FROM main.sqlite_schema WHERE type = 'index' AND name = ?1");
+    while (!m_deferredIndexes.empty()) {
+        const auto& [name, sql] = m_deferredIndexes.back();
+        exists->bind(1, name);
+        const bool there = exists->step(); // a rollback past the drop brought it back
+        exists->reset();
+        if (!there) m_db.exec(sql);
+        m_deferredIndexes.pop_back();
+    }
 }
 
 std::pair<std::string, std::string> DirectoryStore::organisationNames(const std::string& id) {
@@ -331,6 +370,7 @@ DirectoryStore::PreparedService DirectoryStore::prepare(Service&& service) {
 
 int64_t DirectoryStore::upsertPrepared(PreparedService&& prepared, bool* inserted) {
     const Service& s = prepared.service;
+    deferLoadIndexes();
     std::optional<db::Savepoint> sp; // none in an all-or-nothing load
     if (!m_writeWithoutSavepoint) sp.emplace(m_db, "svc");
     int64_t rowid = 0;
@@ -489,6 +529,7 @@ std::vector<int64_t> DirectoryStore::linkedLocations(int64_t serviceRowid) {
 
 void DirectoryStore::dropUnlinkedLocations(const std::vector<int64_t>& locations) {
     if (locations.empty()) return;
+    restoreLoadIndexes(); // looked for by location, and deleting one deletes its links by location
     auto d = m_db.cached("DELETE FROM location WHERE rowid = ?1 AND NOT EXISTS "
                          "(SELECT 1 FROM service_location WHERE location_rowid = ?1)");
     for (int64_t location : locations) {
@@ -714,9 +755,16 @@ DirectoryStore::BulkWrite::BulkWrite(DirectoryStore& store, IndexSpace* space, A
     m_store.m_loadNextRowid.clear();
     m_store.m_loadRollbacks = m_rollbacksAtStart = m_store.m_db.rollbacks();
     m_store.m_loadDeletes = 0;
+    m_store.m_loadIndexesDecided = false;
+    m_store.m_deferredIndexes.clear();
 }
 
 DirectoryStore::BulkWrite::~BulkWrite() {
+    try {
+        m_store.restoreLoadIndexes(); // none, unless finish() was not reached or failed
+    } catch (const std::exception&) {
+        // The connection refuses (its transaction failed): the rollback brings them back.
+    }
     if (m_active) {
         m_store.m_bulk = false;
         if (m_store.m_builder) { // unfinished (an exception): its stage goes, whatever the caller commits
@@ -777,6 +825,7 @@ bool DirectoryStore::BulkWrite::installBuilt() {
     for (const auto& entry : entries)
         boxes.add(entry);
     boxes.write(db);
+    m_store.restoreLoadIndexes(); // while the thread finishes
     if (!builder->tablesBuilt() || !builder->stagedAll(db)) {
         db::clearRtree(db, "main", "service_geo"); // the queue writes them again
         return false;
@@ -891,7 +940,8 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
                 boxes.add(*entry);
             }
         boxes.write(db);
-        db.startWriteback(); // and its cards and text
+        m_store.restoreLoadIndexes(); // while the builder works
+        db.startWriteback();          // and its cards, text and indexes
         if (builder->tablesBuilt() && builder->stagedAll(db)) {
             builder->install(db);
             m_textBuiltBeside = true;
@@ -914,6 +964,7 @@ void DirectoryStore::BulkWrite::finish(bool fullRebuild) {
         db.exec("INSERT INTO service_fts (service_fts) VALUES ('optimize')");
         m_store.rebuildTermDictionary();
     }
+    m_store.restoreLoadIndexes(); // without a builder to wait for, here
 }
 
 void DirectoryStore::reindexService(int64_t rowid) {

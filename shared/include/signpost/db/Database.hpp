@@ -214,14 +214,18 @@ public:
     // How many times SQLite has prepared the cached statements again since they were first
     // prepared (SQLITE_STMTSTATUS_REPREPARE, summed): a statement in steady use should not be.
     uint64_t cachedStatementReprepares() const;
-    // How many transactions and savepoints have been rolled back on this connection through
-    // Transaction and Savepoint: what a caller read inside a transaction stays true until this
-    // moves (a cache of rows it wrote itself, say).
     // Asks the system to start writing what has been written to the database file out to disk
     // now, and returns without waiting: a large load's commit then finds most of it on disk
     // already (writing 270 MB out was most of a 100,000-service import's commit). A hint only:
     // where the system has no such call, or the database is in memory, nothing happens.
     void startWriteback();
+    // Whether SQLite counts a deferred foreign key broken in this transaction so far. While it
+    // does, every row inserted into a parent table is looked for in its children (the count may
+    // fall); while it does not, SQLite skips that search.
+    bool deferredForeignKeysPending() const;
+    // How many transactions and savepoints have been rolled back on this connection through
+    // Transaction and Savepoint: what a caller read inside a transaction stays true until this
+    // moves (a cache of rows it wrote itself, say).
     uint64_t rollbacks() const { return m_rollbacks; }
     void countRollback() { ++m_rollbacks; }
 

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace signpost::directory {
@@ -241,6 +242,19 @@ private:
     // Whether the load's caches may be used (a BulkWrite, in a transaction, nothing rolled back
     // since they were filled); drops them when not.
     bool loadCachesValid();
+    // A load into an empty directory (loadBeganEmpty) drops, before its first write, the indexes
+    // its writes do not read (those made by CREATE INDEX, not UNIQUE, on service and
+    // service_location: by organisation, by location), and makes them again once, from the
+    // sorted rows, before it ends: inserted row by row their keys arrive in no order
+    // (docs/search.md, "A load into an empty directory builds two indexes at its end"). Whatever
+    // would read one makes them again first (restoreLoadIndexes): an organisation's services
+    // looked up, a location or service deleted, a service replaced, or an organisation written
+    // while SQLite counts a service naming one not yet there (it then looks for the services the
+    // new row settles).
+    void deferLoadIndexes();
+    void restoreLoadIndexes();
+    std::vector<std::pair<std::string, std::string>> m_deferredIndexes; // name, CREATE statement
+    bool m_loadIndexesDecided = false;
     db::Database& m_db;
 };
 
