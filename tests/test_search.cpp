@@ -165,6 +165,23 @@ TEST_CASE("\"women\" in Gwent finds the Wales women's service, not Greater Manch
     CHECK_FALSE(contains(outcome, "GM Integrated"));
 }
 
+TEST_CASE("a new service's rowid block is its most specific known area's, in any order of its areas") {
+    auto slotOf = [](std::string_view code) {
+        const Area* area = areaByCode(code);
+        REQUIRE(area != nullptr);
+        return static_cast<uint32_t>(area - allAreas().data()) + 1;
+    };
+    const std::string bolton = "E08000001", gm = std::string(kGreaterManchester), wales = std::string(kWales);
+    CHECK(areaSlot({bolton}) == slotOf(bolton));
+    CHECK(areaSlot({gm, bolton}) == slotOf(bolton));
+    CHECK(areaSlot({bolton, gm, std::string(kEnglandAndWales)}) == slotOf(bolton));
+    CHECK(areaSlot({wales, "PDU-GWENT"}) == slotOf("PDU-GWENT"));
+    CHECK(areaSlot({"PDU-GWENT", "W06000022"}) == slotOf("W06000022")); // Newport, within Gwent
+    CHECK(areaSlot({"nowhere", wales}) == slotOf(wales));
+    CHECK(areaSlot({"nowhere"}) == 0);
+    CHECK(areaSlot({}) == 0);
+}
+
 TEST_CASE("area filters handle services covering several areas and every level of the hierarchy") {
     SeededDirectory d;
     DirectorySearch search(d.db);

@@ -161,6 +161,17 @@ TEST_CASE("Greater Manchester: ten boroughs in one region") {
     CHECK(up == std::vector<std::string_view>{kGreaterManchester, kEnglandAndWales});
 }
 
+TEST_CASE("every area is found by its code, and nothing else is") {
+    for (const Area& a : allAreas()) {
+        CAPTURE(a.code);
+        CHECK(areaByCode(a.code) == &a);
+        CHECK(areaByCode(std::string(a.code) + "0") == nullptr);
+        CHECK(areaByCode(a.code.substr(0, a.code.size() - 1)) == nullptr);
+    }
+    for (std::string_view unknown : {"", "e08000001", "E08000000", "W06000099", "ZZZ", "\xff"})
+        CHECK(areaByCode(unknown) == nullptr);
+}
+
 TEST_CASE("areas resolve from codes and English or Welsh names, ignoring case and accents") {
     CHECK(findArea("bolton")->code == "E08000001");
     CHECK(findArea("Casnewydd")->code == "W06000022");

@@ -215,7 +215,9 @@ uint32_t areaSlot(const std::vector<std::string>& areas) {
     for (const auto& code : areas) {
         const Area* area = areaByCode(code);
         if (!area) continue;
-        int depth = static_cast<int>(ancestorsOf(code).size());
+        int depth = 0; // how many areas contain it
+        for (const Area* up = area; up && !up->parent.empty(); up = areaByCode(up->parent))
+            ++depth;
         if (depth > bestDepth) {
             bestDepth = depth;
             best = static_cast<uint32_t>(area - all.data()) + 1;

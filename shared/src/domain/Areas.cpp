@@ -1,6 +1,7 @@
 #include "signpost/domain/Areas.hpp"
 #include "signpost/util/Text.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace signpost::domain {
@@ -68,9 +69,18 @@ constexpr std::array kAreas{
 std::span<const Area> allAreas() { return kAreas; }
 
 const Area* areaByCode(std::string_view code) {
-    for (const Area& area : kAreas)
-        if (area.code == code) return &area;
-    return nullptr;
+    // Asked several times for every service a load writes: a search of the codes sorted once,
+    // not a walk comparing each (most are nine characters long, so each comparison reads them).
+    static const auto byCode = [] {
+        std::array<const Area*, kAreas.size()> sorted{};
+        for (size_t i = 0; i < kAreas.size(); ++i)
+            sorted[i] = &kAreas[i];
+        std::sort(sorted.begin(), sorted.end(), [](const Area* a, const Area* b) { return a->code < b->code; });
+        return sorted;
+    }();
+    auto it = std::lower_bound(byCode.begin(), byCode.end(), code,
+                               [](const Area* area, std::string_view wanted) { return area->code < wanted; });
+    return it != byCode.end() && (*it)->code == code ? *it : nullptr;
 }
 
 // Names compare on their folded tokens, with "&" read as "and", so "Cardiff & Vale",
