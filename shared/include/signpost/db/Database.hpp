@@ -249,17 +249,9 @@ private:
     };
     // Looked up by the caller's text as it is (no std::string built per call: a pulled record's
     // save asks for a 900-character statement thousands of times a second).
-    // A long statement is hashed by its length and its first and last 64 characters, not all
-    // of it: the ones a load asks for with each row run to 600 characters, and hashing them all
-    // was 1 % of an import's writing. Statements alike at both ends only share a bucket.
     struct SqlHash {
         using is_transparent = void;
-        size_t operator()(std::string_view sql) const noexcept {
-            constexpr size_t kEnd = 64;
-            const std::hash<std::string_view> hash;
-            if (sql.size() <= 2 * kEnd) return hash(sql);
-            return hash(sql.substr(0, kEnd)) ^ (hash(sql.substr(sql.size() - kEnd)) * 31) ^ sql.size();
-        }
+        size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }
     };
     // Declared after m_db so statements finalize before the connection closes.
     std::unordered_map<std::string, std::unique_ptr<CacheEntry>, SqlHash, std::equal_to<>> m_cache;
