@@ -248,9 +248,9 @@ private:
     // sorted rows, before it ends: inserted row by row their keys arrive in no order
     // (docs/search.md, "A load into an empty directory builds two indexes at its end"). Whatever
     // would read one makes them again first (restoreLoadIndexes): an organisation's services
-    // looked up, a location or service deleted, a service replaced, or an organisation written
-    // while SQLite counts a service naming one not yet there (it then looks for the services the
-    // new row settles).
+    // looked up, a location deleted (as a service replaced or deleted may leave one), or an
+    // organisation written while SQLite counts a service naming one not yet there (it then looks
+    // for the services the new row settles).
     void deferLoadIndexes();
     void restoreLoadIndexes();
     std::vector<std::pair<std::string, std::string>> m_deferredIndexes; // name, CREATE statement
