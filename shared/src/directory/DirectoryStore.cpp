@@ -293,21 +293,23 @@ void DirectoryStore::deferLoadIndexes() {
     if (!m_bulk || m_loadIndexesDecided) return;
     m_loadIndexesDecided = true;
     if (!loadBeganEmpty()) return;
-    std::vector<std::pair<std::string, std::string>> indexes;
+    struct Deferred {
+        std::string name, create, drop;
+    };
+    std::vector<Deferred> indexes;
     for (const char* table : {"service", "service_location"}) {
-        auto q = m_db.prepare("SELECT l.name, s.sql FROM pragma_index_list(?1, 'main') AS l "
+        auto q = m_db.prepare("SELECT l.name, s.sql, printf('DROP INDEX main.\"%w\"', l.name) "
+                              "FROM pragma_index_list(?1, 'main') AS l "
                               "JOIN main.sqlite_schema AS s ON s.type = 'index' AND s.name = l.name "
                               "WHERE l.origin = 'c' AND NOT l.\"unique\" AND s.sql IS NOT NULL");
         q.bind(1, std::string_view(table));
         while (q.step())
-            indexes.emplace_back(q.getText(0), q.getText(1));
+            indexes.push_back({q.getText(0), q.getText(1), q.getText(2)});
     }
-    for (const auto& [name, sql] : indexes) {
-        std::string quoted = "\"";
-        for (char c : name)
-            quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-        m_db.exec("DROP INDEX main." + quoted + "\"");
-        m_deferredIndexes.emplace_back(name, sql); // each as it goes: a failure leaves none lost
+    for (auto& index : indexes) {
+        m_db.exec(index.drop);
+        // Each as it goes: a failure leaves none lost.
+        m_deferredIndexes.emplace_back(std::move(index.name), std::move(index.create));
     }
 }
 
