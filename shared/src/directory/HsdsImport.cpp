@@ -1092,14 +1092,15 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
     struct Stopped {};
     std::atomic<bool> abandoned = false;
 
-    // Parsing and mapping is the larger part of an import, so two threads share it. The first
-    // walks the text for where records start and end, in batches of records it queues for the
-    // second, and maps a batch itself whenever the second has enough waiting; the writer takes
-    // the mapped batches in the file's order, whichever thread made them. A fixed share each
-    // (alternate batches) left the writer waiting on the first, which also walks, while the
-    // second, a batch ahead, waited for room. Written batches go back to the thread that made
-    // them, to be freed there: freeing memory another thread allocated contends for that
-    // thread's heap (it took a third of the writer's time).
+    // Parsing and mapping is the larger part of an import, so two threads share it. A third
+    // walks the text for where records start and end, and queues them in batches; each mapping
+    // thread takes the earliest batch not yet taken, and the writer takes the mapped batches in
+    // the file's order, whichever thread made them. The walk was the first mapping thread's
+    // work before (it mapped a batch itself when the second had enough waiting): the writer
+    // then waited for a batch while the other thread, too far ahead, waited for it (a tenth of
+    // the stream with a core idle; docs/benchmarks.md). Written batches go back to the thread
+    // that made them, to be freed there: freeing memory another thread allocated contends for
+    // that thread's heap (it took a third of the writer's time).
     struct Maker {
         std::mutex spentMutex;
         std::vector<Batch> spent;
@@ -1110,8 +1111,13 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
         } // freed here, outside the lock
     };
     std::array<Maker, 2> makers;
-    constexpr size_t kQueuedForSecond = 2;
-    util::BoundedQueue<Spans> toSecond(kQueuedForSecond);
+    // Batches of spans, in the file's order, for whichever mapping thread is free first, so the
+    // batch the writer waits for is always one a thread is working on. A span is two numbers:
+    // the walk runs far ahead (100,000 records of a 352 MB file in about 0.1 s), never waiting
+    // to be scheduled again while a mapping thread waits for it (a walk 8 batches ahead left
+    // them 0.2 s without work).
+    constexpr size_t kQueuedSpans = 1024;
+    util::BoundedQueue<Spans> toMappers(kQueuedSpans);
     // Mapped batches by number, until the writer takes them. A thread holding a batch more than
     // kMappedAhead past the one the writer waits for waits for it; the one it waits for always
     // goes in, and whichever thread holds it is never waiting, so the writer is never stuck.
@@ -1182,36 +1188,34 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
     // writer is what the whole import waits on: they run behind it (docs/benchmarks.md: 0.95x
     // the import's time on two cores, where three runnable threads otherwise share them evenly).
     constexpr int kBehindWriter = 10;
-    std::jthread second([&] {
+    auto mapper = [&](size_t maker) {
         util::lowerThreadPriority(kBehindWriter);
         try {
             jsonparse::Reader reader;
-            while (auto work = toSecond.pop()) {
+            while (auto work = toMappers.pop()) {
                 if (abandoned) break;
-                if (!deposit(work->number, mapBatch(*work, reader, 1))) break;
-                makers[1].freeSpent();
+                if (!deposit(work->number, mapBatch(*work, reader, maker))) break;
+                makers[maker].freeSpent();
             }
         } catch (...) {
             abandoned = true;
         }
-        toSecond.close();
+        toMappers.close();
         makerDone();
-    });
-    std::jthread first([&] {
+    };
+    std::jthread firstMapper(mapper, 0);
+    std::jthread secondMapper(mapper, 1);
+    // The walk for where records start and end is a small part of the work (a twentieth): a
+    // thread of its own, so neither mapping thread waits on the other's walking.
+    std::jthread walker([&] {
         util::lowerThreadPriority(kBehindWriter);
         try {
-            jsonparse::Reader reader;
             Spans work;
             size_t index = 0;
             auto hand = [&] {
                 if (abandoned) throw Stopped{};
                 const size_t number = work.number;
-                if (toSecond.size() < kQueuedForSecond) {
-                    if (!toSecond.push(std::move(work))) throw Stopped{};
-                } else {
-                    if (!deposit(number, mapBatch(work, reader, 0))) throw Stopped{};
-                    makers[0].freeSpent();
-                }
+                if (!toMappers.push(std::move(work))) throw Stopped{};
                 work = Spans{number + 1, index, {}};
                 work.spans.reserve(kBatch);
             };
@@ -1247,19 +1251,18 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
         } catch (...) {
             abandoned = true;
         }
-        toSecond.close();
-        makerDone();
+        toMappers.close();
     });
     struct CloseOnExit {
-        util::BoundedQueue<Spans>& toSecond;
+        util::BoundedQueue<Spans>& toMappers;
         Mapped& mapped;
         ~CloseOnExit() { // if the writer stops early, before the readers are joined
-            toSecond.close();
+            toMappers.close();
             std::lock_guard lock(mapped.mutex);
             mapped.closed = true;
             mapped.changed.notify_all();
         }
-    } closeOnExit{toSecond, mapped};
+    } closeOnExit{toMappers, mapped};
 
     const size_t totalBefore = m_total;
     size_t seen = 0;
@@ -1303,8 +1306,9 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
         std::lock_guard lock(maker.spentMutex);
         maker.spent.push_back(std::move(*batch));
     }
-    first.join();
-    second.join();
+    walker.join();
+    firstMapper.join();
+    secondMapper.join();
     m_total = totalBefore + seen;
     if (abandoned) {
         if (seen > 0) throw StreamAbandoned{};
