@@ -531,6 +531,32 @@ TEST_CASE("organizations, service_at_location lists and lone locations") {
         CHECK(s->locations[1].name == "Second office");
         CHECK(s->locations[1].latitude == 53.58);
     }
+    SUBCASE("a location without an id takes one derived from its service and place, the same each time") {
+        json doc = json::parse(test::readFile(examplesDir() / "service_full.json"));
+        REQUIRE(doc["service_at_locations"].size() == 1);
+        json second = doc["service_at_locations"][0];
+        second["id"] = uuid::fromName("second sal, no location id");
+        second["location"]["name"] = "Unnumbered office";
+        doc["service_at_locations"][0]["location"].erase("id");
+        second["location"].erase("id");
+        doc["service_at_locations"].push_back(second);
+        writeJson(dir / "no-location-ids.json", doc);
+        const std::vector<std::string> expected{uuid::fromName(std::string(kExampleService) + "/location/0"),
+                                                uuid::fromName(std::string(kExampleService) + "/location/1")};
+        for (int run = 0; run < 2; ++run) {
+            CAPTURE(run);
+            auto report = hsds::importPath(db, dir / "no-location-ids.json");
+            INFO(problemList(report.rejected));
+            REQUIRE(report.ok());
+            auto s = store.service(kExampleService);
+            REQUIRE(s);
+            REQUIRE(s->locations.size() == 2);
+            CHECK(s->locations[0].id == expected[0]);
+            CHECK(s->locations[1].id == expected[1]);
+            CHECK(s->locations[1].name == "Unnumbered office");
+            CHECK(count(db, "location") == 2); // the second run updates them in place
+        }
+    }
     SUBCASE("a list page's abbreviated service keeps the details stored before; an empty list clears") {
         REQUIRE(hsds::importPath(db, examplesDir() / "service_full.json").ok());
         auto report = hsds::importPath(db, examplesDir() / "service_list.json");
@@ -1019,14 +1045,28 @@ TEST_CASE("malformed input is rejected with a reason and leaves the directory as
         json twoWrong = minimalService(uuid::fromName("twowrong"), "Two wrong");
         twoWrong["schedules"] = "weekdays";
         twoWrong["url"] = 5;
+        // A term's parts of the wrong type, each named by where it is in the record.
+        auto withTerm = [&](const std::string& name, json term, json value = nullptr) {
+            json s = minimalService(uuid::fromName(name), name);
+            json attribute = {{"id", uuid::fromName(name + " attribute")}, {"taxonomy_term", std::move(term)}};
+            if (!value.is_null()) attribute["value"] = std::move(value);
+            s["attributes"] = json::array({{{"id", uuid::fromName(name + " first")}}, attribute});
+            return s;
+        };
+        json taxonomyNumber = withTerm("taxonomy number", {{"taxonomy", 3}, {"code", "debt"}});
+        json detailText = withTerm("detail text", {{"code", "debt"}, {"taxonomy_detail", "signpost-needs"}});
+        json detailName = withTerm("detail name", {{"code", "debt"}, {"taxonomy_detail", {{"name", true}}}});
+        json termName = withTerm("term name", {{"taxonomy", "other"}, {"name", json::array()}});
+        json valueNumber = withTerm("value number", {{"taxonomy", "signpost"}, {"code", "hub"}}, 1);
         json good = minimalService(goodId, "Good neighbour");
         good["minimum_age"] = "18";
         writeJson(dir / "mixed.json", page({wrongName, wordAge, fractionAge, noStatus, badStatus, noName, noId,
-                                            numberId, emptyId, areasText, feesNumber, badLatitude, twoWrong, good}));
+                                            numberId, emptyId, areasText, feesNumber, badLatitude, twoWrong,
+                                            taxonomyNumber, detailText, detailName, termName, valueNumber, good}));
         auto report = hsds::importPath(db, dir / "mixed.json");
         INFO(problemList(report.rejected));
         CHECK(report.fileErrors.empty());
-        CHECK(report.rejected.size() == 13);
+        CHECK(report.rejected.size() == 18);
         CHECK(report.servicesInserted == 1);
         CHECK(goodLanded());
         CHECK(DirectoryStore(db).service(goodId)->minAge == 18);
@@ -1049,6 +1089,13 @@ TEST_CASE("malformed input is rejected with a reason and leaves the directory as
         expect(uuid::fromName("fees"), "fees", "must be text");
         expect(uuid::fromName("twowrong"), "url", "must be text, not a number");
         expect(uuid::fromName("lat"), "service_at_locations[0].location.id", "non-empty string");
+        expect(uuid::fromName("taxonomy number"), "attributes[1].taxonomy_term.taxonomy", "must be text, not a number");
+        expect(uuid::fromName("detail text"), "attributes[1].taxonomy_term.taxonomy_detail",
+               "must be an object, not text");
+        expect(uuid::fromName("detail name"), "attributes[1].taxonomy_term.taxonomy_detail.name",
+               "must be text, not true/false");
+        expect(uuid::fromName("term name"), "attributes[1].taxonomy_term.name", "must be text, not a list");
+        expect(uuid::fromName("value number"), "attributes[1].value", "must be text, not a number");
     }
     SUBCASE("absurdly deep nesting is rejected, not recursed into") {
         json deep = minimalService(kExampleService, "Deep");

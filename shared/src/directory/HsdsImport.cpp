@@ -221,14 +221,24 @@ std::string inQuotes(std::string_view s, size_t max = 80) {
 
 std::string at(const std::string& base, std::string_view key) {
     if (base.empty()) return std::string(key);
-    std::string out = base;
+    std::string out;
+    out.reserve(base.size() + 1 + key.size());
+    out += base;
     out += '.';
     out += key;
     return out;
 }
 
 std::string at(const std::string& base, size_t index) {
-    return base + "[" + std::to_string(index) + "]";
+    char digits[24];
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, index);
+    std::string out;
+    out.reserve(base.size() + static_cast<size_t>(end - digits) + 2);
+    out += base;
+    out += '[';
+    out.append(digits, end);
+    out += ']';
+    return out;
 }
 
 // By a view, not the C string: found by comparing lengths and bytes, with no strlen at each
@@ -568,8 +578,9 @@ struct Extensions {
 };
 
 // The attribute's taxonomy name, code and display name.
+// Views into the record (or the import's taxonomy terms), trimmed: read while the record is.
 struct Term {
-    std::string taxonomy, code, name;
+    std::string_view taxonomy, code, name;
 };
 
 struct PreparedOrg {
@@ -645,7 +656,7 @@ DirectoryStore::PreparedService readyToWrite(PreparedService& p, bool writeExtra
 
 // Where a record came from, for problems and duplicate messages.
 struct Where {
-    std::string file;
+    const std::string& file; // the import's own, which outlives every record read from the file
     size_t index = 0;
     std::string label; // "services.json contents[3]", "services.csv line 4"
 };
@@ -886,11 +897,12 @@ class Importer {
     void prepareService(Node rec, const std::string& file, PreparedService& p, bool ahead = false);
     PreparedOrg mapOrganisation(Node org, const std::string& base, bool topLevel);
     // The location, and its unmodelled fields as the JSON text to keep ("" for none).
-    std::pair<Location, std::string> mapLocation(Node loc, const std::string& base, const std::string& fallbackId,
-                                          std::vector<Problem>& warnings, const std::string& file,
-                                          const std::string& recordId);
+    std::pair<Location, std::string> mapLocation(Node loc, const std::string& base,
+                                                 const std::function<std::string()>& fallbackId,
+                                                 std::vector<Problem>& warnings, const std::string& file,
+                                                 const std::string& recordId);
     Term termOf(Node attribute, const std::string& path);
-    void readExtension(const std::string& code, const std::string& value, Extensions& ext, const std::string& path,
+    void readExtension(std::string_view code, std::string_view value, Extensions& ext, const std::string& path,
                        const std::function<void(std::string, std::string)>& warnFn);
     bool writeOrganisation(const PreparedOrg& p);
     bool organisationKnown(const std::string& id);
@@ -1770,22 +1782,36 @@ Term Importer::termOf(Node attribute, const std::string& path) {
         if (it == m_terms.end()) return {};
         term = Node(it->second);
     }
-    std::string base = at(path, "taxonomy_term");
+    // Where the term is, named only in a message: most records have nothing wrong with it.
+    auto textIn = [&](Node obj, const char* key, bool inDetail) -> std::string_view {
+        auto v = obj.find(key);
+        if (!v) return {};
+        if (!v->isString()) {
+            std::string base = at(path, "taxonomy_term");
+            if (inDetail) base = at(base, "taxonomy_detail");
+            throw Reject{at(base, key), "must be text, not " + describe(*v)};
+        }
+        return text::trim(v->str());
+    };
     Term out;
-    out.taxonomy = getTrimmed(*term, "taxonomy", base);
-    if (out.taxonomy.empty())
-        if (auto detail = getObject(*term, "taxonomy_detail", base))
-            out.taxonomy = getTrimmed(*detail, "name", at(base, "taxonomy_detail"));
-    out.code = getTrimmed(*term, "code", base);
-    out.name = getTrimmed(*term, "name", base);
+    out.taxonomy = textIn(*term, "taxonomy", false);
+    if (out.taxonomy.empty()) {
+        auto detail = term->find("taxonomy_detail");
+        if (detail && !detail->isObject())
+            throw Reject{at(at(path, "taxonomy_term"), "taxonomy_detail"),
+                         "must be an object, not " + describe(*detail)};
+        if (detail) out.taxonomy = textIn(*detail, "name", true);
+    }
+    out.code = textIn(*term, "code", false);
+    out.name = textIn(*term, "name", false);
     return out;
 }
 
-void Importer::readExtension(const std::string& code, const std::string& value, Extensions& ext,
-                             const std::string& path, const std::function<void(std::string, std::string)>& warnFn) {
+void Importer::readExtension(std::string_view code, std::string_view value, Extensions& ext, const std::string& path,
+                             const std::function<void(std::string, std::string)>& warnFn) {
     auto colon = code.find(':');
-    std::string key = code.substr(0, colon);
-    std::string v = value.empty() && colon != std::string::npos ? code.substr(colon + 1) : value;
+    const std::string_view key = code.substr(0, colon);
+    const std::string_view v = value.empty() && colon != std::string::npos ? code.substr(colon + 1) : value;
     auto flag = [&](bool& out) {
         if (v == "true" || v == "1" || v == "yes")
             out = true;
@@ -1825,7 +1851,7 @@ void Importer::readExtension(const std::string& code, const std::string& value, 
                                                           {"source_id", &ext.sourceId}};
     for (const auto& [name, out] : texts) {
         if (key != name) continue;
-        *out = v;
+        *out = std::string(v);
         return;
     }
     // "extensions" is the marker that makes the record authoritative; it carries nothing else.
@@ -1841,12 +1867,13 @@ std::optional<Location> Importer::storedLocation(const std::string& id) {
                     q->getText(4), q->getOptDouble(5), q->getOptDouble(6)};
 }
 
-std::pair<Location, std::string> Importer::mapLocation(Node loc, const std::string& base, const std::string& fallbackId,
-                                                std::vector<Problem>& warnings, const std::string& file,
-                                                const std::string& recordId) {
+std::pair<Location, std::string> Importer::mapLocation(Node loc, const std::string& base,
+                                                       const std::function<std::string()>& fallbackId,
+                                                       std::vector<Problem>& warnings, const std::string& file,
+                                                       const std::string& recordId) {
     requireObject(loc, base);
     Location l;
-    l.id = loc.has("id") ? requireId(loc, base, "location") : fallbackId;
+    l.id = loc.has("id") ? requireId(loc, base, "location") : fallbackId(); // made only when used
     l.name = getTrimmed(loc, "name", base);
     jsonparse::ObjectText extra;
     loc.eachMember([&](std::string_view key, Node value) {
@@ -1933,11 +1960,11 @@ PreparedOrg Importer::mapOrganisation(Node org, const std::string& base, bool to
                 keptAttributes.push_back(a.dump());
                 return;
             }
-            std::string value = getText(a, "value", path);
+            const std::string_view value = textOf(a, "value", path);
             if (!p.nameCy) p.nameCy = std::string();
-            if (term.code == "name_cy") p.nameCy = value;
+            if (term.code == "name_cy") p.nameCy = std::string(value);
             // Our export gives a non-UUID id a derived UUID and the original here.
-            if (term.code == "source_id" && !value.empty()) p.org.id = value;
+            if (term.code == "source_id" && !value.empty()) p.org.id = std::string(value);
         });
     }
     org.eachMember([&](std::string_view key, Node value) {
@@ -2088,7 +2115,7 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
             std::string path = at("attributes", i);
             requireObject(a, path);
             Term term = termOf(a, path);
-            std::string value = getText(a, "value", path);
+            const std::string_view value = textOf(a, "value", path);
             if (term.taxonomy == kSignpostTaxonomy) {
                 p.authoritative = true;
                 readExtension(term.code, value, ext, path, warnHere);
@@ -2107,7 +2134,7 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
             if (need)
                 addNeed(need->code);
             else if (!term.name.empty())
-                p.unmappedTerms.push_back(term.name);
+                p.unmappedTerms.emplace_back(term.name);
         });
         if (!kept.empty()) p.extra.setArray("attributes", kept);
     }
@@ -2173,7 +2200,7 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
             requireObject(sal, path);
             Location l;
             auto loc = getObject(sal, "location", path);
-            std::string fallbackId = uuid::fromName(s.id + "/location/" + std::to_string(s.locations.size()));
+            auto fallbackId = [&] { return uuid::fromName(s.id + "/location/" + std::to_string(s.locations.size())); };
             if (loc) {
                 auto [mapped, extra] = mapLocation(*loc, at(path, "location"), fallbackId, p.warnings, file, s.id);
                 l = std::move(mapped);
@@ -2534,7 +2561,8 @@ void Importer::locationRecord(json& rec, const Where& where) {
         if (!fresh)
             throw Reject{"id", "duplicate location id: already imported from " + seen->second +
                                    " in this import; this later copy was skipped"};
-        auto [location, extra] = mapLocation(Node(rec), "", id, warnings, where.file, id);
+        auto [location, extra] = mapLocation(
+            Node(rec), "", [&] { return id; }, warnings, where.file, id);
         std::vector<std::string> users;
         {
             auto q = m_db.cached("SELECT s.id FROM service s JOIN service_location sl ON sl.service_rowid = s.rowid "
