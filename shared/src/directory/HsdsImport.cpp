@@ -592,9 +592,31 @@ struct PreparedOrg {
 };
 
 // The list-valued fields of an HSDS service (what a list page may leave out).
-constexpr std::array<const char*, 11> kServiceLists{"phones",    "schedules",  "service_areas", "service_at_locations",
-                                                    "languages", "funding",    "cost_options",  "required_documents",
-                                                    "contacts",  "attributes", "metadata"};
+constexpr std::array<std::string_view, 11> kServiceLists{
+    "phones",       "schedules",          "service_areas", "service_at_locations", "languages", "funding",
+    "cost_options", "required_documents", "contacts",      "attributes",           "metadata"};
+
+// The service fields the model holds (everything else a record has is kept for export).
+const std::set<std::string_view> kModelledServiceFields{"id",
+                                                        "name",
+                                                        "description",
+                                                        "url",
+                                                        "email",
+                                                        "status",
+                                                        "minimum_age",
+                                                        "maximum_age",
+                                                        "eligibility_description",
+                                                        "assured_date",
+                                                        "last_modified",
+                                                        "organization",
+                                                        "organization_id",
+                                                        "service_at_locations",
+                                                        "schedules",
+                                                        "service_areas",
+                                                        "languages",
+                                                        "contacts",
+                                                        "phones",
+                                                        "attributes"};
 
 struct PreparedService {
     Service service;
@@ -612,6 +634,11 @@ struct PreparedService {
     std::bitset<kServiceLists.size()> lists;
     bool hasLocations = false, hasSchedules = false, hasContacts = false, hasAreas = false, hasLanguages = false,
          hasAttributes = false;
+    bool states(std::string_view list) const { // `list` one of kServiceLists
+        for (size_t i = 0; i < kServiceLists.size(); ++i)
+            if (list == kServiceLists[i]) return lists[i];
+        return false;
+    }
     // Made ahead by the reading thread (Importer::streamFile): the service as DirectoryStore
     // writes it if nothing of it is stored yet. A stored service is merged first and made again.
     std::optional<DirectoryStore::PreparedService> ready;
@@ -1658,8 +1685,8 @@ void Importer::importTables(Tables& t) {
 
     // A package is complete: a service with no rows in a child table has none of them.
     for (auto& row : t["services"])
-        for (const char* key : kServiceLists)
-            row.obj[key] = json::array();
+        for (std::string_view key : kServiceLists)
+            row.obj[std::string(key)] = json::array();
 
     // Innermost first, so each row is complete before it moves into its parent.
     attachAll("languages", "languages",
@@ -2029,6 +2056,18 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
             throw Reject{"status", inQuotes(status->str()) + " is not active, inactive, defunct or temporarily closed"};
     }
     checkTypes<kServiceFields>(rec, "");
+    // One pass over the record's members (eachMember: a repeated name's last value, nulls left
+    // out), where asking for each of 15 names walked all of them 15 times: which lists the record
+    // states, and what it holds beyond the model, kept as published for export.
+    rec.eachMember([&](std::string_view key, Node value) {
+        for (size_t i = 0; i < kServiceLists.size(); ++i)
+            if (key == kServiceLists[i]) p.lists[i] = true;
+        if (!kModelledServiceFields.count(key) && !(value.isArray() && value.empty())) p.extra.set(key, value.dump());
+    });
+    p.hasLocations = p.states("service_at_locations");
+    p.hasAreas = p.states("service_areas");
+    p.hasLanguages = p.states("languages");
+    p.hasAttributes = p.states("attributes");
     auto warnHere = [&](std::string field, std::string reason) {
         p.warnings.push_back({file, s.id, std::move(field), std::move(reason)});
     };
@@ -2118,7 +2157,7 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
             const std::string_view value = textOf(a, "value", path);
             if (term.taxonomy == kSignpostTaxonomy) {
                 p.authoritative = true;
-                readExtension(term.code, value, ext, path, warnHere);
+                readExtension(term.code, value, ext, path, std::ref(warnHere)); // no copy of the lambda made
                 return;
             }
             if (term.taxonomy == kNeedsTaxonomy) {
@@ -2252,7 +2291,7 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
         std::vector<std::pair<Node, std::string>> schedules;
         if (auto list = getArray(rec, "schedules", ""))
             list->eachItem([&](Node item, size_t i) { schedules.emplace_back(item, at("schedules", i)); });
-        p.hasSchedules = rec.has("schedules");
+        p.hasSchedules = p.states("schedules");
         if (schedules.empty()) {
             schedules = salSchedules;
             p.hasSchedules = p.hasSchedules || !salSchedules.empty();
@@ -2287,7 +2326,7 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
             list->eachItem([&](Node item, size_t i) { contacts.emplace_back(item, at("contacts", i)); });
         if (auto list = getArray(rec, "phones", ""))
             list->eachItem([&](Node item, size_t i) { phones.emplace_back(item, at("phones", i)); });
-        p.hasContacts = rec.has("contacts") || rec.has("phones");
+        p.hasContacts = p.states("contacts") || p.states("phones");
         if (contacts.empty() && phones.empty()) {
             contacts = salContacts;
             phones = salPhones;
@@ -2334,38 +2373,6 @@ void Importer::prepareService(Node rec, const std::string& file, PreparedService
             s.contacts.push_back(std::move(k));
         }
     }
-
-    for (size_t i = 0; i < kServiceLists.size(); ++i)
-        p.lists[i] = rec.has(kServiceLists[i]);
-    p.hasLocations = rec.has("service_at_locations");
-    p.hasAreas = rec.has("service_areas");
-    p.hasLanguages = rec.has("languages");
-    p.hasAttributes = rec.has("attributes");
-
-    // Everything else of the record is kept as published, for export.
-    static const std::set<std::string_view> modelled{"id",
-                                                     "name",
-                                                     "description",
-                                                     "url",
-                                                     "email",
-                                                     "status",
-                                                     "minimum_age",
-                                                     "maximum_age",
-                                                     "eligibility_description",
-                                                     "assured_date",
-                                                     "last_modified",
-                                                     "organization",
-                                                     "organization_id",
-                                                     "service_at_locations",
-                                                     "schedules",
-                                                     "service_areas",
-                                                     "languages",
-                                                     "contacts",
-                                                     "phones",
-                                                     "attributes"};
-    rec.eachMember([&](std::string_view key, Node value) {
-        if (!modelled.count(key) && !(value.isArray() && value.empty())) p.extra.set(key, value.dump());
-    });
 }
 
 // ------------------------------------------------------------------------------------ records
@@ -2458,7 +2465,7 @@ void Importer::storeService(PreparedService& p, const Where& where) {
                 json old = json::parse(storedExtra, nullptr, false);
                 if (old.is_object())
                     for (size_t i = 0; i < kServiceLists.size(); ++i)
-                        if (const char* key = kServiceLists[i]; !p.lists[i] && old.contains(key))
+                        if (const std::string key(kServiceLists[i]); !p.lists[i] && old.contains(key))
                             p.extra.set(key, old[key].dump());
             }
         }
