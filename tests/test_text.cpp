@@ -6,6 +6,7 @@
 #include "signpost/util/Allocator.hpp"
 #include "signpost/util/BoundedQueue.hpp"
 #include "signpost/util/FileText.hpp"
+#include "signpost/util/IdMap.hpp"
 #include "signpost/util/JsonNode.hpp"
 #include "signpost/util/JsonParse.hpp"
 #include "signpost/util/JsonText.hpp"
@@ -24,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -1001,6 +1003,74 @@ TEST_CASE("nested text is walked in one pass: each visitor says where its value 
                             : jsontext::walkObject(s, 0, [&](std::string_view, size_t at) { return jsontext::valueEnd(s, at); }),
                         Error);
     }
+}
+
+TEST_CASE("an id map finds, adds and removes as a std::map does, through growth and colliding hashes") {
+    // Against std::map, over random operations on ids from a small pool (so that finds, repeats
+    // and erases of present keys are common) and across several doublings of the table. Half the
+    // operations use a hash squeezed into 16 values, so keys share slots and long runs form: the
+    // key itself must tell them apart, and an erase must leave the rest of its run reachable.
+    std::mt19937_64 rng(20261125);
+    for (const bool colliding : {false, true}) {
+        CAPTURE(colliding);
+        util::IdMap<std::string> map;
+        std::map<std::string, std::string> expected;
+        auto hashOf = [&](const std::string& key) {
+            const uint64_t h = util::IdMap<std::string>::hashOf(key);
+            return colliding ? (h % 16) * 1024 + 1 : h; // never 0, and always one of 16 low slots
+        };
+        std::vector<std::string> pool;
+        for (int i = 0; i < 3000; ++i)
+            pool.push_back(uuid::fromName("id map " + std::to_string(i)));
+        for (int op = 0; op < 40000; ++op) {
+            const std::string& key = pool[rng() % pool.size()];
+            const uint64_t hash = hashOf(key);
+            map.prefetch(hash);
+            switch (rng() % 4) {
+            case 0:
+            case 1: {
+                const std::string value = "v" + std::to_string(op);
+                auto [stored, fresh] = map.tryEmplace(key, hash, value);
+                auto [it, inserted] = expected.try_emplace(key, value);
+                REQUIRE(fresh == inserted);
+                REQUIRE(*stored == it->second);
+                break;
+            }
+            case 2: {
+                const std::string* found = map.find(key, hash);
+                auto it = expected.find(key);
+                REQUIRE((found != nullptr) == (it != expected.end()));
+                if (found) REQUIRE(*found == it->second);
+                REQUIRE(map.contains(key, hash) == (found != nullptr));
+                break;
+            }
+            default:
+                REQUIRE(map.erase(key, hash) == (expected.erase(key) == 1));
+                break;
+            }
+            REQUIRE(map.size() == expected.size());
+        }
+        CHECK(map.size() > 500); // the table grew past its first size (1,024 slots, half used)
+        for (const auto& key : pool) {
+            const std::string* found = map.find(key, hashOf(key));
+            auto it = expected.find(key);
+            REQUIRE((found != nullptr) == (it != expected.end()));
+            if (found) CHECK(*found == it->second);
+        }
+        map.clear();
+        CHECK(map.empty());
+        CHECK_FALSE(map.contains(pool[0], hashOf(pool[0])));
+        CHECK(map.tryEmplace(pool[0], hashOf(pool[0]), "again").second);
+    }
+    // Without a hash given, the map makes its own; an empty key is a key like any other.
+    util::IdMap<char> set;
+    CHECK(set.tryEmplace("", 1).second);
+    CHECK_FALSE(set.tryEmplace("", 2).second);
+    CHECK(*set.find("") == 1);
+    CHECK(set.contains(""));
+    CHECK_FALSE(set.contains("a"));
+    CHECK(set.erase(""));
+    CHECK_FALSE(set.erase(""));
 }
 
 TEST_CASE("a bounded queue hands items over in order, never holds more than its capacity, and closes from either side") {

@@ -6,6 +6,7 @@
 #include "signpost/util/BoundedQueue.hpp"
 #include "signpost/util/Csv.hpp"
 #include "signpost/util/FileText.hpp"
+#include "signpost/util/IdMap.hpp"
 #include "signpost/util/JsonNode.hpp"
 #include "signpost/util/JsonParse.hpp"
 #include "signpost/util/JsonText.hpp"
@@ -589,6 +590,7 @@ struct PreparedOrg {
     bool hasDescription = false, hasWebsite = false, hasEmail = false, hasPhone = false;
     std::optional<std::string> nameCy; // set when the record carries our extensions
     jsonparse::ObjectText extra;
+    uint64_t idHash = 0; // util::IdMap::hashOf(org.id), made by a reading thread (0: not made)
 };
 
 // The list-valued fields of an HSDS service (what a list page may leave out).
@@ -642,6 +644,7 @@ struct PreparedService {
     // Made ahead by the reading thread (Importer::streamFile): the service as DirectoryStore
     // writes it if nothing of it is stored yet. A stored service is merged first and made again.
     std::optional<DirectoryStore::PreparedService> ready;
+    uint64_t idHash = 0; // util::IdMap::hashOf(service.id), made by a reading thread (0: not made)
 };
 
 // What follows from the record once any stored copy is merged in: its unmapped terms become
@@ -961,11 +964,11 @@ class Importer {
     // and importPath runs it again guarded: a savepoint copies every page the record changes, a
     // tenth of a large import's time, for a failure that validated records almost never meet.
     const bool m_guarded;
-    std::unordered_map<std::string, std::string> m_services;      // id → where first seen
+    util::IdMap<std::string> m_services;                          // id → where first seen
     std::unordered_map<std::string, std::string> m_organisations; // top-level organization records
     std::unordered_map<std::string, std::string> m_locations;     // standalone location records
-    std::unordered_set<std::string> m_orgWritten;                 // written by this import
-    std::unordered_map<std::string, bool> m_orgInDb;
+    util::IdMap<char> m_orgWritten;                               // written by this import
+    util::IdMap<char> m_orgInDb;                                  // whether the directory had it before this import
     std::unordered_map<std::string, json> m_terms; // taxonomy terms seen, by id
     size_t m_done = 0;
     size_t m_total = 0;
@@ -1210,6 +1213,10 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
                 } catch (const std::exception&) {
                     // The writer makes it again, in order, and reports why it cannot be stored.
                 }
+                // The ids' hashes for the writer's lookups, made here where the ids are in cache
+                // and no longer change.
+                p.idHash = util::IdMap<std::string>::hashOf(p.ready ? p.ready->service.id : p.service.id);
+                if (p.organisation) p.organisation->idHash = util::IdMap<char>::hashOf(p.organisation->org.id);
                 item.p = std::move(p);
                 item.rec = json(); // mapped: freed here while it is warm, not with the batch
             } catch (const Reject& r) {
@@ -1322,7 +1329,15 @@ bool Importer::streamFile(std::string_view text, const std::string& file) {
         m_total = totalBefore +
                   std::max(seen, static_cast<size_t>(static_cast<double>(seen) * static_cast<double>(text.size()) /
                                                      static_cast<double>(std::max<size_t>(batch->through, 1))));
-        for (auto& item : batch->items) {
+        auto& items = batch->items;
+        constexpr size_t kLookAhead = 4; // the slots of the service a few ahead asked for now
+        for (size_t k = 0; k < items.size(); ++k) {
+            if (k + kLookAhead < items.size())
+                if (const auto& ahead = items[k + kLookAhead].p) {
+                    m_services.prefetch(ahead->idHash);
+                    if (ahead->organisation) m_orgWritten.prefetch(ahead->organisation->idHash);
+                }
+            auto& item = items[k];
             tick();
             if (item.rejected) {
                 reject(file, item.rid, item.rejected->field, item.rejected->reason);
@@ -1944,13 +1959,12 @@ std::pair<Location, std::string> Importer::mapLocation(Node loc, const std::stri
 }
 
 bool Importer::organisationKnown(const std::string& id) {
-    if (m_orgWritten.count(id)) return true;
-    auto it = m_orgInDb.find(id);
-    if (it != m_orgInDb.end()) return it->second;
+    if (m_orgWritten.contains(id)) return true;
+    if (const char* known = m_orgInDb.find(id)) return *known != 0;
     auto q = m_db.cached("SELECT 1 FROM organisation WHERE id = ?1");
     q->bind(1, id);
     bool found = q->step();
-    m_orgInDb.emplace(id, found);
+    m_orgInDb.tryEmplace(id, found ? 1 : 0);
     return found;
 }
 
@@ -2007,7 +2021,8 @@ PreparedOrg Importer::mapOrganisation(Node org, const std::string& base, bool to
 bool Importer::writeOrganisation(const PreparedOrg& p) {
     const std::string& id = p.org.id;
     // A service's copy of its organization never overrides the one already written by this import.
-    const bool written = m_orgWritten.count(id) != 0;
+    const uint64_t idHash = p.idHash ? p.idHash : util::IdMap<char>::hashOf(id); // made ahead, if read ahead
+    const bool written = m_orgWritten.contains(id, idHash);
     if (!p.topLevel && written) return false;
     // Into an empty directory, one this import has not written is not there.
     auto existing = !written && m_store.loadBeganEmpty() ? std::nullopt : m_store.organisation(id);
@@ -2030,7 +2045,7 @@ bool Importer::writeOrganisation(const PreparedOrg& p) {
         extra = p.extra.dump(true);
     }
     m_store.upsertOrganisation(o, extra);
-    m_orgWritten.insert(id);
+    m_orgWritten.tryEmplace(id, idHash, 1);
     ++m_report.organisationsWritten;
     return true;
 }
@@ -2403,11 +2418,11 @@ void Importer::storeService(PreparedService& p, const Where& where) {
     if (p.ready) p.service = std::move(p.ready->service);
     Service& s = p.service;
     bool handedOver = false; // s is in p.ready
-    auto [seen, fresh] = m_services.try_emplace(s.id, where.label);
+    const uint64_t idHash = p.idHash ? p.idHash : util::IdMap<std::string>::hashOf(s.id);
+    auto [seen, fresh] = m_services.tryEmplace(s.id, idHash, where.label);
     if (!fresh) {
         reject(where.file, s.id, "id",
-               "duplicate service id: already imported from " + seen->second +
-                   " in this import; this later copy was skipped");
+               "duplicate service id: already imported from " + *seen + " in this import; this later copy was skipped");
         return;
     }
     bool wroteOrg = false, writing = false;
@@ -2500,7 +2515,7 @@ void Importer::storeService(PreparedService& p, const Where& where) {
             m_orgInDb.erase(p.organisation->org.id);
             --m_report.organisationsWritten;
         }
-        m_services.erase(s.id);
+        m_services.erase(s.id, idHash);
         reject(where.file, s.id, "", std::string("could not be stored: ") + e.what());
         return;
     }
