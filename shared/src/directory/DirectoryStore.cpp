@@ -233,8 +233,9 @@ void DirectoryStore::upsertOrganisation(const Organisation& org, std::optional<s
     // been asked for by a service is not there, and no service names it: nothing to read back.
     deferLoadIndexes();
     const bool cachesValid = loadCachesValid();
-    const bool unseen = cachesValid && loadBeganEmpty() && !m_loadOrganisations.count(org.id);
-    m_loadOrganisations.erase(org.id);
+    const uint64_t idHash = util::IdMap<OrganisationNames>::hashOf(org.id);
+    const bool unseen = cachesValid && loadBeganEmpty() && !m_loadOrganisations.contains(org.id, idHash);
+    m_loadOrganisations.erase(org.id, idHash);
     // A new row settles the services naming it: SQLite looks for them by organisation.
     if (m_db.deferredForeignKeysPending()) restoreLoadIndexes();
     std::optional<db::Savepoint> sp; // none in an all-or-nothing load
@@ -274,9 +275,11 @@ ON CONFLICT (id) DO UPDATE SET
     if (sp) sp->release();
     // A load's services find the names they are indexed with here, not by reading the row back
     // (a seed writes its 25,000 organisations before their services).
-    if (loadCachesValid())
-        m_loadOrganisations.insert_or_assign(
-            org.id, OrganisationNames{org.name, org.nameCy, organisationColumn(org.name, org.nameCy)});
+    if (loadCachesValid()) {
+        OrganisationNames names{org.name, org.nameCy, organisationColumn(org.name, org.nameCy)};
+        auto [stored, fresh] = m_loadOrganisations.tryEmplace(org.id, idHash, names);
+        if (!fresh) *stored = std::move(names); // a reindex above read them meanwhile
+    }
 }
 
 bool DirectoryStore::loadBeganEmpty() {
@@ -663,18 +666,19 @@ void DirectoryStore::setOrganisation(IndexEntry& entry, const std::string& organ
     entry.card.organisationCy.clear();
     if (entry.searchable && !organisationId.empty()) {
         if (loadCachesValid()) {
-            auto it = m_loadOrganisations.find(organisationId);
-            if (it == m_loadOrganisations.end()) {
+            const uint64_t idHash = util::IdMap<OrganisationNames>::hashOf(organisationId);
+            const OrganisationNames* names = m_loadOrganisations.find(organisationId, idHash);
+            if (!names) {
                 auto [name, nameCy] = organisationNames(organisationId);
                 std::string column = organisationColumn(name, nameCy);
-                it = m_loadOrganisations
-                         .emplace(organisationId,
-                                  OrganisationNames{std::move(name), std::move(nameCy), std::move(column)})
-                         .first;
+                names = m_loadOrganisations
+                            .tryEmplace(organisationId, idHash,
+                                        OrganisationNames{std::move(name), std::move(nameCy), std::move(column)})
+                            .first;
             }
-            entry.organisation = it->second.column;
-            entry.card.organisation = it->second.name;
-            entry.card.organisationCy = it->second.nameCy;
+            entry.organisation = names->column;
+            entry.card.organisation = names->name;
+            entry.card.organisationCy = names->nameCy;
         } else {
             auto [name, nameCy] = organisationNames(organisationId);
             entry.organisation = organisationColumn(name, nameCy);

@@ -5,6 +5,7 @@
 #include "signpost/db/FtsTokenizer.hpp"
 #include "signpost/directory/Marks.hpp"
 #include "signpost/domain/Directory.hpp"
+#include "signpost/util/IdMap.hpp"
 
 #include <deque>
 #include <memory>
@@ -232,7 +233,7 @@ private:
     struct OrganisationNames {
         std::string name, nameCy, column;
     };
-    std::unordered_map<std::string, OrganisationNames> m_loadOrganisations;
+    util::IdMap<OrganisationNames> m_loadOrganisations;
     std::unordered_map<uint32_t, int64_t> m_loadNextRowid;
     uint64_t m_loadRollbacks = 0;
     std::optional<bool> m_loadBeganEmpty; // loadBeganEmpty(), asked once per load

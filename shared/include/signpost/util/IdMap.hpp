@@ -69,10 +69,11 @@ template <class V> class IdMap {
         return tryEmplace(key, hashOf(key), std::move(value));
     }
 
-    // Removes `key` if it is there (its key bytes and value stay behind, unused, until clear()).
+    // Removes `key` if it is there (its key bytes and an emptied value stay behind until clear()).
     bool erase(std::string_view key, uint64_t hash) {
         size_t hole = locate(key, hash);
         if (hole == kNone) return false;
+        m_values[m_slots[hole].value] = V{}; // what it held freed now
         m_slots[hole] = Slot{};
         --m_size;
         // Backward shift: each later slot of the run moves into the hole if its own start allows,
