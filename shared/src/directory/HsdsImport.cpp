@@ -578,8 +578,8 @@ struct Extensions {
     std::string nameCy, descriptionCy, keywords, sourceId;
 };
 
-// The attribute's taxonomy name, code and display name.
-// Views into the record (or the import's taxonomy terms), trimmed: read while the record is.
+// The attribute's taxonomy name, code and display name: views into the record (or the import's
+// taxonomy terms), trimmed, read while the record is.
 struct Term {
     std::string_view taxonomy, code, name;
 };
