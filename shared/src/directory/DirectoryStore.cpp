@@ -277,8 +277,10 @@ ON CONFLICT (id) DO UPDATE SET
     // (a seed writes its 25,000 organisations before their services).
     if (loadCachesValid()) {
         OrganisationNames names{org.name, org.nameCy, organisationColumn(org.name, org.nameCy)};
-        auto [stored, fresh] = m_loadOrganisations.tryEmplace(org.id, idHash, names);
-        if (!fresh) *stored = std::move(names); // a reindex above read them meanwhile
+        if (OrganisationNames* stored = m_loadOrganisations.find(org.id, idHash))
+            *stored = std::move(names); // a reindex above read them meanwhile
+        else
+            m_loadOrganisations.tryEmplace(org.id, idHash, std::move(names));
     }
 }
 
